@@ -1,0 +1,98 @@
+"""The one HTTP client every action uses to reach the backend.
+
+- one pooled aiohttp session per process;
+- a timeout on every call;
+- retries (with a short back-off) only where it is safe: when the connection could not be
+  made, or for idempotent GETs that timed out;
+- BackendUnavailable when the backend cannot answer, so actions can tell the user in Portuguese.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+RETRY_DELAYS = (0.2, 0.6)
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend did not answer (down, timing out or failing with 5xx)."""
+
+
+@dataclass(frozen=True)
+class BackendResponse:
+    status: int
+    data: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def error_code(self) -> str | None:
+        return (self.data.get("error") or {}).get("code") if not self.ok else None
+
+    @property
+    def error(self) -> dict[str, Any]:
+        return self.data.get("error") or {}
+
+
+class BackendClient:
+    def __init__(self, base_url: str | None = None, timeout_s: float | None = None) -> None:
+        self.base_url = (base_url or os.environ.get("BACKEND_URL", DEFAULT_URL)).rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(
+            total=timeout_s or float(os.environ.get("BACKEND_TIMEOUT_S", "10"))
+        )
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=self.timeout, connector=aiohttp.TCPConnector(limit=100)
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def get(self, path: str) -> BackendResponse:
+        return await self._request("GET", path)
+
+    async def post(self, path: str, payload: dict[str, Any]) -> BackendResponse:
+        return await self._request("POST", path, payload)
+
+    async def _request(self, method: str, path: str, payload: dict | None = None) -> BackendResponse:
+        url = f"{self.base_url}{path}"
+        for attempt in range(len(RETRY_DELAYS) + 1):
+            try:
+                async with self._get_session().request(method, url, json=payload) as resp:
+                    data = await resp.json(content_type=None) if resp.content_length != 0 else {}
+                    if resp.status >= 500:
+                        logger.warning("backend %s %s answered %s", method, path, resp.status)
+                        raise BackendUnavailable(f"{method} {path}: HTTP {resp.status}")
+                    return BackendResponse(resp.status, data or {})
+            except aiohttp.ClientConnectorError as exc:
+                retry = True  # the request never reached the backend: always safe to repeat
+                error: Exception = exc
+            except (asyncio.TimeoutError, aiohttp.ServerDisconnectedError) as exc:
+                retry = method == "GET"
+                error = exc
+            except (aiohttp.ClientError, ValueError) as exc:
+                retry = False
+                error = exc
+            if not retry or attempt == len(RETRY_DELAYS):
+                logger.warning("backend %s %s unreachable: %r", method, path, error)
+                raise BackendUnavailable(f"{method} {path}: {error!r}") from error
+            await asyncio.sleep(RETRY_DELAYS[attempt])
+        raise AssertionError("unreachable")
+
+
+backend = BackendClient()

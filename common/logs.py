@@ -1,0 +1,43 @@
+"""Structured (JSON lines) logging with PII masking, shared by every process."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+
+from common.pii import PiiMaskingFilter, mask_text
+
+_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _RESERVED and not key.startswith("_"):
+                entry[key] = mask_text(str(value)) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["exc"] = mask_text(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Root logger -> stderr as JSON lines, every record masked. Idempotent."""
+    root = logging.getLogger()
+    level = (level or os.environ.get("LOG_LEVEL", "INFO")).upper()
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        if getattr(handler, "_assistant_handler", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._assistant_handler = True  # type: ignore[attr-defined]
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(PiiMaskingFilter())
+    root.addHandler(handler)

@@ -1,0 +1,217 @@
+"""Starts and stops the assistant's three processes: backend, action server, Rasa.
+
+One place for this, used by `make run`, the integration tests and the benchmarks. Each
+process runs in its own process group (so stopping it also stops its children), logs to its
+own file, and counts as started only once it answers on its port.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def latest_model(models_dir: Path = ROOT / "models") -> Path:
+    models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise FileNotFoundError(f"no trained model in {models_dir}: run `make model`")
+    return models[-1]
+
+
+def tracker_store_config(var_dir: Path) -> dict:
+    """SQLite next to the backend's by default; PostgreSQL when RASA_TRACKER_URL or a
+    PostgreSQL DATABASE_URL is set (Rasa keeps its own `events` table)."""
+    url = os.environ.get("RASA_TRACKER_URL") or os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        parts = urlsplit(url)
+        config = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": parts.hostname,  # Rasa's name for the host
+            "port": parts.port or 5432,
+            "db": parts.path.lstrip("/"),
+            "username": parts.username,
+            "password": parts.password,
+        }
+        return {key: value for key, value in config.items() if value is not None}
+    return {"type": "SQL", "dialect": "sqlite", "db": str(var_dir / "rasa_tracker.db")}
+
+
+def lock_store_config() -> dict | None:
+    """A Redis lock store when LOCK_STORE_URL is set (needed with several Rasa instances)."""
+    url = os.environ.get("LOCK_STORE_URL")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return {
+        "type": "redis",
+        "url": parts.hostname,
+        "port": parts.port or 6379,
+        "db": int(parts.path.lstrip("/") or 0),
+        "password": parts.password,
+    }
+
+
+def write_endpoints(path: Path, action_port: int, var_dir: Path) -> Path:
+    endpoints = {
+        "action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
+        "tracker_store": tracker_store_config(var_dir),
+    }
+    lock_store = lock_store_config()
+    if lock_store:
+        endpoints["lock_store"] = lock_store
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path
+
+
+@dataclass
+class Process:
+    name: str
+    argv: list[str]
+    health_url: str
+    log_path: Path
+    env: dict[str, str]
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(
+            self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        log.close()
+
+    def answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.popen and self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}; see {self.log_path}")
+            if self.answers():
+                return
+            time.sleep(0.3)
+        raise TimeoutError(f"{self.name} did not answer {self.health_url} in {timeout_s:.0f}s; see {self.log_path}")
+
+    def stop(self, grace_s: float = 10) -> None:
+        if not self.popen or self.popen.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.popen.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.popen.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+@dataclass
+class Stack:
+    """The three processes on the given ports, sharing one var/ directory."""
+
+    var_dir: Path = ROOT / "var"
+    backend_port: int = 8080
+    actions_port: int = 5055
+    rasa_port: int = 5005
+    model: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: list[Process] = field(default_factory=list)
+
+    @property
+    def backend_url(self) -> str:
+        return f"http://127.0.0.1:{self.backend_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.setdefault("VAR_DIR", str(self.var_dir))
+        env.setdefault("DATABASE_URL", f"sqlite:///{self.var_dir / 'backend.db'}")
+        env.update(self.extra_env)
+        env.update(
+            BACKEND_URL=self.backend_url,
+            BACKEND_PORT=str(self.backend_port),
+            PYTHONUNBUFFERED="1",
+        )
+        env.setdefault("PUBLIC_BACKEND_URL", self.backend_url)
+        return env
+
+    def prepare_database(self) -> None:
+        """Migrates and seeds the backend database (both idempotent)."""
+        env = self._env()
+        for module in ("backend.migrate", "backend.seed"):
+            subprocess.run([sys.executable, "-m", module], cwd=ROOT, env=env, check=True)
+
+    def start(self, timeout_s: float = 180) -> None:
+        env = self._env()
+        logs = self.var_dir / "log"
+        model = self.model or latest_model()
+        endpoints = write_endpoints(self.var_dir / "endpoints.yml", self.actions_port, self.var_dir)
+        self.processes = [
+            Process(
+                "backend",
+                [sys.executable, "-m", "backend", "--host", "127.0.0.1", "--port", str(self.backend_port)],
+                f"{self.backend_url}/api/health", logs / "backend.log", env,
+            ),
+            Process(
+                "actions",
+                [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(self.actions_port)],
+                f"http://127.0.0.1:{self.actions_port}/health", logs / "actions.log", env,
+            ),
+            Process(
+                "rasa",
+                [str(BIN / "rasa"), "run", "--enable-api", "--cors", "*", "--port", str(self.rasa_port),
+                 "--model", str(model), "--endpoints", str(endpoints),
+                 "--credentials", str(ROOT / "credentials.yml")],
+                f"{self.rasa_url}/", logs / "rasa.log", env,
+            ),
+        ]
+        try:
+            for process in self.processes:
+                process.start()
+            for process in self.processes:
+                process.wait_ready(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+    def __enter__(self) -> "Stack":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

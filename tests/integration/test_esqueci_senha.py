@@ -1,0 +1,172 @@
+"""esqueci_senha end to end: Rasa REST channel -> action server -> backend -> Maildir -> login."""
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import PROTOCOL_RE, mails_to, post_json
+
+pytestmark = pytest.mark.integration
+
+MARIA = {"card": "100200300401", "cpf": "945.807.302-24", "birth": "12/03/1985",
+         "email": "maria.santos@exemplo.com.br"}
+TEMP_PASSWORD_RE = re.compile(r"[Ss]enha tempor[aá]ria[^:\n]*:\s*(\S+)")
+
+
+def temp_password_from_last_mail(stack, address) -> str:
+    bodies = mails_to(stack, address)
+    assert bodies, f"no e-mail for {address}"
+    match = TEMP_PASSWORD_RE.search(bodies[-1])
+    assert match, bodies[-1]
+    return match.group(1)
+
+
+def login(stack, login_value, password):
+    return post_json(f"{stack.backend_url}/api/auth/login", {"login": login_value, "password": password})
+
+
+def test_maria_recovers_her_password_step_by_step(stack, chat):
+    c = chat("maria")
+    c.say("oi")
+    assert "Esqueci minha senha" in c.buttons
+    assert "carteirinha" in c.say("esqueci minha senha").lower()
+    assert "cpf" in c.say(MARIA["card"]).lower()
+    assert "nascimento" in c.say(MARIA["cpf"]).lower()
+    answer = c.say(MARIA["birth"])
+    assert "m***@exemplo.com.br" in answer
+    protocol = PROTOCOL_RE.search(answer)
+    assert protocol, answer
+    assert protocol.group(0).startswith(_operator_ans(stack) + _today())
+
+    password = temp_password_from_last_mail(stack, MARIA["email"])
+    status, body = login(stack, MARIA["card"], password)
+    assert status == 200 and body["must_change_password"] is True
+    # the temporary password never reaches the chat, the tracker store or any log
+    assert password not in answer
+    assert password.encode() not in Path(stack.var_dir, "rasa_tracker.db").read_bytes()
+    for log in Path(stack.var_dir, "log").glob("*.log"):
+        text = log.read_text(errors="replace")
+        assert password not in text, log.name
+        assert "945.807.302-24" not in text and "94580730224" not in text, log.name
+        assert "maria.santos@" not in text, log.name
+
+
+def test_everything_in_one_message_by_email(stack, chat):
+    c = chat("maria-email")
+    answer = c.say(f"esqueci minha senha. email {MARIA['email']} cpf 94580730224 nasci em 12/03/1985")
+    assert "m***@exemplo.com.br" in answer and PROTOCOL_RE.search(answer), answer
+
+
+def test_two_values_in_one_message_fill_both(stack, chat):
+    c = chat("maria-two")
+    c.say("esqueci a senha")
+    answer = c.say(f"{MARIA['card']} {MARIA['cpf']}")
+    assert "nascimento" in answer.lower() and "cpf" not in answer.lower()
+    assert "m***@exemplo.com.br" in c.say("12 de março de 1985")
+
+
+def test_bad_inputs_get_clear_messages_and_keep_what_was_given(stack, chat):
+    c = chat("typos")
+    c.say("esqueci minha senha")
+    answer = c.say("10020030040A")
+    assert "sem letras" in answer and "carteirinha" in answer.lower()
+    assert "cpf" in c.say(MARIA["card"]).lower()
+    answer = c.say("945.807.302-25")
+    assert "dígitos verificadores" in answer and "cpf" in answer.lower()
+    assert "nascimento" in c.say(MARIA["cpf"]).lower()  # the card was kept: not asked again
+    answer = c.say("01/01/2035")
+    assert "anterior a hoje" in answer
+    answer = c.say("31/02/1985")
+    assert "não existe" in answer
+    assert "m***@exemplo.com.br" in c.say(MARIA["birth"])
+
+
+def test_data_that_does_not_match_is_refused_the_same_way_and_locks_after_five(stack, chat):
+    c = chat("jose-lock")
+    c.say("esqueci minha senha")
+    c.say("200300400501")
+    answers = []
+    for day in range(1, 6):
+        answers.append(c.say(f"036.426.212-52 {day:02d}/01/1961"))
+    assert all("não conferem" in a for a in answers[:4]), answers
+    assert "bloqueei" in answers[4] and "30 minutos" in answers[4]
+    assert "Falar com atendente" in c.buttons
+    # even the right data is refused while locked
+    c2 = chat("jose-after-lock")
+    c2.say("esqueci minha senha")
+    assert "bloqueei" in c2.say("200300400501 036.426.212-52 14/08/1960")
+
+
+def test_unknown_card_gets_the_same_answer_as_a_wrong_birth_date(stack, chat):
+    wrong_birth, unknown_card = chat("a"), chat("b")
+    wrong_birth.say("esqueci minha senha")
+    unknown_card.say("esqueci minha senha")
+    a = wrong_birth.say("100200300401 945.807.302-24 13/03/1985")
+    b = unknown_card.say("999988887777 945.807.302-24 12/03/1985")
+    assert a == b and "não conferem" in a
+
+
+def test_ana_beatriz_has_no_email_on_file(stack, chat):
+    c = chat("ana")
+    answer = c.say("esqueci minha senha 300400500601 997.220.033-72 02/02/1992")
+    assert "não há e-mail cadastrado" in answer and "0800" in answer
+    assert "Falar com atendente" in c.buttons
+
+
+def test_carlos_plan_cancelled(stack, chat):
+    answer = chat("carlos").say("esqueci minha senha 400500600701 224.538.323-01 19/09/1978")
+    assert "cancelado" in answer and "não é possível" in answer
+
+
+def test_jose_has_no_account_yet(stack, chat):
+    answer = chat("jose").say("esqueci minha senha 200300400501 036.426.212-52 14/08/1960")
+    assert "ainda não tem cadastro" in answer
+
+
+def test_cancel_in_the_middle_forgets_the_data(stack, chat):
+    c = chat("cancel")
+    c.say("esqueci minha senha")
+    c.say(MARIA["card"])
+    answer = c.say("cancelar").lower()
+    assert "cancelei" in answer or "parei" in answer
+    # the form is gone: a lone date is no longer taken as part of a password reset
+    assert "me diga o que você precisa" in c.say(MARIA["birth"])
+
+
+def test_a_human_is_reachable_without_personal_data(stack, chat):
+    c = chat("human")
+    answer = c.say("quero falar com um atendente")
+    assert "0800" in answer
+    c.say("esqueci minha senha")
+    assert "0800" in c.say("atendente por favor")  # also from inside the form
+
+
+def test_backend_down_gets_a_clear_message_and_keeps_the_data(stack, chat):
+    backend = next(p for p in stack.processes if p.name == "backend")
+    c = chat("down")
+    c.say("esqueci minha senha")
+    c.say(MARIA["card"])
+    c.say(MARIA["cpf"])
+    backend.stop()
+    try:
+        answer = c.say(MARIA["birth"])
+        assert "fora do ar" in answer and "data de nascimento" in answer
+    finally:
+        backend.start()
+        backend.wait_ready(60)
+    assert "m***@exemplo.com.br" in c.say(MARIA["birth"])  # card and CPF were kept
+
+
+def _today() -> str:
+    from datetime import date
+    return date.today().strftime("%Y%m%d")
+
+
+def _operator_ans(stack) -> str:
+    import json
+    import urllib.request
+    with urllib.request.urlopen(f"{stack.backend_url}/api/operator") as resp:
+        return json.loads(resp.read())["ans_registration"]

@@ -1,0 +1,83 @@
+from datetime import date
+
+import pytest
+
+from common.validators import (
+    InvalidValue,
+    classify_login,
+    normalize_birth_date,
+    normalize_card,
+    normalize_cpf,
+    normalize_email,
+)
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize("typed", ["945.807.302-24", "94580730224", " 945 807 302 24 ", "945807302-24"])
+def test_cpf_accepts_any_common_mask(typed):
+    assert normalize_cpf(typed) == "94580730224"
+
+
+@pytest.mark.parametrize(
+    "typed, says",
+    [
+        ("945.807.302-25", "dígitos verificadores"),
+        ("111.111.111-11", "dígitos verificadores"),
+        ("945.807.302", "você digitou 9"),
+        ("", "você digitou 0"),
+    ],
+)
+def test_cpf_rejections_say_what_is_wrong(typed, says):
+    with pytest.raises(InvalidValue, match=says):
+        normalize_cpf(typed)
+
+
+@pytest.mark.parametrize("typed", ["100200300401", "1002 0030 0401", "1002.0030.0401"])
+def test_card_accepts_12_digits_with_separators(typed):
+    assert normalize_card(typed) == "100200300401"
+
+
+@pytest.mark.parametrize(
+    "typed, says",
+    [("10020030040A", "sem letras"), ("10020030040", "você digitou 11"), ("1002003004011", "você digitou 13")],
+)
+def test_card_rejections(typed, says):
+    with pytest.raises(InvalidValue, match=says):
+        normalize_card(typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["12/03/1985", "12/03/85", "12-03-1985", "12.03.1985", "12031985", "1985-03-12",
+     "12 de março de 1985", "12 de marco de 1985", "nasci em 12/03/1985"],
+)
+def test_birth_date_common_brazilian_formats(typed):
+    assert normalize_birth_date(typed, today=TODAY) == date(1985, 3, 12)
+
+
+def test_two_digit_year_never_lands_in_the_future():
+    assert normalize_birth_date("30/07/12", today=TODAY) == date(2012, 7, 30)
+    assert normalize_birth_date("30/07/30", today=TODAY) == date(1930, 7, 30)
+
+
+@pytest.mark.parametrize(
+    "typed, says",
+    [
+        ("31/02/1990", "não existe"),
+        ("01/01/2030", "anterior a hoje"),
+        ("23/11/2026", "anterior a hoje"),
+        ("01/01/1850", "muito no passado"),
+        ("sei la", "Não entendi"),
+    ],
+)
+def test_birth_date_rejections(typed, says):
+    with pytest.raises(InvalidValue, match=says):
+        normalize_birth_date(typed, today=TODAY)
+
+
+def test_login_is_card_or_email():
+    assert classify_login("Maria.Santos@Exemplo.com.br") == ("email", "maria.santos@exemplo.com.br")
+    assert classify_login("100200300401") == ("card", "100200300401")
+    with pytest.raises(InvalidValue, match="e-mail"):
+        normalize_email("maria@exemplo")
