@@ -18,8 +18,6 @@ def main() -> int:
         signal.signal(sig, lambda *_: stop.set())
     print(
         "\nAssistente no ar:\n"
-        f"  chat do site ........ {stack.backend_url}/\n"
-        f"  console do atendente  {stack.backend_url}/atendente\n"
         f"  API do backend ...... {stack.backend_url}/api/health\n"
         f"  Rasa (REST) ......... {stack.rasa_url}/webhooks/rest/webhook\n"
         f"  servidor de ações ... http://127.0.0.1:{stack.actions_port}/health\n"

@@ -62,7 +62,7 @@ class ActionContatoAtendente(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         profile = await operator_profile() or {}
-        hours = (profile.get("opening_hours") or {}).get("text")
+        hours = profile.get("opening_hours")
         text = f"Para falar com uma pessoa, ligue para {await call_centre_line()}."
         if hours:
             text += f" Atendimento humano: {hours}."

@@ -9,6 +9,7 @@ pt-BR messages and the backend check; the outcome lands in `identidade_token` (v
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from typing import Any, Callable
 
 from rasa_sdk import Tracker
@@ -72,8 +73,13 @@ def extract_identity_value(tracker: Tracker, slot: str) -> dict[str, Any]:
     return {}
 
 
-class IdentityFormValidation(FormValidationAction):
-    """Base class of every form that starts with the identity check."""
+class IdentityFormValidation(FormValidationAction, ABC):
+    """Base class of every form that starts with the identity check (abstract, so the action
+    server registers only its concrete subclasses)."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form name>"""
 
     async def extract_login(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
         return extract_identity_value(tracker, "login")

@@ -1,15 +1,9 @@
 """The three real processes (backend, action server, Rasa) on free ports, once per session."""
 from __future__ import annotations
 
-import itertools
-import json
-import mailbox
-import re
-import urllib.request
-from pathlib import Path
-
 import pytest
 
+from rest_chat import Chat
 from scripts.stack import Stack, free_port, latest_model
 
 
@@ -33,57 +27,6 @@ def stack(tmp_path_factory):
         yield stack
 
 
-def post_json(url: str, payload: dict) -> tuple[int, dict | list]:
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
-
-
-_senders = itertools.count()
-
-
-class Chat:
-    """One user talking to the assistant through Rasa's REST channel."""
-
-    def __init__(self, stack: Stack, name: str):
-        self.stack = stack
-        self.sender = f"{name}-{next(_senders)}"
-        self.last: list[dict] = []
-
-    def say(self, text: str) -> str:
-        status, messages = post_json(
-            f"{self.stack.rasa_url}/webhooks/rest/webhook", {"sender": self.sender, "message": text}
-        )
-        assert status == 200, messages
-        self.last = messages
-        return "\n".join(m.get("text", "") for m in messages)
-
-    @property
-    def buttons(self) -> list[str]:
-        return [b["title"] for m in self.last for b in m.get("buttons", [])]
-
-
 @pytest.fixture
 def chat(stack):
     return lambda name="user": Chat(stack, name)
-
-
-def mails_to(stack: Stack, address: str) -> list[str]:
-    """Plain-text bodies of the messages the backend wrote to the Maildir for `address`."""
-    box = mailbox.Maildir(Path(stack.var_dir) / "mail", create=False)
-    bodies = []
-    for message in box:
-        if address not in message["To"]:
-            continue
-        for part in message.walk():
-            if part.get_content_type() == "text/plain":
-                bodies.append(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8"))
-    return bodies
-
-
-PROTOCOL_RE = re.compile(r"\b\d{20}\b")

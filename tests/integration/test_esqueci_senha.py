@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import PROTOCOL_RE, mails_to, post_json
+from rest_chat import PROTOCOL_RE, mails_to, post_json
 
 pytestmark = pytest.mark.integration
 
 MARIA = {"card": "100200300401", "cpf": "945.807.302-24", "birth": "12/03/1985",
          "email": "maria.santos@exemplo.com.br"}
-TEMP_PASSWORD_RE = re.compile(r"[Ss]enha tempor[aá]ria[^:\n]*:\s*(\S+)")
+TEMP_PASSWORD_RE = re.compile(r"Sua senha temporária é: (\S+)")
 
 
 def temp_password_from_last_mail(stack, address) -> str:

@@ -1,0 +1,1 @@
+"""Plan-system backend: the operator's data and services behind the assistant (aiohttp + SQLAlchemy)."""

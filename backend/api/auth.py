@@ -1,0 +1,55 @@
+from aiohttp import web
+
+from backend.api.context import SESSIONS, SETTINGS
+from backend.api.errors import ApiError, retry_after
+from backend.api.forms import Form
+from backend.api.responses import json_response
+from backend.auth import AccountLocked, InvalidCredentials, login_agent, login_beneficiary
+from common.pii import only_digits
+from common.validators import classify_login, normalize_cpf
+
+routes = web.RouteTableDef()
+PASSWORD_MAX_LENGTH = 128
+
+
+def parse_login(value: str) -> tuple[str, str]:
+    """Card number, CPF or e-mail -> ('card'|'cpf'|'email', normalised value)."""
+    if "@" not in value and len(only_digits(value)) == 11:
+        return "cpf", normalize_cpf(value)
+    return classify_login(value)
+
+
+def _invalid_credentials() -> ApiError:
+    return ApiError(401, "invalid_credentials", "Login ou senha incorretos. Confira e tente de novo.")
+
+
+@routes.post("/api/auth/login")
+async def login(request: web.Request) -> web.Response:
+    form = await Form.read(request)
+    parsed = form.parsed("login", "o número da carteirinha, o CPF ou o e-mail", parse_login)
+    password = form.text("password", "a senha", max_length=PASSWORD_MAX_LENGTH)
+    form.validate()
+    try:
+        async with request.app[SESSIONS]() as session:
+            result = await login_beneficiary(session, *parsed, password, request.app[SETTINGS].bcrypt_rounds)
+    except InvalidCredentials:
+        raise _invalid_credentials() from None
+    except AccountLocked as exc:
+        raise retry_after(423, "account_locked",
+                          "Por segurança, seu acesso ficou bloqueado depois de várias tentativas erradas. "
+                          "Tente de novo mais tarde ou recupere sua senha.", exc.retry_after_minutes) from None
+    return json_response({"token": result.token, "must_change_password": result.must_change_password})
+
+
+@routes.post("/api/agent/login")
+async def agent_login(request: web.Request) -> web.Response:
+    form = await Form.read(request)
+    username = form.text("username", "o usuário", max_length=60)
+    password = form.text("password", "a senha", max_length=PASSWORD_MAX_LENGTH)
+    form.validate()
+    try:
+        async with request.app[SESSIONS]() as session:
+            token = await login_agent(session, username.strip(), password, request.app[SETTINGS].bcrypt_rounds)
+    except InvalidCredentials:
+        raise ApiError(401, "invalid_credentials", "Usuário ou senha incorretos.") from None
+    return json_response({"token": token})

@@ -1,0 +1,78 @@
+"""JSON errors with stable codes: {"error": {"code": "...", "message": "<pt-BR>", ...}}."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiohttp import web
+
+from backend.api.context import OPERATOR
+from backend.api.responses import json_response
+
+log = logging.getLogger("backend.http")
+
+_HTTP_ERRORS = {
+    400: ("invalid_request", "Não entendi o pedido. Confira os dados enviados."),
+    401: ("unauthorized", "É preciso entrar com usuário e senha."),
+    404: ("not_found", "Não encontrei esse endereço."),
+    405: ("method_not_allowed", "Esse endereço não aceita esse tipo de pedido."),
+    413: ("request_too_large", "O pedido é grande demais."),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None, **extra) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
+
+    def response(self) -> web.Response:
+        body = {"error": {"code": self.code, "message": self.message, **self.extra}}
+        return json_response(body, status=self.status, headers=self.headers)
+
+
+def invalid_request(fields: dict[str, str]) -> ApiError:
+    return ApiError(400, "invalid_request", "Alguns dados não estão certos. Confira e envie de novo.",
+                    fields=fields)
+
+
+def retry_after(status: int, code: str, message: str, minutes: int) -> ApiError:
+    return ApiError(status, code, message, headers={"Retry-After": str(minutes * 60)},
+                    retry_after_minutes=minutes)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code, message = _HTTP_ERRORS.get(exc.status, ("http_error", "Não foi possível atender o pedido."))
+        headers = {key: value for key, value in exc.headers.items() if key == "Allow"}
+        return ApiError(exc.status, code, message, headers=headers).response()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error", extra={"method": request.method, "path": request.path})
+        phone = request.app[OPERATOR].phones["central_24h"]
+        return ApiError(500, "internal_error",
+                        f"Tivemos um problema aqui. Tente de novo em alguns minutos ou ligue {phone}.").response()
+
+
+@web.middleware
+async def access_log_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """One JSON line per request; only the path (never the query string), masked by common.logs."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        log.info("%s %s %s", request.method, request.path, status, extra={
+            "method": request.method, "path": request.path, "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        })

@@ -1,0 +1,71 @@
+"""Reading JSON bodies and collecting field errors in pt-BR."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, TypeVar
+
+from aiohttp import web
+
+from backend.api.errors import ApiError, invalid_request
+from common.validators import InvalidValue
+
+T = TypeVar("T")
+_CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+
+
+class Form:
+    def __init__(self, body: dict[str, Any]) -> None:
+        self._body = body
+        self.errors: dict[str, str] = {}
+
+    @classmethod
+    async def read(cls, request: web.Request) -> "Form":
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_request", "Envie os dados em JSON, como um objeto.")
+        return cls(body)
+
+    def text(self, name: str, label: str, *, max_length: int = 254) -> str | None:
+        """A required non-empty string; records 'Informe <label>.' when missing."""
+        value = self._body.get(name)
+        if not isinstance(value, str) or not value.strip():
+            self.errors[name] = f"Informe {label}."
+            return None
+        if len(value) > max_length:
+            self.errors[name] = f"O campo está longo demais (máximo de {max_length} caracteres)."
+            return None
+        return value
+
+    def parsed(self, name: str, label: str, parse: Callable[[str], T]) -> T | None:
+        """A required string passed through a common.validators normaliser."""
+        value = self.text(name, label)
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except InvalidValue as exc:
+            self.errors[name] = str(exc)
+            return None
+
+    def optional(self, name: str, *, max_length: int = 128) -> str | None:
+        value = self._body.get(name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or len(value) > max_length:
+            self.errors[name] = f"Use um texto de até {max_length} caracteres."
+            return None
+        return value
+
+    def channel(self, default: str = "rest") -> str:
+        value = self.optional("channel", max_length=20) or default
+        if not _CHANNEL_RE.match(value):
+            self.errors["channel"] = "Canal inválido: use letras minúsculas, como 'rest' ou 'whatsapp'."
+        return value
+
+    def validate(self) -> None:
+        if self.errors:
+            raise invalid_request(self.errors)

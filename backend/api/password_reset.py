@@ -1,0 +1,51 @@
+from aiohttp import web
+
+from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
+from backend.api.errors import ApiError
+from backend.api.forms import Form
+from backend.api.responses import json_response
+from backend.identity import redeem_verification
+from backend.mail import MailError
+from backend.password_reset import ResetRefused, reset_password
+
+routes = web.RouteTableDef()
+
+
+def _refusal_message(code: str, phones: dict[str, str]) -> str:
+    return {
+        "plan_cancelled": "Seu plano está cancelado, então não é possível recuperar a senha por aqui. "
+                          f"Para mais informações, ligue {phones['central_24h']}.",
+        "no_account": "Você ainda não tem cadastro no aplicativo. Faça o seu primeiro acesso pela opção Cadastro.",
+        "no_email_on_file": "Não há e-mail no seu cadastro para enviarmos a senha temporária. "
+                            f"Atualize seu e-mail com o setor de cadastro: {phones['cadastro']}.",
+    }[code]
+
+
+@routes.post("/api/password-resets")
+async def create_password_reset(request: web.Request) -> web.Response:
+    """Body {verification, channel, conversation_id}: the token of /api/identity/verifications."""
+    form = await Form.read(request)
+    token = form.text("verification", "a confirmação de identidade", max_length=100)
+    channel = form.channel()
+    conversation_id = form.optional("conversation_id") or f"ip:{request.remote}"
+    form.validate()
+
+    operator = request.app[OPERATOR]
+    try:
+        async with request.app[SESSIONS]() as session:
+            beneficiary = await redeem_verification(session, token, conversation_id)
+            if beneficiary is None:
+                raise ApiError(401, "verification_invalid",
+                               "A confirmação dos seus dados expirou. Confirme seus dados de novo.")
+            result = await reset_password(
+                session, beneficiary, operator=operator, mailer=request.app[MAILER],
+                bcrypt_rounds=request.app[SETTINGS].bcrypt_rounds, channel=channel,
+                conversation_id=conversation_id,
+            )
+    except ResetRefused as exc:
+        raise ApiError(409, exc.code, _refusal_message(exc.code, operator.phones)) from None
+    except MailError:
+        raise ApiError(503, "email_not_sent",
+                       "Não consegui enviar o e-mail agora e sua senha não foi alterada. "
+                       "Tente de novo em alguns minutos.") from None
+    return json_response({"protocol": result.protocol, "email_masked": result.email_masked}, status=201)

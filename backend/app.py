@@ -1,0 +1,35 @@
+"""aiohttp application factory."""
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from backend.api import auth, health, identity, operator, password_reset, protocols
+from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
+from backend.api.errors import access_log_middleware, error_middleware
+from backend.db import create_engine, session_factory
+from backend.mail import Mailer
+from backend.operator_profile import load_profile
+from backend.settings import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or Settings.from_env()
+    app = web.Application(middlewares=[access_log_middleware, error_middleware], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[OPERATOR] = load_profile(settings.operator_profile)
+    app[MAILER] = Mailer(settings, sender_name=app[OPERATOR].short_name)
+    app.cleanup_ctx.append(_database)
+    for module in (health, operator, auth, identity, password_reset, protocols):
+        app.add_routes(module.routes)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[SETTINGS])
+    app[SESSIONS] = session_factory(engine)
+    yield
+    await engine.dispose()

@@ -1,0 +1,100 @@
+"""Logins (beneficiary accounts and call-centre agents) and the bearer tokens they get."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.clock import utcnow
+from backend.models import ACTIVE, Account, Agent, ApiSession, Beneficiary
+from backend.passwords import burn_verification_time, verify_password
+
+MAX_LOGIN_FAILURES = 5
+LOGIN_LOCK_TIME = timedelta(minutes=30)
+SESSION_TTL = timedelta(hours=12)
+
+log = logging.getLogger(__name__)
+
+
+class InvalidCredentials(Exception):
+    pass
+
+
+class AccountLocked(Exception):
+    def __init__(self, until: datetime, now: datetime) -> None:
+        super().__init__("account locked")
+        self.retry_after_minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    must_change_password: bool
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: AsyncSession, *, account_id: int | None = None, agent_id: int | None = None) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(ApiSession(token_hash=hash_token(token), account_id=account_id, agent_id=agent_id,
+                           expires_at=utcnow() + SESSION_TTL))
+    return token
+
+
+async def login_beneficiary(
+    session: AsyncSession, login_kind: str, login: str, password: str, bcrypt_rounds: int
+) -> LoginResult:
+    """`login_kind` is card, cpf or email (normalised). Raises InvalidCredentials or AccountLocked."""
+    account = await _find_account(session, login_kind, login)
+    if account is None or account.status != ACTIVE:
+        await burn_verification_time(bcrypt_rounds)
+        raise InvalidCredentials()
+    now = utcnow()
+    if account.locked_until and account.locked_until > now:
+        raise AccountLocked(account.locked_until, now)
+    if not await verify_password(password, account.password_hash):
+        account.failed_logins += 1
+        locked = account.failed_logins >= MAX_LOGIN_FAILURES
+        if locked:
+            account.failed_logins, account.locked_until = 0, now + LOGIN_LOCK_TIME
+        await session.commit()
+        log.info("login failed", extra={"account_id": account.id, "locked": locked})
+        if locked:
+            raise AccountLocked(account.locked_until, now)
+        raise InvalidCredentials()
+    account.failed_logins, account.locked_until = 0, None
+    token = issue_token(session, account_id=account.id)
+    await session.commit()
+    log.info("login succeeded", extra={"account_id": account.id})
+    return LoginResult(token=token, must_change_password=account.must_change_password)
+
+
+async def login_agent(session: AsyncSession, username: str, password: str, bcrypt_rounds: int) -> str:
+    agent = (await session.execute(select(Agent).where(Agent.username == username))).scalar_one_or_none()
+    if agent is None:
+        await burn_verification_time(bcrypt_rounds)
+        raise InvalidCredentials()
+    if not await verify_password(password, agent.password_hash):
+        raise InvalidCredentials()
+    token = issue_token(session, agent_id=agent.id)
+    await session.commit()
+    log.info("agent login succeeded", extra={"agent_id": agent.id})
+    return token
+
+
+async def _find_account(session: AsyncSession, login_kind: str, login: str) -> Account | None:
+    column = {
+        "card": Beneficiary.card_number,
+        "cpf": Beneficiary.cpf,
+        "email": func.lower(Beneficiary.email),
+    }[login_kind]
+    query = select(Account).join(Beneficiary, Account.beneficiary_id == Beneficiary.id).where(column == login)
+    return (await session.execute(query.order_by(Account.id))).scalars().first()

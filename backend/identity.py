@@ -1,0 +1,180 @@
+"""Identity verification shared by every flow: login (card or e-mail) + CPF + birth date.
+
+Failures look the same whichever field did not match. A login key is locked for LOCK_TIME after
+MAX_FAILURES failures within FAILURE_WINDOW; a conversation may try at most
+MAX_PER_CONVERSATION verifications per CONVERSATION_WINDOW. Attempts live in the database, so
+every backend process shares them.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.clock import utcnow
+from backend.models import Beneficiary, IdentityAttempt, IdentityVerification
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_TIME = timedelta(minutes=30)
+MAX_PER_CONVERSATION = 10
+CONVERSATION_WINDOW = timedelta(minutes=15)
+VERIFICATION_TTL = timedelta(minutes=15)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IdentityClaim:
+    """Already normalised values (see common.validators)."""
+
+    login_kind: str  # "card" | "email"
+    login: str
+    cpf: str
+    birth_date: date
+
+
+class IdentityError(Exception):
+    pass
+
+
+class IdentityNotConfirmed(IdentityError):
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"identity not confirmed, {attempts_left} attempts left")
+        self.attempts_left = attempts_left
+
+
+class IdentityLocked(IdentityError):
+    def __init__(self, until: datetime, now: datetime) -> None:
+        super().__init__(f"identity locked until {until.isoformat()}")
+        self.retry_after_minutes = _minutes_until(until, now)
+
+
+class TooManyAttempts(IdentityError):
+    def __init__(self, until: datetime, now: datetime) -> None:
+        super().__init__("too many verifications in this conversation")
+        self.retry_after_minutes = _minutes_until(until, now)
+
+
+def _minutes_until(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds() / 60))
+
+
+def attempt_key(claim: IdentityClaim) -> str:
+    return hashlib.sha256(f"{claim.login_kind}:{claim.login}".encode()).hexdigest()
+
+
+async def verify_identity(
+    session: AsyncSession, claim: IdentityClaim, conversation_id: str | None
+) -> Beneficiary:
+    """Returns the beneficiary or raises an IdentityError. Commits the recorded attempt."""
+    now = utcnow()
+    key = attempt_key(claim)
+    if conversation_id:
+        await _check_conversation_rate(session, conversation_id, now)
+    failures = await _recent_failures(session, key, now)
+    locked_until = _lock_end(failures)
+    if locked_until and locked_until > now:
+        log.info("identity verification refused: key locked", extra={"key": key[:12]})
+        raise IdentityLocked(locked_until, now)
+
+    beneficiary = await _match(session, claim)
+    session.add(IdentityAttempt(key=key, succeeded=beneficiary is not None, created_at=now,
+                                conversation_id=conversation_id))
+    await session.commit()
+    if beneficiary is not None:
+        log.info("identity confirmed", extra={"key": key[:12], "beneficiary_id": beneficiary.id})
+        return beneficiary
+
+    failures.append(now)
+    window_failures = [t for t in failures if t > now - FAILURE_WINDOW]
+    log.info("identity not confirmed", extra={"key": key[:12], "failures": len(window_failures)})
+    locked_until = _lock_end(failures)
+    if locked_until and locked_until > now:
+        raise IdentityLocked(locked_until, now)
+    raise IdentityNotConfirmed(MAX_FAILURES - len(window_failures))
+
+
+async def _check_conversation_rate(session: AsyncSession, conversation_id: str, now: datetime) -> None:
+    since = now - CONVERSATION_WINDOW
+    first, count = (
+        await session.execute(
+            select(func.min(IdentityAttempt.created_at), func.count()).where(
+                IdentityAttempt.conversation_id == conversation_id, IdentityAttempt.created_at > since
+            )
+        )
+    ).one()
+    if count >= MAX_PER_CONVERSATION:
+        raise TooManyAttempts(first + CONVERSATION_WINDOW, now)
+
+
+async def _recent_failures(session: AsyncSession, key: str, now: datetime) -> list[datetime]:
+    """Failures since the last success that can still matter (window + lock time)."""
+    since = now - FAILURE_WINDOW - LOCK_TIME
+    last_success = (
+        await session.execute(
+            select(func.max(IdentityAttempt.created_at)).where(
+                IdentityAttempt.key == key, IdentityAttempt.succeeded.is_(True)
+            )
+        )
+    ).scalar_one()
+    if last_success and last_success > since:
+        since = last_success
+    rows = await session.execute(
+        select(IdentityAttempt.created_at)
+        .where(IdentityAttempt.key == key, IdentityAttempt.succeeded.is_(False),
+               IdentityAttempt.created_at > since)
+        .order_by(IdentityAttempt.created_at)
+    )
+    return list(rows.scalars())
+
+
+def _lock_end(failures: list[datetime]) -> datetime | None:
+    """End of the latest lock: LOCK_TIME after any MAX_FAILURES failures within FAILURE_WINDOW."""
+    end = None
+    for i in range(MAX_FAILURES - 1, len(failures)):
+        if failures[i] - failures[i - MAX_FAILURES + 1] <= FAILURE_WINDOW:
+            end = failures[i] + LOCK_TIME
+    return end
+
+
+async def _match(session: AsyncSession, claim: IdentityClaim) -> Beneficiary | None:
+    query = select(Beneficiary).where(Beneficiary.cpf == claim.cpf, Beneficiary.birth_date == claim.birth_date)
+    if claim.login_kind == "card":
+        query = query.where(Beneficiary.card_number == claim.login)
+    else:
+        query = query.where(func.lower(Beneficiary.email) == claim.login)
+    return (await session.execute(query)).unique().scalars().first()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_verification(session: AsyncSession, beneficiary: Beneficiary, conversation_id: str) -> str:
+    """A token proving this conversation passed the identity check; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(IdentityVerification(token_hash=_token_hash(token), beneficiary_id=beneficiary.id,
+                                     conversation_id=conversation_id, created_at=now,
+                                     expires_at=now + VERIFICATION_TTL))
+    await session.commit()
+    return token
+
+
+async def redeem_verification(session: AsyncSession, token: str, conversation_id: str) -> Beneficiary | None:
+    """The verified beneficiary, if `token` is unexpired and was issued to this conversation."""
+    row = (
+        await session.execute(
+            select(IdentityVerification).where(IdentityVerification.token_hash == _token_hash(token))
+        )
+    ).scalar_one_or_none()
+    if row is None or row.conversation_id != conversation_id or row.expires_at <= utcnow():
+        return None
+    return await session.get(Beneficiary, row.beneficiary_id)

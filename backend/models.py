@@ -1,0 +1,246 @@
+"""Database model of the plan system: plans, beneficiaries, accounts, fees, requests, protocols."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import orm
+
+from backend.clock import utcnow
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+Base = orm.declarative_base(metadata=metadata)
+
+ACTIVE = "active"
+CARD_REISSUE_REASONS = ("Danificação", "Extravio", "Renovação", "Roubo C/ B.O", "Roubo S/ B.O")
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(120), nullable=False, unique=True)
+    ans_product_registration = Column(String(20), nullable=False)
+    outpatient = Column(Boolean, nullable=False, default=True)
+    hospital = Column(Boolean, nullable=False, default=True)
+    obstetrics = Column(Boolean, nullable=False, default=False)
+    accommodation = Column(String(20), nullable=False)  # apartamento | enfermaria
+    coparticipation = Column(Boolean, nullable=False, default=False)
+
+
+class Beneficiary(Base):
+    __tablename__ = "beneficiaries"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(160), nullable=False)
+    card_number = Column(String(12), nullable=False, unique=True)
+    cpf = Column(String(11), unique=True)
+    birth_date = Column(Date, nullable=False)
+    mother_name = Column(String(160), nullable=False)
+    email = Column(String(254), index=True)
+    phone = Column(String(32))
+    holder_id = Column(Integer, ForeignKey("beneficiaries.id"))
+    relationship = Column(String(20), nullable=False)  # titular | filho | filha | cônjuge
+    plan_id = Column(Integer, ForeignKey("plans.id"), nullable=False)
+    status = Column(String(20), nullable=False, default=ACTIVE)  # active | cancelled
+    cancelled_at = Column(Date)
+
+    plan = orm.relationship(Plan, lazy="joined")
+    account = orm.relationship("Account", uselist=False, lazy="joined")
+
+
+class Account(Base):
+    """App/portal account of a beneficiary."""
+
+    __tablename__ = "accounts"
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, unique=True)
+    password_hash = Column(String(100), nullable=False)
+    must_change_password = Column(Boolean, nullable=False, default=False)
+    status = Column(String(20), nullable=False, default=ACTIVE)  # active | pending
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Agent(Base):
+    """Call-centre agent who takes over conversations handed off by the assistant."""
+
+    __tablename__ = "agents"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(60), nullable=False, unique=True)
+    name = Column(String(160), nullable=False)
+    password_hash = Column(String(100), nullable=False)
+
+
+class ApiSession(Base):
+    """A bearer token, stored only as its SHA-256; belongs to an account or an agent."""
+
+    __tablename__ = "api_sessions"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"))
+    agent_id = Column(Integer, ForeignKey("agents.id"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class Fee(Base):
+    """Monthly fee (mensalidade) charged to a holder."""
+
+    __tablename__ = "fees"
+    __table_args__ = (UniqueConstraint("beneficiary_id", "reference_month", "type"),)
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
+    document_number = Column(String(20), nullable=False, unique=True)
+    reference_month = Column(Date, nullable=False)  # first day of the month
+    due_date = Column(Date, nullable=False)
+    type = Column(String(60), nullable=False)
+    amount = Column(Numeric(10, 2), nullable=False)
+    paid_at = Column(Date)
+    status = Column(String(20), nullable=False)  # open | overdue | paid
+
+
+class Protocol(Base):
+    __tablename__ = "protocols"
+    id = Column(Integer, primary_key=True)
+    number = Column(String(20), nullable=False, unique=True)
+    kind = Column(String(40), nullable=False)
+    status = Column(String(20), nullable=False)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), index=True)
+    channel = Column(String(20), nullable=False)
+    conversation_id = Column(String(128))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    details = Column(JSON, nullable=False, default=dict)
+
+
+class ProtocolSequence(Base):
+    """Last protocol sequence value used on a (local) day."""
+
+    __tablename__ = "protocol_sequences"
+    day = Column(Date, primary_key=True)
+    last_value = Column(Integer, nullable=False)
+
+
+class Reimbursement(Base):
+    __tablename__ = "reimbursements"
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
+    protocol_number = Column(String(20), ForeignKey("protocols.number"), nullable=False, unique=True)
+    service_type = Column(String(60), nullable=False)
+    provider_name = Column(String(160), nullable=False)
+    service_date = Column(Date, nullable=False)
+    amount_requested = Column(Numeric(10, 2), nullable=False)
+    amount_paid = Column(Numeric(10, 2))
+    status = Column(String(20), nullable=False)  # received | under_analysis | paid | denied
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
+
+    history = orm.relationship(
+        "ReimbursementStatusChange", order_by="ReimbursementStatusChange.changed_at", lazy="selectin"
+    )
+
+
+class ReimbursementStatusChange(Base):
+    __tablename__ = "reimbursement_status_history"
+    id = Column(Integer, primary_key=True)
+    reimbursement_id = Column(Integer, ForeignKey("reimbursements.id"), nullable=False, index=True)
+    status = Column(String(20), nullable=False)
+    note = Column(Text)
+    changed_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class WaitingPeriod(Base):
+    """Carência: the coverage group may be used from `ends_on` on."""
+
+    __tablename__ = "waiting_periods"
+    __table_args__ = (UniqueConstraint("beneficiary_id", "coverage_group"),)
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False)
+    coverage_group = Column(String(80), nullable=False)
+    ends_on = Column(Date, nullable=False)
+
+
+class CardRequest(Base):
+    """Reissue of a physical card."""
+
+    __tablename__ = "card_requests"
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
+    reason = Column(String(20), nullable=False)  # one of CARD_REISSUE_REASONS
+    police_report = Column(String(40))
+    status = Column(String(20), nullable=False)  # requested | in_production | shipped | delivered
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
+    protocol_number = Column(String(20), ForeignKey("protocols.number"), nullable=False, unique=True)
+
+
+class Provider(Base):
+    """Accredited provider (rede credenciada)."""
+
+    __tablename__ = "providers"
+    __table_args__ = (UniqueConstraint("name", "specialty", "city"),)
+    id = Column(Integer, primary_key=True)
+    name = Column(String(160), nullable=False)
+    type = Column(String(20), nullable=False)  # clínica | hospital | laboratório | consultório
+    specialty = Column(String(80), nullable=False, index=True)
+    city = Column(String(80), nullable=False, index=True)
+    state = Column(String(2), nullable=False)
+    address = Column(String(240), nullable=False)
+    phone = Column(String(32), nullable=False)
+    map_url = Column(String(400), nullable=False)
+
+
+class IdentityAttempt(Base):
+    """One identity verification; `key` is a SHA-256 of the normalised login, never the login."""
+
+    __tablename__ = "identity_attempts"
+    id = Column(Integer, primary_key=True)
+    key = Column(String(64), nullable=False, index=True)
+    succeeded = Column(Boolean, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    conversation_id = Column(String(128), index=True)
+
+
+class IdentityVerification(Base):
+    """A successful identity check of a conversation, redeemable by that conversation until
+    `expires_at`; the bot keeps only the token, stored here as its SHA-256."""
+
+    __tablename__ = "identity_verifications"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False)
+    conversation_id = Column(String(128), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class HandoffTicket(Base):
+    """A conversation handed over to a human agent."""
+
+    __tablename__ = "handoff_tickets"
+    id = Column(Integer, primary_key=True)
+    protocol_number = Column(String(20), ForeignKey("protocols.number"), nullable=False, unique=True)
+    channel = Column(String(20), nullable=False)
+    conversation_id = Column(String(128), nullable=False)
+    reason = Column(Text, nullable=False)
+    status = Column(String(20), nullable=False, default="open")  # open | in_progress | closed
+    agent_id = Column(Integer, ForeignKey("agents.id"))
+    resolution = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    closed_at = Column(DateTime)

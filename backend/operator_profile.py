@@ -1,0 +1,72 @@
+"""The operator profile: identity, phones, call-centre hours and password policy (YAML files)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from backend.passwords import PasswordPolicy
+
+PROFILES_DIR = Path(__file__).resolve().parent / "operator_profiles"
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    weekdays: tuple[str, ...]
+    opens: str
+    closes: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OperatorProfile:
+    name: str
+    short_name: str
+    ans_registration: str
+    city: str
+    state: str
+    phones: dict[str, str]
+    opening_hours: OpeningHours
+    password_policy: PasswordPolicy
+
+    def public(self) -> dict:
+        """What GET /api/operator shows."""
+        return {
+            "name": self.name,
+            "short_name": self.short_name,
+            "ans_registration": self.ans_registration,
+            "phones": dict(self.phones),
+            "opening_hours": self.opening_hours.text,
+            "password_policy": {
+                "name": self.password_policy.name,
+                "description": self.password_policy.description,
+            },
+        }
+
+
+@lru_cache(maxsize=None)
+def load_profile(name: str) -> OperatorProfile:
+    if not re.fullmatch(r"[a-z0-9_-]+", name):
+        raise ValueError(f"invalid operator profile name: {name!r}")
+    path = PROFILES_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ValueError(f"unknown operator profile: {name!r} (no {path})")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not re.fullmatch(r"\d{6}", str(data["ans_registration"])):
+        raise ValueError(f"{path}: ans_registration must have 6 digits")
+    hours = data["opening_hours"]
+    return OperatorProfile(
+        name=data["name"],
+        short_name=data["short_name"],
+        ans_registration=str(data["ans_registration"]),
+        city=data["city"],
+        state=data["state"],
+        phones={key: str(value) for key, value in data["phones"].items()},
+        opening_hours=OpeningHours(
+            weekdays=tuple(hours["weekdays"]), opens=hours["opens"], closes=hours["closes"], text=hours["text"]
+        ),
+        password_policy=PasswordPolicy(**data["password_policy"]),
+    )

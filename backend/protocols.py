@@ -1,0 +1,65 @@
+"""Protocol numbers: operator ANS registration (6) + AAAAMMDD + daily sequence (6) = 20 digits."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.clock import local_today
+from backend.models import Protocol
+
+PROTOCOL_DIGITS = 20
+MAX_DAILY_SEQUENCE = 999_999
+
+# One statement, atomic on both SQLite (>= 3.35) and PostgreSQL: concurrent callers queue on the
+# row (or database) lock and each gets the next value.
+_NEXT_VALUE = text(
+    "INSERT INTO protocol_sequences (day, last_value) VALUES (:day, 1) "
+    "ON CONFLICT (day) DO UPDATE SET last_value = protocol_sequences.last_value + 1 "
+    "RETURNING last_value"
+).bindparams(bindparam("day", type_=Date))
+
+
+class ProtocolSequenceExhausted(RuntimeError):
+    pass
+
+
+async def next_sequence(session: AsyncSession, day: date) -> int:
+    value = (await session.execute(_NEXT_VALUE, {"day": day})).scalar_one()
+    if value > MAX_DAILY_SEQUENCE:
+        raise ProtocolSequenceExhausted(f"more than {MAX_DAILY_SEQUENCE} protocols on {day}")
+    return value
+
+
+async def new_protocol(
+    session: AsyncSession,
+    kind: str,
+    *,
+    ans_registration: str,
+    channel: str,
+    status: str = "open",
+    beneficiary_id: int | None = None,
+    conversation_id: str | None = None,
+    details: dict | None = None,
+    day: date | None = None,
+) -> Protocol:
+    """Creates and adds a Protocol in the caller's transaction (commit is the caller's)."""
+    day = day or local_today()
+    sequence = await next_sequence(session, day)
+    protocol = Protocol(
+        number=f"{ans_registration}{day:%Y%m%d}{sequence:06d}",
+        kind=kind,
+        status=status,
+        beneficiary_id=beneficiary_id,
+        channel=channel,
+        conversation_id=conversation_id,
+        details=details or {},
+    )
+    session.add(protocol)
+    await session.flush()
+    return protocol
+
+
+async def find_protocol(session: AsyncSession, number: str) -> Protocol | None:
+    return (await session.execute(select(Protocol).where(Protocol.number == number))).scalar_one_or_none()

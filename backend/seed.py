@@ -1,0 +1,244 @@
+"""`python -m backend.seed`: demo data of the contract (section 5). Idempotent: only adds what is missing.
+
+Dates are relative to the day the seed runs, so the demo never goes stale.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.clock import local_today
+from backend.db import create_engine, session_factory
+from backend.models import (
+    Account,
+    Agent,
+    Beneficiary,
+    CardRequest,
+    Fee,
+    Plan,
+    Provider,
+    Reimbursement,
+    ReimbursementStatusChange,
+    WaitingPeriod,
+)
+from backend.operator_profile import load_profile
+from backend.passwords import hash_password
+from backend.protocols import new_protocol
+from backend.settings import Settings
+
+PROVIDERS_FILE = Path(__file__).resolve().parent / "seed_data" / "providers.yaml"
+DEMO_AGENT = ("atendente", "Atendente de Demonstração", "Atende@2024")
+
+PLANS = {
+    "completo": dict(
+        name="Vida Sergipe Completo", ans_product_registration="482913191", outpatient=True,
+        hospital=True, obstetrics=True, accommodation="apartamento", coparticipation=False,
+    ),
+    "essencial": dict(
+        name="Vida Sergipe Essencial", ans_product_registration="482914192", outpatient=True,
+        hospital=True, obstetrics=False, accommodation="enfermaria", coparticipation=True,
+    ),
+}
+
+# card: (name, cpf, birth, mother, e-mail, phone, plan, holder card, relationship, app password)
+PERSONAS = {
+    "100200300401": ("Maria Aparecida Santos", "94580730224", date(1985, 3, 12), "Josefa Aparecida Santos",
+                     "maria.santos@exemplo.com.br", "+55 79 99811-0001", "completo", None, "titular", "Saude@2024"),
+    "100200300402": ("João Pedro Santos", "15736819384", date(2012, 7, 30), "Maria Aparecida Santos",
+                     None, None, "completo", "100200300401", "filho", None),
+    "100200300403": ("Ana Clara Santos", None, date(2024, 1, 5), "Maria Aparecida Santos",
+                     None, None, "completo", "100200300401", "filha", None),
+    "200300400501": ("José Carlos Oliveira", "03642621252", date(1960, 8, 14), "Maria José Oliveira",
+                     "jose.oliveira@exemplo.com.br", "+55 79 99811-0002", "essencial", None, "titular", None),
+    "300400500601": ("Ana Beatriz Lima", "99722003372", date(1992, 2, 2), "Lúcia Lima",
+                     None, "+55 79 99811-0003", "essencial", None, "titular", "Lima@2024!"),
+    "400500600701": ("Carlos Eduardo Souza", "22453832301", date(1978, 9, 19), "Teresa Souza",
+                     "carlos.souza@exemplo.com.br", "+55 79 99811-0004", "essencial", None, "titular", None),
+}
+CANCELLED_CARDS = {"400500600701": 75}  # card -> cancelled this many days ago
+MONTHLY_AMOUNTS = {"100200300401": "1289.70", "200300400501": "842.15", "300400500601": "398.40",
+                   "400500600701": "455.90"}
+MARIA, JOAO = "100200300401", "100200300402"
+
+log = logging.getLogger("backend.seed")
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, 28))
+
+
+def map_url(address: str) -> str:
+    return f"https://www.google.com/maps/search/?api=1&query={quote_plus(address)}"
+
+
+async def seed(session: AsyncSession, settings: Settings, today: date | None = None) -> None:
+    today = today or local_today()
+    ans = load_profile(settings.operator_profile).ans_registration
+    plans = {key: await _get_or_create(session, Plan, {"name": values["name"]}, values)
+             for key, values in PLANS.items()}
+    people = {}
+    for card, (name, cpf, birth, mother, email, phone, plan, holder, kin, password) in PERSONAS.items():
+        cancelled_days = CANCELLED_CARDS.get(card)
+        people[card] = await _get_or_create(session, Beneficiary, {"card_number": card}, dict(
+            name=name, cpf=cpf, birth_date=birth, mother_name=mother, email=email, phone=phone,
+            plan_id=plans[plan].id, holder_id=people[holder].id if holder else None, relationship=kin,
+            status="cancelled" if cancelled_days else "active",
+            cancelled_at=today - timedelta(days=cancelled_days) if cancelled_days else None,
+        ))
+        if password and not await _exists(session, Account, beneficiary_id=people[card].id):
+            session.add(Account(beneficiary_id=people[card].id,
+                                password_hash=await hash_password(password, settings.bcrypt_rounds)))
+    for card, amount in MONTHLY_AMOUNTS.items():
+        await _seed_fees(session, people[card], Decimal(amount), today, months=12 if card == MARIA else 4)
+    await _seed_waiting_periods(session, people[MARIA], today)
+    await _seed_reimbursements(session, people[MARIA], ans, today)
+    await _seed_card_request(session, people[JOAO], ans, today)
+    await _seed_providers(session)
+    username, agent_name, password = DEMO_AGENT
+    if not await _exists(session, Agent, username=username):
+        session.add(Agent(username=username, name=agent_name,
+                          password_hash=await hash_password(password, settings.bcrypt_rounds)))
+    await session.commit()
+
+
+async def _exists(session: AsyncSession, model, **lookup) -> bool:
+    count = (await session.execute(select(func.count()).select_from(model).filter_by(**lookup))).scalar_one()
+    return count > 0
+
+
+async def _get_or_create(session: AsyncSession, model, lookup: dict, values: dict):
+    found = (await session.execute(select(model).filter_by(**lookup))).unique().scalar_one_or_none()
+    if found is None:
+        found = model(**{**values, **lookup})
+        session.add(found)
+        await session.flush()
+    return found
+
+
+async def _seed_fees(session: AsyncSession, holder: Beneficiary, amount: Decimal, today: date, months: int) -> None:
+    """Current month open (due in 10 days), previous month overdue, older ones paid.
+
+    A cancelled holder only has paid fees up to the cancellation.
+    """
+    current_due = today + timedelta(days=10)
+    last = 0
+    if holder.cancelled_at:
+        last = (today.year - holder.cancelled_at.year) * 12 + today.month - holder.cancelled_at.month + 1
+    for back in range(last, last + months):
+        reference = add_months(today.replace(day=1), -back)
+        due = add_months(current_due, -back)
+        if holder.cancelled_at or back > 1:
+            status, paid_at = "paid", due - timedelta(days=2)
+        else:
+            status, paid_at = ("open" if back == 0 else "overdue"), None
+        if await _exists(session, Fee, beneficiary_id=holder.id, reference_month=reference, type="Mensalidade"):
+            continue
+        session.add(Fee(
+            beneficiary_id=holder.id, document_number=f"{holder.card_number[-6:]}{reference:%Y%m}",
+            reference_month=reference, due_date=due, type="Mensalidade", amount=amount,
+            paid_at=paid_at, status=status,
+        ))
+
+
+async def _seed_waiting_periods(session: AsyncSession, holder: Beneficiary, today: date) -> None:
+    """Childbirth ends in ~120 days (obstetrics added with a plan change); the rest is fulfilled."""
+    ends_in_days = {
+        "Urgência e emergência": -1095,
+        "Consultas e exames simples": -1065,
+        "Internações e cirurgias": -915,
+        "Doenças e lesões preexistentes": -365,
+        "Parto a termo": 120,
+    }
+    for group, days in ends_in_days.items():
+        await _get_or_create(session, WaitingPeriod, {"beneficiary_id": holder.id, "coverage_group": group},
+                             {"ends_on": today + timedelta(days=days)})
+
+
+async def _seed_reimbursements(session: AsyncSession, holder: Beneficiary, ans: str, today: date) -> None:
+    if await _exists(session, Reimbursement, beneficiary_id=holder.id):
+        return
+    requests = [
+        # service, provider, days ago (service, request), requested, paid, status history (status, days ago)
+        ("Consulta com dermatologista", "Dermacare Aracaju", (62, 58), "300.00", "240.00",
+         [("received", 58), ("under_analysis", 56), ("paid", 41)]),
+        ("Sessão de fisioterapia", "Fisio Movimento Aracaju", (12, 9), "180.00", None,
+         [("received", 9), ("under_analysis", 7)]),
+    ]
+    for service, provider, (served, requested), amount, paid, history in requests:
+        status = history[-1][0]
+        requested_at = _at(today - timedelta(days=requested))
+        protocol = await new_protocol(
+            session, "reimbursement", ans_registration=ans, channel="portal", beneficiary_id=holder.id,
+            status="completed" if status == "paid" else "in_progress", day=requested_at.date(),
+        )
+        protocol.created_at = requested_at
+        reimbursement = Reimbursement(
+            beneficiary_id=holder.id, protocol_number=protocol.number, service_type=service,
+            provider_name=provider, service_date=today - timedelta(days=served),
+            amount_requested=Decimal(amount), amount_paid=Decimal(paid) if paid else None,
+            status=status, requested_at=requested_at,
+        )
+        session.add(reimbursement)
+        await session.flush()
+        session.add_all(ReimbursementStatusChange(
+            reimbursement_id=reimbursement.id, status=step, changed_at=_at(today - timedelta(days=ago)),
+        ) for step, ago in history)
+
+
+async def _seed_card_request(session: AsyncSession, dependent: Beneficiary, ans: str, today: date) -> None:
+    if await _exists(session, CardRequest, beneficiary_id=dependent.id):
+        return
+    requested_at = _at(today - timedelta(days=5))
+    protocol = await new_protocol(
+        session, "card_reissue", ans_registration=ans, channel="portal", beneficiary_id=dependent.holder_id,
+        status="in_progress", day=requested_at.date(), details={"reason": "Extravio"},
+    )
+    protocol.created_at = requested_at
+    session.add(CardRequest(beneficiary_id=dependent.id, reason="Extravio", status="in_production",
+                            requested_at=requested_at, protocol_number=protocol.number))
+
+
+async def _seed_providers(session: AsyncSession) -> None:
+    network = yaml.safe_load(PROVIDERS_FILE.read_text(encoding="utf-8"))
+    for city, data in network.items():
+        for name, kind, specialty, street, phone in data["providers"]:
+            address = f"{street}, {city} - {data['state']}"
+            await _get_or_create(session, Provider, {"name": name, "specialty": specialty, "city": city}, dict(
+                type=kind, state=data["state"], address=address, phone=phone, map_url=map_url(address),
+            ))
+
+
+def _at(day: date) -> datetime:
+    """A plausible office-hours instant (naive UTC) on `day`."""
+    return datetime.combine(day, time(13, 30))
+
+
+async def run(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session:
+            await seed(session, settings)
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    from common.logs import configure_logging
+
+    configure_logging()
+    asyncio.run(run(Settings.from_env()))
+    log.info("demo data seeded")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Backend settings, read from the environment (secrets only come from there)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from sqlalchemy.engine import make_url
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+MIN_BCRYPT_ROUNDS = 12
+_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+_SYNC_DRIVERS = {"postgresql": "postgresql+psycopg2", "sqlite": "sqlite"}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or unacceptable."""
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "sim", "on"}
+
+
+def _backend_of(url: str) -> str:
+    name = make_url(url).get_backend_name()
+    if name == "postgres":
+        return "postgresql"
+    if name not in _ASYNC_DRIVERS:
+        raise SettingsError(f"DATABASE_URL: unsupported database '{name}' (use postgresql or sqlite)")
+    return name
+
+
+def _with_driver(url: str, drivers: Mapping[str, str]) -> str:
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    return parsed.set(drivername=drivers[_backend_of(url)]).render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    var_dir: Path
+    backend_host: str = "127.0.0.1"
+    backend_port: int = 8080
+    mail_backend: str = "maildir"
+    mail_from: str = "nao-responda@exemplo.com.br"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    bcrypt_rounds: int = MIN_BCRYPT_ROUNDS
+    operator_profile: str = "demo"
+    public_backend_url: str = "http://127.0.0.1:8080"
+
+    def __post_init__(self) -> None:
+        if self.bcrypt_rounds < MIN_BCRYPT_ROUNDS:
+            raise SettingsError(f"BCRYPT_ROUNDS must be at least {MIN_BCRYPT_ROUNDS}")
+        if self.mail_backend not in {"maildir", "smtp"}:
+            raise SettingsError("MAIL_BACKEND must be 'maildir' or 'smtp'")
+        _backend_of(self.database_url)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("VAR_DIR") or REPO_DIR / "var")
+        host = env.get("BACKEND_HOST", "127.0.0.1")
+        port = int(env.get("BACKEND_PORT", "8080"))
+        return cls(
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'backend.db'}",
+            var_dir=var_dir,
+            backend_host=host,
+            backend_port=port,
+            mail_backend=env.get("MAIL_BACKEND", "maildir").lower(),
+            mail_from=env.get("MAIL_FROM", cls.mail_from),
+            smtp_host=env.get("SMTP_HOST", "localhost"),
+            smtp_port=int(env.get("SMTP_PORT", "25")),
+            smtp_user=env.get("SMTP_USER") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_starttls=_flag(env.get("SMTP_STARTTLS", "")),
+            bcrypt_rounds=int(env.get("BCRYPT_ROUNDS", str(MIN_BCRYPT_ROUNDS))),
+            operator_profile=env.get("OPERATOR_PROFILE", "demo"),
+            public_backend_url=env.get("PUBLIC_BACKEND_URL") or f"http://{host}:{port}",
+        )
+
+    @property
+    def async_database_url(self) -> str:
+        return _with_driver(self.database_url, _ASYNC_DRIVERS)
+
+    @property
+    def sync_database_url(self) -> str:
+        """For Alembic."""
+        return _with_driver(self.database_url, _SYNC_DRIVERS)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return _backend_of(self.database_url) == "sqlite"
+
+    @property
+    def maildir(self) -> Path:
+        return self.var_dir / "mail"
