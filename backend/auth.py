@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import utcnow
@@ -54,6 +54,7 @@ async def login_beneficiary(
 ) -> LoginResult:
     """`login_kind` is card, cpf or email (normalised). Raises InvalidCredentials or AccountLocked."""
     account = await _find_account(session, login_kind, login)
+    await session.commit()  # end the read: no database lock is held while bcrypt runs
     if account is None or account.status != ACTIVE:
         await burn_verification_time(bcrypt_rounds)
         raise InvalidCredentials()
@@ -61,24 +62,37 @@ async def login_beneficiary(
     if account.locked_until and account.locked_until > now:
         raise AccountLocked(account.locked_until, now)
     if not await verify_password(password, account.password_hash):
-        account.failed_logins += 1
-        locked = account.failed_logins >= MAX_LOGIN_FAILURES
-        if locked:
-            account.failed_logins, account.locked_until = 0, now + LOGIN_LOCK_TIME
-        await session.commit()
-        log.info("login failed", extra={"account_id": account.id, "locked": locked})
-        if locked:
-            raise AccountLocked(account.locked_until, now)
+        locked_until = await _count_failure(session, account.id, now)
+        log.info("login failed", extra={"account_id": account.id, "locked": locked_until is not None})
+        if locked_until:
+            raise AccountLocked(locked_until, now)
         raise InvalidCredentials()
-    account.failed_logins, account.locked_until = 0, None
+    await session.execute(update(Account).where(Account.id == account.id).values(failed_logins=0, locked_until=None))
     token = issue_token(session, account_id=account.id)
     await session.commit()
     log.info("login succeeded", extra={"account_id": account.id})
     return LoginResult(token=token, must_change_password=account.must_change_password)
 
 
+async def _count_failure(session: AsyncSession, account_id: int, now: datetime) -> datetime | None:
+    """Adds a failed login atomically (concurrent attempts all count); locks at the limit."""
+    await session.execute(
+        update(Account).where(Account.id == account_id).values(failed_logins=Account.failed_logins + 1)
+    )
+    failures = (await session.execute(select(Account.failed_logins).where(Account.id == account_id))).scalar_one()
+    locked_until = None
+    if failures >= MAX_LOGIN_FAILURES:
+        locked_until = now + LOGIN_LOCK_TIME
+        await session.execute(
+            update(Account).where(Account.id == account_id).values(failed_logins=0, locked_until=locked_until)
+        )
+    await session.commit()
+    return locked_until
+
+
 async def login_agent(session: AsyncSession, username: str, password: str, bcrypt_rounds: int) -> str:
     agent = (await session.execute(select(Agent).where(Agent.username == username))).scalar_one_or_none()
+    await session.commit()  # no database lock held while bcrypt runs
     if agent is None:
         await burn_verification_time(bcrypt_rounds)
         raise InvalidCredentials()

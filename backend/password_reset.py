@@ -55,6 +55,7 @@ async def reset_password(
     if not beneficiary.email:
         raise ResetRefused("no_email_on_file")
 
+    await session.commit()  # end the reads: no database lock is held while bcrypt runs
     password = operator.password_policy.generate_temporary()
     password_hash = await hash_password(password, bcrypt_rounds)
     email_masked = mask_email(beneficiary.email)

@@ -29,15 +29,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str | None = None) -> None:
-    """Root logger -> stderr as JSON lines, every record masked. Idempotent."""
+    """Root logger -> stderr as JSON lines, every record masked. Replaces any handler a
+    framework installed before (rasa_sdk's coloured console one), so nothing logs unmasked."""
     root = logging.getLogger()
     level = (level or os.environ.get("LOG_LEVEL", "INFO")).upper()
     root.setLevel(level)
     for handler in list(root.handlers):
-        if getattr(handler, "_assistant_handler", False):
-            root.removeHandler(handler)
+        root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler._assistant_handler = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter())
     handler.addFilter(PiiMaskingFilter())
     root.addHandler(handler)
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))  # it logs SQL parameters

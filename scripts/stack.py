@@ -162,6 +162,10 @@ class Stack:
             BACKEND_URL=self.backend_url,
             BACKEND_PORT=str(self.backend_port),
             PYTHONUNBUFFERED="1",
+            PYTHONWARNINGS="ignore",  # libraries' deprecation notices would bury the real log lines
+            RASA_TELEMETRY_ENABLED="false",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
         )
         env.setdefault("PUBLIC_BACKEND_URL", self.backend_url)
         return env

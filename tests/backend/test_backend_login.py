@@ -1,4 +1,6 @@
 """POST /api/auth/login and /api/agent/login."""
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -41,6 +43,15 @@ async def test_lockout_after_five_wrong_passwords(client):
     status, body = await _login(client, "100200300401", "Saude@2024")
     assert status == 423
     assert body["error"]["code"] == "account_locked" and body["error"]["retry_after_minutes"] == 30
+
+
+async def test_concurrent_wrong_passwords_all_count(client):
+    """bcrypt runs outside any transaction, so the failure count must be updated atomically."""
+    wrong = {"login": "100200300401", "password": "Errada@123"}
+    responses = await asyncio.gather(*(client.post("/api/auth/login", json=wrong) for _ in range(5)))
+    assert sorted(r.status for r in responses) == [401, 401, 401, 401, 423]
+    right = await client.post("/api/auth/login", json={"login": "100200300401", "password": "Saude@2024"})
+    assert right.status == 423
 
 
 async def test_success_resets_the_failure_count(client):

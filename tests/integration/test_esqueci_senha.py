@@ -85,19 +85,19 @@ def test_bad_inputs_get_clear_messages_and_keep_what_was_given(stack, chat):
 
 
 def test_data_that_does_not_match_is_refused_the_same_way_and_locks_after_five(stack, chat):
-    c = chat("jose-lock")
+    c = chat("joao-lock")  # João, Maria's son: a real card, so the right data can be tried after
     c.say("esqueci minha senha")
-    c.say("200300400501")
+    c.say("100200300402")
     answers = []
     for day in range(1, 6):
-        answers.append(c.say(f"036.426.212-52 {day:02d}/01/1961"))
+        answers.append(c.say(f"157.368.193-84 {day:02d}/01/2013"))
     assert all("não conferem" in a for a in answers[:4]), answers
     assert "bloqueei" in answers[4] and "30 minutos" in answers[4]
     assert "Falar com atendente" in c.buttons
     # even the right data is refused while locked
-    c2 = chat("jose-after-lock")
+    c2 = chat("joao-after-lock")
     c2.say("esqueci minha senha")
-    assert "bloqueei" in c2.say("200300400501 036.426.212-52 14/08/1960")
+    assert "bloqueei" in c2.say("100200300402 157.368.193-84 30/07/2012")
 
 
 def test_unknown_card_gets_the_same_answer_as_a_wrong_birth_date(stack, chat):

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.run` (REST load, ours vs vanilla `rasa init`)."""

@@ -1,0 +1,336 @@
+"""REST load benchmark: our esqueci_senha flow vs the vanilla `rasa init` moodbot.
+
+    python -m bench.run [--concurrency 1,10,50] [--conversations-per-level K]
+                        [--skip-ours | --skip-vanilla] [--out docs/benchmarks.md]
+
+Both assistants are served by `rasa run --enable-api` with the REST channel and driven with
+4-turn conversations by the same client. Levels are interleaved (ours, then vanilla, per level)
+so that a change in the machine's background load hits both alike. The results replace only
+this benchmark's section of the output file. The exit status is 1 when a conversation got a
+wrong answer or failed (its logs are then kept under var/bench/); no timing is ever asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import math
+import os
+import platform
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import Iterator
+
+from bench.load import LevelResult, Script, Stats, Turn, client_session, run_level, stats
+from scripts.stack import BIN, ROOT, Process, Stack, free_port, tracker_store_config
+
+MODEL = ROOT / "models" / "assistente.tar.gz"
+BENCH_DIR = ROOT / "var" / "bench"
+START_TIMEOUT_S = 300
+WARMUP_CONVERSATIONS = 2
+TARGET_THROUGHPUT = 0.9  # ours/vanilla turns/s, at least
+TARGET_SINGLE_USER_P50 = 1.3  # ours/vanilla p50 at concurrency 1, at most
+SECTION_START, SECTION_END = "<!-- bench:rest:start -->", "<!-- bench:rest:end -->"
+RASA_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+
+OURS = Script("esqueci_senha", (
+    Turn("esqueci minha senha", "carteirinha"),
+    Turn("100200300401", "cpf"),
+    Turn("945.807.302-24", "nascimento"),
+    Turn("12/03/1985", "m***@exemplo.com.br"),  # identity check + bcrypt cost 12 + e-mail
+))
+VANILLA = Script("moodbot", (
+    Turn("hello", "how are you"),
+    Turn("I am sad", "did that help"),
+    Turn("yes", "great, carry on"),
+    Turn("bye", "bye"),
+))
+ALL_TURNS, WITHOUT_RESET, RESET_TURN = range(1, 5), range(1, 4), range(4, 5)
+
+
+# --- the two assistants ---------------------------------------------------------------------
+
+@contextlib.contextmanager
+def our_assistant(var_dir: Path) -> Iterator[str]:
+    if not MODEL.exists():
+        raise SystemExit(f"{MODEL.relative_to(ROOT)} is missing: run `make model` (or use --skip-ours)")
+    stack = Stack(
+        var_dir=var_dir, backend_port=free_port(), actions_port=free_port(), rasa_port=free_port(),
+        model=MODEL,
+        extra_env={**RASA_ENV, "DATABASE_URL": f"sqlite:///{var_dir / 'backend.db'}",
+                   "MAIL_BACKEND": "maildir"},
+    )
+    stack.prepare_database()
+    stack.start(timeout_s=START_TIMEOUT_S)
+    try:
+        yield stack.rasa_url
+    finally:
+        stack.stop()
+
+
+def vanilla_project() -> Path:
+    """The `rasa init` project with its trained model, created once per rasa version."""
+    project = BENCH_DIR / "vanilla" / f"rasa-{version('rasa')}"
+    if any(project.glob("models/*.tar.gz")):
+        return project
+    project.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="init-", dir=project.parent))
+    log = scratch / "init.log"
+    print(f"training the vanilla `rasa init` model once for rasa {version('rasa')} (log: {log})")
+    try:
+        with open(log, "wb") as out:
+            subprocess.run(
+                [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(scratch)],
+                cwd=scratch, env={**os.environ, **RASA_ENV}, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, check=True,
+            )
+        shutil.rmtree(project, ignore_errors=True)
+        scratch.rename(project)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return project
+
+
+@contextlib.contextmanager
+def vanilla_assistant(project: Path, log_path: Path) -> Iterator[str]:
+    port = free_port()
+    argv = [str(BIN / "rasa"), "run", "--enable-api", "--port", str(port),
+            "--model", str(project / "models")]
+    server = Process("vanilla rasa", argv, f"http://127.0.0.1:{port}/", log_path,
+                     {**os.environ, **RASA_ENV})
+    try:
+        with open(log_path, "ab") as log:  # Process.start() would run it from our repository
+            server.popen = subprocess.Popen(
+                argv, cwd=project, env=server.env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        server.wait_ready(START_TIMEOUT_S)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()  # the whole process group
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+async def measure(servers: dict[str, tuple[str, Script]], levels: list[int],
+                  budgets: dict[int, int]) -> dict[str, list[LevelResult]]:
+    results: dict[str, list[LevelResult]] = {name: [] for name in servers}
+    async with client_session(max(levels)) as session:
+        for name, (url, script) in servers.items():
+            warmup = await run_level(session, url, script, 1, WARMUP_CONVERSATIONS)
+            if warmup.error_count:
+                raise SystemExit(f"{name}: warm-up failed: {describe_errors(warmup)}")
+        for level in levels:
+            for name, (url, script) in servers.items():
+                result = await run_level(session, url, script, level, budgets[level])
+                results[name].append(result)
+                whole = stats(result.turn_latencies(ALL_TURNS), result.wall_s)
+                print(f"{name:>8} x{level:<3} {result.conversations} conversations, {whole.turns} turns "
+                      f"in {result.wall_s:.1f}s: {whole.per_s:.1f} turns/s, p50 {whole.p50_ms:.0f} ms, "
+                      f"p95 {whole.p95_ms:.0f} ms, errors {result.error_count}", flush=True)
+                if result.error_count:
+                    print(f"         {describe_errors(result)}", flush=True)
+    return results
+
+
+def describe_errors(result: LevelResult) -> str:
+    return "; ".join(f"{count}x {reason} (e.g. {result.examples[reason]!r})"
+                     for reason, count in result.errors.most_common())
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    return (f"{len(os.sched_getaffinity(0))} cores (nproc), {cpu}; Python {platform.python_version()}, "
+            f"rasa {version('rasa')}, rasa-sdk {version('rasa-sdk')}, aiohttp {version('aiohttp')}")
+
+
+def _row(label: str, s: Stats, conversations: str) -> str:
+    return (f"| {label} | {conversations} | {s.turns} | {s.per_s:.1f} | "
+            f"{s.p50_ms:.0f} | {s.p95_ms:.0f} | {s.p99_ms:.0f} |")
+
+
+def _conversations(result: LevelResult) -> str:
+    return f"{result.conversations} ({result.error_count} errors)"
+
+
+def _met(ours: float, vanilla: float, ok) -> str:
+    """`ours/vanilla` and whether `ok(ratio)`; n/a when a side has nothing to measure."""
+    if not vanilla or math.isnan(ours) or math.isnan(vanilla):
+        return "n/a (nothing measured)"
+    ratio = ours / vanilla
+    return f"{ratio:.2f}× — {'met' if ok(ratio) else '**not met**'}"
+
+
+def level_table(ours: LevelResult | None, vanilla: LevelResult | None) -> list[str]:
+    level = (ours or vanilla).concurrency
+    lines = [f"### {level} concurrent user{'s' if level > 1 else ''}", "",
+             "| assistant, turns | conversations | turns | turns/s | p50 ms | p95 ms | p99 ms |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    walls = []
+    if ours:
+        conv = _conversations(ours)
+        lines += [_row("ours, all turns", stats(ours.turn_latencies(ALL_TURNS), ours.wall_s), conv),
+                  _row("ours, turns 1–3 (no bcrypt)", stats(ours.turn_latencies(WITHOUT_RESET), ours.wall_s), ""),
+                  _row("ours, turn 4 (reset, bcrypt 12)", stats(ours.turn_latencies(RESET_TURN), ours.wall_s), "")]
+        walls.append(f"ours {ours.wall_s:.1f} s")
+    if vanilla:
+        lines.append(_row("vanilla `rasa init`, all turns",
+                          stats(vanilla.turn_latencies(ALL_TURNS), vanilla.wall_s), _conversations(vanilla)))
+        walls.append(f"vanilla {vanilla.wall_s:.1f} s")
+    lines += ["", f"Wall time: {', '.join(walls)}."]
+    for name, result in (("ours", ours), ("vanilla", vanilla)):
+        if result and result.error_count:
+            lines.append(f"Errors ({name}): {describe_errors(result)}.")
+    return lines + [""]
+
+
+def ratios(ours: list[LevelResult], vanilla: list[LevelResult]) -> list[str]:
+    lines = ["### Ours vs vanilla", "",
+             f"Targets: throughput ≥ {TARGET_THROUGHPUT}× vanilla at every level; "
+             f"single-user p50 ≤ {TARGET_SINGLE_USER_P50}× vanilla.", "",
+             "| concurrency | throughput ours/vanilla (all turns) |", "|---:|---|"]
+    for o, v in zip(ours, vanilla):
+        ours_per_s = stats(o.turn_latencies(ALL_TURNS), o.wall_s).per_s
+        vanilla_per_s = stats(v.turn_latencies(ALL_TURNS), v.wall_s).per_s
+        lines.append(f"| {o.concurrency} | {_met(ours_per_s, vanilla_per_s, lambda r: r >= TARGET_THROUGHPUT)} |")
+    single = [(o, v) for o, v in zip(ours, vanilla) if o.concurrency == 1]
+    lines.append("")
+    if single:
+        o, v = single[0]
+        base = stats(v.turn_latencies(ALL_TURNS), v.wall_s).p50_ms
+        for label, turns in (("all turns (with the deliberate bcrypt cost)", ALL_TURNS),
+                             ("turns 1–3 (without it)", WITHOUT_RESET)):
+            p50 = stats(o.turn_latencies(turns), o.wall_s).p50_ms
+            lines.append(f"- Single-user p50, ours {label} / vanilla: {p50:.0f} / {base:.0f} ms = "
+                         f"{_met(p50, base, lambda r: r <= TARGET_SINGLE_USER_P50)}")
+    else:
+        lines.append("- Single-user p50: not measured (no concurrency level 1).")
+    lines += ["", "Throughput is measured on the mixed 4-turn conversation, so it always includes the "
+              "reset turn's bcrypt cost; the turns 1–3 and turn 4 rows split the same run's turns "
+              "(their turns/s add up to the total), and their latencies show the cost with and without "
+              "the deliberate bcrypt work.", ""]
+    return lines
+
+
+def section(results: dict[str, list[LevelResult]], command: str, started: datetime.datetime,
+            loads: tuple[tuple[float, ...], tuple[float, ...]], ours_tracker: str) -> str:
+    ours, vanilla = results.get("ours"), results.get("vanilla")
+    first = ours or vanilla
+    lines = [
+        SECTION_START,
+        "## REST load: esqueci_senha vs vanilla `rasa init`", "",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {machine()}; load average (1/5/15 min) "
+        f"{'/'.join(f'{x:.2f}' for x in loads[0])} at start, "
+        f"{'/'.join(f'{x:.2f}' for x in loads[1])} at end (the machine is shared)",
+        f"- Command: `make bench` (ran `{command}`)",
+        "- Method: `POST /webhooks/rest/webhook` against `rasa run --enable-api` (1 Sanic worker); "
+        "per level, N workers run 4-turn conversations back to back, each with a new sender id, until "
+        "the level's conversations are done; latency = POST sent → whole response read; "
+        "turns/s = turns / wall time of the level. "
+        f"{WARMUP_CONVERSATIONS} warm-up conversations each, not counted. "
+        "With both assistants, each level runs ours, then vanilla.",
+        "- Ours: backend + action server + Rasa (`models/assistente.tar.gz`), conversation "
+        "\"esqueci minha senha\" → \"100200300401\" → \"945.807.302-24\" → \"12/03/1985\"; turn 4 verifies "
+        "identity, hashes a temporary password with bcrypt cost 12 (deliberate, ~250 ms CPU) and writes "
+        f"an e-mail; it must answer \"m***@exemplo.com.br\". Tracker store: {ours_tracker}."
+        if ours else "- Ours: not measured in this run (`--skip-ours`).",
+        "- Vanilla: `rasa init --no-prompt` moodbot, no action server, in-memory tracker store; "
+        "\"hello\" → \"I am sad\" → \"yes\" → \"bye\"."
+        if vanilla else "- Vanilla: not measured in this run (`--skip-vanilla`).",
+        "- A conversation is an error when a call fails or an answer lacks its expected text.",
+        "",
+    ]
+    for i, level in enumerate(first):
+        lines += level_table(ours[i] if ours else None, vanilla[i] if vanilla else None)
+    if ours and vanilla:
+        lines += ratios(ours, vanilla)
+    return "\n".join(lines).rstrip() + "\n" + SECTION_END + "\n"
+
+
+def write_section(path: Path, text: str) -> None:
+    """Replaces this benchmark's section, keeping everything else in the file."""
+    current = path.read_text() if path.exists() else "# Benchmarks\n"
+    start, end = current.find(SECTION_START), current.find(SECTION_END)
+    if start != -1 and end > start:
+        rest = current[end + len(SECTION_END):].lstrip("\n")
+        current = current[:start] + text + ("\n" + rest if rest else "")
+    else:
+        current = current.rstrip("\n") + "\n\n" + text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(current)
+
+
+# --- command line ---------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--concurrency", default="1,10,50",
+                        help="comma-separated concurrency levels (default: 1,10,50)")
+    parser.add_argument("--conversations-per-level", type=int,
+                        help="conversations per level (default: 2 x concurrency, at least 10)")
+    skip = parser.add_mutually_exclusive_group()
+    skip.add_argument("--skip-ours", action="store_true", help="measure only the vanilla assistant")
+    skip.add_argument("--skip-vanilla", action="store_true", help="measure only our assistant")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    try:
+        args.levels = [int(x) for x in args.concurrency.split(",")]
+    except ValueError:
+        parser.error("--concurrency: integers separated by commas, e.g. 1,10,50")
+    if any(n < 1 for n in args.levels):
+        parser.error("--concurrency: levels must be at least 1")
+    if args.conversations_per_level is not None and args.conversations_per_level < max(args.levels):
+        parser.error("--conversations-per-level must be at least the highest concurrency level")
+    args.budgets = {n: args.conversations_per_level or max(10, 2 * n) for n in args.levels}
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks stop the servers
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_start = os.getloadavg()
+    project = None if args.skip_vanilla else vanilla_project()
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=BENCH_DIR))
+    try:
+        with contextlib.ExitStack() as running:
+            servers = {}
+            if not args.skip_ours:
+                servers["ours"] = (running.enter_context(our_assistant(run_dir / "ours")), OURS)
+            if project:
+                servers["vanilla"] = (running.enter_context(vanilla_assistant(project, run_dir / "vanilla-rasa.log")),
+                                      VANILLA)
+            results = asyncio.run(measure(servers, args.levels, args.budgets))
+    except BaseException:
+        print(f"benchmark aborted; logs kept in {run_dir}", file=sys.stderr)
+        raise
+    failed = any(r.error_count for rs in results.values() for r in rs)
+    if failed:
+        print(f"some conversations failed; logs kept in {run_dir}", file=sys.stderr)
+    else:
+        shutil.rmtree(run_dir)
+    command = shlex.join(["python", "-m", "bench.run", *(sys.argv[1:] if argv is None else argv)])
+    text = section(results, command, started, (load_start, os.getloadavg()),
+                   tracker_store_config(run_dir / "ours")["dialect"])
+    print("\n" + text)
+    write_section(args.out, text)
+    print(f"written to {args.out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
