@@ -194,7 +194,7 @@ class Stack:
             ),
             Process(
                 "rasa",
-                [str(BIN / "rasa"), "run", "--enable-api", "--cors", "*", "--port", str(self.rasa_port),
+                [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api", "--cors", "*", "--port", str(self.rasa_port),
                  "--model", str(model), "--endpoints", str(endpoints),
                  "--credentials", str(ROOT / "credentials.yml")],
                 f"{self.rasa_url}/", logs / "rasa.log", env,

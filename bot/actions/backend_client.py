@@ -48,7 +48,9 @@ class BackendClient:
     def __init__(self, base_url: str | None = None, timeout_s: float | None = None) -> None:
         self.base_url = (base_url or os.environ.get("BACKEND_URL", DEFAULT_URL)).rstrip("/")
         self.timeout = aiohttp.ClientTimeout(
-            total=timeout_s or float(os.environ.get("BACKEND_TIMEOUT_S", "10"))
+            # generous: a password reset may queue behind other bcrypt hashes under load, and
+            # giving up on a POST that is still running would tell the user it failed when it did not
+            total=timeout_s or float(os.environ.get("BACKEND_TIMEOUT_S", "30"))
         )
         self._session: aiohttp.ClientSession | None = None
 

@@ -130,8 +130,7 @@ def test_cancel_in_the_middle_forgets_the_data(stack, chat):
     c = chat("cancel")
     c.say("esqueci minha senha")
     c.say(MARIA["card"])
-    answer = c.say("cancelar").lower()
-    assert "cancelei" in answer or "parei" in answer
+    assert "cancelei" in c.say("cancelar").lower()
     # the form is gone: a lone date is no longer taken as part of a password reset
     assert "me diga o que você precisa" in c.say(MARIA["birth"])
 
