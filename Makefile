@@ -13,6 +13,8 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: install model db run test test-py validate test-stories bench clean
 
 install: $(INSTALLED)
@@ -40,7 +42,13 @@ run: $(INSTALLED) $(MODEL)
 validate: $(INSTALLED)
 	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml
 
-test-py: $(INSTALLED) $(MODEL)
+# The browser tests use Debian's Chromium (Playwright never downloads a browser here).
+$(CHROMIUM):
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium || \
+	  ( $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium )
+
+test-py: $(INSTALLED) $(MODEL) $(CHROMIUM)
 	$(PY) -m pytest -q
 
 test-stories: $(INSTALLED) $(MODEL)

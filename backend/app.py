@@ -5,13 +5,25 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from backend.api import auth, health, identity, operator, password_reset, protocols
+from backend.api import (
+    auth,
+    email_change,
+    health,
+    identity,
+    operator,
+    password_change,
+    password_reset,
+    protocols,
+    registration,
+)
 from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import access_log_middleware, error_middleware
 from backend.db import create_engine, session_factory
 from backend.mail import Mailer
 from backend.operator_profile import load_profile
 from backend.settings import Settings
+from backend.web import account
+from backend.web.pages import STATIC_DIR
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -23,8 +35,10 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[OPERATOR] = load_profile(settings.operator_profile)
     app[MAILER] = Mailer(settings, sender_name=app[OPERATOR].short_name)
     app.cleanup_ctx.append(_database)
-    for module in (health, operator, auth, identity, password_reset, protocols):
+    for module in (health, operator, auth, identity, password_reset, protocols, registration, password_change,
+                   email_change, account):
         app.add_routes(module.routes)
+    app.router.add_static("/static/", STATIC_DIR)
     return app
 
 

@@ -36,6 +36,7 @@ class AccountLocked(Exception):
 class LoginResult:
     token: str
     must_change_password: bool
+    beneficiary_id: int
 
 
 def hash_token(token: str) -> str:
@@ -62,7 +63,7 @@ async def login_beneficiary(
     if account.locked_until and account.locked_until > now:
         raise AccountLocked(account.locked_until, now)
     if not await verify_password(password, account.password_hash):
-        locked_until = await _count_failure(session, account.id, now)
+        locked_until = await record_failed_login(session, account.id, now)
         log.info("login failed", extra={"account_id": account.id, "locked": locked_until is not None})
         if locked_until:
             raise AccountLocked(locked_until, now)
@@ -71,10 +72,11 @@ async def login_beneficiary(
     token = issue_token(session, account_id=account.id)
     await session.commit()
     log.info("login succeeded", extra={"account_id": account.id})
-    return LoginResult(token=token, must_change_password=account.must_change_password)
+    return LoginResult(token=token, must_change_password=account.must_change_password,
+                       beneficiary_id=account.beneficiary_id)
 
 
-async def _count_failure(session: AsyncSession, account_id: int, now: datetime) -> datetime | None:
+async def record_failed_login(session: AsyncSession, account_id: int, now: datetime) -> datetime | None:
     """Adds a failed login atomically (concurrent attempts all count); locks at the limit."""
     await session.execute(
         update(Account).where(Account.id == account_id).values(failed_logins=Account.failed_logins + 1)

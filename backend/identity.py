@@ -1,4 +1,6 @@
-"""Identity verification shared by every flow: login (card or e-mail) + CPF + birth date.
+"""Identity verification shared by every flow: login (card or e-mail) + CPF + birth date, with
+"não possuo CPF" (the beneficiary has no CPF on file) and the mother's full name when the operator
+asks for it.
 
 Failures look the same whichever field did not match. A login key is locked for LOCK_TIME after
 MAX_FAILURES failures within FAILURE_WINDOW; a conversation may try at most
@@ -10,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,8 +41,9 @@ class IdentityClaim:
 
     login_kind: str  # "card" | "email"
     login: str
-    cpf: str
+    cpf: str | None  # None: "não possuo CPF"
     birth_date: date
+    mother_name: str | None = None  # checked only when given
 
 
 class IdentityError(Exception):
@@ -66,8 +72,19 @@ def _minutes_until(until: datetime, now: datetime) -> int:
     return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
-def attempt_key(claim: IdentityClaim) -> str:
-    return hashlib.sha256(f"{claim.login_kind}:{claim.login}".encode()).hexdigest()
+def attempt_key(login_kind: str, login: str) -> str:
+    return hashlib.sha256(f"{login_kind}:{login}".encode()).hexdigest()
+
+
+def normalize_name(name: str) -> str:
+    """Case, accents and spacing do not matter: ' Lúcia  LIMA ' -> 'lucia lima'."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", plain).strip().casefold()
+
+
+def same_name(typed: str, on_file: str) -> bool:
+    return normalize_name(typed) == normalize_name(on_file)
 
 
 async def verify_identity(
@@ -75,15 +92,10 @@ async def verify_identity(
 ) -> Beneficiary:
     """Returns the beneficiary or raises an IdentityError. Commits the recorded attempt."""
     now = utcnow()
-    key = attempt_key(claim)
+    key = attempt_key(claim.login_kind, claim.login)
     if conversation_id:
         await _check_conversation_rate(session, conversation_id, now)
-    failures = await _recent_failures(session, key, now)
-    locked_until = _lock_end(failures)
-    if locked_until and locked_until > now:
-        log.info("identity verification refused: key locked", extra={"key": key[:12]})
-        raise IdentityLocked(locked_until, now)
-
+    failures = await _failures_unless_locked(session, key, now)
     beneficiary = await _match(session, claim)
     session.add(IdentityAttempt(key=key, succeeded=beneficiary is not None, created_at=now,
                                 conversation_id=conversation_id))
@@ -91,8 +103,47 @@ async def verify_identity(
     if beneficiary is not None:
         log.info("identity confirmed", extra={"key": key[:12], "beneficiary_id": beneficiary.id})
         return beneficiary
+    _raise_failure(key, failures + [now], now)
 
-    failures.append(now)
+
+async def confirm_extra_factor(
+    session: AsyncSession, beneficiary: Beneficiary, matches: bool, conversation_id: str | None
+) -> None:
+    """A factor asked after the verification (the full name, to change the e-mail). A mismatch
+    makes the verification it completes a failed one, counted for the beneficiary's card (its
+    success no longer resets the count); raises like verify_identity."""
+    now = utcnow()
+    key = attempt_key("card", beneficiary.card_number)
+    await _failures_unless_locked(session, key, now)
+    if matches:
+        return
+    success = (
+        await session.execute(
+            select(IdentityAttempt).where(IdentityAttempt.conversation_id == conversation_id,
+                                          IdentityAttempt.succeeded.is_(True),
+                                          IdentityAttempt.created_at > now - VERIFICATION_TTL)
+            .order_by(IdentityAttempt.created_at.desc()).limit(1)
+        )
+    ).scalar_one_or_none()
+    if success is not None:
+        success.succeeded = False
+    if success is None or success.key != key:
+        session.add(IdentityAttempt(key=key, succeeded=False, created_at=now, conversation_id=conversation_id))
+    await session.commit()
+    _raise_failure(key, await _recent_failures(session, key, now), now)
+
+
+async def _failures_unless_locked(session: AsyncSession, key: str, now: datetime) -> list[datetime]:
+    failures = await _recent_failures(session, key, now)
+    locked_until = _lock_end(failures)
+    if locked_until and locked_until > now:
+        log.info("identity verification refused: key locked", extra={"key": key[:12]})
+        raise IdentityLocked(locked_until, now)
+    return failures
+
+
+def _raise_failure(key: str, failures: list[datetime], now: datetime) -> NoReturn:
+    """`failures` includes the one just recorded."""
     window_failures = [t for t in failures if t > now - FAILURE_WINDOW]
     log.info("identity not confirmed", extra={"key": key[:12], "failures": len(window_failures)})
     locked_until = _lock_end(failures)
@@ -145,12 +196,17 @@ def _lock_end(failures: list[datetime]) -> datetime | None:
 
 
 async def _match(session: AsyncSession, claim: IdentityClaim) -> Beneficiary | None:
-    query = select(Beneficiary).where(Beneficiary.cpf == claim.cpf, Beneficiary.birth_date == claim.birth_date)
+    cpf = Beneficiary.cpf.is_(None) if claim.cpf is None else Beneficiary.cpf == claim.cpf
+    query = select(Beneficiary).where(cpf, Beneficiary.birth_date == claim.birth_date)
     if claim.login_kind == "card":
         query = query.where(Beneficiary.card_number == claim.login)
     else:
         query = query.where(func.lower(Beneficiary.email) == claim.login)
-    return (await session.execute(query)).unique().scalars().first()
+    beneficiary = (await session.execute(query)).unique().scalars().first()
+    if beneficiary is not None and claim.mother_name is not None and not same_name(claim.mother_name,
+                                                                                  beneficiary.mother_name):
+        return None
+    return beneficiary
 
 
 def _token_hash(token: str) -> str:

@@ -31,6 +31,7 @@ metadata = MetaData(
 Base = orm.declarative_base(metadata=metadata)
 
 ACTIVE = "active"
+PENDING = "pending"
 CARD_REISSUE_REASONS = ("Danificação", "Extravio", "Renovação", "Roubo C/ B.O", "Roubo S/ B.O")
 
 
@@ -72,9 +73,9 @@ class Account(Base):
     __tablename__ = "accounts"
     id = Column(Integer, primary_key=True)
     beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, unique=True)
-    password_hash = Column(String(100), nullable=False)
+    password_hash = Column(String(100))  # NULL while pending: no usable password yet
     must_change_password = Column(Boolean, nullable=False, default=False)
-    status = Column(String(20), nullable=False, default=ACTIVE)  # active | pending
+    status = Column(String(20), nullable=False, default=ACTIVE)  # active | pending (registered, not activated)
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
@@ -244,3 +245,29 @@ class HandoffTicket(Base):
     resolution = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     closed_at = Column(DateTime)
+
+
+class PasswordHistory(Base):
+    """bcrypt hashes of the passwords an account chose, newest kept (see backend.account_passwords)."""
+
+    __tablename__ = "password_history"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    password_hash = Column(String(100), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AccountLink(Base):
+    """A single-use link e-mailed or sent in the chat (activation, password change, e-mail change);
+    only the SHA-256 of its token is stored. `email` is the address the link will set, if any."""
+
+    __tablename__ = "account_links"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    purpose = Column(String(20), nullable=False)  # activation | password_change | email_change
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
+    email = Column(String(254))
+    protocol_number = Column(String(20), ForeignKey("protocols.number"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)

@@ -31,6 +31,7 @@ class OperatorProfile:
     phones: dict[str, str]
     opening_hours: OpeningHours
     password_policy: PasswordPolicy
+    identity_requires_mother_name: bool  # CASSE asks the mother's full name to confirm identity
 
     def public(self) -> dict:
         """What GET /api/operator shows."""
@@ -40,6 +41,7 @@ class OperatorProfile:
             "ans_registration": self.ans_registration,
             "phones": dict(self.phones),
             "opening_hours": self.opening_hours.text,
+            "identity_requires_mother_name": self.identity_requires_mother_name,
             "password_policy": {
                 "name": self.password_policy.name,
                 "description": self.password_policy.description,
@@ -69,4 +71,5 @@ def load_profile(name: str) -> OperatorProfile:
             weekdays=tuple(hours["weekdays"]), opens=hours["opens"], closes=hours["closes"], text=hours["text"]
         ),
         password_policy=PasswordPolicy(**data["password_policy"]),
+        identity_requires_mother_name=bool(data["identity_requires_mother_name"]),
     )

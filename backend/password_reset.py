@@ -50,7 +50,7 @@ async def reset_password(
     account = beneficiary.account
     if beneficiary.status != ACTIVE:
         raise ResetRefused("plan_cancelled")
-    if account is None:
+    if account is None or account.status != ACTIVE:
         raise ResetRefused("no_account")
     if not beneficiary.email:
         raise ResetRefused("no_email_on_file")

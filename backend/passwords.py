@@ -19,6 +19,31 @@ _SYMBOLS = "@#$%*!?+"
 _rng = secrets.SystemRandom()
 
 
+def _is_symbol(char: str) -> bool:
+    return not char.isalnum() and not char.isspace()
+
+
+# rule code -> check(password, value); backend/static/senha.js checks the same codes in the browser.
+_CHECKS = {
+    "min_length": lambda password, n: len(password) >= n,
+    "max_length": lambda password, n: len(password) <= n,
+    "max_bytes": lambda password, n: len(password.encode()) <= n,
+    "alphanumeric": lambda password, _: all(c in string.ascii_letters + string.digits for c in password),
+    "first_lowercase": lambda password, _: password[:1].islower(),
+    "letter": lambda password, _: any(c.isalpha() for c in password),
+    "uppercase": lambda password, _: any(c.isupper() for c in password),
+    "digit": lambda password, _: any(c.isdigit() for c in password),
+    "symbol": lambda password, _: any(_is_symbol(c) for c in password),
+}
+
+
+@dataclass(frozen=True)
+class PasswordRule:
+    code: str  # a key of _CHECKS
+    value: int | None
+    message: str  # pt-BR, shown when the rule is not met
+
+
 @dataclass(frozen=True)
 class PasswordPolicy:
     name: str
@@ -32,28 +57,30 @@ class PasswordPolicy:
     alphanumeric_only: bool = False
     first_char_lowercase: bool = False
 
+    def rules(self) -> list[PasswordRule]:
+        """The rules of this policy, in the order their messages are shown."""
+        found = [PasswordRule("min_length", self.min_length, f"Use pelo menos {self.min_length} caracteres.")]
+        if self.max_length:
+            found.append(PasswordRule("max_length", self.max_length, f"Use no máximo {self.max_length} caracteres."))
+        found.append(PasswordRule("max_bytes", BCRYPT_MAX_BYTES,
+                                  "A senha está longa demais: use uma senha mais curta."))
+        if self.alphanumeric_only:
+            found.append(PasswordRule("alphanumeric", None, "Use só letras e números, sem símbolos, espaços ou acentos."))
+        if self.first_char_lowercase:
+            found.append(PasswordRule("first_lowercase", None, "Comece a senha com uma letra minúscula."))
+        if self.require_letter:
+            found.append(PasswordRule("letter", None, "Inclua pelo menos uma letra."))
+        if self.require_uppercase:
+            found.append(PasswordRule("uppercase", None, "Inclua pelo menos uma letra maiúscula."))
+        if self.require_digit:
+            found.append(PasswordRule("digit", None, "Inclua pelo menos um número."))
+        if self.require_symbol:
+            found.append(PasswordRule("symbol", None, "Inclua pelo menos um símbolo (por exemplo: @, #, !)."))
+        return found
+
     def violations(self, password: str) -> list[str]:
         """What is wrong with `password`, in pt-BR; empty when it is acceptable."""
-        found = []
-        if len(password) < self.min_length:
-            found.append(f"Use pelo menos {self.min_length} caracteres.")
-        if self.max_length and len(password) > self.max_length:
-            found.append(f"Use no máximo {self.max_length} caracteres.")
-        if len(password.encode()) > BCRYPT_MAX_BYTES:
-            found.append("A senha está longa demais: use uma senha mais curta.")
-        if self.alphanumeric_only and not all(c in string.ascii_letters + string.digits for c in password):
-            found.append("Use só letras e números, sem símbolos, espaços ou acentos.")
-        if self.first_char_lowercase and not password[:1].islower():
-            found.append("Comece a senha com uma letra minúscula.")
-        if self.require_letter and not any(c.isalpha() for c in password):
-            found.append("Inclua pelo menos uma letra.")
-        if self.require_uppercase and not any(c.isupper() for c in password):
-            found.append("Inclua pelo menos uma letra maiúscula.")
-        if self.require_digit and not any(c.isdigit() for c in password):
-            found.append("Inclua pelo menos um número.")
-        if self.require_symbol and not any(_is_symbol(c) for c in password):
-            found.append("Inclua pelo menos um símbolo (por exemplo: @, #, !).")
-        return found
+        return [rule.message for rule in self.rules() if not _CHECKS[rule.code](password, rule.value)]
 
     def generate_temporary(self) -> str:
         """A random password that satisfies this policy."""
@@ -69,10 +96,6 @@ class PasswordPolicy:
         body = required + rest
         _rng.shuffle(body)
         return "".join(head + body)
-
-
-def _is_symbol(char: str) -> bool:
-    return not char.isalnum() and not char.isspace()
 
 
 async def hash_password(password: str, rounds: int) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, bindparam, select, text
+from sqlalchemy import Date, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import local_today
@@ -63,3 +63,8 @@ async def new_protocol(
 
 async def find_protocol(session: AsyncSession, number: str) -> Protocol | None:
     return (await session.execute(select(Protocol).where(Protocol.number == number))).scalar_one_or_none()
+
+
+async def set_protocol_status(session: AsyncSession, number: str, status: str) -> None:
+    """In the caller's transaction."""
+    await session.execute(update(Protocol).where(Protocol.number == number).values(status=status))

@@ -23,6 +23,7 @@ from backend.models import (
     Beneficiary,
     CardRequest,
     Fee,
+    PasswordHistory,
     Plan,
     Provider,
     Reimbursement,
@@ -96,8 +97,11 @@ async def seed(session: AsyncSession, settings: Settings, today: date | None = N
             cancelled_at=today - timedelta(days=cancelled_days) if cancelled_days else None,
         ))
         if password and not await _exists(session, Account, beneficiary_id=people[card].id):
-            session.add(Account(beneficiary_id=people[card].id,
-                                password_hash=await hash_password(password, settings.bcrypt_rounds)))
+            password_hash = await hash_password(password, settings.bcrypt_rounds)
+            account = Account(beneficiary_id=people[card].id, password_hash=password_hash)
+            session.add(account)
+            await session.flush()
+            session.add(PasswordHistory(account_id=account.id, password_hash=password_hash))
     for card, amount in MONTHLY_AMOUNTS.items():
         await _seed_fees(session, people[card], Decimal(amount), today, months=12 if card == MARIA else 4)
     await _seed_waiting_periods(session, people[MARIA], today)

@@ -5,6 +5,7 @@ from backend.api.errors import ApiError, retry_after
 from backend.api.forms import Form
 from backend.api.responses import json_response
 from backend.auth import AccountLocked, InvalidCredentials, login_agent, login_beneficiary
+from backend.password_change import login_change_url
 from common.pii import only_digits
 from common.validators import classify_login, normalize_cpf
 
@@ -25,20 +26,26 @@ def _invalid_credentials() -> ApiError:
 
 @routes.post("/api/auth/login")
 async def login(request: web.Request) -> web.Response:
+    """200 {token, must_change_password, change_password_url when it is true}; 401; 423."""
     form = await Form.read(request)
     parsed = form.parsed("login", "o número da carteirinha, o CPF ou o e-mail", parse_login)
     password = form.text("password", "a senha", max_length=PASSWORD_MAX_LENGTH)
     form.validate()
+    settings = request.app[SETTINGS]
     try:
         async with request.app[SESSIONS]() as session:
-            result = await login_beneficiary(session, *parsed, password, request.app[SETTINGS].bcrypt_rounds)
+            result = await login_beneficiary(session, *parsed, password, settings.bcrypt_rounds)
+            body = {"token": result.token, "must_change_password": result.must_change_password}
+            if result.must_change_password:  # temporary password: the change page comes first
+                body["change_password_url"] = await login_change_url(
+                    session, result.beneficiary_id, settings.public_backend_url)
     except InvalidCredentials:
         raise _invalid_credentials() from None
     except AccountLocked as exc:
         raise retry_after(423, "account_locked",
                           "Por segurança, seu acesso ficou bloqueado depois de várias tentativas erradas. "
                           "Tente de novo mais tarde ou recupere sua senha.", exc.retry_after_minutes) from None
-    return json_response({"token": result.token, "must_change_password": result.must_change_password})
+    return json_response(body)
 
 
 @routes.post("/api/agent/login")

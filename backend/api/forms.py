@@ -51,6 +51,10 @@ class Form:
             self.errors[name] = str(exc)
             return None
 
+    def has(self, name: str) -> bool:
+        """Whether the body carries the field at all (even empty)."""
+        return name in self._body
+
     def optional(self, name: str, *, max_length: int = 128) -> str | None:
         value = self._body.get(name)
         if value is None or value == "":
@@ -58,6 +62,14 @@ class Form:
         if not isinstance(value, str) or len(value) > max_length:
             self.errors[name] = f"Use um texto de até {max_length} caracteres."
             return None
+        return value
+
+    def flag(self, name: str) -> bool:
+        """An optional JSON boolean, false when absent."""
+        value = self._body.get(name, False)
+        if not isinstance(value, bool):
+            self.errors[name] = "Use true ou false."
+            return False
         return value
 
     def channel(self, default: str = "rest") -> str:

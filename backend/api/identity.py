@@ -1,7 +1,8 @@
 """POST /api/identity/verifications: the identity check every flow of the assistant starts with."""
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.context import SESSIONS
+from backend.api.context import OPERATOR, SESSIONS
 from backend.api.errors import ApiError, retry_after
 from backend.api.forms import Form
 from backend.api.responses import json_response
@@ -12,43 +13,80 @@ from backend.identity import (
     IdentityNotConfirmed,
     TooManyAttempts,
     issue_verification,
+    redeem_verification,
     verify_identity,
 )
+from backend.models import ACTIVE, Beneficiary
+from common.pii import mask_email
 from common.validators import classify_login, normalize_birth_date, normalize_cpf
 
 routes = web.RouteTableDef()
+NAME_MAX_LENGTH = 160
+
+
+def identity_not_confirmed(attempts_left: int) -> ApiError:
+    return ApiError(401, "identity_not_confirmed",
+                    "Não consegui confirmar seus dados. Confira as informações e tente de novo.",
+                    attempts_left=attempts_left)
+
+
+def identity_locked(retry_after_minutes: int) -> ApiError:
+    return retry_after(423, "identity_locked",
+                       "Por segurança, a confirmação de identidade ficou bloqueada por alguns minutos "
+                       "depois de várias tentativas. Tente de novo mais tarde.", retry_after_minutes)
+
+
+async def verified_beneficiary(session: AsyncSession, token: str, conversation_id: str) -> Beneficiary:
+    """The beneficiary a verification token of this conversation vouches for; 401 otherwise."""
+    beneficiary = await redeem_verification(session, token, conversation_id)
+    if beneficiary is None:
+        raise ApiError(401, "verification_invalid", "A confirmação dos seus dados expirou. Confirme seus dados de novo.")
+    return beneficiary
 
 
 @routes.post("/api/identity/verifications")
 async def create_verification(request: web.Request) -> web.Response:
-    """201 {token, expires_in_minutes, first_name}; 401 the same whatever did not match; 423; 429."""
+    """Body {login, cpf | no_cpf: true, birth_date, mother_name?, conversation_id, channel}.
+
+    201 {token, expires_in_minutes, first_name, email_masked, has_account, plan_active};
+    401 the same whatever did not match; 423; 429.
+    """
     form = await Form.read(request)
     login = form.parsed("login", "o número da carteirinha ou o e-mail", classify_login)
-    cpf = form.parsed("cpf", "o CPF", normalize_cpf)
+    no_cpf = form.flag("no_cpf")
+    cpf = None
+    if not no_cpf:
+        cpf = form.parsed("cpf", "o CPF", normalize_cpf)
+    elif form.optional("cpf", max_length=20):
+        form.errors["cpf"] = "Você marcou que não possui CPF: envie sem o CPF ou desmarque essa opção."
     birth_date = form.parsed("birth_date", "a data de nascimento", normalize_birth_date)
+    mother_name = None
+    if request.app[OPERATOR].identity_requires_mother_name:
+        mother_name = form.text("mother_name", "o nome completo da sua mãe", max_length=NAME_MAX_LENGTH)
     conversation_id = form.optional("conversation_id") or f"ip:{request.remote}"
     form.channel()
     form.validate()
 
-    claim = IdentityClaim(login_kind=login[0], login=login[1], cpf=cpf, birth_date=birth_date)
+    claim = IdentityClaim(login_kind=login[0], login=login[1], cpf=cpf, birth_date=birth_date,
+                          mother_name=mother_name)
     try:
         async with request.app[SESSIONS]() as session:
             beneficiary = await verify_identity(session, claim, conversation_id)
             token = await issue_verification(session, beneficiary, conversation_id)
     except IdentityNotConfirmed as exc:
-        raise ApiError(401, "identity_not_confirmed",
-                       "Não consegui confirmar seus dados. Confira o login, o CPF e a data de nascimento.",
-                       attempts_left=exc.attempts_left) from None
+        raise identity_not_confirmed(exc.attempts_left) from None
     except IdentityLocked as exc:
-        raise retry_after(423, "identity_locked",
-                          "Por segurança, a confirmação de identidade ficou bloqueada por alguns minutos "
-                          "depois de várias tentativas. Tente de novo mais tarde.", exc.retry_after_minutes) from None
+        raise identity_locked(exc.retry_after_minutes) from None
     except TooManyAttempts as exc:
         raise retry_after(429, "too_many_attempts",
                           "Foram muitas tentativas nesta conversa. Aguarde alguns minutos e tente de novo.",
                           exc.retry_after_minutes) from None
+    account = beneficiary.account
     return json_response(
         {"token": token, "expires_in_minutes": int(VERIFICATION_TTL.total_seconds() // 60),
-         "first_name": beneficiary.name.split()[0]},
+         "first_name": beneficiary.name.split()[0],
+         "email_masked": mask_email(beneficiary.email) if beneficiary.email else None,
+         "has_account": account is not None and account.status == ACTIVE,
+         "plan_active": beneficiary.status == ACTIVE},
         status=201,
     )

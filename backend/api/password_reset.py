@@ -4,7 +4,7 @@ from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import ApiError
 from backend.api.forms import Form
 from backend.api.responses import json_response
-from backend.identity import redeem_verification
+from backend.api.identity import verified_beneficiary
 from backend.mail import MailError
 from backend.password_reset import ResetRefused, reset_password
 
@@ -33,10 +33,7 @@ async def create_password_reset(request: web.Request) -> web.Response:
     operator = request.app[OPERATOR]
     try:
         async with request.app[SESSIONS]() as session:
-            beneficiary = await redeem_verification(session, token, conversation_id)
-            if beneficiary is None:
-                raise ApiError(401, "verification_invalid",
-                               "A confirmação dos seus dados expirou. Confirme seus dados de novo.")
+            beneficiary = await verified_beneficiary(session, token, conversation_id)
             result = await reset_password(
                 session, beneficiary, operator=operator, mailer=request.app[MAILER],
                 bcrypt_rounds=request.app[SETTINGS].bcrypt_rounds, channel=channel,

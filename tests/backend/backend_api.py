@@ -1,4 +1,19 @@
-"""Calls to the backend API that several test modules make."""
+"""Calls to the backend API and pages that several test modules make."""
+import re
+from urllib.parse import urlsplit
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+LINK_RE = re.compile(r"https?://\S+/conta/[a-z-]+/[A-Za-z0-9_-]+")
+
+JOSE = {"login": "200300400501", "cpf": "036.426.212-52", "birth_date": "14/08/1960",
+        "channel": "rest", "conversation_id": "conversa-jose"}
+MARIA = {"login": "100200300401", "cpf": "945.807.302-24", "birth_date": "12/03/1985",
+         "channel": "rest", "conversation_id": "conversa-maria"}
+CARLOS = {"login": "400500600701", "cpf": "224.538.323-01", "birth_date": "19/09/1978",
+          "channel": "rest", "conversation_id": "conversa-carlos"}
+ANA_BEATRIZ = {"login": "300400500601", "cpf": "997.220.033-72", "birth_date": "02/02/1992",
+               "channel": "rest", "conversation_id": "conversa-ana-beatriz"}
+
 
 async def request_password_reset(client, body: dict) -> tuple[int, dict]:
     """The assistant's two calls: verify the identity, then reset with the token it got.
@@ -10,4 +25,59 @@ async def request_password_reset(client, body: dict) -> tuple[int, dict]:
     response = await client.post("/api/password-resets", json={
         "verification": answer["token"], "channel": body.get("channel", "rest"),
         "conversation_id": body.get("conversation_id")})
+    return response.status, await response.json()
+
+
+async def verify(client, persona: dict) -> str:
+    response = await client.post("/api/identity/verifications", json=persona)
+    assert response.status == 201, await response.text()
+    return (await response.json())["token"]
+
+
+async def call_with_verification(client, path: str, persona: dict, **body) -> tuple[int, dict]:
+    """Verifies `persona`, then POSTs `path` with the token and the conversation of the persona."""
+    token = await verify(client, persona)
+    response = await client.post(path, json={"verification": token, "channel": persona["channel"],
+                                             "conversation_id": persona["conversation_id"], **body})
+    return response.status, await response.json()
+
+
+async def register(client, persona: dict, email: str | None) -> tuple[int, dict]:
+    """email=None: the user confirmed the e-mail on file, so none is sent."""
+    extra = {"email": email} if email is not None else {}
+    return await call_with_verification(client, "/api/registrations", persona, **extra)
+
+
+def links_in(text: str) -> list[str]:
+    return LINK_RE.findall(text)
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+async def open_form(client, path: str) -> tuple[int, str, str | None]:
+    """GET a page: status, HTML and the CSRF token of its form (None when there is no form)."""
+    response = await client.get(path)
+    html = await response.text()
+    found = CSRF_RE.search(html)
+    return response.status, html, found.group(1) if found else None
+
+
+async def submit_form(client, path: str, fields: dict) -> tuple[int, str]:
+    """Opens the page (getting the form's CSRF cookie and token) and posts `fields` with the token."""
+    status, html, token = await open_form(client, path)
+    assert token, f"no form at {path} (HTTP {status}): {html[:300]}"
+    response = await client.post(path, data={"csrf_token": token, **fields})
+    return response.status, await response.text()
+
+
+async def set_password(client, path: str, password: str, confirmation: str | None = None, **extra) -> tuple[int, str]:
+    return await submit_form(client, path, {"nova_senha": password,
+                                            "confirmacao": password if confirmation is None else confirmation,
+                                            **extra})
+
+
+async def login(client, login_value: str, password: str) -> tuple[int, dict]:
+    response = await client.post("/api/auth/login", json={"login": login_value, "password": password})
     return response.status, await response.json()

@@ -3,6 +3,7 @@ TEST_DATABASE_URL is set), the app under an aiohttp TestClient, and a direct DB 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email
 import email.policy
 import io
@@ -97,6 +98,22 @@ def settings(request, tmp_path, sqlite_template) -> Settings:
 async def client(settings):
     async with TestClient(TestServer(create_app(settings))) as test_client:
         yield test_client
+
+
+@pytest_asyncio.fixture
+async def client_with_profile(settings):
+    """Makes a client of the app under another operator profile (casse, ams...)."""
+    clients = []
+
+    async def make(profile: str) -> TestClient:
+        test_client = TestClient(TestServer(create_app(dataclasses.replace(settings, operator_profile=profile))))
+        await test_client.start_server()
+        clients.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in clients:
+        await test_client.close()
 
 
 @pytest_asyncio.fixture

@@ -148,7 +148,10 @@ async def test_verification_token_is_bound_to_its_conversation_and_expires(clien
     assert response.status == 201
     verified = await response.json()
     assert verified["first_name"] == "Maria" and verified["expires_in_minutes"] == 15
-    assert set(verified) == {"token", "expires_in_minutes", "first_name"}  # no personal data back
+    assert set(verified) == {"token", "expires_in_minutes", "first_name", "email_masked", "has_account",
+                             "plan_active"}  # nothing unmasked
+    assert (verified["email_masked"], verified["has_account"], verified["plan_active"]) == (
+        "m***@exemplo.com.br", True, True)
 
     async def reset(**body):
         response = await client.post("/api/password-resets", json=body)
