@@ -12,6 +12,17 @@ from bot.actions.operator_profile import call_centre_line, operator_profile
 HUMAN_BUTTON = {"title": "Falar com atendente", "payload": "/falar_com_atendente"}
 
 
+class ActionDespedida(Action):
+    """Goodbye also ends the verified session."""
+
+    def name(self) -> str:
+        return "action_despedida"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_despedida")
+        return end_flow_events(tracker, keep_session=False)
+
+
 class ActionCancelar(Action):
     def name(self) -> str:
         return "action_cancelar"

@@ -6,21 +6,33 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-# Every slot that holds what the user typed in a flow, or the result of an identity check.
+# What the user typed in a flow, and the flow's own outcome: forgotten when the flow ends.
 FLOW_SLOTS = (
     "login",
     "cpf",
     "data_nascimento",
-    "identidade_token",
+    "email_confirmado",
+    "nome_completo",
+    "email_novo",
+    "email_confirmacao",
     "identidade_bloqueio_min",
+    "proximo_fluxo",
 )
+# The verified session (an opaque token + masked facts): kept until goodbye or a new session.
+SESSION_SLOTS = ("identidade_token", "identidade_info")
 
 
-def end_flow_events(tracker: Tracker) -> list[dict[str, Any]]:
+def end_flow_events(tracker: Tracker, *, keep_session: bool = True) -> list[dict[str, Any]]:
     """Deactivates the running form (if any) and forgets the data the user gave in it."""
+    slots = FLOW_SLOTS if keep_session else FLOW_SLOTS + SESSION_SLOTS
     events: list[dict[str, Any]] = []
     if tracker.active_loop_name:
         events.append(ActiveLoop(None))
-    events += [SlotSet(slot, None) for slot in FLOW_SLOTS if tracker.get_slot(slot) is not None]
+    events += [SlotSet(slot, None) for slot in slots if tracker.get_slot(slot) is not None]
     events.append(SlotSet("requested_slot", None))
     return events
+
+
+def session_expired_events() -> list[dict[str, Any]]:
+    """The backend no longer accepts the token: the next flow asks for the identity again."""
+    return [SlotSet(slot, None) for slot in SESSION_SLOTS]

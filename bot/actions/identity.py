@@ -1,10 +1,12 @@
-"""The identity check of a conversation: collect card/e-mail, CPF and birth date, validate
+"""The identity check of a conversation: collect card (or e-mail), CPF and birth date, validate
 each as it arrives, then let the backend decide (it answers the same whatever did not match).
 
-IdentityFormValidation is the reusable part: a form whose required slots are `login`, `cpf`
-and `data_nascimento` subclasses it and gets extraction from free text, validation with
-pt-BR messages and the backend check; the outcome lands in `identidade_token` (verified) or
-`identidade_bloqueio_min` (locked), never in the person's data.
+IdentityFormValidation is the reusable part. A form whose required slots start with `login`,
+`cpf` and `data_nascimento` subclasses it and gets: extraction from free text, validation with
+pt-BR messages, the backend check, and a verified session — once the check passes, the token
+(`identidade_token`) and what the backend said (`identidade_info`: masked e-mail, has an
+account, plan active) stay in the conversation and the next flow skips the questions. The
+person's data never stays: the form slots are wiped when the flow ends.
 """
 from __future__ import annotations
 
@@ -25,22 +27,22 @@ from common.validators import (
     classify_login,
     normalize_birth_date,
     normalize_cpf,
+    normalize_email,
 )
 
 IDENTITY_SLOTS = ("login", "cpf", "data_nascimento")
+NO_CPF = "sem_cpf"
 _DATA_LIKE_RE = re.compile(r"^[\d\s./@\-()+_a-zA-Z]*\d[\d\s./\-()]*$|@")
-
-
-def _find_login(text: str) -> str | None:
-    return find_email(text) or find_card(text)
-
-
-_FINDERS: dict[str, Callable[[str], str | None]] = {
-    "login": _find_login,
-    "cpf": find_cpf,
-    "data_nascimento": find_numeric_date,
+_ENTITIES = {
+    "login": ("carteirinha", "email"),
+    "cpf": ("cpf",),
+    "data_nascimento": ("data",),
+    "email_novo": ("email",),
+    "email_confirmacao": ("email",),
 }
-_ENTITIES = {"login": ("carteirinha", "email"), "cpf": ("cpf",), "data_nascimento": ("data",)}
+# Requests that must reach the dialogue rules, never be taken as an answer.
+_NOT_ANSWERS = {"cancelar", "falar_com_atendente", "pergunta_robo", "ajuda", "duvida_login",
+                "despedida", "esqueci_senha", "cadastro", "alterar_senha", "alterar_email"}
 
 
 def _looks_like_data(text: str) -> bool:
@@ -48,86 +50,125 @@ def _looks_like_data(text: str) -> bool:
     return bool(_DATA_LIKE_RE.search(text.strip())) and len(text.split()) <= 4
 
 
-def extract_identity_value(tracker: Tracker, slot: str) -> dict[str, Any]:
+def extract_from_text(tracker: Tracker, slot: str, finder: Callable[[str], str | None] | None) -> dict[str, Any]:
     """Finds `slot` in the latest message when NLU did not tag it.
 
     A value with a fixed form (card, CPF, e-mail, numeric date) is taken from anywhere in
-    the message; otherwise, when the form is asking for this very slot and the message is
-    data rather than a request, the whole text is passed on so validation can say what is
+    the message; otherwise, when the form is asking for this very slot and the message is an
+    answer rather than a request, the whole text is passed on so validation can say what is
     wrong with it.
     """
     message = tracker.latest_message or {}
     text = (message.get("text") or "").strip()
     if not text or text.startswith("/"):
         return {}
-    if any(e.get("entity") in _ENTITIES[slot] for e in message.get("entities", [])):
+    if any(e.get("entity") in _ENTITIES.get(slot, ()) for e in message.get("entities", [])):
         return {}  # the slot mapping already took it
-    found = _FINDERS[slot](text)
+    found = finder(text) if finder else None
     if found:
         return {slot: found}
     intent = (message.get("intent") or {}).get("name")
-    if tracker.get_slot("requested_slot") == slot and (
-        intent in ("informar", "nlu_fallback") or _looks_like_data(text)
+    if tracker.get_slot("requested_slot") == slot and intent not in _NOT_ANSWERS and (
+        intent in ("informar", "nlu_fallback") or _looks_like_data(text) or finder is None
     ):
         return {slot: text}
     return {}
+
+
+def _invalid(dispatcher: CollectingDispatcher, slot: str, exc: InvalidValue) -> dict[str, Any]:
+    dispatcher.utter_message(text=str(exc))
+    return {slot: None}
 
 
 class IdentityFormValidation(FormValidationAction, ABC):
     """Base class of every form that starts with the identity check (abstract, so the action
     server registers only its concrete subclasses)."""
 
+    login_kinds: tuple[str, ...] = ("card", "email")
+    allows_no_cpf = False
+
     @abstractmethod
     def name(self) -> str:
         """validate_<form name>"""
 
+    def asks(self, slot: str, tracker: Tracker) -> bool:
+        """Whether a slot after the identity check is asked in this conversation."""
+        return True
+
+    async def required_slots(self, domain_slots, dispatcher, tracker: Tracker, domain) -> list[str]:
+        if tracker.get_slot("identidade_bloqueio_min"):
+            return []  # locked: the flow's action explains it
+        verified = tracker.get_slot("identidade_token") is not None
+        return [slot for slot in domain_slots
+                if not (verified and slot in IDENTITY_SLOTS) and self.asks(slot, tracker)]
+
+    # --- extraction ------------------------------------------------------------------------
+    def _find_login(self, text: str) -> str | None:
+        return (find_email(text) if "email" in self.login_kinds else None) or find_card(text)
+
     async def extract_login(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        return extract_identity_value(tracker, "login")
+        return extract_from_text(tracker, "login", self._find_login)
 
     async def extract_cpf(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        return extract_identity_value(tracker, "cpf")
+        return extract_from_text(tracker, "cpf", find_cpf)
 
     async def extract_data_nascimento(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        return extract_identity_value(tracker, "data_nascimento")
+        return extract_from_text(tracker, "data_nascimento", find_numeric_date)
 
+    # --- validation ------------------------------------------------------------------------
     async def validate_login(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        try:
-            _kind, login = classify_login(str(value))
-        except InvalidValue as exc:
-            dispatcher.utter_message(text=str(exc))
+        if "email" not in self.login_kinds and "@" in str(value):
+            dispatcher.utter_message(text="Aqui eu preciso do número da carteirinha (12 dígitos), não do e-mail.")
             return {"login": None}
-        return {"login": login}
+        try:
+            return {"login": classify_login(str(value))[1]}
+        except InvalidValue as exc:
+            return _invalid(dispatcher, "login", exc)
 
     async def validate_cpf(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value == NO_CPF:
+            if self.allows_no_cpf:
+                return {"cpf": NO_CPF}
+            dispatcher.utter_message(text="Para isso eu preciso do CPF do titular do acesso. "
+                                          "Sem CPF, fale com a central de atendimento.")
+            return {"cpf": None}
         try:
             return {"cpf": normalize_cpf(str(value))}
         except InvalidValue as exc:
-            dispatcher.utter_message(text=str(exc))
-            return {"cpf": None}
+            return _invalid(dispatcher, "cpf", exc)
 
     async def validate_data_nascimento(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         try:
             return {"data_nascimento": normalize_birth_date(str(value)).isoformat()}
         except InvalidValue as exc:
-            dispatcher.utter_message(text=str(exc))
-            return {"data_nascimento": None}
+            return _invalid(dispatcher, "data_nascimento", exc)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
-        events = await super().run(dispatcher, tracker, domain)
+    async def _extract_validation_events(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
+        """rasa_sdk's validation, plus the backend identity check as soon as the three
+        identity values are valid, before the next question is chosen."""
+        events = await self.get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
         values = {slot: tracker.get_slot(slot) for slot in IDENTITY_SLOTS}
-        values.update({e["name"]: e["value"] for e in events if e.get("event") == "slot" and e["name"] in values})
         if all(values.values()) and tracker.get_slot("identidade_token") is None:
-            events += await self._check_identity(dispatcher, tracker, values)
+            checked = await self._check_identity(dispatcher, tracker, values)
+            tracker.add_slots(checked)
+            events += checked
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        if next_slot:
+            events.append(next_slot)
         return events
 
     async def _check_identity(self, dispatcher, tracker: Tracker, values: dict[str, str]) -> list[dict[str, Any]]:
-        payload = {
+        payload: dict[str, Any] = {
             "login": values["login"],
-            "cpf": values["cpf"],
             "birth_date": values["data_nascimento"],
             "channel": tracker.get_latest_input_channel() or "desconhecido",
             "conversation_id": tracker.sender_id,
         }
+        if values["cpf"] == NO_CPF:
+            payload["no_cpf"] = True
+        else:
+            payload["cpf"] = values["cpf"]
         try:
             response = await backend.post("/api/identity/verifications", payload)
         except BackendUnavailable:
@@ -137,17 +178,45 @@ class IdentityFormValidation(FormValidationAction, ABC):
             )
             return [SlotSet("data_nascimento", None)]
         if response.ok:
-            return [SlotSet("identidade_token", response.data["token"])]
+            info = {key: response.data.get(key) for key in ("first_name", "email_masked", "has_account", "plan_active")}
+            return [SlotSet("identidade_token", response.data["token"]), SlotSet("identidade_info", info)]
         if response.status in (423, 429):
             minutes = response.error.get("retry_after_minutes") or 30
             return [SlotSet("identidade_bloqueio_min", float(minutes))]
         attempts_left = response.error.get("attempts_left")
         warning = ""
         if attempts_left is not None and attempts_left <= 2:
-            warning = f" Atenção: depois de mais {attempts_left} tentativa(s) erradas, o acesso fica bloqueado por 30 minutos."
+            warning = (f" Atenção: depois de mais {attempts_left} tentativa(s) erradas, "
+                       "o acesso fica bloqueado por 30 minutos.")
         dispatcher.utter_message(
             text="Esses dados não conferem com o nosso cadastro. Confira o CPF e a data de "
             "nascimento e me mande de novo. Se a carteirinha ou o e-mail estiver errado, "
             f"mande o certo também.{warning}"
         )
         return [SlotSet("cpf", None), SlotSet("data_nascimento", None)]
+
+
+class NewEmailValidation:
+    """The new e-mail typed twice (AMS): validated, then compared (mixin for a form validation)."""
+
+    async def extract_email_novo(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return extract_from_text(tracker, "email_novo", find_email)
+
+    async def extract_email_confirmacao(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return extract_from_text(tracker, "email_confirmacao", find_email)
+
+    async def validate_email_novo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        try:
+            return {"email_novo": normalize_email(str(value))}
+        except InvalidValue as exc:
+            return _invalid(dispatcher, "email_novo", exc)
+
+    async def validate_email_confirmacao(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        try:
+            email = normalize_email(str(value))
+        except InvalidValue as exc:
+            return _invalid(dispatcher, "email_confirmacao", exc)
+        if email != tracker.get_slot("email_novo"):
+            dispatcher.utter_message(text="Os dois e-mails ficaram diferentes, então vamos de novo.")
+            return {"email_novo": None, "email_confirmacao": None}
+        return {"email_confirmacao": email}

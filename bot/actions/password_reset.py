@@ -1,21 +1,43 @@
-"""esqueci_senha: identity check, then a temporary password sent by e-mail (never in the chat)."""
+"""esqueci_senha: identity check, confirmation of the e-mail on file (AMS), then a temporary
+password sent by e-mail — never shown in the chat."""
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.backend_client import BackendUnavailable, backend
 from bot.actions.conversation import HUMAN_BUTTON
-from bot.actions.flow_reset import end_flow_events
+from bot.actions.flow_reset import end_flow_events, session_expired_events
 from bot.actions.identity import IdentityFormValidation
 from bot.actions.operator_profile import backend_down_text, call_centre_line
-
+from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, locked_text, request_context
 
 class ValidateEsqueciSenhaForm(IdentityFormValidation):
     def name(self) -> str:
         return "validate_esqueci_senha_form"
+
+    def asks(self, slot: str, tracker: Tracker) -> bool:
+        if slot != "email_confirmado":
+            return True
+        info = tracker.get_slot("identidade_info") or {}
+        return bool(info.get("email_masked") and info.get("has_account") and info.get("plan_active"))
+
+
+class ActionAskEsqueciSenhaEmailConfirmado(Action):
+    def name(self) -> str:
+        return "action_ask_esqueci_senha_form_email_confirmado"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        email = (tracker.get_slot("identidade_info") or {}).get("email_masked")
+        dispatcher.utter_message(
+            text=f"Dados confirmados. Vou enviar a senha temporária para o e-mail {email}. "
+            "Esse e-mail ainda é seu?",
+            buttons=YES_NO,
+        )
+        return []
 
 
 class ActionEsqueciSenha(Action):
@@ -23,36 +45,30 @@ class ActionEsqueciSenha(Action):
         return "action_esqueci_senha"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        text, buttons = await self._outcome(tracker)
+        if tracker.get_slot("email_confirmado") is False:
+            dispatcher.utter_message(text="Sem problema: vamos atualizar o seu e-mail primeiro. "
+                                          "A senha temporária só pode ir para um e-mail seu.")
+            return end_flow_events(tracker) + [SlotSet("proximo_fluxo", "alterar_email")]
+        text, buttons, expired = await self._outcome(tracker)
         dispatcher.utter_message(text=text, buttons=buttons)
-        return end_flow_events(tracker)
+        return end_flow_events(tracker) + (session_expired_events() if expired else [])
 
-    async def _outcome(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        """The message for the user, and the buttons that go with it."""
+    async def _outcome(self, tracker: Tracker) -> tuple[str, list[dict[str, str]], bool]:
+        """The message for the user, its buttons, and whether the verified session expired."""
         locked_minutes = tracker.get_slot("identidade_bloqueio_min")
         if locked_minutes:
-            return (
-                "Por segurança, bloqueei novas tentativas de recuperar a senha por "
-                f"{int(locked_minutes)} minutos, depois de várias tentativas com dados que não "
-                f"conferem. Se precisar agora, fale com {await call_centre_line()} "
-                "ou escreva \"atendente\"."
-            ), [HUMAN_BUTTON]
-        payload = {
-            "verification": tracker.get_slot("identidade_token"),
-            "channel": tracker.get_latest_input_channel() or "desconhecido",
-            "conversation_id": tracker.sender_id,
-        }
+            return await locked_text(locked_minutes), [HUMAN_BUTTON], False
         try:
-            response = await backend.post("/api/password-resets", payload)
+            response = await backend.post("/api/password-resets", request_context(tracker))
         except BackendUnavailable:
-            return await backend_down_text(), [HUMAN_BUTTON]
+            return await backend_down_text(), [HUMAN_BUTTON], False
         if response.ok:
             return (
                 f"Pronto! Enviei uma senha temporária para o seu e-mail {response.data['email_masked']}. "
                 f"Protocolo: {response.data['protocol']}.\n"
                 "Ela serve só para o primeiro acesso: ao entrar, o aplicativo vai pedir que você "
                 "crie uma senha nova. Se não encontrar o e-mail, olhe a caixa de spam."
-            ), []
+            ), [], False
         code = response.error_code
         line = await call_centre_line()
         if code == "no_email_on_file":
@@ -60,20 +76,16 @@ class ActionEsqueciSenha(Action):
                 "Confirmei seus dados, mas não há e-mail cadastrado no plano, e a senha temporária "
                 f"só pode ser enviada por e-mail. Para cadastrar um e-mail, fale com {line} "
                 "ou escreva \"atendente\"."
-            ), [HUMAN_BUTTON]
+            ), [HUMAN_BUTTON], False
         if code == "plan_cancelled":
             return (
                 "Confirmei seus dados, mas esse plano está cancelado, por isso não é possível "
                 "redefinir a senha de acesso: o aplicativo e o portal são só para planos ativos. "
                 f"Se acha que é um engano, fale com {line}."
-            ), [HUMAN_BUTTON]
+            ), [HUMAN_BUTTON], False
         if code == "no_account":
             return (
                 "Confirmei seus dados, mas você ainda não tem cadastro no aplicativo, então não há "
-                "senha para recuperar. Faça o primeiro acesso pela opção \"Cadastro\" do aplicativo, "
-                "com a carteirinha, o CPF e a data de nascimento."
-            ), []
-        return (
-            "A confirmação dos seus dados expirou antes de eu terminar. Vamos de novo? "
-            "Escreva \"esqueci minha senha\"."
-        ), []
+                "senha para recuperar. Posso fazer o seu cadastro agora."
+            ), [{"title": "Fazer cadastro", "payload": "/cadastro"}], False
+        return SESSION_EXPIRED_TEXT, [], True

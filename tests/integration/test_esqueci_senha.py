@@ -35,8 +35,11 @@ def test_maria_recovers_her_password_step_by_step(stack, chat):
     assert "carteirinha" in c.say("esqueci minha senha").lower()
     assert "cpf" in c.say(MARIA["card"]).lower()
     assert "nascimento" in c.say(MARIA["cpf"]).lower()
-    answer = c.say(MARIA["birth"])
-    assert "m***@exemplo.com.br" in answer
+    question = c.say(MARIA["birth"])
+    assert "m***@exemplo.com.br" in question and "ainda é seu" in question  # AMS: confirm first
+    assert c.buttons == ["Sim", "Não"]
+    answer = c.say("sim")
+    assert "Enviei uma senha temporária" in answer and "m***@exemplo.com.br" in answer
     protocol = PROTOCOL_RE.search(answer)
     assert protocol, answer
     assert protocol.group(0).startswith(_operator_ans(stack) + _today())
@@ -56,7 +59,8 @@ def test_maria_recovers_her_password_step_by_step(stack, chat):
 
 def test_everything_in_one_message_by_email(stack, chat):
     c = chat("maria-email")
-    answer = c.say(f"esqueci minha senha. email {MARIA['email']} cpf 94580730224 nasci em 12/03/1985")
+    assert "ainda é seu" in c.say(f"esqueci minha senha. email {MARIA['email']} cpf 94580730224 nasci em 12/03/1985")
+    answer = c.say("sim, é meu")
     assert "m***@exemplo.com.br" in answer and PROTOCOL_RE.search(answer), answer
 
 
@@ -65,7 +69,8 @@ def test_two_values_in_one_message_fill_both(stack, chat):
     c.say("esqueci a senha")
     answer = c.say(f"{MARIA['card']} {MARIA['cpf']}")
     assert "nascimento" in answer.lower() and "cpf" not in answer.lower()
-    assert "m***@exemplo.com.br" in c.say("12 de março de 1985")
+    assert "ainda é seu" in c.say("12 de março de 1985")
+    assert PROTOCOL_RE.search(c.say("sim"))
 
 
 def test_bad_inputs_get_clear_messages_and_keep_what_was_given(stack, chat):
@@ -81,7 +86,7 @@ def test_bad_inputs_get_clear_messages_and_keep_what_was_given(stack, chat):
     assert "anterior a hoje" in answer
     answer = c.say("31/02/1985")
     assert "não existe" in answer
-    assert "m***@exemplo.com.br" in c.say(MARIA["birth"])
+    assert "ainda é seu" in c.say(MARIA["birth"])
 
 
 def test_data_that_does_not_match_is_refused_the_same_way_and_locks_after_five(stack, chat):
@@ -122,8 +127,9 @@ def test_carlos_plan_cancelled(stack, chat):
 
 
 def test_jose_has_no_account_yet(stack, chat):
-    answer = chat("jose").say("esqueci minha senha 200300400501 036.426.212-52 14/08/1960")
-    assert "ainda não tem cadastro" in answer
+    c = chat("jose")
+    answer = c.say("esqueci minha senha 200300400501 036.426.212-52 14/08/1960")
+    assert "ainda não tem cadastro" in answer and c.buttons == ["Fazer cadastro"]
 
 
 def test_cancel_in_the_middle_forgets_the_data(stack, chat):
@@ -156,7 +162,7 @@ def test_backend_down_gets_a_clear_message_and_keeps_the_data(stack, chat):
     finally:
         backend.start()
         backend.wait_ready(60)
-    assert "m***@exemplo.com.br" in c.say(MARIA["birth"])  # card and CPF were kept
+    assert "ainda é seu" in c.say(MARIA["birth"])  # card and CPF were kept
 
 
 def _today() -> str:

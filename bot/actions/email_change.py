@@ -1,0 +1,74 @@
+"""alterar_email (AMS): identity plus full name, the new e-mail typed twice; the backend sends a
+confirmation link to the new address and a notice to the old one. Nothing changes until the
+link is opened."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.backend_client import BackendUnavailable, backend
+from bot.actions.conversation import HUMAN_BUTTON
+from bot.actions.flow_reset import end_flow_events, session_expired_events
+from bot.actions.identity import IdentityFormValidation, NewEmailValidation, extract_from_text
+from bot.actions.operator_profile import backend_down_text
+from bot.actions.verified import SESSION_EXPIRED_TEXT, locked_text, request_context
+
+_NAME_RE = re.compile(r"^[A-Za-zÀ-ÿ' .-]+$")
+
+
+class ValidateAlterarEmailForm(NewEmailValidation, IdentityFormValidation):
+    def name(self) -> str:
+        return "validate_alterar_email_form"
+
+    async def extract_nome_completo(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return extract_from_text(tracker, "nome_completo", None)
+
+    async def validate_nome_completo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        name = " ".join(str(value).split())
+        name = re.sub(r"^(meu nome( completo)? (é|e)|nome:?)\s+", "", name, flags=re.IGNORECASE)
+        if len(name.split()) < 2 or not _NAME_RE.match(name):
+            dispatcher.utter_message(text="Preciso do nome completo, só com letras, como está no cadastro. "
+                                          "Por exemplo: Maria Aparecida Santos.")
+            return {"nome_completo": None}
+        return {"nome_completo": name}
+
+
+class ActionAlterarEmail(Action):
+    def name(self) -> str:
+        return "action_alterar_email"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        text, buttons, expired = await self._outcome(tracker)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return end_flow_events(tracker) + (session_expired_events() if expired else [])
+
+    async def _outcome(self, tracker: Tracker) -> tuple[str, list[dict[str, str]], bool]:
+        locked_minutes = tracker.get_slot("identidade_bloqueio_min")
+        if locked_minutes:
+            return await locked_text(locked_minutes), [HUMAN_BUTTON], False
+        payload = {**request_context(tracker), "full_name": tracker.get_slot("nome_completo"),
+                   "new_email": tracker.get_slot("email_novo")}
+        try:
+            response = await backend.post("/api/email-changes", payload)
+        except BackendUnavailable:
+            return await backend_down_text(), [HUMAN_BUTTON], False
+        if response.ok:
+            text = (
+                f"Enviei um link de confirmação para {response.data['new_email_masked']}. "
+                f"Protocolo: {response.data['protocol']}.\n"
+                "O e-mail só muda depois que você abrir esse link (ele vale 24 horas). Também avisei "
+                "o e-mail antigo sobre o pedido."
+            )
+            if tracker.get_slot("proximo_fluxo") == "alterar_email":
+                text += " Depois de confirmar, peça \"esqueci minha senha\" de novo para receber a senha temporária."
+            return text, [], False
+        if response.error_code == "identity_not_confirmed":
+            return ("O nome não confere com o nosso cadastro, então não posso trocar o e-mail. "
+                    "Confira como o nome está na carteirinha e peça de novo, ou escreva \"atendente\"."
+                    ), [HUMAN_BUTTON], True
+        if response.error_code == "invalid_request":
+            return ("Não consegui usar esse e-mail. Confira o endereço e peça a troca de novo."), [], False
+        return SESSION_EXPIRED_TEXT, [], True

@@ -1,0 +1,92 @@
+"""cadastro (first access): identity (card, CPF or "não possuo CPF", birth date), the e-mail on
+file confirmed or a new one typed twice, then an activation link valid 24 h by e-mail. The
+password is chosen on the backend's page, never in the chat."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.backend_client import BackendUnavailable, backend
+from bot.actions.conversation import HUMAN_BUTTON
+from bot.actions.flow_reset import end_flow_events, session_expired_events
+from bot.actions.identity import IdentityFormValidation, NewEmailValidation
+from bot.actions.operator_profile import backend_down_text, call_centre_line
+from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, locked_text, request_context
+
+
+class ValidateCadastroForm(NewEmailValidation, IdentityFormValidation):
+    login_kinds = ("card",)
+    allows_no_cpf = True
+
+    def name(self) -> str:
+        return "validate_cadastro_form"
+
+    def asks(self, slot: str, tracker: Tracker) -> bool:
+        info = tracker.get_slot("identidade_info")
+        if info is None:
+            return True
+        if info.get("has_account") or not info.get("plan_active"):
+            return False  # nothing to register: the action says why
+        if slot == "email_confirmado":
+            return bool(info.get("email_masked"))
+        return not info.get("email_masked") or tracker.get_slot("email_confirmado") is False
+
+
+class ActionAskCadastroEmailConfirmado(Action):
+    def name(self) -> str:
+        return "action_ask_cadastro_form_email_confirmado"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        email = (tracker.get_slot("identidade_info") or {}).get("email_masked")
+        dispatcher.utter_message(
+            text=f"Dados confirmados. No seu cadastro está o e-mail {email}. "
+            "Posso enviar para ele o link de ativação?",
+            buttons=YES_NO,
+        )
+        return []
+
+
+class ActionCadastro(Action):
+    def name(self) -> str:
+        return "action_cadastro"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        text, buttons, expired = await self._outcome(tracker)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return end_flow_events(tracker) + (session_expired_events() if expired else [])
+
+    async def _outcome(self, tracker: Tracker) -> tuple[str, list[dict[str, str]], bool]:
+        locked_minutes = tracker.get_slot("identidade_bloqueio_min")
+        if locked_minutes:
+            return await locked_text(locked_minutes), [HUMAN_BUTTON], False
+        payload = request_context(tracker)
+        if tracker.get_slot("email_novo"):
+            payload["email"] = tracker.get_slot("email_novo")
+        try:
+            response = await backend.post("/api/registrations", payload)
+        except BackendUnavailable:
+            return await backend_down_text(), [HUMAN_BUTTON], False
+        if response.ok:
+            return (
+                f"Pronto! Enviei um link de ativação para {response.data['email_masked']}. "
+                f"Protocolo: {response.data['protocol']}.\n"
+                "Abra o link em até 24 horas e crie sua senha na página que ele abrir (nunca aqui "
+                "no chat). Depois é só entrar no aplicativo com a carteirinha, o CPF ou o e-mail."
+            ), [], False
+        code = response.error_code
+        if code == "already_registered":
+            return (
+                "Você já tem cadastro no aplicativo. Se não lembra a senha, posso enviar uma "
+                "senha temporária para o seu e-mail."
+            ), [{"title": "Esqueci minha senha", "payload": "/esqueci_senha"}], False
+        if code == "plan_cancelled":
+            return (
+                "Confirmei seus dados, mas esse plano está cancelado, e o aplicativo é só para "
+                f"planos ativos. Se acha que é um engano, fale com {await call_centre_line()}."
+            ), [HUMAN_BUTTON], False
+        if code == "invalid_request":
+            return ("Não consegui usar esse e-mail. Vamos recomeçar o cadastro? "
+                    "Escreva \"quero me cadastrar\"."), [], False
+        return SESSION_EXPIRED_TEXT, [], True
