@@ -1,4 +1,5 @@
-"""The three real processes (backend, action server, Rasa) on free ports, once per session."""
+"""The three real processes (backend, action server, Rasa) on free ports, with a fresh database
+for each test module (the modules change the personas' accounts)."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,7 @@ from rest_chat import Chat
 from scripts.stack import Stack, free_port, latest_model
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     try:
         model = latest_model()

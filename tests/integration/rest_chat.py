@@ -61,3 +61,24 @@ def mails_to(stack: Stack, address: str) -> list[str]:
 
 
 PROTOCOL_RE = re.compile(r"\b\d{20}\b")
+
+
+LINK_RE = re.compile(r"https?://\S+/conta/[a-z-]+/[A-Za-z0-9_-]+")
+_CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def submit_page_form(url: str, fields: dict) -> tuple[int, str]:
+    """Opens a backend page like a browser (keeping its CSRF cookie) and submits its form."""
+    import http.cookiejar
+    import urllib.parse
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(url, timeout=30) as resp:
+        token = _CSRF_RE.search(resp.read().decode())
+    assert token, f"no form at {url}"
+    data = urllib.parse.urlencode({"csrf_token": token.group(1), **fields}).encode()
+    try:
+        with opener.open(url, data=data, timeout=30) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
