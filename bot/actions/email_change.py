@@ -6,15 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
 
-from bot.actions.backend_client import BackendUnavailable, backend
+from bot.actions.backend_client import backend
 from bot.actions.conversation import HUMAN_BUTTON
-from bot.actions.flow_reset import end_flow_events, session_expired_events
 from bot.actions.identity import IdentityFormValidation, NewEmailValidation, extract_from_text
-from bot.actions.operator_profile import backend_down_text
-from bot.actions.verified import SESSION_EXPIRED_TEXT, locked_text, request_context
+from bot.actions.verified import SESSION_EXPIRED_TEXT, Outcome, VerifiedFlowAction, request_context
 
 _NAME_RE = re.compile(r"^[A-Za-zÀ-ÿ' .-]+$")
 
@@ -36,25 +33,14 @@ class ValidateAlterarEmailForm(NewEmailValidation, IdentityFormValidation):
         return {"nome_completo": name}
 
 
-class ActionAlterarEmail(Action):
+class ActionAlterarEmail(VerifiedFlowAction):
     def name(self) -> str:
         return "action_alterar_email"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        text, buttons, expired = await self._outcome(tracker)
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return end_flow_events(tracker) + (session_expired_events() if expired else [])
-
-    async def _outcome(self, tracker: Tracker) -> tuple[str, list[dict[str, str]], bool]:
-        locked_minutes = tracker.get_slot("identidade_bloqueio_min")
-        if locked_minutes:
-            return await locked_text(locked_minutes), [HUMAN_BUTTON], False
+    async def outcome(self, tracker: Tracker) -> Outcome:
         payload = {**request_context(tracker), "full_name": tracker.get_slot("nome_completo"),
                    "new_email": tracker.get_slot("email_novo")}
-        try:
-            response = await backend.post("/api/email-changes", payload)
-        except BackendUnavailable:
-            return await backend_down_text(), [HUMAN_BUTTON], False
+        response = await backend.post("/api/email-changes", payload)
         if response.ok:
             text = (
                 f"Enviei um link de confirmação para {response.data['new_email_masked']}. "
@@ -64,11 +50,12 @@ class ActionAlterarEmail(Action):
             )
             if tracker.get_slot("proximo_fluxo") == "alterar_email":
                 text += " Depois de confirmar, peça \"esqueci minha senha\" de novo para receber a senha temporária."
-            return text, [], False
-        if response.error_code == "identity_not_confirmed":
-            return ("O nome não confere com o nosso cadastro, então não posso trocar o e-mail. "
-                    "Confira como o nome está na carteirinha e peça de novo, ou escreva \"atendente\"."
-                    ), [HUMAN_BUTTON], True
-        if response.error_code == "invalid_request":
-            return ("Não consegui usar esse e-mail. Confira o endereço e peça a troca de novo."), [], False
-        return SESSION_EXPIRED_TEXT, [], True
+            return Outcome(text)
+        if response.error_code in ("identity_not_confirmed", "identity_locked"):
+            return Outcome("O nome não confere com o nosso cadastro, então não posso trocar o e-mail. "
+                           "Confira como o nome está na carteirinha e peça de novo, ou escreva \"atendente\".",
+                           [HUMAN_BUTTON], session_expired=True)
+        if response.error_code in ("invalid_request", "same_email", "email_in_use"):
+            return Outcome(response.error.get("message") or "Não consegui usar esse e-mail. "
+                           "Confira o endereço e peça a troca de novo.")
+        return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)

@@ -8,12 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend_client import BackendUnavailable, backend
+from bot.actions.backend_client import backend
 from bot.actions.conversation import HUMAN_BUTTON
-from bot.actions.flow_reset import end_flow_events, session_expired_events
 from bot.actions.identity import IdentityFormValidation
-from bot.actions.operator_profile import backend_down_text, call_centre_line
-from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, locked_text, request_context
+from bot.actions.operator_profile import call_centre_line
+from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, Outcome, VerifiedFlowAction, request_context
 
 class ValidateEsqueciSenhaForm(IdentityFormValidation):
     def name(self) -> str:
@@ -40,52 +39,38 @@ class ActionAskEsqueciSenhaEmailConfirmado(Action):
         return []
 
 
-class ActionEsqueciSenha(Action):
+class ActionEsqueciSenha(VerifiedFlowAction):
     def name(self) -> str:
         return "action_esqueci_senha"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+    async def outcome(self, tracker: Tracker) -> Outcome:
         if tracker.get_slot("email_confirmado") is False:
-            dispatcher.utter_message(text="Sem problema: vamos atualizar o seu e-mail primeiro. "
-                                          "A senha temporária só pode ir para um e-mail seu.")
-            return end_flow_events(tracker) + [SlotSet("proximo_fluxo", "alterar_email")]
-        text, buttons, expired = await self._outcome(tracker)
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return end_flow_events(tracker) + (session_expired_events() if expired else [])
-
-    async def _outcome(self, tracker: Tracker) -> tuple[str, list[dict[str, str]], bool]:
-        """The message for the user, its buttons, and whether the verified session expired."""
-        locked_minutes = tracker.get_slot("identidade_bloqueio_min")
-        if locked_minutes:
-            return await locked_text(locked_minutes), [HUMAN_BUTTON], False
-        try:
-            response = await backend.post("/api/password-resets", request_context(tracker))
-        except BackendUnavailable:
-            return await backend_down_text(), [HUMAN_BUTTON], False
+            return Outcome("Sem problema: vamos atualizar o seu e-mail primeiro. "
+                           "A senha temporária só pode ir para um e-mail seu.",
+                           events=[SlotSet("proximo_fluxo", "alterar_email")])
+        response = await backend.post("/api/password-resets", request_context(tracker))
         if response.ok:
-            return (
+            return Outcome(
                 f"Pronto! Enviei uma senha temporária para o seu e-mail {response.data['email_masked']}. "
                 f"Protocolo: {response.data['protocol']}.\n"
                 "Ela serve só para o primeiro acesso: ao entrar, o aplicativo vai pedir que você "
                 "crie uma senha nova. Se não encontrar o e-mail, olhe a caixa de spam."
-            ), [], False
+            )
         code = response.error_code
         line = await call_centre_line()
         if code == "no_email_on_file":
-            return (
+            return Outcome(
                 "Confirmei seus dados, mas não há e-mail cadastrado no plano, e a senha temporária "
                 f"só pode ser enviada por e-mail. Para cadastrar um e-mail, fale com {line} "
-                "ou escreva \"atendente\"."
-            ), [HUMAN_BUTTON], False
+                "ou escreva \"atendente\".", [HUMAN_BUTTON])
         if code == "plan_cancelled":
-            return (
+            return Outcome(
                 "Confirmei seus dados, mas esse plano está cancelado, por isso não é possível "
                 "redefinir a senha de acesso: o aplicativo e o portal são só para planos ativos. "
-                f"Se acha que é um engano, fale com {line}."
-            ), [HUMAN_BUTTON], False
+                f"Se acha que é um engano, fale com {line}.", [HUMAN_BUTTON])
         if code == "no_account":
-            return (
+            return Outcome(
                 "Confirmei seus dados, mas você ainda não tem cadastro no aplicativo, então não há "
-                "senha para recuperar. Posso fazer o seu cadastro agora."
-            ), [{"title": "Fazer cadastro", "payload": "/cadastro"}], False
-        return SESSION_EXPIRED_TEXT, [], True
+                "senha para recuperar. Posso fazer o seu cadastro agora.",
+                [{"title": "Fazer cadastro", "payload": "/cadastro"}])
+        return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)

@@ -8,12 +8,11 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend_client import BackendUnavailable, backend
+from bot.actions.backend_client import backend
 from bot.actions.conversation import HUMAN_BUTTON
-from bot.actions.flow_reset import end_flow_events, session_expired_events
 from bot.actions.identity import IdentityFormValidation, NewEmailValidation
-from bot.actions.operator_profile import backend_down_text, call_centre_line
-from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, locked_text, request_context
+from bot.actions.operator_profile import call_centre_line
+from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, Outcome, VerifiedFlowAction, request_context
 
 
 class ValidateCadastroForm(NewEmailValidation, IdentityFormValidation):
@@ -48,45 +47,32 @@ class ActionAskCadastroEmailConfirmado(Action):
         return []
 
 
-class ActionCadastro(Action):
+class ActionCadastro(VerifiedFlowAction):
     def name(self) -> str:
         return "action_cadastro"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        text, buttons, expired = await self._outcome(tracker)
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return end_flow_events(tracker) + (session_expired_events() if expired else [])
-
-    async def _outcome(self, tracker: Tracker) -> tuple[str, list[dict[str, str]], bool]:
-        locked_minutes = tracker.get_slot("identidade_bloqueio_min")
-        if locked_minutes:
-            return await locked_text(locked_minutes), [HUMAN_BUTTON], False
+    async def outcome(self, tracker: Tracker) -> Outcome:
         payload = request_context(tracker)
         if tracker.get_slot("email_novo"):
             payload["email"] = tracker.get_slot("email_novo")
-        try:
-            response = await backend.post("/api/registrations", payload)
-        except BackendUnavailable:
-            return await backend_down_text(), [HUMAN_BUTTON], False
+        response = await backend.post("/api/registrations", payload)
         if response.ok:
-            return (
+            return Outcome(
                 f"Pronto! Enviei um link de ativação para {response.data['email_masked']}. "
                 f"Protocolo: {response.data['protocol']}.\n"
                 "Abra o link em até 24 horas e crie sua senha na página que ele abrir (nunca aqui "
                 "no chat). Depois é só entrar no aplicativo com a carteirinha, o CPF ou o e-mail."
-            ), [], False
+            )
         code = response.error_code
         if code == "already_registered":
-            return (
-                "Você já tem cadastro no aplicativo. Se não lembra a senha, posso enviar uma "
-                "senha temporária para o seu e-mail."
-            ), [{"title": "Esqueci minha senha", "payload": "/esqueci_senha"}], False
+            return Outcome("Você já tem cadastro no aplicativo. Se não lembra a senha, posso enviar uma "
+                           "senha temporária para o seu e-mail.",
+                           [{"title": "Esqueci minha senha", "payload": "/esqueci_senha"}])
         if code == "plan_cancelled":
-            return (
-                "Confirmei seus dados, mas esse plano está cancelado, e o aplicativo é só para "
-                f"planos ativos. Se acha que é um engano, fale com {await call_centre_line()}."
-            ), [HUMAN_BUTTON], False
-        if code == "invalid_request":
-            return ("Não consegui usar esse e-mail. Vamos recomeçar o cadastro? "
-                    "Escreva \"quero me cadastrar\"."), [], False
-        return SESSION_EXPIRED_TEXT, [], True
+            return Outcome("Confirmei seus dados, mas esse plano está cancelado, e o aplicativo é só para "
+                           f"planos ativos. Se acha que é um engano, fale com {await call_centre_line()}.",
+                           [HUMAN_BUTTON])
+        if code in ("invalid_request", "email_in_use"):
+            return Outcome(response.error.get("message") or "Não consegui usar esse e-mail. "
+                           "Vamos recomeçar o cadastro? Escreva \"quero me cadastrar\".")
+        return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)

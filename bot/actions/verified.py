@@ -1,12 +1,18 @@
 """What the flows of a verified conversation share: the request context sent to the backend,
-and the texts for a locked identity check or an expired verification."""
+the texts for a locked identity check or an expired verification, and the final action."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.operator_profile import call_centre_line
+from bot.actions.backend_client import BackendUnavailable
+from bot.actions.conversation import HUMAN_BUTTON
+from bot.actions.flow_reset import end_flow_events, session_expired_events
+from bot.actions.operator_profile import backend_down_text, call_centre_line
 
 YES_NO = [{"title": "Sim", "payload": "/afirmar"}, {"title": "Não", "payload": "/negar"}]
 SESSION_EXPIRED_TEXT = ("A confirmação dos seus dados expirou (ela vale 15 minutos). "
@@ -26,3 +32,34 @@ async def locked_text(minutes: float) -> str:
     return (f"Por segurança, bloqueei novas tentativas por {int(minutes)} minutos, depois de várias "
             f"tentativas com dados que não conferem. Se precisar agora, fale com {await call_centre_line()} "
             "ou escreva \"atendente\".")
+
+
+@dataclass
+class Outcome:
+    """What a flow's final action tells the user, and what it changes in the conversation."""
+
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    session_expired: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class VerifiedFlowAction(Action, ABC):
+    """The final action of a flow that starts with the identity check: explains a lock, makes
+    the flow's backend call (subclasses' `outcome`), says so when the backend is down, and ends
+    the flow (forgetting its data; the verified session too when the backend refused it)."""
+
+    @abstractmethod
+    async def outcome(self, tracker: Tracker) -> Outcome:
+        """Calls the backend for a verified, unlocked conversation."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        locked_minutes = tracker.get_slot("identidade_bloqueio_min")
+        try:
+            result = (Outcome(await locked_text(locked_minutes), [HUMAN_BUTTON]) if locked_minutes
+                      else await self.outcome(tracker))
+        except BackendUnavailable:
+            result = Outcome(await backend_down_text(), [HUMAN_BUTTON])
+        dispatcher.utter_message(text=result.text, buttons=result.buttons)
+        return (end_flow_events(tracker) + (session_expired_events() if result.session_expired else [])
+                + result.events)
