@@ -4,7 +4,7 @@
                         [--skip-ours | --skip-vanilla] [--out docs/benchmarks.md]
 
 Both assistants are served by `rasa run --enable-api` with the REST channel and driven with
-4-turn conversations by the same client. Levels are interleaved (ours, then vanilla, per level)
+4- and 5-turn conversations by the same client. Levels are interleaved (ours, then vanilla, per level)
 so that a change in the machine's background load hits both alike. The results replace only
 this benchmark's section of the output file. The exit status is 1 when a conversation got a
 wrong answer or failed (its logs are then kept under var/bench/); no timing is ever asserted.
@@ -47,18 +47,19 @@ OURS = Script("esqueci_senha", (
     Turn("esqueci minha senha", "carteirinha"),
     Turn("100200300401", "cpf"),
     Turn("945.807.302-24", "nascimento"),
-    Turn("12/03/1985", "m***@exemplo.com.br"),  # identity check + bcrypt cost 12 + e-mail
+    Turn("12/03/1985", "m***@exemplo.com.br"),  # identity check; asks whether the e-mail is still right
+    Turn("sim", "Enviei uma senha temporária"),  # bcrypt cost 12 + e-mail
 ))
-# The same assistant and the same first three turns, ending with "cancelar" instead of the birth
-# date: no identity check, no bcrypt. Measures the throughput without the deliberate cost.
-OURS_NO_RESET = Script("esqueci_senha, cancelado no 4º turno", (*OURS.turns[:3], Turn("cancelar", "cancel")))
+# The same assistant and the same first four turns (identity check included), ending with
+# "cancelar" instead of "sim": no bcrypt. Measures the throughput without the deliberate cost.
+OURS_NO_RESET = Script("esqueci_senha, cancelado no 5º turno", (*OURS.turns[:4], Turn("cancelar", "cancel")))
 VANILLA = Script("moodbot", (
     Turn("hello", "how are you"),
     Turn("I am sad", "did that help"),
     Turn("yes", "great, carry on"),
     Turn("bye", "bye"),
 ))
-ALL_TURNS, WITHOUT_RESET, RESET_TURN = range(1, 5), range(1, 4), range(4, 5)
+ALL_TURNS, WITHOUT_RESET, RESET_TURN = range(1, 6), range(1, 5), range(5, 6)
 
 
 # --- the two assistants ---------------------------------------------------------------------
@@ -193,11 +194,11 @@ def level_table(ours: LevelResult | None, no_reset: LevelResult | None,
     if ours:
         conv = _conversations(ours)
         lines += [_row("ours, all turns", stats(ours.turn_latencies(ALL_TURNS), ours.wall_s), conv),
-                  _row("ours, turns 1–3 (no bcrypt)", stats(ours.turn_latencies(WITHOUT_RESET), ours.wall_s), ""),
-                  _row("ours, turn 4 (reset, bcrypt 12)", stats(ours.turn_latencies(RESET_TURN), ours.wall_s), "")]
+                  _row("ours, turns 1–4 (no bcrypt)", stats(ours.turn_latencies(WITHOUT_RESET), ours.wall_s), ""),
+                  _row("ours, turn 5 (reset, bcrypt 12)", stats(ours.turn_latencies(RESET_TURN), ours.wall_s), "")]
         walls.append(f"ours {ours.wall_s:.1f} s")
     if no_reset:
-        lines.append(_row("ours, 4th turn \"cancelar\" (no bcrypt at all)",
+        lines.append(_row("ours, 5th turn \"cancelar\" (no bcrypt at all)",
                           stats(no_reset.turn_latencies(ALL_TURNS), no_reset.wall_s), _conversations(no_reset)))
         walls.append(f"ours without reset {no_reset.wall_s:.1f} s")
     if vanilla:
@@ -215,7 +216,7 @@ def ratios(ours: list[LevelResult], no_reset: list[LevelResult], vanilla: list[L
     lines = ["### Ours vs vanilla", "",
              f"Targets: throughput ≥ {TARGET_THROUGHPUT}× vanilla at every level; "
              f"single-user p50 ≤ {TARGET_SINGLE_USER_P50}× vanilla.", "",
-             "| concurrency | throughput ours/vanilla, with the bcrypt reset | without it (4th turn \"cancelar\") |",
+             "| concurrency | throughput ours/vanilla, with the bcrypt reset | without it (5th turn \"cancelar\") |",
              "|---:|---|---|"]
     for o, n, v in zip(ours, no_reset, vanilla):
         vanilla_per_s = stats(v.turn_latencies(ALL_TURNS), v.wall_s).per_s
@@ -228,7 +229,7 @@ def ratios(ours: list[LevelResult], no_reset: list[LevelResult], vanilla: list[L
         o, v = single[0]
         base = stats(v.turn_latencies(ALL_TURNS), v.wall_s).p50_ms
         for label, turns in (("all turns (with the deliberate bcrypt cost)", ALL_TURNS),
-                             ("turns 1–3 (without it)", WITHOUT_RESET)):
+                             ("turns 1–4 (without it)", WITHOUT_RESET)):
             p50 = stats(o.turn_latencies(turns), o.wall_s).p50_ms
             lines.append(f"- Single-user p50, ours {label} / vanilla: {p50:.0f} / {base:.0f} ms = "
                          f"{_met(p50, base, lambda r: r <= TARGET_SINGLE_USER_P50)}")
@@ -254,15 +255,15 @@ def section(results: dict[str, list[LevelResult]], command: str, started: dateti
         f"{'/'.join(f'{x:.2f}' for x in loads[1])} at end (the machine is shared)",
         f"- Command: `make bench` (ran `{command}`)",
         "- Method: `POST /webhooks/rest/webhook` against `rasa run --enable-api` (1 Sanic worker); "
-        "per level, N workers run 4-turn conversations back to back, each with a new sender id, until "
+        "per level, N workers run conversations (ours 5 turns, vanilla 4) back to back, each with a new sender id, until "
         "the level's conversations are done; latency = POST sent → whole response read; "
         "turns/s = turns / wall time of the level. "
         f"{WARMUP_CONVERSATIONS} warm-up conversations each, not counted. "
         "With both assistants, each level runs ours, then vanilla.",
         "- Ours: backend + action server + Rasa (`models/assistente.tar.gz`), conversation "
-        "\"esqueci minha senha\" → \"100200300401\" → \"945.807.302-24\" → \"12/03/1985\"; turn 4 verifies "
-        "identity, hashes a temporary password with bcrypt cost 12 (deliberate, ~250 ms CPU) and writes "
-        f"an e-mail; it must answer \"m***@exemplo.com.br\". Tracker store: {ours_tracker}."
+        "\"esqueci minha senha\" → \"100200300401\" → \"945.807.302-24\" → \"12/03/1985\" → \"sim\"; turn 4 verifies "
+        "the identity and shows the masked e-mail on file, turn 5 hashes a temporary password with bcrypt "
+        f"cost 12 (deliberate, ~250 ms CPU) and writes the e-mail. Tracker store: {ours_tracker}."
         if ours else "- Ours: not measured in this run (`--skip-ours`).",
         "- Vanilla: `rasa init --no-prompt` moodbot, no action server, served the same way as ours "
         f"(`python -m bot.rasa_server run`, tracker store: {ours_tracker}); "
