@@ -23,11 +23,11 @@ _REFUSALS = {
 async def create_email_change(request: web.Request) -> web.Response:
     """Body {verification, full_name, new_email, conversation_id, channel} -> 201 {protocol, new_email_masked}."""
     form = await Form.read(request)
-    token = form.text("verification", "a confirmação de identidade", max_length=100)
+    token = form.verification()
     full_name = form.text("full_name", "o seu nome completo", max_length=NAME_MAX_LENGTH)
     new_email = form.parsed("new_email", "o novo e-mail", normalize_email)
     channel = form.channel()
-    conversation_id = form.optional("conversation_id") or f"ip:{request.remote}"
+    conversation_id = form.conversation_id(request)
     form.validate()
 
     try:

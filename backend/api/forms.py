@@ -51,6 +51,14 @@ class Form:
             self.errors[name] = str(exc)
             return None
 
+    def verification(self) -> str | None:
+        """The token of /api/identity/verifications that every verified request carries."""
+        return self.text("verification", "a confirmação de identidade", max_length=100)
+
+    def conversation_id(self, request: web.Request) -> str:
+        """The conversation the request is made for; the client's address when none is given."""
+        return self.optional("conversation_id") or f"ip:{request.remote}"
+
     def has(self, name: str) -> bool:
         """Whether the body carries the field at all (even empty)."""
         return name in self._body

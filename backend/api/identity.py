@@ -63,7 +63,7 @@ async def create_verification(request: web.Request) -> web.Response:
     mother_name = None
     if request.app[OPERATOR].identity_requires_mother_name:
         mother_name = form.text("mother_name", "o nome completo da sua mãe", max_length=NAME_MAX_LENGTH)
-    conversation_id = form.optional("conversation_id") or f"ip:{request.remote}"
+    conversation_id = form.conversation_id(request)
     form.channel()
     form.validate()
 

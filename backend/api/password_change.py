@@ -24,9 +24,9 @@ def _refusal_message(code: str, phones: dict[str, str]) -> str:
 async def create_password_change_link(request: web.Request) -> web.Response:
     """Body {verification, conversation_id, channel} -> 201 {url, expires_in_minutes, protocol}."""
     form = await Form.read(request)
-    token = form.text("verification", "a confirmação de identidade", max_length=100)
+    token = form.verification()
     channel = form.channel()
-    conversation_id = form.optional("conversation_id") or f"ip:{request.remote}"
+    conversation_id = form.conversation_id(request)
     form.validate()
 
     operator = request.app[OPERATOR]

@@ -25,9 +25,9 @@ def _refusal_message(code: str, phones: dict[str, str]) -> str:
 async def create_password_reset(request: web.Request) -> web.Response:
     """Body {verification, channel, conversation_id}: the token of /api/identity/verifications."""
     form = await Form.read(request)
-    token = form.text("verification", "a confirmação de identidade", max_length=100)
+    token = form.verification()
     channel = form.channel()
-    conversation_id = form.optional("conversation_id") or f"ip:{request.remote}"
+    conversation_id = form.conversation_id(request)
     form.validate()
 
     operator = request.app[OPERATOR]

@@ -30,10 +30,10 @@ async def create_registration(request: web.Request) -> web.Response:
     expires_in_hours}. Without `email`, the link goes to the e-mail on file (the user confirmed
     it in the chat, seeing only its masked form)."""
     form = await Form.read(request)
-    token = form.text("verification", "a confirmação de identidade", max_length=100)
+    token = form.verification()
     email = form.parsed("email", "o e-mail", normalize_email) if form.has("email") else None
     channel = form.channel()
-    conversation_id = form.optional("conversation_id") or f"ip:{request.remote}"
+    conversation_id = form.conversation_id(request)
     form.validate()
 
     operator = request.app[OPERATOR]
