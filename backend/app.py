@@ -6,15 +6,25 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from backend.api import (
+    agent,
     auth,
+    billing,
+    card,
+    card_requests,
+    downloads,
     email_change,
+    handoff,
     health,
     identity,
+    network,
     operator,
     password_change,
     password_reset,
+    plan,
     protocols,
     registration,
+    reimbursements,
+    statements,
 )
 from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import access_log_middleware, error_middleware
@@ -22,7 +32,7 @@ from backend.db import create_engine, session_factory
 from backend.mail import Mailer
 from backend.operator_profile import load_profile
 from backend.settings import Settings
-from backend.web import account
+from backend.web import account, chat, console, privacy
 from backend.web.pages import STATIC_DIR
 
 MAX_BODY_BYTES = 64 * 1024
@@ -36,7 +46,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[MAILER] = Mailer(settings, sender_name=app[OPERATOR].short_name)
     app.cleanup_ctx.append(_database)
     for module in (health, operator, auth, identity, password_reset, protocols, registration, password_change,
-                   email_change, account):
+                   email_change, account, downloads, billing, card, card_requests, network, plan, reimbursements,
+                   statements, chat, privacy, handoff, agent, console):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC_DIR)
     return app

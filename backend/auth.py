@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import utcnow
-from backend.models import ACTIVE, Account, Agent, ApiSession, Beneficiary
+from backend.handoff import touch_agent
+from backend.models import ACTIVE, Account, Agent, AgentState, ApiSession, Beneficiary
 from backend.passwords import burn_verification_time, verify_password
 
 MAX_LOGIN_FAILURES = 5
@@ -98,12 +100,45 @@ async def login_agent(session: AsyncSession, username: str, password: str, bcryp
     if agent is None:
         await burn_verification_time(bcrypt_rounds)
         raise InvalidCredentials()
+    now = utcnow()
+    state = await session.get(AgentState, agent.id)
+    await session.commit()
+    if state is not None and state.locked_until and state.locked_until > now:
+        raise AccountLocked(state.locked_until, now)
     if not await verify_password(password, agent.password_hash):
+        locked_until = await record_failed_agent_login(session, agent.id, now)
+        log.info("agent login failed", extra={"agent_id": agent.id, "locked": locked_until is not None})
+        if locked_until:
+            raise AccountLocked(locked_until, now)
         raise InvalidCredentials()
+    await session.execute(update(AgentState).where(AgentState.agent_id == agent.id)
+                          .values(failed_logins=0, locked_until=None))
+    await touch_agent(session, agent.id)  # a logged-in agent counts as online (backend.handoff)
     token = issue_token(session, agent_id=agent.id)
     await session.commit()
     log.info("agent login succeeded", extra={"agent_id": agent.id})
     return token
+
+
+async def record_failed_agent_login(session: AsyncSession, agent_id: int, now: datetime) -> datetime | None:
+    """Same rule as the beneficiaries' logins, kept in agent_states (issue 7)."""
+    if await session.get(AgentState, agent_id) is None:
+        session.add(AgentState(agent_id=agent_id, failed_logins=0))
+        try:
+            await session.commit()
+        except IntegrityError:  # a concurrent failure created it
+            await session.rollback()
+    await session.execute(
+        update(AgentState).where(AgentState.agent_id == agent_id).values(failed_logins=AgentState.failed_logins + 1)
+    )
+    failures = (await session.execute(select(AgentState.failed_logins).where(AgentState.agent_id == agent_id))).scalar_one()
+    locked_until = None
+    if failures >= MAX_LOGIN_FAILURES:
+        locked_until = now + LOGIN_LOCK_TIME
+        await session.execute(update(AgentState).where(AgentState.agent_id == agent_id)
+                              .values(failed_logins=0, locked_until=locked_until))
+    await session.commit()
+    return locked_until
 
 
 async def _find_account(session: AsyncSession, login_kind: str, login: str) -> Account | None:

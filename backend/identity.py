@@ -30,7 +30,7 @@ FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_TIME = timedelta(minutes=30)
 MAX_PER_CONVERSATION = 10
 CONVERSATION_WINDOW = timedelta(minutes=15)
-VERIFICATION_TTL = timedelta(minutes=15)
+VERIFICATION_TTL = timedelta(minutes=15)  # default idle time of a verified conversation (Settings)
 
 log = logging.getLogger(__name__)
 
@@ -213,24 +213,31 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue_verification(session: AsyncSession, beneficiary: Beneficiary, conversation_id: str) -> str:
+async def issue_verification(session: AsyncSession, beneficiary: Beneficiary, conversation_id: str,
+                             idle_ttl: timedelta = VERIFICATION_TTL) -> str:
     """A token proving this conversation passed the identity check; only its hash is stored."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(IdentityVerification(token_hash=_token_hash(token), beneficiary_id=beneficiary.id,
                                      conversation_id=conversation_id, created_at=now,
-                                     expires_at=now + VERIFICATION_TTL))
+                                     expires_at=now + idle_ttl))
     await session.commit()
     return token
 
 
-async def redeem_verification(session: AsyncSession, token: str, conversation_id: str) -> Beneficiary | None:
-    """The verified beneficiary, if `token` is unexpired and was issued to this conversation."""
+async def redeem_verification(session: AsyncSession, token: str, conversation_id: str,
+                              idle_ttl: timedelta = VERIFICATION_TTL) -> Beneficiary | None:
+    """The verified beneficiary, if `token` is unexpired and was issued to this conversation.
+
+    The session is one of inactivity: every use pushes the expiry to `idle_ttl` from now."""
     row = (
         await session.execute(
             select(IdentityVerification).where(IdentityVerification.token_hash == _token_hash(token))
         )
     ).scalar_one_or_none()
-    if row is None or row.conversation_id != conversation_id or row.expires_at <= utcnow():
+    now = utcnow()
+    if row is None or row.conversation_id != conversation_id or row.expires_at <= now:
         return None
+    row.expires_at = now + idle_ttl
+    await session.commit()
     return await session.get(Beneficiary, row.beneficiary_id)

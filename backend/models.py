@@ -8,12 +8,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import orm
 
@@ -32,7 +34,6 @@ Base = orm.declarative_base(metadata=metadata)
 
 ACTIVE = "active"
 PENDING = "pending"
-CARD_REISSUE_REASONS = ("Danificação", "Extravio", "Renovação", "Roubo C/ B.O", "Roubo S/ B.O")
 
 
 class Plan(Base):
@@ -150,8 +151,12 @@ class Reimbursement(Base):
     service_date = Column(Date, nullable=False)
     amount_requested = Column(Numeric(10, 2), nullable=False)
     amount_paid = Column(Numeric(10, 2))
-    status = Column(String(20), nullable=False)  # received | under_analysis | paid | denied
+    status = Column(String(20), nullable=False)  # received | under_analysis | pending | paid | denied
     requested_at = Column(DateTime, nullable=False, default=utcnow)
+    requested_by_id = Column(Integer, ForeignKey("beneficiaries.id"))  # the holder, when for a dependent
+    provider_document = Column(String(14))  # CPF (11) or CNPJ (14, alphanumeric allowed), normalised
+    description = Column(Text)
+    answer_due_on = Column(Date)  # deadline for the operator's answer
 
     history = orm.relationship(
         "ReimbursementStatusChange", order_by="ReimbursementStatusChange.changed_at", lazy="selectin"
@@ -184,10 +189,11 @@ class CardRequest(Base):
     __tablename__ = "card_requests"
     id = Column(Integer, primary_key=True)
     beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
-    reason = Column(String(20), nullable=False)  # one of CARD_REISSUE_REASONS
+    reason = Column(String(20), nullable=False)  # one of common.card_reasons.CARD_REISSUE_REASONS
     police_report = Column(String(40))
     status = Column(String(20), nullable=False)  # requested | in_production | shipped | delivered
     requested_at = Column(DateTime, nullable=False, default=utcnow)
+    note = Column(Text)
     protocol_number = Column(String(20), ForeignKey("protocols.number"), nullable=False, unique=True)
 
 
@@ -235,6 +241,12 @@ class HandoffTicket(Base):
     """A conversation handed over to a human agent."""
 
     __tablename__ = "handoff_tickets"
+    __table_args__ = (
+        Index("ix_handoff_tickets_conversation_id_status", "conversation_id", "status"),
+        # at most one ticket waiting or in progress per conversation (a repeated request gets it back)
+        Index("uq_handoff_tickets_active_conversation", "conversation_id", unique=True,
+              sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'")),
+    )
     id = Column(Integer, primary_key=True)
     protocol_number = Column(String(20), ForeignKey("protocols.number"), nullable=False, unique=True)
     channel = Column(String(20), nullable=False)
@@ -245,6 +257,12 @@ class HandoffTicket(Base):
     resolution = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     closed_at = Column(DateTime)
+    # 0005 (issue 7): who asked, what the bot saw (PII masked), when an agent took it, and whether
+    # it was opened out of hours / with nobody online (the team calls back).
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), index=True)
+    transcript = Column(JSON, nullable=False, default=list)  # [{"from": "user"|"bot", "text", "at"}]
+    claimed_at = Column(DateTime)
+    callback = Column(Boolean, nullable=False, default=False)
 
 
 class PasswordHistory(Base):
@@ -271,3 +289,61 @@ class AccountLink(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False)
     used_at = Column(DateTime)
+
+
+class ServiceUsage(Base):
+    """A service the beneficiary used (extrato de atendimentos), with its coparticipation."""
+
+    __tablename__ = "service_usages"
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
+    service_date = Column(Date, nullable=False)
+    provider_name = Column(String(160), nullable=False)
+    procedure = Column(String(160), nullable=False)
+    amount = Column(Numeric(10, 2), nullable=False)
+    coparticipation = Column(Numeric(10, 2), nullable=False, default=0)
+
+
+class ReimbursementDocument(Base):
+    """A receipt, invoice or report uploaded for a reimbursement; stored on disk, attached to the
+    request when it is submitted (until then it belongs to the uploading conversation)."""
+
+    __tablename__ = "reimbursement_documents"
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    reimbursement_id = Column(Integer, ForeignKey("reimbursements.id"), index=True)
+    kind = Column(String(20), nullable=False)  # recibo | nota_fiscal | relatorio | outro
+    filename = Column(String(200), nullable=False)
+    content_type = Column(String(60), nullable=False)
+    size = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    storage_path = Column(String(400), nullable=False)
+    uploaded_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class HandoffMessage(Base):
+    """A message of a handoff: the user's (read from the Rasa tracker while the bot is paused), the
+    agent's (sent to the user's channel through Rasa) or a note of what happened (system)."""
+
+    __tablename__ = "handoff_messages"
+    __table_args__ = (UniqueConstraint("ticket_id", "external_id"),)
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id"), nullable=False, index=True)
+    sender = Column(String(10), nullable=False)  # user | agent | system
+    text = Column(Text, nullable=False)
+    agent_id = Column(Integer, ForeignKey("agents.id"))
+    external_id = Column(String(64))  # user messages: the tracker event's timestamp (no duplicates)
+    delivered = Column(Boolean, nullable=False, default=True)  # agent messages: Rasa took it
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AgentState(Base):
+    """Per agent: when the console or the agent API was last used (who is online) and the failed
+    logins that lock the agent's login for a while."""
+
+    __tablename__ = "agent_states"
+    agent_id = Column(Integer, ForeignKey("agents.id"), primary_key=True)
+    last_seen_at = Column(DateTime)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,37 @@ class OpeningHours:
 
 
 @dataclass(frozen=True)
+class BillingProfile:
+    """Where fees are paid (bank slip and PIX) and the late-payment charges (`billing:` in the YAML)."""
+    bank_code: str          # FEBRABAN code, e.g. "001" (Banco do Brasil)
+    bank_name: str
+    agency: str             # agência / conta do beneficiário, as printed on the slip
+    account: str
+    convenio: str           # 7-digit BB convênio (nosso número = convênio + 10-digit sequence)
+    carteira: str           # 2 digits
+    beneficiary_name: str   # the operator as payee (cedente)
+    beneficiary_cnpj: str
+    pix_key: str
+    pix_merchant_name: str  # up to 25 characters, no accents
+    pix_merchant_city: str  # up to 15 characters, no accents
+    fine_percent: Decimal   # once, after the due date
+    monthly_interest_percent: Decimal  # simple, pro rata die
+
+
+def _billing(data: dict, path: Path) -> BillingProfile:
+    values = {key: str(value) for key, value in data.items()}
+    for key, pattern in (("bank_code", r"\d{3}"), ("convenio", r"\d{7}"), ("carteira", r"\d{2}"),
+                         ("beneficiary_cnpj", r"\d{14}")):
+        if not re.fullmatch(pattern, values.get(key, "")):
+            raise ValueError(f"{path}: billing.{key} must match {pattern}")
+    if len(values["pix_merchant_name"]) > 25 or len(values["pix_merchant_city"]) > 15:
+        raise ValueError(f"{path}: billing.pix_merchant_name (25) or pix_merchant_city (15) too long")
+    values["fine_percent"] = Decimal(values["fine_percent"])
+    values["monthly_interest_percent"] = Decimal(values["monthly_interest_percent"])
+    return BillingProfile(**values)
+
+
+@dataclass(frozen=True)
 class OperatorProfile:
     name: str
     short_name: str
@@ -32,6 +64,7 @@ class OperatorProfile:
     opening_hours: OpeningHours
     password_policy: PasswordPolicy
     identity_requires_mother_name: bool  # CASSE asks the mother's full name to confirm identity
+    billing: BillingProfile | None = None  # fees: bank slip and PIX (issue 4)
 
     def public(self) -> dict:
         """What GET /api/operator shows."""
@@ -72,4 +105,5 @@ def load_profile(name: str) -> OperatorProfile:
         ),
         password_policy=PasswordPolicy(**data["password_policy"]),
         identity_requires_mother_name=bool(data["identity_requires_mother_name"]),
+        billing=_billing(data["billing"], path) if "billing" in data else None,
     )

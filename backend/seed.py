@@ -28,6 +28,7 @@ from backend.models import (
     Provider,
     Reimbursement,
     ReimbursementStatusChange,
+    ServiceUsage,
     WaitingPeriod,
 )
 from backend.operator_profile import load_profile
@@ -68,6 +69,30 @@ CANCELLED_CARDS = {"400500600701": 75}  # card -> cancelled this many days ago
 MONTHLY_AMOUNTS = {"100200300401": "1289.70", "200300400501": "842.15", "300400500601": "398.40",
                    "400500600701": "455.90"}
 MARIA, JOAO = "100200300401", "100200300402"
+# Services used (extrato de atendimentos), last 6 months: card -> (days ago, provider, procedure, amount)
+SERVICE_USAGES = {
+    "100200300401": [
+        (15, "CardioSE Clínica do Coração", "Consulta em Cardiologia", "350.00"),
+        (20, "Laboratório Análise Sergipana", "Hemograma completo e glicemia", "85.40"),
+        (48, "Imagem Diagnósticos Aracaju", "Ultrassonografia transvaginal", "220.00"),
+        (95, "Ortoclínica Sergipe", "Sessão de fisioterapia motora", "120.00"),
+        (100, "Ortoclínica Sergipe", "Consulta em Ortopedia", "300.00"),
+    ],
+    "100200300402": [
+        (35, "Consultório Dra. Helena Prado", "Consulta em Pediatria", "280.00"),
+        (130, "Instituto de Olhos Treze de Julho", "Consulta em Oftalmologia", "260.00"),
+    ],
+    "100200300403": [
+        (60, "Consultório Dra. Helena Prado", "Consulta em Pediatria", "280.00"),
+        (160, "Otoclínica Jardins", "Consulta em Otorrinolaringologia", "250.00"),
+    ],
+    "200300400501": [
+        (25, "CardioSE Clínica do Coração", "Consulta em Cardiologia", "350.00"),
+        (25, "CardioSE Clínica do Coração", "Eletrocardiograma", "90.00"),
+        (70, "Laboratório Análise Sergipana", "Perfil lipídico", "150.00"),
+    ],
+}
+COPARTICIPATION_RATE = Decimal("0.20")  # share of each service paid by the beneficiary when the plan has it
 
 log = logging.getLogger("backend.seed")
 
@@ -107,6 +132,7 @@ async def seed(session: AsyncSession, settings: Settings, today: date | None = N
     await _seed_waiting_periods(session, people[MARIA], today)
     await _seed_reimbursements(session, people[MARIA], ans, today)
     await _seed_card_request(session, people[JOAO], ans, today)
+    await _seed_service_usages(session, people, plans, today)
     await _seed_providers(session)
     username, agent_name, password = DEMO_AGENT
     if not await _exists(session, Agent, username=username):
@@ -210,6 +236,24 @@ async def _seed_card_request(session: AsyncSession, dependent: Beneficiary, ans:
     protocol.created_at = requested_at
     session.add(CardRequest(beneficiary_id=dependent.id, reason="Extravio", status="in_production",
                             requested_at=requested_at, protocol_number=protocol.number))
+
+
+async def _seed_service_usages(session: AsyncSession, people: dict[str, Beneficiary], plans: dict[str, Plan],
+                               today: date) -> None:
+    """Coparticipation only where the plan has it (Essencial): 20% of the service."""
+    for card, services in SERVICE_USAGES.items():
+        beneficiary = people[card]
+        if await _exists(session, ServiceUsage, beneficiary_id=beneficiary.id):
+            continue
+        plan = next(plan for plan in plans.values() if plan.id == beneficiary.plan_id)
+        rate = COPARTICIPATION_RATE if plan.coparticipation else Decimal(0)
+        for days_ago, provider, procedure, amount in services:
+            value = Decimal(amount)
+            session.add(ServiceUsage(
+                beneficiary_id=beneficiary.id, service_date=today - timedelta(days=days_ago),
+                provider_name=provider, procedure=procedure, amount=value,
+                coparticipation=(value * rate).quantize(Decimal("0.01")),
+            ))
 
 
 async def _seed_providers(session: AsyncSession) -> None:

@@ -52,10 +52,20 @@ class Settings:
     bcrypt_rounds: int = MIN_BCRYPT_ROUNDS
     operator_profile: str = "demo"
     public_backend_url: str = "http://127.0.0.1:8080"
+    verified_session_minutes: int = 15  # a verified conversation ends after this much inactivity
+    # Key of the short-lived document links (backend.signed_links). Unset: a random key per process,
+    # so links die with a restart; set LINK_SIGNING_SECRET when several backend processes serve links.
+    link_signing_secret: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
+    # The Rasa server's HTTP API (`rasa run --enable-api`), through which agent replies reach the
+    # user's channel and the handoff ends (backend.rasa_client); RASA_TOKEN if Rasa runs with --auth-token.
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.bcrypt_rounds < MIN_BCRYPT_ROUNDS:
             raise SettingsError(f"BCRYPT_ROUNDS must be at least {MIN_BCRYPT_ROUNDS}")
+        if not 1 <= self.verified_session_minutes <= 120:
+            raise SettingsError("VERIFIED_SESSION_MINUTES must be between 1 and 120")
         if self.mail_backend not in {"maildir", "smtp"}:
             raise SettingsError("MAIL_BACKEND must be 'maildir' or 'smtp'")
         _backend_of(self.database_url)
@@ -81,6 +91,10 @@ class Settings:
             bcrypt_rounds=int(env.get("BCRYPT_ROUNDS", str(MIN_BCRYPT_ROUNDS))),
             operator_profile=env.get("OPERATOR_PROFILE", "demo"),
             public_backend_url=env.get("PUBLIC_BACKEND_URL") or f"http://{host}:{port}",
+            verified_session_minutes=int(env.get("VERIFIED_SESSION_MINUTES", "15")),
+            rasa_url=(env.get("RASA_URL") or cls.rasa_url).rstrip("/"),
+            rasa_token=env.get("RASA_TOKEN") or None,
+            **({"link_signing_secret": env["LINK_SIGNING_SECRET"].encode()} if env.get("LINK_SIGNING_SECRET") else {}),
         )
 
     @property

@@ -59,4 +59,7 @@ async def agent_login(request: web.Request) -> web.Response:
             token = await login_agent(session, username.strip(), password, request.app[SETTINGS].bcrypt_rounds)
     except InvalidCredentials:
         raise ApiError(401, "invalid_credentials", "Usuário ou senha incorretos.") from None
+    except AccountLocked as exc:
+        raise retry_after(423, "account_locked", "Acesso bloqueado por algumas tentativas erradas. "
+                          "Tente de novo mais tarde.", exc.retry_after_minutes) from None
     return json_response({"token": token})

@@ -32,7 +32,7 @@ async def create_email_change(request: web.Request) -> web.Response:
 
     try:
         async with request.app[SESSIONS]() as session:
-            beneficiary = await verified_beneficiary(session, token, conversation_id)
+            beneficiary = await verified_beneficiary(request, session, token, conversation_id)
             result = await request_email_change(
                 session, beneficiary, full_name, new_email, operator=request.app[OPERATOR],
                 mailer=request.app[MAILER], public_url=request.app[SETTINGS].public_backend_url,

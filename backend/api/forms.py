@@ -59,6 +59,10 @@ class Form:
         """The conversation the request is made for; the client's address when none is given."""
         return self.optional("conversation_id") or f"ip:{request.remote}"
 
+    def raw(self, name: str) -> Any:
+        """The field as sent (a number, a list…), for values that are not plain strings; None when absent."""
+        return self._body.get(name)
+
     def has(self, name: str) -> bool:
         """Whether the body carries the field at all (even empty)."""
         return name in self._body

@@ -1,13 +1,15 @@
 """POST /api/identity/verifications: the identity check every flow of the assistant starts with."""
+from datetime import timedelta
+
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.context import OPERATOR, SESSIONS
+from backend.api.context import OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import ApiError, retry_after
 from backend.api.forms import Form
 from backend.api.responses import json_response
+from backend.family import visible_members
 from backend.identity import (
-    VERIFICATION_TTL,
     IdentityClaim,
     IdentityLocked,
     IdentityNotConfirmed,
@@ -36,19 +38,34 @@ def identity_locked(retry_after_minutes: int) -> ApiError:
                        "depois de várias tentativas. Tente de novo mais tarde.", retry_after_minutes)
 
 
-async def verified_beneficiary(session: AsyncSession, token: str, conversation_id: str) -> Beneficiary:
-    """The beneficiary a verification token of this conversation vouches for; 401 otherwise."""
-    beneficiary = await redeem_verification(session, token, conversation_id)
+def verified_session_ttl(request: web.Request) -> timedelta:
+    return timedelta(minutes=request.app[SETTINGS].verified_session_minutes)
+
+
+async def verified_beneficiary(request: web.Request, session: AsyncSession, token: str,
+                               conversation_id: str) -> Beneficiary:
+    """The beneficiary a verification token of this conversation vouches for; 401 otherwise.
+    Each use keeps the verified session alive (see backend.identity.redeem_verification)."""
+    beneficiary = await redeem_verification(session, token, conversation_id, verified_session_ttl(request))
     if beneficiary is None:
         raise ApiError(401, "verification_invalid", "A confirmação dos seus dados expirou. Confirme seus dados de novo.")
     return beneficiary
+
+
+async def verified_from_headers(request: web.Request, session: AsyncSession) -> Beneficiary:
+    """For GET requests: the token in `X-Verification`, the conversation in `X-Conversation-Id`."""
+    token = request.headers.get("X-Verification", "")
+    conversation_id = request.headers.get("X-Conversation-Id", "")
+    if not token or not conversation_id:
+        raise ApiError(401, "verification_invalid", "Confirme seus dados para continuar.")
+    return await verified_beneficiary(request, session, token, conversation_id)
 
 
 @routes.post("/api/identity/verifications")
 async def create_verification(request: web.Request) -> web.Response:
     """Body {login, cpf | no_cpf: true, birth_date, mother_name?, conversation_id, channel}.
 
-    201 {token, expires_in_minutes, first_name, email_masked, has_account, plan_active};
+    201 {token, expires_in_minutes, first_name, email_masked, has_account, plan_active, dependents (how many the holder has)};
     401 the same whatever did not match; 423; 429.
     """
     form = await Form.read(request)
@@ -72,7 +89,8 @@ async def create_verification(request: web.Request) -> web.Response:
     try:
         async with request.app[SESSIONS]() as session:
             beneficiary = await verify_identity(session, claim, conversation_id)
-            token = await issue_verification(session, beneficiary, conversation_id)
+            token = await issue_verification(session, beneficiary, conversation_id, verified_session_ttl(request))
+            dependents = len(await visible_members(session, beneficiary)) - 1
     except IdentityNotConfirmed as exc:
         raise identity_not_confirmed(exc.attempts_left) from None
     except IdentityLocked as exc:
@@ -83,10 +101,24 @@ async def create_verification(request: web.Request) -> web.Response:
                           exc.retry_after_minutes) from None
     account = beneficiary.account
     return json_response(
-        {"token": token, "expires_in_minutes": int(VERIFICATION_TTL.total_seconds() // 60),
+        {"token": token, "expires_in_minutes": request.app[SETTINGS].verified_session_minutes,
          "first_name": beneficiary.name.split()[0],
          "email_masked": mask_email(beneficiary.email) if beneficiary.email else None,
          "has_account": account is not None and account.status == ACTIVE,
-         "plan_active": beneficiary.status == ACTIVE},
+         "plan_active": beneficiary.status == ACTIVE,
+         "dependents": dependents},
         status=201,
     )
+
+
+@routes.get("/api/family")
+async def family(request: web.Request) -> web.Response:
+    """Headers X-Verification, X-Conversation-Id. 200 {members: [{name, first_name, card_number,
+    holder}]}: the verified beneficiary first, then (for a holder) their dependents — whom the
+    assistant may offer when a request can be for someone else."""
+    async with request.app[SESSIONS]() as session:
+        verified = await verified_from_headers(request, session)
+        members = await visible_members(session, verified)
+    return json_response({"members": [
+        {"name": person.name, "first_name": person.name.split()[0], "card_number": person.card_number,
+         "holder": person.holder_id is None} for person in members]})

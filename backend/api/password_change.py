@@ -32,7 +32,7 @@ async def create_password_change_link(request: web.Request) -> web.Response:
     operator = request.app[OPERATOR]
     try:
         async with request.app[SESSIONS]() as session:
-            beneficiary = await verified_beneficiary(session, token, conversation_id)
+            beneficiary = await verified_beneficiary(request, session, token, conversation_id)
             link = await request_change_link(session, beneficiary, operator=operator,
                                              public_url=request.app[SETTINGS].public_backend_url,
                                              channel=channel, conversation_id=conversation_id)

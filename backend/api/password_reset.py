@@ -33,7 +33,7 @@ async def create_password_reset(request: web.Request) -> web.Response:
     operator = request.app[OPERATOR]
     try:
         async with request.app[SESSIONS]() as session:
-            beneficiary = await verified_beneficiary(session, token, conversation_id)
+            beneficiary = await verified_beneficiary(request, session, token, conversation_id)
             result = await reset_password(
                 session, beneficiary, operator=operator, mailer=request.app[MAILER],
                 bcrypt_rounds=request.app[SETTINGS].bcrypt_rounds, channel=channel,

@@ -39,7 +39,7 @@ async def create_registration(request: web.Request) -> web.Response:
     operator = request.app[OPERATOR]
     try:
         async with request.app[SESSIONS]() as session:
-            beneficiary = await verified_beneficiary(session, token, conversation_id)
+            beneficiary = await verified_beneficiary(request, session, token, conversation_id)
             email = email or beneficiary.email
             if not email:
                 raise invalid_request({"email": "Informe o e-mail: não há e-mail no seu cadastro."})

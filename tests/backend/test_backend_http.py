@@ -60,3 +60,11 @@ async def test_unexpected_error_is_json_500_without_trace(settings, monkeypatch)
         body = await response.text()
     assert response.status == 500
     assert "internal_error" in body and "secret internals" not in body and "Traceback" not in body
+
+
+async def test_privacy_notice_is_linked_from_the_operator_profile(client):
+    profile = await (await client.get("/api/operator")).json()
+    assert profile["privacy_url"].endswith("/privacidade")
+    response = await client.get("/privacidade")
+    page = await response.text()
+    assert response.status == 200 and "LGPD" in page and "nunca pede a sua senha" in page

@@ -13,16 +13,17 @@ async def _verify(client, body):
     return response.status, await response.json()
 
 
-@pytest.mark.parametrize("persona, email_masked, has_account, plan_active", [
-    (MARIA, "m***@exemplo.com.br", True, True),
-    (JOSE, "j***@exemplo.com.br", False, True),
-    (ANA_BEATRIZ, None, True, True),
-    (CARLOS, "c***@exemplo.com.br", False, False),
+@pytest.mark.parametrize("persona, email_masked, has_account, plan_active, dependents", [
+    (MARIA, "m***@exemplo.com.br", True, True, 2),
+    (JOSE, "j***@exemplo.com.br", False, True, 0),
+    (ANA_BEATRIZ, None, True, True, 0),
+    (CARLOS, "c***@exemplo.com.br", False, False, 0),
 ])
-async def test_what_the_assistant_learns(client, persona, email_masked, has_account, plan_active):
+async def test_what_the_assistant_learns(client, persona, email_masked, has_account, plan_active, dependents):
     status, body = await _verify(client, persona)
     assert status == 201, body
-    assert (body["email_masked"], body["has_account"], body["plan_active"]) == (email_masked, has_account, plan_active)
+    assert (body["email_masked"], body["has_account"], body["plan_active"], body["dependents"]) == (
+        email_masked, has_account, plan_active, dependents)
     assert "@exemplo" not in str({k: v for k, v in body.items() if k != "email_masked"})
 
 

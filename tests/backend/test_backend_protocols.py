@@ -35,6 +35,7 @@ async def test_lookup(client, sessions):
     assert response.status == 200
     body = await response.json()
     assert body["protocol"] == number and body["kind"] == "test" and body["status"] == "open"
+    assert body["status_label"] == "aberto" and re.fullmatch(r"\d{2}/\d{2}/\d{4}", body["created_on_text"])
     assert body["created_at"].endswith("+00:00")
 
 

@@ -1,0 +1,253 @@
+"""Reimbursement requests (seed 001, PAS/Serpro "Reembolso online"): the rules and the view of a
+request shown to the beneficiary.
+
+A request needs the provider's name and CPF/CNPJ, the date of service, the description of the
+procedure, the amount paid and the documents (at least a receipt or an invoice), uploaded first in
+the same conversation. It gets a protocol and an answer deadline. Submitting the same request again
+(same beneficiary, provider document, date and amount) returns the first one instead of a copy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.clock import OPERATOR_TZ, iso_utc, local_today
+from backend.models import ACTIVE, Beneficiary, Reimbursement, ReimbursementDocument, ReimbursementStatusChange
+from backend.protocols import new_protocol
+from common.money import format_brl
+from common.pii import mask_cpf
+
+# The seed manuals give no deadline for the answer; 30 days is the brief's default (the ANS rule
+# for reimbursements of RN 566/2022 is also 30 days).
+ANSWER_DAYS = 30
+MAX_PENDING_DOCUMENTS = 10
+SERVICE_TYPE_MAX = 60
+
+STATUS_LABELS = {
+    "received": "recebido",
+    "under_analysis": "em análise",
+    "pending": "pendente de documentação",
+    "approved": "aprovado",
+    "paid": "pago",
+    "denied": "negado",
+}
+DOCUMENT_KINDS = {
+    "recibo": "recibo",
+    "nota_fiscal": "nota fiscal",
+    "relatorio": "relatório médico",
+    "outro": "outro documento",
+}
+PROOF_OF_PAYMENT_KINDS = frozenset({"recibo", "nota_fiscal"})
+
+
+class ReimbursementRefused(Exception):
+    """code: plan_cancelled | documents_required | documents_invalid."""
+
+    def __init__(self, code: str, **extra) -> None:
+        super().__init__(code)
+        self.code, self.extra = code, extra
+
+
+@dataclass(frozen=True)
+class ReimbursementClaim:
+    provider_name: str
+    provider_document: str  # normalised CPF (11) or CNPJ (14)
+    service_date: date
+    description: str
+    amount: Decimal
+    document_ids: tuple[int, ...]
+
+
+def answer_due_on(requested_on: date) -> date:
+    return requested_on + timedelta(days=ANSWER_DAYS)
+
+
+async def pending_documents(session: AsyncSession, conversation_id: str, uploader_id: int) -> list[ReimbursementDocument]:
+    """Documents uploaded in this conversation by this beneficiary and not yet attached to a request."""
+    return list((await session.execute(
+        select(ReimbursementDocument).where(
+            ReimbursementDocument.conversation_id == conversation_id,
+            ReimbursementDocument.beneficiary_id == uploader_id,
+            ReimbursementDocument.reimbursement_id.is_(None),
+        ).order_by(ReimbursementDocument.id)
+    )).scalars().all())
+
+
+async def count_pending_documents(session: AsyncSession, conversation_id: str) -> int:
+    return (await session.execute(
+        select(func.count()).select_from(ReimbursementDocument).where(
+            ReimbursementDocument.conversation_id == conversation_id,
+            ReimbursementDocument.reimbursement_id.is_(None),
+        )
+    )).scalar_one()
+
+
+async def find_duplicate(session: AsyncSession, beneficiary_id: int, claim: ReimbursementClaim) -> Reimbursement | None:
+    return (await session.execute(
+        select(Reimbursement).where(
+            Reimbursement.beneficiary_id == beneficiary_id,
+            Reimbursement.provider_document == claim.provider_document,
+            Reimbursement.service_date == claim.service_date,
+            Reimbursement.amount_requested == claim.amount,
+        ).order_by(Reimbursement.id).limit(1)
+    )).scalar_one_or_none()
+
+
+async def _lock_beneficiary(session: AsyncSession, beneficiary_id: int) -> None:
+    """Serialises the requests for one beneficiary until the transaction ends, so that the duplicate
+    check and the insert below are one step: PostgreSQL locks the row (SELECT ... FOR UPDATE);
+    SQLite transactions already start with BEGIN IMMEDIATE (backend.db), one writer at a time."""
+    await session.execute(select(Beneficiary.id).where(Beneficiary.id == beneficiary_id).with_for_update())
+
+
+async def submit(session: AsyncSession, *, verified: Beneficiary, beneficiary: Beneficiary, claim: ReimbursementClaim,
+                 conversation_id: str, channel: str, ans_registration: str) -> tuple[Reimbursement, bool]:
+    """Creates the request (protocol, status 'received', documents attached) and commits; returns it
+    and whether it is a repeat of an earlier one (then nothing is created)."""
+    if beneficiary.status != ACTIVE or verified.status != ACTIVE:
+        raise ReimbursementRefused("plan_cancelled")
+    await _lock_beneficiary(session, beneficiary.id)
+    existing = await find_duplicate(session, beneficiary.id, claim)
+    if existing is not None:
+        await session.commit()  # nothing written; ends the lock (instances stay loaded)
+        return existing, True
+
+    pending = {document.id: document for document in await pending_documents(session, conversation_id, verified.id)}
+    unknown = [document_id for document_id in claim.document_ids if document_id not in pending]
+    if unknown:
+        raise ReimbursementRefused("documents_invalid", unknown_ids=unknown)
+    attached = [pending[document_id] for document_id in claim.document_ids]
+    if not any(document.kind in PROOF_OF_PAYMENT_KINDS for document in attached):
+        raise ReimbursementRefused("documents_required")
+
+    today = local_today()
+    protocol = await new_protocol(
+        session, "reimbursement", ans_registration=ans_registration, channel=channel,
+        beneficiary_id=beneficiary.id, conversation_id=conversation_id, day=today,
+        details={"requested_by": verified.card_number} if verified.id != beneficiary.id else {},
+    )
+    reimbursement = Reimbursement(
+        beneficiary_id=beneficiary.id, protocol_number=protocol.number,
+        service_type=_service_type(claim.description), provider_name=claim.provider_name,
+        provider_document=claim.provider_document, service_date=claim.service_date,
+        amount_requested=claim.amount, status="received", requested_by_id=verified.id,
+        description=claim.description, answer_due_on=answer_due_on(today),
+    )
+    session.add(reimbursement)
+    await session.flush()
+    session.add(ReimbursementStatusChange(reimbursement_id=reimbursement.id, status="received",
+                                          changed_at=reimbursement.requested_at))
+    for document in attached:
+        document.reimbursement_id = reimbursement.id
+    await session.commit()
+    return await _reload(session, reimbursement.id), False
+
+
+async def _reload(session: AsyncSession, reimbursement_id: int) -> Reimbursement:
+    """The request with its history loaded (an async session cannot load it lazily)."""
+    return (await session.execute(
+        select(Reimbursement).where(Reimbursement.id == reimbursement_id).execution_options(populate_existing=True)
+    )).scalar_one()
+
+
+def _service_type(description: str) -> str:
+    text = " ".join(description.split())
+    return text if len(text) <= SERVICE_TYPE_MAX else text[:SERVICE_TYPE_MAX - 1].rstrip() + "…"
+
+
+async def visible_requests(session: AsyncSession, members: list[Beneficiary],
+                           protocol: str | None = None) -> list[Reimbursement]:
+    """The requests of these beneficiaries (only the one of `protocol`, if given), newest first."""
+    statement = select(Reimbursement).where(Reimbursement.beneficiary_id.in_([member.id for member in members]))
+    if protocol is not None:
+        statement = statement.where(Reimbursement.protocol_number == protocol)
+    return list((await session.execute(
+        statement.order_by(Reimbursement.requested_at.desc(), Reimbursement.id.desc())
+    )).scalars().all())
+
+
+async def documents_of(session: AsyncSession, reimbursement_ids: list[int]) -> dict[int, list[ReimbursementDocument]]:
+    if not reimbursement_ids:
+        return {}
+    rows = (await session.execute(
+        select(ReimbursementDocument).where(ReimbursementDocument.reimbursement_id.in_(reimbursement_ids))
+        .order_by(ReimbursementDocument.id)
+    )).scalars().all()
+    found: dict[int, list[ReimbursementDocument]] = {}
+    for row in rows:
+        found.setdefault(row.reimbursement_id, []).append(row)
+    return found
+
+
+def local_date(instant: datetime) -> date:
+    return instant.replace(tzinfo=timezone.utc).astimezone(OPERATOR_TZ).date()
+
+
+def show_provider_document(document: str | None) -> str | None:
+    """A provider's CPF is a person's: masked. A CNPJ is public: formatted."""
+    if not document:
+        return None
+    if len(document) == 11:
+        return mask_cpf(document)
+    return f"{document[:2]}.{document[2:5]}.{document[5:8]}/{document[8:12]}-{document[12:]}"
+
+
+def document_view(document: ReimbursementDocument) -> dict:
+    return {"id": document.id, "kind": document.kind, "kind_label": DOCUMENT_KINDS.get(document.kind, document.kind),
+            "filename": document.filename, "size": document.size, "content_type": document.content_type}
+
+
+def view(reimbursement: Reimbursement, beneficiary: Beneficiary, documents: list[ReimbursementDocument]) -> dict:
+    """What the assistant shows about one request."""
+    history = [{
+        "status": change.status,
+        "label": STATUS_LABELS.get(change.status, change.status),
+        "date": local_date(change.changed_at).isoformat(),
+        "date_text": f"{local_date(change.changed_at):%d/%m/%Y}",
+        "note": change.note,
+    } for change in reimbursement.history]
+    last_note = next((item["note"] for item in reversed(history) if item["status"] == reimbursement.status), None)
+    paid_on = next((item["date"] for item in reversed(history) if item["status"] == "paid"), None)
+    amount_paid = reimbursement.amount_paid
+    return {
+        "protocol": reimbursement.protocol_number,
+        "beneficiary": {"name": beneficiary.name, "card_number": beneficiary.card_number},
+        "provider_name": reimbursement.provider_name,
+        "provider_document": show_provider_document(reimbursement.provider_document),
+        "procedure": reimbursement.description or reimbursement.service_type,
+        "service_date": reimbursement.service_date.isoformat(),
+        "service_date_text": f"{reimbursement.service_date:%d/%m/%Y}",
+        "amount_requested": str(reimbursement.amount_requested),
+        "amount_requested_text": format_brl(reimbursement.amount_requested),
+        "amount_paid": str(amount_paid) if amount_paid is not None else None,
+        "amount_paid_text": format_brl(amount_paid) if amount_paid is not None else None,
+        "status": reimbursement.status,
+        "status_label": STATUS_LABELS.get(reimbursement.status, reimbursement.status),
+        "status_note": last_note,  # what is missing (pending) or the reason (denied)
+        "paid_on": paid_on,
+        "requested_at": iso_utc(reimbursement.requested_at),
+        "requested_on_text": f"{local_date(reimbursement.requested_at):%d/%m/%Y}",
+        "answer_due_on": reimbursement.answer_due_on.isoformat() if reimbursement.answer_due_on else None,
+        "history": history,
+        "documents": [document_view(document) for document in documents],
+    }
+
+
+def summary_text(item: dict) -> str:
+    """Short WhatsApp-friendly confirmation of a submitted request."""
+    due = item["answer_due_on"]
+    lines = [
+        f"Protocolo: {item['protocol']}",
+        f"Paciente: {item['beneficiary']['name']}",
+        f"Prestador: {item['provider_name']} ({item['provider_document']})",
+        f"Atendimento: {item['procedure']}, em {item['service_date_text']}",
+        f"Valor pago: {item['amount_requested_text']}",
+        f"Documentos: {len(item['documents'])}",
+    ]
+    if due:
+        lines.append(f"Resposta até: {date.fromisoformat(due):%d/%m/%Y}")
+    return "\n".join(lines)
