@@ -65,24 +65,34 @@ class BackendClient:
         if self._session is not None:
             await self._session.close()
 
-    async def get(self, path: str) -> BackendResponse:
-        return await self._request("GET", path)
+    async def get(self, path: str, *, params: dict[str, str] | None = None,
+                  headers: dict[str, str] | None = None) -> BackendResponse:
+        return await self._request("GET", path, params=params, headers=headers)
 
     async def post(self, path: str, payload: dict[str, Any]) -> BackendResponse:
         return await self._request("POST", path, payload)
 
-    async def _request(self, method: str, path: str, payload: dict | None = None) -> BackendResponse:
+    async def post_form(self, path: str, form: aiohttp.FormData, *,
+                        headers: dict[str, str] | None = None) -> BackendResponse:
+        """A multipart upload (a file for a reimbursement)."""
+        return await self._request("POST", path, form=form, headers=headers)
+
+    async def _request(self, method: str, path: str, payload: dict | None = None, *,
+                       params: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+                       form: aiohttp.FormData | None = None) -> BackendResponse:
         url = f"{self.base_url}{path}"
+        body = {"data": form} if form is not None else {"json": payload}
         for attempt in range(len(RETRY_DELAYS) + 1):
             try:
-                async with self._get_session().request(method, url, json=payload) as resp:
+                async with self._get_session().request(method, url, params=params, headers=headers,
+                                                       **body) as resp:
                     data = await resp.json(content_type=None) if resp.content_length != 0 else {}
                     if resp.status >= 500:
                         logger.warning("backend %s %s answered %s", method, path, resp.status)
                         raise BackendUnavailable(f"{method} {path}: HTTP {resp.status}")
                     return BackendResponse(resp.status, data or {})
             except aiohttp.ClientConnectorError as exc:
-                retry = True  # the request never reached the backend: always safe to repeat
+                retry = form is None  # never reached the backend: safe to repeat (a FormData is sent once)
                 error: Exception = exc
             except (asyncio.TimeoutError, aiohttp.ServerDisconnectedError) as exc:
                 retry = method == "GET"

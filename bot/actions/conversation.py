@@ -4,12 +4,27 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, SessionStarted, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.operator_profile import call_centre_line, operator_profile
 
 HUMAN_BUTTON = {"title": "Falar com atendente", "payload": "/falar_com_atendente"}
+
+
+class ActionSessionStart(Action):
+    """Every session opens with a one-line privacy notice (LGPD), before any data is asked."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        profile = await operator_profile() or {}
+        link = f" Saiba mais: {profile['privacy_url']}" if profile.get("privacy_url") else ""
+        dispatcher.utter_message(text="Aviso de privacidade: uso seus dados só para atender o seu pedido, como manda "
+                                      f"a LGPD, e nunca peço a sua senha.{link}")
+        return [SessionStarted(), ActionExecuted("action_listen")]
 
 
 class ActionDespedida(Action):
@@ -44,18 +59,57 @@ def consecutive_misses(tracker: Tracker) -> int:
     return misses
 
 
+# What each request is called in a "Você quis dizer…?" button.
+INTENT_LABELS = {
+    "esqueci_senha": "Esqueci minha senha", "cadastro": "Fazer cadastro", "alterar_senha": "Trocar a senha",
+    "alterar_email": "Trocar o e-mail", "duvida_login": "Como entrar no app", "cartao_virtual": "Carteirinha digital",
+    "solicitar_carteirinha": "Segunda via da carteirinha", "status_carteirinha": "Acompanhar carteirinha",
+    "meu_plano": "Meu plano", "carencias": "Carências", "rede_credenciada": "Buscar médico na rede",
+    "telemedicina": "Telemedicina", "atencao_domiciliar": "Atenção domiciliar", "vacinacao": "Vacinação",
+    "contato_central": "Telefones da central", "segunda_via_boleto": "Segunda via do boleto",
+    "mensalidades": "Minhas mensalidades", "demonstrativo_ir": "Demonstrativo do IR",
+    "quitacao_debitos": "Declaração de quitação", "extrato_atendimentos": "Extrato de atendimentos",
+    "solicitar_reembolso": "Pedir reembolso", "status_reembolso": "Acompanhar reembolso",
+    "documentos_reembolso": "Documentos do reembolso", "consultar_protocolo": "Consultar protocolo",
+    "ouvidoria_reclamacao": "Reclamação / ouvidoria", "falar_com_atendente": "Falar com atendente",
+}
+
+
+def likely_requests(tracker: Tracker, count: int = 2) -> list[dict[str, str]]:
+    """The `count` most likely requests of the latest message, as buttons."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    buttons = []
+    for candidate in ranking:
+        name = candidate.get("name")
+        if name in INTENT_LABELS and len(buttons) < count:
+            buttons.append({"title": INTENT_LABELS[name], "payload": f"/{name}"})
+    return buttons
+
+
 class ActionFallback(Action):
-    """First miss: ask to rephrase with an example. Second miss in a row: offer a human."""
+    """First miss: "Você quis dizer…?" with the two most likely requests. Second miss in a row:
+    offer a human and the call-centre phone."""
 
     def name(self) -> str:
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent != "nlu_fallback":
+            # Understood, but the dialogue does not know what to do next (Rasa's core fallback):
+            # say so and forget the message, so the conversation is back where it was.
+            dispatcher.utter_message(text="Desculpe, me perdi aqui. Pode repetir o que você precisa? "
+                                          "Se preferir, escreva \"menu\" ou \"atendente\".")
+            return [UserUtteranceReverted()]
         if consecutive_misses(tracker) < 2:
-            dispatcher.utter_message(
-                text="Desculpe, não entendi. Pode escrever de outro jeito? "
-                "Por exemplo: \"esqueci minha senha\" ou \"menu\"."
-            )
+            buttons = likely_requests(tracker)
+            if buttons:
+                dispatcher.utter_message(text="Desculpe, não entendi bem. Você quis dizer…?", buttons=buttons)
+            else:
+                dispatcher.utter_message(
+                    text="Desculpe, não entendi. Pode escrever de outro jeito? "
+                    "Por exemplo: \"segunda via do boleto\" ou \"menu\"."
+                )
         else:
             dispatcher.utter_message(
                 text="Ainda não consegui entender, desculpe. Você pode falar com "
@@ -63,19 +117,3 @@ class ActionFallback(Action):
                 buttons=[HUMAN_BUTTON],
             )
         return []
-
-
-class ActionContatoAtendente(Action):
-    """A human is always reachable, without giving any personal data first."""
-
-    def name(self) -> str:
-        return "action_contato_atendente"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        profile = await operator_profile() or {}
-        hours = profile.get("opening_hours")
-        text = f"Para falar com uma pessoa, ligue para {await call_centre_line()}."
-        if hours:
-            text += f" Atendimento humano: {hours}."
-        dispatcher.utter_message(text=text)
-        return end_flow_events(tracker)

@@ -3,7 +3,6 @@ confirmation link to the new address and a notice to the old one. Nothing change
 link is opened."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -12,9 +11,7 @@ from bot.actions.backend_client import backend
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.identity import IdentityFormValidation, NewEmailValidation, extract_from_text
 from bot.actions.verified import SESSION_EXPIRED_TEXT, Outcome, VerifiedFlowAction, request_context
-
-_NAME_RE = re.compile(r"^[A-Za-zÀ-ÿ' .-]+$")
-
+from common.validators import InvalidValue, normalize_full_name
 
 class ValidateAlterarEmailForm(NewEmailValidation, IdentityFormValidation):
     def name(self) -> str:
@@ -24,13 +21,11 @@ class ValidateAlterarEmailForm(NewEmailValidation, IdentityFormValidation):
         return extract_from_text(tracker, "nome_completo", None)
 
     async def validate_nome_completo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        name = " ".join(str(value).split())
-        name = re.sub(r"^(meu nome( completo)? (é|e)|nome:?)\s+", "", name, flags=re.IGNORECASE)
-        if len(name.split()) < 2 or not _NAME_RE.match(name):
-            dispatcher.utter_message(text="Preciso do nome completo, só com letras, como está no cadastro. "
-                                          "Por exemplo: Maria Aparecida Santos.")
+        try:
+            return {"nome_completo": normalize_full_name(str(value))}
+        except InvalidValue as exc:
+            dispatcher.utter_message(text=str(exc))
             return {"nome_completo": None}
-        return {"nome_completo": name}
 
 
 class ActionAlterarEmail(VerifiedFlowAction):

@@ -1,5 +1,7 @@
-"""The identity check of a conversation: collect card (or e-mail), CPF and birth date, validate
-each as it arrives, then let the backend decide (it answers the same whatever did not match).
+"""The identity check of a conversation: collect card (or e-mail), CPF and birth date — and the
+mother's full name when the operator asks for it (`identity_requires_mother_name` in its
+profile, as CASSE does) — validate each as it arrives, then let the backend decide (it answers
+the same whatever did not match).
 
 IdentityFormValidation is the reusable part. A form whose required slots start with `login`,
 `cpf` and `data_nascimento` subclasses it and gets: extraction from free text, validation with
@@ -20,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from bot.actions.backend_client import BackendUnavailable, backend
-from bot.actions.operator_profile import backend_down_text
+from bot.actions.operator_profile import backend_down_text, operator_profile
 from common.patterns import find_card, find_cpf, find_email, find_numeric_date
 from common.validators import (
     InvalidValue,
@@ -28,9 +30,11 @@ from common.validators import (
     normalize_birth_date,
     normalize_cpf,
     normalize_email,
+    normalize_full_name,
 )
 
 IDENTITY_SLOTS = ("login", "cpf", "data_nascimento")
+MOTHER_SLOT = "nome_mae"  # asked only when the operator's profile requires it
 NO_CPF = "sem_cpf"
 _DATA_LIKE_RE = re.compile(r"^[\d\s./@\-()+_a-zA-Z]*\d[\d\s./\-()]*$|@")
 _ENTITIES = {
@@ -39,10 +43,16 @@ _ENTITIES = {
     "data_nascimento": ("data",),
     "email_novo": ("email",),
     "email_confirmacao": ("email",),
+    "especialidade": ("especialidade",),
+    "cidade": ("cidade",),
 }
 # Requests that must reach the dialogue rules, never be taken as an answer.
 _NOT_ANSWERS = {"cancelar", "falar_com_atendente", "pergunta_robo", "ajuda", "duvida_login",
-                "despedida", "esqueci_senha", "cadastro", "alterar_senha", "alterar_email"}
+                "despedida", "esqueci_senha", "cadastro", "alterar_senha", "alterar_email",
+                "cartao_virtual", "status_carteirinha", "meu_plano", "carencias", "mensalidades",
+                "segunda_via_boleto", "demonstrativo_ir", "quitacao_debitos", "extrato_atendimentos",
+                "status_reembolso", "solicitar_reembolso", "consultar_protocolo", "contato_central",
+                "ouvidoria_reclamacao", "corrigir_dado"}
 
 
 def _looks_like_data(text: str) -> bool:
@@ -80,6 +90,10 @@ def _invalid(dispatcher: CollectingDispatcher, slot: str, exc: InvalidValue) -> 
     return {slot: None}
 
 
+async def _mother_name_required() -> bool:
+    return bool((await operator_profile() or {}).get("identity_requires_mother_name"))
+
+
 class IdentityFormValidation(FormValidationAction, ABC):
     """Base class of every form that starts with the identity check (abstract, so the action
     server registers only its concrete subclasses)."""
@@ -99,8 +113,10 @@ class IdentityFormValidation(FormValidationAction, ABC):
         if tracker.get_slot("identidade_bloqueio_min"):
             return []  # locked: the flow's action explains it
         verified = tracker.get_slot("identidade_token") is not None
+        asks_mother = not verified and await _mother_name_required()
         return [slot for slot in domain_slots
-                if not (verified and slot in IDENTITY_SLOTS) and self.asks(slot, tracker)]
+                if not (verified and slot in IDENTITY_SLOTS) and (slot != MOTHER_SLOT or asks_mother)
+                and self.asks(slot, tracker)]
 
     # --- extraction ------------------------------------------------------------------------
     def _find_login(self, text: str) -> str | None:
@@ -114,6 +130,9 @@ class IdentityFormValidation(FormValidationAction, ABC):
 
     async def extract_data_nascimento(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
         return extract_from_text(tracker, "data_nascimento", find_numeric_date)
+
+    async def extract_nome_mae(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return extract_from_text(tracker, MOTHER_SLOT, None)
 
     # --- validation ------------------------------------------------------------------------
     async def validate_login(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -143,12 +162,20 @@ class IdentityFormValidation(FormValidationAction, ABC):
         except InvalidValue as exc:
             return _invalid(dispatcher, "data_nascimento", exc)
 
+    async def validate_nome_mae(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        try:
+            return {MOTHER_SLOT: normalize_full_name(str(value), example="Josefa Aparecida Santos")}
+        except InvalidValue as exc:
+            return _invalid(dispatcher, MOTHER_SLOT, exc)
+
     async def _extract_validation_events(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
-        """rasa_sdk's validation, plus the backend identity check as soon as the three
-        identity values are valid, before the next question is chosen."""
+        """rasa_sdk's validation, plus the backend identity check as soon as the identity
+        values are valid, before the next question is chosen."""
         events = await self.get_validation_events(dispatcher, tracker, domain)
         tracker.add_slots(events)
         values = {slot: tracker.get_slot(slot) for slot in IDENTITY_SLOTS}
+        if await _mother_name_required():
+            values[MOTHER_SLOT] = tracker.get_slot(MOTHER_SLOT)
         if all(values.values()) and tracker.get_slot("identidade_token") is None:
             checked = await self._check_identity(dispatcher, tracker, values)
             tracker.add_slots(checked)
@@ -169,6 +196,8 @@ class IdentityFormValidation(FormValidationAction, ABC):
             payload["no_cpf"] = True
         else:
             payload["cpf"] = values["cpf"]
+        if values.get(MOTHER_SLOT):
+            payload["mother_name"] = values[MOTHER_SLOT]
         try:
             response = await backend.post("/api/identity/verifications", payload)
         except BackendUnavailable:
@@ -178,7 +207,8 @@ class IdentityFormValidation(FormValidationAction, ABC):
             )
             return [SlotSet("data_nascimento", None)]
         if response.ok:
-            info = {key: response.data.get(key) for key in ("first_name", "email_masked", "has_account", "plan_active")}
+            info = {key: response.data.get(key) for key in ("first_name", "email_masked", "has_account", "plan_active",
+                                                                "dependents")}
             return [SlotSet("identidade_token", response.data["token"]), SlotSet("identidade_info", info)]
         if response.status in (423, 429):
             minutes = response.error.get("retry_after_minutes") or 30
@@ -188,12 +218,14 @@ class IdentityFormValidation(FormValidationAction, ABC):
         if attempts_left is not None and attempts_left <= 2:
             warning = (f" Atenção: depois de mais {attempts_left} tentativa(s) erradas, "
                        "o acesso fica bloqueado por 30 minutos.")
+        asked_mother = MOTHER_SLOT in values
         dispatcher.utter_message(
-            text="Esses dados não conferem com o nosso cadastro. Confira o CPF e a data de "
-            "nascimento e me mande de novo. Se a carteirinha ou o e-mail estiver errado, "
-            f"mande o certo também.{warning}"
+            text="Esses dados não conferem com o nosso cadastro. Confira o CPF, a data de nascimento"
+            f"{' e o nome da sua mãe' if asked_mother else ''} e me mande de novo. Se a carteirinha ou "
+            f"o e-mail estiver errado, mande o certo também.{warning}"
         )
-        return [SlotSet("cpf", None), SlotSet("data_nascimento", None)]
+        return [SlotSet("cpf", None), SlotSet("data_nascimento", None)] + (
+            [SlotSet(MOTHER_SLOT, None)] if asked_mother else [])
 
 
 class NewEmailValidation:

@@ -15,8 +15,8 @@ from bot.actions.flow_reset import end_flow_events, session_expired_events
 from bot.actions.operator_profile import backend_down_text, call_centre_line
 
 YES_NO = [{"title": "Sim", "payload": "/afirmar"}, {"title": "Não", "payload": "/negar"}]
-SESSION_EXPIRED_TEXT = ("A confirmação dos seus dados expirou (ela vale 15 minutos). "
-                        "Vamos de novo? É só repetir o pedido.")
+SESSION_EXPIRED_TEXT = ("A confirmação dos seus dados expirou (ela vale enquanto a conversa está ativa "
+                        "e acaba depois de alguns minutos sem uso). Vamos de novo? É só repetir o pedido.")
 
 
 def request_context(tracker: Tracker) -> dict[str, Any]:
@@ -26,6 +26,11 @@ def request_context(tracker: Tracker) -> dict[str, Any]:
         "channel": tracker.get_latest_input_channel() or "desconhecido",
         "conversation_id": tracker.sender_id,
     }
+
+
+def verified_headers(tracker: Tracker) -> dict[str, str]:
+    """The same, for GET requests."""
+    return {"X-Verification": tracker.get_slot("identidade_token") or "", "X-Conversation-Id": tracker.sender_id}
 
 
 async def locked_text(minutes: float) -> str:
@@ -42,6 +47,8 @@ class Outcome:
     buttons: list[dict[str, str]] = field(default_factory=list)
     session_expired: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
+    image: str | None = None  # URL of an image the channel shows (the virtual card)
+    document: dict[str, str] | None = None  # {"url", "filename", "caption"}: a PDF the channel sends
 
 
 class VerifiedFlowAction(Action, ABC):
@@ -61,5 +68,9 @@ class VerifiedFlowAction(Action, ABC):
         except BackendUnavailable:
             result = Outcome(await backend_down_text(), [HUMAN_BUTTON])
         dispatcher.utter_message(text=result.text, buttons=result.buttons)
+        if result.image:
+            dispatcher.utter_message(image=result.image)
+        if result.document:
+            dispatcher.utter_message(json_message={"type": "document", **result.document})
         return (end_flow_events(tracker) + (session_expired_events() if result.session_expired else [])
                 + result.events)

@@ -2,14 +2,19 @@
 for each test module (the modules change the personas' accounts)."""
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 import pytest
 
 from rest_chat import Chat
 from scripts.stack import Stack, free_port, latest_model
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@contextlib.contextmanager
+def running_stack(tmp_path_factory, **env: str) -> Iterator[Stack]:
+    """A migrated, seeded and started stack; `env` adds backend/actions settings
+    (e.g. OPERATOR_PROFILE=casse)."""
     try:
         model = latest_model()
     except FileNotFoundError as exc:
@@ -21,10 +26,23 @@ def stack(tmp_path_factory):
         actions_port=free_port(),
         rasa_port=free_port(),
         model=model,
-        extra_env={"DATABASE_URL": f"sqlite:///{var_dir / 'backend.db'}", "MAIL_BACKEND": "maildir"},
+        extra_env={"DATABASE_URL": f"sqlite:///{var_dir / 'backend.db'}", "MAIL_BACKEND": "maildir", **env},
     )
     stack.prepare_database()
     with stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def casse_stack(tmp_path_factory):
+    """The CASSE operator profile: the identity check asks the mother's full name too."""
+    with running_stack(tmp_path_factory, OPERATOR_PROFILE="casse") as stack:
         yield stack
 
 

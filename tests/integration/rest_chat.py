@@ -34,10 +34,9 @@ class Chat:
         self.sender = f"{name}-{next(_senders)}"
         self.last: list[dict] = []
 
-    def say(self, text: str) -> str:
-        status, messages = post_json(
-            f"{self.stack.rasa_url}/webhooks/rest/webhook", {"sender": self.sender, "message": text}
-        )
+    def say(self, text: str, metadata: dict | None = None) -> str:
+        body = {"sender": self.sender, "message": text, **({"metadata": metadata} if metadata else {})}
+        status, messages = post_json(f"{self.stack.rasa_url}/webhooks/rest/webhook", body)
         assert status == 200, messages
         self.last = messages
         return "\n".join(m.get("text", "") for m in messages)

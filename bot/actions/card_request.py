@@ -1,0 +1,129 @@
+"""solicitar_carteirinha (CASSE): identity, whose card (the holder picks among the family), the
+reason from the CASSE list, the police report number only for "Roubo C/ B.O", an optional
+note, a summary to confirm — then the backend opens the request and gives the protocol."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.backend_client import backend
+from bot.actions.family import NOT_IN_FAMILY_TEXT, family_members, member_buttons, pick_member
+from bot.actions.identity import IdentityFormValidation, extract_from_text
+from bot.actions.services import refusal
+from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, request_context
+from common.card_reasons import CARD_REISSUE_REASONS, ROBBERY, ROBBERY_WITH_REPORT, normalize_reason
+
+NO_NOTE = "-"
+_ROBBERY_BUTTONS = [{"title": "Sim, tenho o B.O.", "payload": "Roubo C/ B.O"},
+                    {"title": "Não tenho B.O.", "payload": "Roubo S/ B.O"}]
+
+
+def _summary(tracker: Tracker) -> str:
+    lines = [f"Carteirinha de: {tracker.get_slot('carteirinha_membro_nome') or 'você'}",
+             f"Motivo: {tracker.get_slot('carteirinha_motivo')}"]
+    if tracker.get_slot("carteirinha_bo"):
+        lines.append(f"Boletim de ocorrência: {tracker.get_slot('carteirinha_bo')}")
+    if tracker.get_slot("carteirinha_obs") not in (None, NO_NOTE):
+        lines.append(f"Observação: {tracker.get_slot('carteirinha_obs')}")
+    return "\n".join(lines)
+
+
+class ValidateCarteirinhaForm(IdentityFormValidation):
+    def name(self) -> str:
+        return "validate_carteirinha_form"
+
+    def asks(self, slot: str, tracker: Tracker) -> bool:
+        if slot == "carteirinha_membro":
+            return bool((tracker.get_slot("identidade_info") or {}).get("dependents"))
+        if slot == "carteirinha_bo":
+            return tracker.get_slot("carteirinha_motivo") == ROBBERY_WITH_REPORT
+        return True
+
+    async def extract_carteirinha_membro(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return extract_from_text(tracker, "carteirinha_membro", None)
+
+    async def extract_carteirinha_motivo(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return extract_from_text(tracker, "carteirinha_motivo", None)
+
+    async def extract_carteirinha_bo(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return extract_from_text(tracker, "carteirinha_bo", None)
+
+    async def extract_carteirinha_obs(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") == "carteirinha_obs" and intent == "negar":
+            return {"carteirinha_obs": NO_NOTE}
+        return extract_from_text(tracker, "carteirinha_obs", None)
+
+    async def validate_carteirinha_membro(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        person = pick_member(await family_members(tracker), str(value))
+        if person is None:
+            dispatcher.utter_message(text=NOT_IN_FAMILY_TEXT)
+            return {"carteirinha_membro": None}
+        return {"carteirinha_membro": person["card_number"], "carteirinha_membro_nome": person["name"]}
+
+    async def validate_carteirinha_motivo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        reason = normalize_reason(str(value))
+        if reason == ROBBERY:
+            dispatcher.utter_message(text="Sinto muito pelo roubo. Você registrou boletim de ocorrência (B.O.)?",
+                                     buttons=_ROBBERY_BUTTONS)
+            return {"carteirinha_motivo": None}
+        if reason is None:
+            dispatcher.utter_message(text="Não entendi o motivo. Escolha um destes: "
+                                          f"{', '.join(CARD_REISSUE_REASONS)}.")
+        return {"carteirinha_motivo": reason}
+
+    async def validate_carteirinha_bo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        number = " ".join(str(value).split())
+        if not 3 <= len(number) <= 40:
+            dispatcher.utter_message(text="Me mande o número do boletim de ocorrência, como está no documento.")
+            return {"carteirinha_bo": None}
+        return {"carteirinha_bo": number}
+
+    async def validate_carteirinha_obs(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        note = " ".join(str(value).split())
+        if len(note) > 300:
+            dispatcher.utter_message(text="A observação ficou longa demais: use até 300 caracteres.")
+            return {"carteirinha_obs": None}
+        return {"carteirinha_obs": note or NO_NOTE}
+
+    async def validate_carteirinha_confirmar(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return {"carteirinha_confirmar": bool(value)}
+
+
+class ActionAskCarteirinhaMembro(Action):
+    def name(self) -> str:
+        return "action_ask_carteirinha_form_carteirinha_membro"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text="A segunda via é para quem?",
+                                 buttons=member_buttons(await family_members(tracker)))
+        return []
+
+
+class ActionAskCarteirinhaConfirmar(Action):
+    def name(self) -> str:
+        return "action_ask_carteirinha_form_carteirinha_confirmar"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=f"Confere o pedido de segunda via?\n{_summary(tracker)}", buttons=YES_NO)
+        return []
+
+
+class ActionSolicitarCarteirinha(VerifiedFlowAction):
+    def name(self) -> str:
+        return "action_solicitar_carteirinha"
+
+    async def outcome(self, tracker: Tracker) -> Outcome:
+        if tracker.get_slot("carteirinha_confirmar") is False:
+            return Outcome("Tudo bem, não fiz o pedido. Se quiser recomeçar, é só pedir a segunda via de novo.")
+        body = {**request_context(tracker), "reason": tracker.get_slot("carteirinha_motivo")}
+        for field, slot in (("beneficiary", "carteirinha_membro"), ("police_report", "carteirinha_bo"),
+                            ("note", "carteirinha_obs")):
+            if tracker.get_slot(slot) not in (None, NO_NOTE):
+                body[field] = tracker.get_slot(slot)
+        response = await backend.post("/api/card-requests", body)
+        if not response.ok:
+            return refusal(response)
+        return Outcome(f"{response.data['message']}\nProtocolo: {response.data['protocol']}.")

@@ -1,0 +1,125 @@
+"""Plan services that need the identity check and then one backend call (card, plan, fees,
+statements, follow-ups of requests).
+
+The request is remembered in the slot `servico` — the intent and the values the user gave
+(year, month, a dependent's card, a fee's document number) — then `identidade_form` checks the
+identity, or passes straight through when the conversation is already verified, and
+`action_servico` runs the handler the area module registered for that intent with
+`@service("intent")`. A handler that needs one more value (which year?) returns an Outcome that
+keeps `servico` and sets `servico_aguarda`; the user's answer (a button, or typed) comes back
+through `action_registrar_servico`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Awaitable, Callable
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.backend_client import BackendResponse
+from bot.actions.conversation import HUMAN_BUTTON
+from bot.actions.identity import IdentityFormValidation
+from bot.actions.verified import SESSION_EXPIRED_TEXT, Outcome, VerifiedFlowAction
+
+Handler = Callable[[Tracker, dict[str, str]], Awaitable[Outcome]]
+_HANDLERS: dict[str, Handler] = {}
+VALUE_ENTITIES = ("ano", "mes", "carteirinha", "documento", "protocolo")
+_YEAR_RE = re.compile(r"\b(19\d{2}|20\d{2})\b")
+_MONTHS = {name: number for number, names in enumerate([
+    ("janeiro", "jan"), ("fevereiro", "fev"), ("março", "marco", "mar"), ("abril", "abr"), ("maio", "mai"),
+    ("junho", "jun"), ("julho", "jul"), ("agosto", "ago"), ("setembro", "set"), ("outubro", "out"),
+    ("novembro", "nov"), ("dezembro", "dez")], start=1) for name in names}
+_MONTH_YEAR_RE = re.compile(r"\b(0?[1-9]|1[0-2])\s*/\s*(20\d{2})\b")
+
+
+def service(intent: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _HANDLERS[intent] = handler
+        return handler
+    return register
+
+
+def ask_for(intent: str, values: dict[str, str], waiting: str, text: str,
+            buttons: list[dict[str, str]] | None = None) -> Outcome:
+    """An Outcome that asks for one more value and keeps the request."""
+    return Outcome(text, buttons or [], events=[SlotSet("servico", {"intent": intent, "values": values}),
+                                                SlotSet("servico_aguarda", waiting)])
+
+
+def payload(intent: str, **values: str) -> str:
+    """A button payload that repeats the request with a value: /intent{"ano": "2025"}."""
+    inner = ", ".join(f'"{key}": "{value}"' for key, value in values.items())
+    return f"/{intent}{{{inner}}}"
+
+
+def refusal(response: BackendResponse) -> Outcome:
+    """What to say when the backend refused a verified request."""
+    if response.status == 401:
+        return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)
+    message = response.error.get("message") or "Não consegui fazer isso agora."
+    return Outcome(message, [HUMAN_BUTTON] if response.status >= 409 or response.status == 403 else [])
+
+
+def values_in_text(text: str) -> dict[str, str]:
+    """Year and month typed without NLU tagging them: '2024', 'março de 2025', '03/2025'."""
+    found: dict[str, str] = {}
+    lowered = text.lower()
+    match = _MONTH_YEAR_RE.search(lowered)
+    if match:
+        return {"mes": str(int(match.group(1))), "ano": match.group(2)}
+    year = _YEAR_RE.search(lowered)
+    if year:
+        found["ano"] = year.group(1)
+    for word in re.findall(r"[a-zç]+", lowered):
+        if word in _MONTHS:
+            found["mes"] = str(_MONTHS[word])
+            break
+    return found
+
+
+def month_number(value: str | None) -> int | None:
+    if not value:
+        return None
+    value = str(value).strip().lower()
+    if value.isdigit() and 1 <= int(value) <= 12:
+        return int(value)
+    return _MONTHS.get(value)
+
+
+class ActionRegistrarServico(Action):
+    def name(self) -> str:
+        return "action_registrar_servico"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        given = {e["entity"]: str(e["value"]) for e in message.get("entities", [])
+                 if e.get("entity") in VALUE_ENTITIES and e.get("value") is not None}
+        text = message.get("text") or ""
+        if not text.startswith("/"):
+            given = {**values_in_text(text), **given}
+        pending = tracker.get_slot("servico")
+        if intent not in _HANDLERS and pending:  # an answer to the question the service asked
+            request = {"intent": pending["intent"], "values": {**pending.get("values", {}), **given}}
+        else:
+            request = {"intent": intent, "values": given}
+        return [SlotSet("servico", request), SlotSet("servico_aguarda", None)]
+
+
+class ValidateIdentidadeForm(IdentityFormValidation):
+    def name(self) -> str:
+        return "validate_identidade_form"
+
+
+class ActionServico(VerifiedFlowAction):
+    def name(self) -> str:
+        return "action_servico"
+
+    async def outcome(self, tracker: Tracker) -> Outcome:
+        request = tracker.get_slot("servico") or {}
+        handler = _HANDLERS.get(request.get("intent"))
+        if handler is None:
+            return Outcome("Desculpe, me perdi. Pode repetir o que você precisa?")
+        return await handler(tracker, dict(request.get("values") or {}))

@@ -1,0 +1,209 @@
+"""Plan services end to end through the REST channel: card, plan, waiting periods, fees and the
+bank-slip copy, statements, the accredited network, card reissue, follow-ups, information.
+One verified session serves several requests, as it would for a real user."""
+from __future__ import annotations
+
+import re
+import secrets
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rest_chat import PROTOCOL_RE, Chat
+
+pytestmark = pytest.mark.integration
+
+MARIA = ("100200300401", "945.807.302-24", "12/03/1985")
+CARLOS = ("400500600701", "224.538.323-01", "19/09/1978")
+LINHA_DIGITAVEL_RE = re.compile(r"\d{5}\.\d{5} \d{5}\.\d{6} \d{5}\.\d{6} \d \d{14}")
+DOCUMENT_RE = re.compile(r"https?://\S+/documentos/[A-Za-z0-9_.-]+")
+
+
+def identify(c: Chat, card: str, cpf: str, birth: str) -> str:
+    c.say(card)
+    c.say(cpf)
+    return c.say(birth)
+
+
+def fetch(url: str) -> tuple[str, bytes]:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return resp.headers.get_content_type(), resp.read()
+
+
+def press(c: Chat, title_part: str) -> str:
+    """Taps the first button whose title contains `title_part`."""
+    for message in c.last:
+        for button in message.get("buttons", []):
+            if title_part in button["title"]:
+                return c.say(button["payload"])
+    raise AssertionError(f"no button with {title_part!r} in {c.buttons}")
+
+
+@pytest.fixture(scope="module")
+def maria(stack) -> Chat:
+    """Maria, verified once: the following requests reuse her session."""
+    c = Chat(stack, "maria-servicos")
+    assert "carteirinha" in c.say("quero ver minha carteirinha digital").lower()
+    identify(c, *MARIA)
+    return c
+
+
+def test_virtual_card_text_and_image(maria):
+    text = "\n".join(m.get("text", "") for m in maria.last)
+    assert "1002 0030 0401" in text and "Maria Aparecida Santos" in text and "ANS" in text
+    images = [m["image"] for m in maria.last if m.get("image")]
+    assert images, maria.last
+    content_type, body = fetch(images[0])
+    assert content_type == "image/png" and body.startswith(b"\x89PNG")
+    assert any("João" in title for title in maria.buttons)  # the holder may open a dependent's card
+    answer = press(maria, "João")
+    assert "João Pedro Santos" in answer
+
+
+def test_fees_then_bank_slip_of_the_overdue_one(maria):
+    answer = maria.say("tenho alguma mensalidade atrasada?")
+    assert "vencida" in answer.lower(), answer  # no identity asked again: the session is alive
+    answer = maria.say("quero a segunda via do boleto")
+    assert "De qual mensalidade" in answer and len(maria.buttons) == 2
+    answer = press(maria, "vencida")
+    assert LINHA_DIGITAVEL_RE.search(answer), answer
+    assert "multa de 2%" in answer and "juros de 1% ao mês" in answer
+    assert "br.gov.bcb.pix" in answer.lower() and PROTOCOL_RE.search(answer)
+    documents = [m["custom"] for m in maria.last if m.get("custom", {}).get("type") == "document"]
+    assert documents and documents[0]["filename"].endswith(".pdf")
+    content_type, body = fetch(documents[0]["url"])
+    assert content_type == "application/pdf" and body.startswith(b"%PDF")
+
+
+def test_income_tax_statement_asks_the_year(maria):
+    answer = maria.say("preciso do demonstrativo para o imposto de renda")
+    assert "De qual ano" in answer and len(maria.buttons) == 3
+    answer = maria.say(f"de {date.today().year}")  # typed, not tapped (the seed's fees are all recent)
+    assert DOCUMENT_RE.search(answer) and PROTOCOL_RE.search(answer), answer
+    content_type, body = fetch(DOCUMENT_RE.search(answer).group(0))
+    assert content_type == "application/pdf"
+
+
+def test_plan_and_waiting_periods(maria):
+    answer = maria.say("qual é o meu plano?")
+    assert "apartamento" in answer.lower()
+    answer = maria.say("ainda tenho carência?")
+    assert "parto" in answer.lower() and "João" in answer
+
+
+def test_card_reissue_for_a_dependent_with_confirmation(maria):
+    answer = maria.say("preciso da segunda via da carteirinha")
+    assert "para quem" in answer.lower() and any("Ana" in t for t in maria.buttons)
+    answer = press(maria, "Ana")
+    assert "motivo" in answer.lower()
+    answer = maria.say("quebrou")
+    assert "observação" in answer.lower()
+    answer = maria.say("não")
+    assert "Ana Clara Santos" in answer and "Danificação" in answer and maria.buttons == ["Sim", "Não"]
+    answer = maria.say("sim")
+    assert PROTOCOL_RE.search(answer), answer
+    answer = maria.say("a carteirinha que pedi já ficou pronta?")
+    assert "Ana Clara" in answer and "João" in answer
+
+
+def test_accredited_network_without_identity(stack):
+    c = Chat(stack, "rede")
+    answer = c.say("tem cardiologista credenciado em Aracaju?")
+    assert "Cardiologia" in answer and "Aracaju" in answer and "Tel." in answer, answer
+    c2 = Chat(stack, "rede-2")
+    assert "especialidade" in c2.say("quero procurar um médico da rede").lower()
+    assert "cidade" in c2.say("pediatra").lower()
+    answer = c2.say("aracaju")
+    assert "Pediatria" in answer, answer
+
+
+def test_information_and_contacts_without_identity(stack):
+    c = Chat(stack, "info")
+    assert "0800 888 9504" in c.say("qual o telefone da central?")
+    assert "telemedicina" in c.say("como funciona a telemedicina?").lower()
+
+
+def test_cancelled_plan_gets_an_explanation(stack):
+    c = Chat(stack, "carlos")
+    c.say("quero ver minha carteirinha")
+    answer = identify(c, *CARLOS)
+    assert "cancelad" in answer.lower() and "0800 888 9504" in answer, answer
+
+
+def _inbound_pdf(stack, name: str) -> dict:
+    """A file as the channels store what a user sends (channels/common.py)."""
+    folder = Path(stack.var_dir) / "uploads" / "inbound" / secrets.token_hex(8)
+    folder.mkdir(parents=True)
+    path = folder / name
+    path.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    return {"path": str(path), "content_type": "application/pdf", "filename": name, "size": path.stat().st_size}
+
+
+def test_reimbursement_with_a_receipt_and_a_correction(stack, maria):
+    answer = maria.say("quero pedir reembolso de uma consulta")
+    assert "de quem" in answer.lower() and "Maria" in maria.buttons
+    assert "nome do médico" in maria.say("eu")
+    assert "CPF ou o CNPJ" in maria.say("Clínica Pele Sã")
+    assert "não é válido" in maria.say("11.222.333/0001-82")  # wrong check digits; nothing else is lost
+    assert "dia" in maria.say("11.222.333/0001-81")
+    assert "não pode ser no futuro" in maria.say("10/10/2030")
+    assert "O que foi feito" in maria.say("ontem")
+    assert "Quanto" in maria.say("consulta com dermatologista")
+    maria.say("R$ 250,00")
+    answer = maria.say("errei o valor")
+    assert "corrigir o valor" in answer and "Quanto" in answer
+    answer = maria.say("260 reais")
+    assert "recibo" in answer.lower()
+    refused = {"path": "/etc/passwd", "content_type": "application/pdf", "filename": "x.pdf", "size": 10}
+    assert "Não consegui ler" in maria.say("/enviar_documento", {"attachments": [refused]})
+    answer = maria.say("/enviar_documento", {"attachments": [_inbound_pdf(stack, "recibo.pdf")]})
+    assert "recibo.pdf" in answer
+    answer = maria.say("pronto")
+    assert "R$ 260,00" in answer and "Clínica Pele Sã" in answer and maria.buttons == ["Sim", "Não"]
+    answer = maria.say("sim")
+    assert PROTOCOL_RE.search(answer) and "Resposta até" in answer, answer
+    answer = maria.say("como está meu reembolso?")
+    assert "Clínica Pele Sã" in answer and "Dermacare" in answer
+
+
+def test_protocol_lookup_without_identity(stack, maria):
+    number = PROTOCOL_RE.search("\n".join(m.get("text", "") for m in maria.last) + maria.say("status do reembolso"))
+    c = Chat(stack, "protocolo")
+    assert "20 números" in c.say("quero consultar um protocolo")
+    answer = c.say(number.group(0))
+    assert "reembolso" in answer.lower() and number.group(0) in answer
+
+
+def test_card_reissue_after_robbery_asks_the_police_report_number(maria):
+    maria.say("preciso de outra carteirinha")
+    assert "motivo" in press(maria, "Maria").lower()
+    assert "boletim de ocorrência" in maria.say("fui roubada e fiz o B.O.").lower()
+    assert "número do boletim" in maria.say("1")  # too short to be a police report number
+    assert "observação" in maria.say("BO 2026/123456").lower()
+    answer = maria.say("não")
+    assert "Roubo C/ B.O" in answer and "2026/123456" in answer
+    assert PROTOCOL_RE.search(maria.say("sim"))
+
+
+def test_debt_discharge_for_a_year_without_fees_says_so(maria):
+    answer = maria.say("preciso da declaração de quitação de débitos de 2019")
+    assert not DOCUMENT_RE.search(answer) and "2019" in answer, answer
+
+
+def test_unknown_specialty_offers_known_ones(stack):
+    c = Chat(stack, "rede-desconhecida")
+    c.say("quero procurar um médico credenciado")
+    c.say("astrologo")
+    answer = c.say("Aracaju")
+    assert "Não encontrei a especialidade" in answer and "Cardiologia" in c.buttons, answer
+
+
+def test_dependent_sees_own_card_and_is_told_fees_go_to_the_holder(stack):
+    c = Chat(stack, "joao")
+    c.say("minha carteirinha")
+    answer = identify(c, "100200300402", "157.368.193-84", "30/07/2012")
+    assert "João Pedro Santos" in answer and "1002 0030 0402" in answer and not c.buttons, answer
+    answer = c.say("tenho mensalidade atrasada?")
+    assert "titular" in answer.lower(), answer
