@@ -1,0 +1,308 @@
+"""WhatsApp through Twilio: a Rasa input channel (credentials key `channels.whatsapp.WhatsAppInput`,
+webhook `POST /webhooks/whatsapp/webhook`).
+
+Better than Rasa's built-in `twilio` connector:
+- every webhook must carry a valid `X-Twilio-Signature` (twilio's `RequestValidator`, computed
+  over PUBLIC_BASE_URL + the path and the form fields), 403 otherwise;
+- the webhook is answered at once with an empty TwiML; the message is processed and the
+  replies sent afterwards, one message at a time per sender and in order (`channels.lanes`),
+  different senders in parallel;
+- replies go to Twilio's REST API over aiohttp (non-blocking; twilio's own client is
+  synchronous and would stall the event loop of the whole Rasa server on each send), retried
+  on 429/5xx;
+- buttons become a numbered list and "1", "2" or the option's words pick the option;
+- long texts are split under the 1600-character limit; images/PDFs go as media (MediaUrl);
+- photos and PDFs the user sends are fetched from Twilio with the account's credentials, stored
+  under var/uploads/inbound/ and handed to the bot as message metadata (docs/channels.md);
+- the sender (whatsapp:+55...) is the conversation id and never logged unmasked.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Optional
+from urllib.parse import parse_qsl, urlsplit
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.exceptions import RasaException
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from channels.common import (
+    ATTACHMENT_MESSAGE,
+    MAX_ATTACHMENT_BYTES,
+    Attachment,
+    AttachmentRefused,
+    OptionMemory,
+    SeenIds,
+    check_attachment,
+    env,
+    mask_address,
+    store_attachment,
+    user_text,
+)
+from channels.formatters.text import match_option
+from channels.formatters.whatsapp import WhatsAppMessage, format_message
+from channels.lanes import Lanes
+from channels.output import WholeMessageOutput
+
+logger = logging.getLogger(__name__)
+
+TWILIO_API_BASE_URL = "https://api.twilio.com"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_MEDIA_PER_MESSAGE = 10
+SORRY = "Desculpe, tive um problema para responder agora. Pode repetir sua mensagem em instantes?"
+ONLY_TEXT = "Por aqui eu entendo mensagens de texto, fotos e PDFs. Como posso ajudar?"
+
+
+class TwilioSender:
+    """Twilio's REST API over one shared aiohttp session (created on the server's loop)."""
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: str, api_base_url: str = TWILIO_API_BASE_URL):
+        self.account_sid = account_sid
+        self.from_number = from_number
+        self.api_base_url = api_base_url.rstrip("/")
+        self._auth = aiohttp.BasicAuth(account_sid, auth_token)
+        self._session: aiohttp.ClientSession | None = None
+        self.retry_delays = (0.5, 1.0, 2.0)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def send(self, to: str, message: WhatsAppMessage) -> str | None:
+        """Sends one message; returns Twilio's message SID, or None if it could not be sent."""
+        data = [("To", to), ("From", self.from_number)]
+        if message.body:
+            data.append(("Body", message.body))
+        if message.media_url:
+            data.append(("MediaUrl", message.media_url))
+        url = f"{self.api_base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        for attempt, delay in enumerate((*self.retry_delays, None)):
+            try:
+                async with self._client().post(url, data=data, auth=self._auth) as resp:
+                    if resp.status in (200, 201):
+                        return (await resp.json(content_type=None) or {}).get("sid")
+                    detail = (await resp.text())[:300]
+                    retryable = resp.status == 429 or resp.status >= 500
+                    retry_after = resp.headers.get("Retry-After")
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                detail, retryable, retry_after = repr(exc), True, None
+                resp = None
+            status = resp.status if resp is not None else "-"
+            if not retryable or delay is None:
+                logger.error("whatsapp: send to %s failed (%s): %s", mask_address(to), status, detail)
+                return None
+            logger.warning("whatsapp: send to %s failed (%s), retrying", mask_address(to), status)
+            await asyncio.sleep(_retry_after(retry_after, delay))
+        return None
+
+    async def download(self, url: str) -> tuple[bytes, str]:
+        """Fetches an inbound media file. The account's credentials go only to Twilio's own
+        API host (the file itself may redirect to a CDN)."""
+        same_host = urlsplit(url).netloc == urlsplit(self.api_base_url).netloc
+        async with self._client().get(url, auth=self._auth if same_host else None) as resp:
+            resp.raise_for_status()
+            content_type = resp.headers.get("Content-Type", "")
+            check_attachment(content_type, resp.content_length)
+            content = bytearray()
+            async for chunk in resp.content.iter_chunked(64 * 1024):
+                content += chunk
+                if len(content) > MAX_ATTACHMENT_BYTES:
+                    check_attachment(content_type, len(content))
+            return bytes(content), content_type
+
+
+def form_params(request: Request) -> dict[str, str]:
+    """The webhook's form fields, blank ones included: Twilio signs "Body=" of a media-only
+    message too, and Sanic's `request.form` drops blank values."""
+    if "application/x-www-form-urlencoded" not in request.headers.get("Content-Type", ""):
+        return {}
+    return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _retry_after(header: str | None, default: float) -> float:
+    try:
+        return min(float(header), 10.0) if header else default
+    except ValueError:
+        return default
+
+
+class WhatsAppOutput(WholeMessageOutput):
+    """Formats each bot message for WhatsApp and sends it.
+
+    `direct=True` is the output of a message being processed: it already runs in the sender's
+    lane, so it sends right away. Otherwise (messages pushed by Rasa outside a user turn, e.g.
+    an agent's text), each send is queued in the recipient's lane to keep the order."""
+
+    def __init__(self, channel: "WhatsAppInput", direct: bool = False) -> None:
+        self.channel = channel
+        self.direct = direct
+        self.options_shown: list[dict] | None = None
+        self.sent: list[WhatsAppMessage] = []
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        formatted = format_message(message)
+        if formatted.options is not None:
+            self.options_shown = formatted.options
+            self.channel.options.remember(recipient_id, formatted.options)
+        for item in formatted.messages:
+            await self._send(recipient_id, item)
+
+    async def _send(self, recipient_id: str, item: WhatsAppMessage) -> None:
+        self.sent.append(item)
+        if self.direct:
+            await self.channel.sender.send(recipient_id, item)
+        else:
+            await self.channel.lanes.run(recipient_id, lambda: self.channel.sender.send(recipient_id, item))
+
+
+
+class WhatsAppInput(InputChannel):
+    """credentials.yml:
+        channels.whatsapp.WhatsAppInput:
+          account_sid: ${TWILIO_ACCOUNT_SID}
+          auth_token: ${TWILIO_AUTH_TOKEN}
+          whatsapp_number: ${TWILIO_WHATSAPP_NUMBER}
+          public_base_url: ${PUBLIC_BASE_URL}
+    Each setting falls back to its environment variable; TWILIO_API_BASE_URL (tests only)
+    points the sender at another Twilio API."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "WhatsAppInput":
+        settings = {
+            "account_sid": env("TWILIO_ACCOUNT_SID", credentials, "account_sid"),
+            "auth_token": env("TWILIO_AUTH_TOKEN", credentials, "auth_token"),
+            "whatsapp_number": env("TWILIO_WHATSAPP_NUMBER", credentials, "whatsapp_number"),
+            "public_base_url": env("PUBLIC_BASE_URL", credentials, "public_base_url"),
+        }
+        missing = [key for key, value in settings.items() if not value]
+        if missing:
+            raise RasaException(f"whatsapp channel: missing settings {', '.join(missing)} (see docs/channels.md)")
+        api_base_url = env("TWILIO_API_BASE_URL", credentials, "api_base_url") or TWILIO_API_BASE_URL
+        return cls(**settings, api_base_url=api_base_url)
+
+    def __init__(self, account_sid: str, auth_token: str, whatsapp_number: str, public_base_url: str,
+                 api_base_url: str = TWILIO_API_BASE_URL) -> None:
+        if not whatsapp_number.startswith("whatsapp:"):
+            whatsapp_number = f"whatsapp:{whatsapp_number}"
+        self.public_base_url = public_base_url.rstrip("/")
+        self.validator = RequestValidator(auth_token)
+        self.sender = TwilioSender(account_sid, auth_token, whatsapp_number, api_base_url)
+        self.lanes = Lanes()
+        self.options = OptionMemory()
+        self.seen = SeenIds()
+        self._tasks: set[asyncio.Future] = set()
+
+    def signed_url(self, request: Request) -> str:
+        """The URL Twilio signed: the public one it was configured with, not the one we see
+        behind a proxy."""
+        url = self.public_base_url + request.path
+        return f"{url}?{request.query_string}" if request.query_string else url
+
+    def is_signed(self, request: Request, params: dict[str, str]) -> bool:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        return bool(signature) and self.validator.validate(self.signed_url(request), params, signature)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("whatsapp_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            params = form_params(request)
+            if not self.is_signed(request, params):
+                logger.warning("whatsapp: webhook with a missing or wrong signature refused")
+                return response.json({"error": "assinatura inválida"}, status=403)
+            if params.get("MessageStatus") or params.get("SmsStatus", "received") != "received":
+                return response.text("", status=204)  # a delivery-status callback, not a message
+            sender = params.get("From")
+            if not sender:
+                return response.json({"error": "mensagem sem remetente"}, status=400)
+            if self.seen.first_time(params.get("MessageSid")):
+                future = self.lanes.submit(sender, lambda: self.process(on_new_message, params))
+                self._tasks.add(future)
+                future.add_done_callback(self._tasks.discard)
+            return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        @bp.listener("before_server_stop")
+        async def close(*_: Any) -> None:
+            await self.sender.close()
+
+        return bp
+
+    def get_output_channel(self) -> OutputChannel:
+        return WhatsAppOutput(self)
+
+    async def process(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], params: dict[str, str]) -> None:
+        """One inbound message, start to end (runs in the sender's lane)."""
+        sender = params["From"]
+        out = WhatsAppOutput(self, direct=True)
+        try:
+            attachments, refusal = await self.fetch_media(params)
+            if refusal and not attachments:
+                await out.send_text_message(sender, refusal)
+                return
+            text = user_text(params.get("Body"))
+            picked = match_option(text, self.options.get(sender)) if text else None
+            if picked:
+                text = picked
+            elif not text and attachments:
+                text = ATTACHMENT_MESSAGE
+            if not text:
+                await out.send_text_message(sender, ONLY_TEXT)
+                return
+            metadata = {"attachments": [a.as_metadata() for a in attachments]} if attachments else None
+            logger.info("whatsapp: message from %s (%d attachment(s))", mask_address(sender), len(attachments))
+            await on_new_message(UserMessage(
+                text, out, sender, input_channel=self.name(), metadata=metadata,
+                message_id=params.get("MessageSid"),
+            ))
+            self.options.remember(sender, out.options_shown)
+        except Exception:  # noqa: BLE001 - the user must hear back; the lane must go on
+            logger.exception("whatsapp: failed to handle a message from %s", mask_address(sender))
+            try:
+                await out.send_text_message(sender, SORRY)
+            except Exception:  # noqa: BLE001
+                logger.exception("whatsapp: could not even apologise to %s", mask_address(sender))
+
+    async def fetch_media(self, params: dict[str, str]) -> tuple[list[Attachment], str | None]:
+        """Downloads MediaUrl0..N; returns the files kept and, if any was refused, why."""
+        attachments: list[Attachment] = []
+        refusal = None
+        count = min(int(params.get("NumMedia") or 0), MAX_MEDIA_PER_MESSAGE)
+        for i in range(count):
+            url = params.get(f"MediaUrl{i}")
+            if not url:
+                continue
+            content_type = params.get(f"MediaContentType{i}")
+            try:
+                check_attachment(content_type, None)
+                content, served_type = await self.sender.download(url)
+                filename = url.rstrip("/").rsplit("/", 1)[-1]
+                attachments.append(store_attachment(content, content_type or served_type, filename))
+            except AttachmentRefused as exc:
+                refusal = exc.message
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                logger.error("whatsapp: could not fetch media %d from %s: %r", i, mask_address(params.get("From")), exc)
+                refusal = "Não consegui baixar o arquivo que você enviou. Pode mandar de novo?"
+        return attachments, refusal

@@ -1,0 +1,189 @@
+"""The Telegram channel in a real (in-process) Sanic server, against a fake Bot API server
+(python-telegram-bot's base_url pointed at it): secret token, /start, inline keyboards and
+callback queries, files both ways, webhook registration."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+from pathlib import Path
+
+import pytest
+
+from channels.common import ATTACHMENT_MESSAGE
+from channels.telegram import TelegramInput
+from fakes import ChannelServer, wait_until
+
+SECRET = "s3gredo-do-webhook"
+PATH = "/webhooks/telegram/webhook"
+CHAT = 777001
+_updates = itertools.count(1)
+
+
+@pytest.fixture
+def channel(telegram_api):
+    return TelegramInput(telegram_api.token, SECRET, public_base_url="https://assistente.exemplo.com.br",
+                         api_base_url=telegram_api.url)
+
+
+def text_update(text: str, chat: int = CHAT, **message) -> dict:
+    return {"update_id": next(_updates), "message": {
+        "message_id": next(_updates), "date": 1700000000, "chat": {"id": chat, "type": "private"},
+        "from": {"id": chat, "is_bot": False, "first_name": "Maria"}, "text": text, **message}}
+
+
+def file_update(chat: int = CHAT, **message) -> dict:
+    update = text_update("", chat, **message)
+    del update["message"]["text"]
+    return update
+
+
+def press(data: str, keyboard: list, chat: int = CHAT) -> dict:
+    return {"update_id": next(_updates), "callback_query": {
+        "id": f"cb{next(_updates)}", "chat_instance": "ci", "data": data,
+        "from": {"id": chat, "is_bot": False, "first_name": "Maria"},
+        "message": {"message_id": 55, "date": 1700000000, "chat": {"id": chat, "type": "private"},
+                    "text": "Olá! Você quer continuar?", "reply_markup": {"inline_keyboard": keyboard}}}}
+
+
+async def send(server, update: dict, secret: str | None = SECRET) -> int:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    status, _ = await server.post(PATH, json=update, headers=headers)
+    return status
+
+
+async def test_wrong_or_missing_secret_token_is_refused_with_403(channel, telegram_api, assistant):
+    async with ChannelServer(channel, assistant) as server:
+        assert await send(server, text_update("oi"), secret="outro") == 403
+        assert await send(server, text_update("oi"), secret=None) == 403
+        assert await send(server, text_update("oi")) == 200
+        await wait_until(lambda: telegram_api.called("sendMessage"))
+    assert assistant.texts == ["oi"]
+
+
+async def test_start_greets_and_buttons_are_an_inline_keyboard(channel, telegram_api, assistant):
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, text_update("/start"))
+        await wait_until(lambda: telegram_api.called("sendMessage"))
+    assert assistant.texts == ["oi"]  # /start is a greeting for the assistant
+    [sent] = telegram_api.called("sendMessage")
+    assert sent["chat_id"] == CHAT and sent["text"] == "Olá! Você quer continuar?"
+    assert sent["reply_markup"] == {"inline_keyboard": [
+        [{"text": "Sim", "callback_data": "/afirmar"}], [{"text": "Não", "callback_data": "/negar"}]]}
+
+
+async def test_a_pressed_button_is_answered_and_its_payload_fed_back(channel, telegram_api, assistant):
+    keyboard = [[{"text": "Sim", "callback_data": "/afirmar"}], [{"text": "Não", "callback_data": "/negar"}]]
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, text_update("oi"))
+        await wait_until(lambda: telegram_api.called("sendMessage"))
+        await send(server, press("/afirmar", keyboard))
+        await wait_until(lambda: len(assistant.received) == 2 and len(telegram_api.called("sendMessage")) == 2)
+    assert assistant.texts == ["oi", "/afirmar"]
+    [answered] = telegram_api.called("answerCallbackQuery")
+    assert answered["callback_query_id"].startswith("cb")
+    [edited] = telegram_api.called("editMessageReplyMarkup")  # the keyboard is taken away: no double answers
+    assert edited["message_id"] == 55 and "reply_markup" not in edited
+
+
+async def test_forged_callback_data_is_treated_as_typed_text(channel, telegram_api, assistant):
+    keyboard = [[{"text": "Sim", "callback_data": "/afirmar"}]]
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, press('/informar{"cpf": "94580730224"}', keyboard))
+        await wait_until(lambda: assistant.received)
+    assert assistant.texts == ['informar{"cpf": "94580730224"}']
+
+
+async def test_long_payloads_travel_as_tokens(channel, telegram_api):
+    long_payload = '/informar{"carteirinha": "100200300401", "motivo": "extravio da carteirinha"}'
+    received = []
+
+    async def bot(message):
+        received.append(message.text)
+        if len(received) == 1:
+            await message.output_channel.send_response(message.sender_id, {
+                "text": "Confirma?", "buttons": [{"title": "Confirmar", "payload": long_payload}]})
+
+    async with ChannelServer(channel, bot) as server:
+        await send(server, text_update("quero outra carteirinha"))
+        await wait_until(lambda: telegram_api.called("sendMessage"))
+        keyboard = telegram_api.called("sendMessage")[0]["reply_markup"]["inline_keyboard"]
+        assert keyboard == [[{"text": "Confirmar", "callback_data": "~0"}]]
+        await send(server, press("~0", keyboard))
+        await wait_until(lambda: len(received) == 2)
+    assert received[1] == long_payload
+
+
+async def test_inbound_document_is_downloaded_with_getfile(channel, telegram_api, assistant, var_dir):
+    pdf = b"%PDF-1.7 nota fiscal"
+    telegram_api.files["FILE1"] = pdf
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, file_update(document={"file_id": "FILE1", "file_unique_id": "u1", "file_name": "nota.pdf",
+                                                 "mime_type": "application/pdf", "file_size": len(pdf)}))
+        await wait_until(lambda: assistant.received and telegram_api.called("sendMessage"))
+    message = assistant.received[0]
+    assert message.text == ATTACHMENT_MESSAGE
+    [attachment] = message.metadata["attachments"]
+    assert attachment["filename"] == "nota.pdf" and attachment["content_type"] == "application/pdf"
+    assert Path(attachment["path"]).read_bytes() == pdf
+    assert Path(attachment["path"]).is_relative_to(var_dir / "uploads" / "inbound")
+
+
+async def test_inbound_photo_takes_the_largest_size_and_the_caption(channel, telegram_api, assistant):
+    telegram_api.files["BIG"] = b"\xff\xd8 big"
+    telegram_api.files["SMALL"] = b"\xff\xd8"
+    photo = [{"file_id": "SMALL", "file_unique_id": "s", "width": 90, "height": 90, "file_size": 2},
+             {"file_id": "BIG", "file_unique_id": "b", "width": 1280, "height": 960, "file_size": 6}]
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, file_update(photo=photo, caption="recibo"))
+        await wait_until(lambda: assistant.received)
+    message = assistant.received[0]
+    assert message.text == "recibo"
+    assert Path(message.metadata["attachments"][0]["path"]).read_bytes() == b"\xff\xd8 big"
+
+
+async def test_unsupported_file_is_explained(channel, telegram_api, assistant):
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, file_update(document={"file_id": "Z", "file_unique_id": "z", "file_name": "a.zip",
+                                                 "mime_type": "application/zip", "file_size": 10}))
+        await wait_until(lambda: telegram_api.called("sendMessage"))
+    assert "PDF" in telegram_api.called("sendMessage")[0]["text"] and assistant.received == []
+
+
+async def test_the_bots_pdf_is_uploaded_from_the_signed_link(channel, telegram_api, assistant, files):
+    files.files["tok9"] = (b"%PDF-1.4 boleto", "application/pdf")
+    assistant.document_url = f"{files.url}/documentos/tok9"
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, text_update("doc"))
+        await wait_until(lambda: telegram_api.called("sendDocument"))
+    assert [m for m, _ in telegram_api.calls if m.startswith("send")] == ["sendMessage", "sendDocument"]
+    [document] = telegram_api.called("sendDocument")
+    assert document["document"]["content"] == b"%PDF-1.4 boleto"
+    assert document["document"]["filename"] == "boleto.pdf" and document["caption"] == "Boleto de março"
+
+
+async def test_messages_of_one_chat_are_answered_in_order(channel, telegram_api, assistant):
+    assistant.delay = 0.5
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, text_update("lento"))
+        await send(server, text_update("depois"))
+        await send(server, text_update("outro chat", chat=888))
+        await wait_until(lambda: len(telegram_api.called("sendMessage")) == 3)
+    texts = [(p["chat_id"], p["text"]) for p in telegram_api.called("sendMessage")]
+    assert texts[0] == (888, "eco: outro chat")
+    assert texts[1:] == [(CHAT, "eco: lento"), (CHAT, "eco: depois")]
+
+
+async def test_the_webhook_is_registered_at_start_with_the_secret(channel, telegram_api, assistant):
+    async with ChannelServer(channel, assistant):
+        await wait_until(lambda: telegram_api.called("setWebhook"), what="setWebhook")
+    [registered] = telegram_api.called("setWebhook")
+    assert registered["url"] == "https://assistente.exemplo.com.br/webhooks/telegram/webhook"
+    assert registered["secret_token"] == SECRET
+    assert set(registered["allowed_updates"]) == {"message", "callback_query"}
+
+
+async def test_no_public_url_no_registration(telegram_api, assistant):
+    channel = TelegramInput(telegram_api.token, SECRET, public_base_url=None, api_base_url=telegram_api.url)
+    async with ChannelServer(channel, assistant):
+        await asyncio.sleep(0.3)
+    assert telegram_api.called("setWebhook") == []

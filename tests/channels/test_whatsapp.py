@@ -1,0 +1,194 @@
+"""The WhatsApp channel in a real (in-process) Sanic server, against a fake Twilio REST API:
+signature check, quick answer + ordered asynchronous replies, numbered options, media."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from channels.common import ATTACHMENT_MESSAGE
+from channels.whatsapp import WhatsAppInput
+from fakes import ChannelServer, wait_until
+
+PUBLIC = "https://assistente.exemplo.com.br"
+PATH = "/webhooks/whatsapp/webhook"
+MARIA = "whatsapp:+5579998110001"
+JOSE = "whatsapp:+5579998110002"
+_sids = iter(range(1, 10**6))
+
+
+@pytest.fixture
+def channel(twilio):
+    ch = WhatsAppInput(twilio.account_sid, twilio.auth_token, "whatsapp:+14155238886", PUBLIC, api_base_url=twilio.url)
+    ch.sender.retry_delays = (0.05, 0.05, 0.05)
+    return ch
+
+
+def form(sender: str, body: str = "", **extra) -> dict:
+    return {"SmsMessageSid": "x", "NumMedia": "0", "ProfileName": "Maria", "MessageSid": f"SM{next(_sids):032d}",
+            "AccountSid": "AC" + "1" * 32, "From": sender, "To": "whatsapp:+14155238886", "Body": body, **extra}
+
+
+def signed(params: dict, token: str = "twilio-auth-token") -> dict:
+    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(PUBLIC + PATH, params)}
+
+
+async def say(server: ChannelServer, params: dict, token: str = "twilio-auth-token") -> tuple[int, str]:
+    return await server.post(PATH, data=params, headers=signed(params, token))
+
+
+async def test_wrong_or_missing_signature_is_refused_with_403(channel, twilio, assistant):
+    async with ChannelServer(channel, assistant) as server:
+        params = form(MARIA, "oi")
+        assert (await say(server, params, token="outro-token"))[0] == 403
+        assert (await server.post(PATH, data=params))[0] == 403
+        tampered = signed(params)
+        assert (await server.post(PATH, data={**params, "Body": "cancelar"}, headers=tampered))[0] == 403
+        status, body = await say(server, params)
+        assert status == 200 and "<Response>" in body
+        await wait_until(lambda: twilio.sent, what="the reply")
+    assert assistant.texts == ["oi"]  # only the signed, untampered request got through
+
+
+async def test_webhook_answers_at_once_and_replies_arrive_in_order(channel, twilio, assistant):
+    assistant.delay = 0.6
+    async with ChannelServer(channel, assistant) as server:
+        started = time.monotonic()
+        assert (await say(server, form(MARIA, "lento 1")))[0] == 200
+        assert (await say(server, form(MARIA, "segunda")))[0] == 200
+        assert (await say(server, form(JOSE, "outra pessoa")))[0] == 200
+        assert time.monotonic() - started < 0.5  # nobody waited for the assistant
+        await wait_until(lambda: len(twilio.sent) == 3, what="three replies")
+    bodies = [m["Body"] for m in twilio.to(MARIA)]
+    assert bodies == ["eco: lento 1", "eco: segunda"]  # Maria's second message waited for the first
+    assert twilio.sent[0]["To"] == JOSE  # José was not stuck behind Maria's slow turn
+    assert all(m["From"] == "whatsapp:+14155238886" for m in twilio.sent)
+
+
+async def test_buttons_are_numbered_and_a_number_or_the_words_pick_the_option(channel, twilio, assistant):
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, form(MARIA, "oi"))
+        await wait_until(lambda: len(twilio.sent) == 1)
+        assert twilio.sent[0]["Body"] == "Olá! Você quer continuar?\n\n1. Sim\n2. Não"
+        await say(server, form(MARIA, "2"))
+        await wait_until(lambda: len(twilio.sent) == 2)
+        await say(server, form(MARIA, "2"))  # no options shown any more: plain text again
+        await wait_until(lambda: len(twilio.sent) == 3)
+        await say(server, form(MARIA, "oi"))
+        await say(server, form(MARIA, "nao"))
+        await wait_until(lambda: len(twilio.sent) == 5)
+        await say(server, form(JOSE, "1"))  # options are per conversation
+        await wait_until(lambda: len(twilio.sent) == 6)
+    assert assistant.texts == ["oi", "/negar", "2", "oi", "/negar", "1"]
+
+
+async def test_a_document_goes_as_media_with_its_caption(channel, twilio, assistant):
+    assistant.document_url = "https://backend.exemplo.com.br/documentos/tok123"
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, form(MARIA, "doc"))
+        await wait_until(lambda: len(twilio.sent) == 2)
+    assert twilio.sent[0]["Body"] == "Aqui está o seu boleto." and twilio.sent[0]["MediaUrl"] == []
+    assert twilio.sent[1]["MediaUrl"] == ["https://backend.exemplo.com.br/documentos/tok123"]
+    assert twilio.sent[1]["Body"] == "Boleto de março"
+
+
+async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_given_to_the_bot(channel, twilio, assistant, var_dir):
+    pdf = b"%PDF-1.4 recibo da consulta"
+    twilio.media["ME1"] = (pdf, "application/pdf")
+    async with ChannelServer(channel, assistant) as server:
+        params = form(MARIA, "", NumMedia="1", MediaUrl0=f"{twilio.url}/media/ME1", MediaContentType0="application/pdf")
+        await say(server, params)
+        await wait_until(lambda: assistant.received and twilio.sent, what="the bot to get the file")
+    message = assistant.received[0]
+    assert message.text == ATTACHMENT_MESSAGE
+    [attachment] = message.metadata["attachments"]
+    assert attachment["content_type"] == "application/pdf" and attachment["filename"] == "ME1.pdf"
+    path = Path(attachment["path"])
+    assert path.read_bytes() == pdf and path.is_relative_to(var_dir / "uploads" / "inbound")
+    assert twilio.unauthorized == 0
+
+
+async def test_inbound_photo_with_a_caption_keeps_the_caption_as_text(channel, twilio, assistant):
+    twilio.media["ME2"] = (b"\xff\xd8\xff fake jpeg", "image/jpeg")
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, form(MARIA, "recibo do reembolso", NumMedia="1", MediaUrl0=f"{twilio.url}/media/ME2",
+                               MediaContentType0="image/jpeg"))
+        await wait_until(lambda: assistant.received)
+    assert assistant.received[0].text == "recibo do reembolso"
+    assert assistant.received[0].metadata["attachments"][0]["content_type"] == "image/jpeg"
+
+
+async def test_unsupported_media_gets_an_explanation_and_never_reaches_the_bot(channel, twilio, assistant):
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, form(MARIA, "", NumMedia="1", MediaUrl0=f"{twilio.url}/media/AUDIO",
+                               MediaContentType0="audio/ogg"))
+        await wait_until(lambda: twilio.sent)
+    assert "PDF" in twilio.sent[0]["Body"] and assistant.received == []
+
+
+async def test_twilio_errors_are_retried(channel, twilio, assistant):
+    twilio.failures_to_inject = 2
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, form(MARIA, "olá"))
+        await wait_until(lambda: twilio.sent, what="the reply after the retries")
+    assert [m["Body"] for m in twilio.sent] == ["eco: olá"]
+
+
+async def test_a_redelivered_message_is_processed_once(channel, twilio, assistant):
+    async with ChannelServer(channel, assistant) as server:
+        params = form(MARIA, "oi de novo")
+        await say(server, params)
+        await say(server, params)  # Twilio retrying the same MessageSid
+        await wait_until(lambda: twilio.sent)
+        await asyncio.sleep(0.2)
+    assert assistant.texts == ["oi de novo"] and len(twilio.sent) == 1
+
+
+async def test_a_failing_turn_gets_an_apology_and_the_next_message_still_works(channel, twilio):
+    calls = []
+
+    async def flaky(message):
+        calls.append(message.text)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        await message.output_channel.send_response(message.sender_id, {"text": "ok"})
+
+    async with ChannelServer(channel, flaky) as server:
+        await say(server, form(MARIA, "primeira"))
+        await say(server, form(MARIA, "segunda"))
+        await wait_until(lambda: len(twilio.sent) == 2)
+    assert "Desculpe" in twilio.sent[0]["Body"] and twilio.sent[1]["Body"] == "ok"
+
+
+async def test_pushed_messages_wait_for_the_turn_in_progress(channel, twilio, assistant):
+    """A message Rasa pushes outside a user turn (e.g. an agent's text) goes after the replies
+    of the turn being processed, not in the middle of them."""
+    assistant.delay = 0.4
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, form(MARIA, "lento"))
+        await asyncio.sleep(0.1)
+        await channel.get_output_channel().send_text_message(MARIA, "mensagem do atendente")
+        await wait_until(lambda: len(twilio.sent) == 2)
+    assert [m["Body"] for m in twilio.sent] == ["eco: lento", "mensagem do atendente"]
+
+
+async def test_the_phone_number_is_masked_in_logs(channel, twilio, assistant, caplog):
+    caplog.set_level(logging.DEBUG)
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, form("whatsapp:+14155550123", "oi"))
+        await wait_until(lambda: twilio.sent)
+    assert "whatsapp:" in caplog.text  # the channel did log the message
+    assert "4155550123" not in caplog.text and "0123" in caplog.text
+
+
+async def test_delivery_status_callbacks_are_not_taken_as_messages(channel, twilio, assistant):
+    async with ChannelServer(channel, assistant) as server:
+        callback = {"MessageSid": "SM9", "MessageStatus": "delivered", "SmsStatus": "delivered",
+                    "From": "whatsapp:+14155238886", "To": MARIA, "AccountSid": "AC" + "1" * 32}
+        assert (await say(server, callback))[0] == 204
+        await asyncio.sleep(0.2)
+    assert assistant.received == [] and twilio.sent == []

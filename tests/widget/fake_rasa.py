@@ -1,0 +1,98 @@
+"""A stand-in for the Rasa server, run as its own process: the same Sanic server and the same socket.io
+channel (channels.web.socketio_channel, with session_persistence), but a scripted bot instead of a
+trained model. Mounted as Rasa mounts it (`rasa run --cors "*"`: Sanic-CORS on the app, the channel's
+blueprint under /webhooks/socketio, so the widget's upload route is /webhooks/socketio/upload). It also
+plays an operator's site on another origin (GET /site, pasting the widget's one <script> tag) and
+answers GET /_recorded (what the bot received; files sent to it are read back from their path).
+Uploads are stored under $VAR_DIR/uploads/inbound (the tests point VAR_DIR at a temporary directory).
+
+    python tests/widget/fake_rasa.py PORT BACKEND_URL [rasa]   (rasa: Rasa's own SocketIOInput instead)
+"""
+from __future__ import annotations
+
+import sys
+from html import escape
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from sanic import Sanic, response  # noqa: E402
+
+from rasa.core.channels.socketio import SocketIOInput  # noqa: E402
+from rasa.server import configure_cors  # noqa: E402
+
+from channels.web.socketio_channel import WebSocketIOInput  # noqa: E402
+
+INJECTION = '<img src=x onerror="window.hacked=1">'
+PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2b4"
+                        "28ef0000000049454e44ae426082")
+
+
+def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
+    base = f"http://127.0.0.1:{port}"
+    recorded = {"messages": [], "files": []}
+    app = Sanic("fake_rasa")
+    configure_cors(app, "*")
+
+    async def bot(message) -> None:
+        """Answers the way Rasa's SocketIOOutput would for these responses."""
+        recorded["messages"].append({"text": message.text, "sender": message.sender_id,
+                                     "metadata": message.metadata})
+        out, session, text = message.output_channel, message.sender_id, message.text
+        if text == "/saudacao":
+            await out.send_text_with_buttons(session, "Olá! Sou o assistente virtual. O que você precisa?", [
+                {"title": "Esqueci minha senha", "payload": "/esqueci_senha"},
+                {"title": "Falar com atendente", "payload": "/falar_com_atendente"}])
+        elif text == "/esqueci_senha":
+            await out.send_text_message(session, "Vamos lá. Qual é o número da sua carteirinha?")
+        elif text == "mostre tudo":
+            await out.send_text_message(
+                session, f"Linha um\nLinha dois com https://exemplo.com.br/ajuda?x=1. e {INJECTION}")
+            await out.send_image_url(session, f"{base}/img/cartao.png")
+            # what bot/actions/verified.py sends: a bare json_message, not wrapped in "data"
+            await out.send_custom_json(session, {"type": "document", "url": f"{base}/boleto.pdf",
+                                                 "filename": "boleto-2025-05.pdf",
+                                                 "caption": "Aqui está a segunda via."})
+        elif text == "/enviar_documento":
+            attachments = (message.metadata or {}).get("attachments") or []
+            for item in attachments:
+                content = Path(item["path"]).read_bytes()
+                recorded["files"].append({**item, "start": content[:5].decode("latin-1"), "read": len(content)})
+                await out.send_text_message(session, f"Recebi o arquivo {item['filename']} ({item['size']} bytes).")
+            if not attachments:
+                await out.send_text_message(session, "Não recebi nenhum arquivo.")
+        else:
+            await out.send_text_message(session, f"Você disse: {text}")
+
+    channel = channel_class.from_credentials(
+        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True})
+    app.blueprint(channel.blueprint(bot), url_prefix=f"/webhooks/{channel.url_prefix()}")  # as rasa run does
+
+    @app.get("/site", error_format="text")
+    async def site(request):
+        html = f"""<!doctype html><html lang="pt-BR"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Site da operadora</title>
+<style>button {{ width: 100%; background: red; }} * {{ font-family: serif; }}</style></head>
+<body><h1>Site da operadora</h1><p><a href="#inicio">Início</a></p>
+<script src="{escape(backend_url)}/widget/widget.js" data-rasa-url="{base}" data-title="Ajuda Vida"
+        data-primary-color="#ffd54f" data-init-payload="/saudacao"
+        defer></script>
+</body></html>"""
+        return response.html(html)
+
+    @app.get("/img/cartao.png", error_format="text")
+    async def image(request):
+        return response.raw(PNG_1X1, content_type="image/png")
+
+    @app.get("/_recorded", error_format="text")
+    async def recorded_view(request):
+        return response.json(recorded)
+
+    return app
+
+
+if __name__ == "__main__":
+    port, backend = int(sys.argv[1]), sys.argv[2]
+    channel_class = SocketIOInput if sys.argv[3:] == ["rasa"] else WebSocketIOInput
+    build(port, backend, channel_class).run(host="127.0.0.1", port=port, access_log=False, workers=1)

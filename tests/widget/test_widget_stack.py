@@ -1,0 +1,109 @@
+"""The widget with the real assistant: backend (serving the demo page at /), action server and Rasa on
+free ports, Chromium at 360 x 740. Needs the trained model in models/ (make test trains it first)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from scripts.stack import Stack, free_port, latest_model
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+expect = playwright_api.expect
+PROTOCOL_RE = re.compile(r"\b\d{20}\b")
+SLOW = 90_000  # ms: the first answers of a fresh Rasa on two shared cores
+FOCUSED = """() => { const a = document.getElementById('assistente-widget')?.shadowRoot?.activeElement;
+                      return a ? (a.id || a.className) : null; }"""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    try:
+        model = latest_model()
+    except FileNotFoundError as exc:
+        pytest.skip(f"{exc} (make test trains it first)")
+    var_dir = tmp_path_factory.mktemp("var")
+    rasa_port = free_port()
+    stack = Stack(
+        var_dir=var_dir, backend_port=free_port(), actions_port=free_port(), rasa_port=rasa_port, model=model,
+        extra_env={"DATABASE_URL": f"sqlite:///{var_dir / 'backend.db'}", "MAIL_BACKEND": "maildir",
+                   "PUBLIC_RASA_URL": f"http://127.0.0.1:{rasa_port}"},
+    )
+    stack.prepare_database()
+    with stack:
+        yield stack
+
+
+async def say(page, text: str) -> None:
+    """Types and sends with the keyboard, then waits for the assistant's answer to that message."""
+    answers = await page.locator(".msg.bot").count()
+    await page.keyboard.type(text)
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".msg.bot")).not_to_have_count(answers, timeout=SLOW)
+    await expect(page.locator(".digitando.ativo")).to_have_count(0, timeout=SLOW)
+
+
+async def test_esqueci_senha_through_the_widget_then_reload(stack, phone, artifacts):
+    page = phone
+    await page.goto(f"{stack.backend_url}/")
+    await expect(page.get_by_role("button", name="Fale com a gente")).to_be_visible()
+    for _ in range(10):  # keyboard only: Tab to the chat button, Enter opens it
+        await page.keyboard.press("Tab")
+        if await page.evaluate(FOCUSED) == "launcher":
+            break
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("dialog", name="Assistente Vida Sergipe")).to_be_visible()
+    assert await page.evaluate(FOCUSED) == "rw-mensagem"
+    await expect(page.get_by_role("button", name="Esqueci minha senha")).to_be_visible(timeout=SLOW)  # greeting
+
+    await say(page, "esqueci minha senha")
+    await expect(page.locator(".msg.bot").last).to_contain_text("carteirinha")
+    await say(page, "100200300401")
+    await expect(page.locator(".msg.bot").last).to_contain_text("CPF")
+    await say(page, "945.807.302-24")
+    await expect(page.locator(".msg.bot").last).to_contain_text("nascimento")
+    await say(page, "12/03/1985")
+    await expect(page.locator(".msg.bot", has_text="ainda é seu")).to_contain_text("m***@exemplo.com.br")
+    await page.screenshot(path=str(artifacts / "widget-esqueci-senha-1-confirmacao.png"))
+    await page.get_by_role("button", name="Sim", exact=True).click()
+    answer = page.locator(".msg.bot", has_text="Enviei uma senha temporária")
+    await expect(answer).to_contain_text(PROTOCOL_RE, timeout=SLOW)
+    protocol = PROTOCOL_RE.search(await answer.inner_text()).group(0)
+    await expect(page.get_by_role("button", name="Não", exact=True)).to_be_disabled()
+    await page.screenshot(path=str(artifacts / "widget-esqueci-senha-2-protocolo.png"))
+
+    await page.reload()
+    log = page.get_by_role("log", name="Conversa com o assistente")
+    await expect(log).to_contain_text(protocol)
+    await expect(log).to_contain_text("esqueci minha senha")
+    await expect(log).to_contain_text("***.807.302-**")  # the CPF is kept masked in the browser
+    assert "945.807.302-24" not in await page.evaluate("JSON.stringify(localStorage)")
+    await page.get_by_role("textbox", name="Mensagem para o assistente").click()
+    await say(page, "obrigado")  # the same conversation goes on after the reload
+    await page.screenshot(path=str(artifacts / "widget-esqueci-senha-3-recarregada.png"))
+    assert page.errors == []
+
+
+async def test_segunda_via_boleto_through_the_widget(stack, phone, artifacts):
+    page = phone
+    await page.goto(f"{stack.backend_url}/")
+    await page.get_by_role("button", name="Fale com a gente").click()
+    await expect(page.get_by_role("button", name="Segunda via do boleto")).to_be_visible(timeout=SLOW)
+    await page.get_by_role("textbox", name="Mensagem para o assistente").click()
+    await say(page, "preciso da segunda via do boleto")
+    await expect(page.locator(".msg.bot").last).to_contain_text("carteirinha")
+    await say(page, "100200300401")
+    await say(page, "945.807.302-24")
+    await say(page, "12/03/1985")
+    await expect(page.locator(".msg.bot").last).to_contain_text("De qual mensalidade")
+    await page.get_by_role("button", name=re.compile("vencida")).click()
+    answer = page.locator(".msg.bot", has_text="Linha digitável")
+    await expect(answer).to_contain_text(re.compile(r"\d{5}\.\d{5} \d{5}\.\d{6} \d{5}\.\d{6} \d \d{14}"),
+                                         timeout=SLOW)
+    log = page.get_by_role("log", name="Conversa com o assistente")
+    await expect(log).to_contain_text("multa de 2%")  # the slip's explanation, in the bubble before
+    download = page.get_by_role("link", name=re.compile("Baixar"))
+    await expect(download.last).to_have_attribute("href", re.compile(r"/documentos/"))
+    await page.screenshot(path=str(artifacts / "widget-segunda-via-boleto.png"))
+    assert page.errors == []
