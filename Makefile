@@ -59,6 +59,7 @@ test: validate test-py test-stories
 
 bench: $(INSTALLED) $(MODEL)
 	$(PY) -m bench.run
+	$(PY) -m bench.nlu
 
 clean:
 	rm -rf var models .pytest_cache

@@ -280,12 +280,12 @@ def section(results: dict[str, list[LevelResult]], command: str, started: dateti
     return "\n".join(lines).rstrip() + "\n" + SECTION_END + "\n"
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replaces this benchmark's section, keeping everything else in the file."""
+def write_section(path: Path, text: str, markers: tuple[str, str] = (SECTION_START, SECTION_END)) -> None:
+    """Replaces one benchmark's section (between `markers`), keeping everything else in the file."""
     current = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = current.find(SECTION_START), current.find(SECTION_END)
+    start, end = current.find(markers[0]), current.find(markers[1])
     if start != -1 and end > start:
-        rest = current[end + len(SECTION_END):].lstrip("\n")
+        rest = current[end + len(markers[1]):].lstrip("\n")
         current = current[:start] + text + ("\n" + rest if rest else "")
     else:
         current = current.rstrip("\n") + "\n\n" + text

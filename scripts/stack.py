@@ -83,6 +83,51 @@ def write_endpoints(path: Path, action_port: int, var_dir: Path) -> Path:
     return path
 
 
+# Input channels enabled only when all of their settings are in the environment (contract §7).
+# Rasa reads the values from its own environment (`${VAR}`), so no secret is written to disk.
+CHANNELS = {
+    "channels.whatsapp.WhatsAppInput": {
+        "account_sid": "TWILIO_ACCOUNT_SID",
+        "auth_token": "TWILIO_AUTH_TOKEN",
+        "whatsapp_number": "TWILIO_WHATSAPP_NUMBER",
+        "public_base_url": "PUBLIC_BASE_URL",
+    },
+    "channels.telegram.TelegramInput": {
+        "token": "TELEGRAM_BOT_TOKEN",
+        "webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    },
+}
+OPTIONAL_CHANNEL_SETTINGS = {"channels.telegram.TelegramInput": {"public_base_url": "PUBLIC_BASE_URL"}}
+
+
+def channel_credentials(env: dict[str, str], template: Path = ROOT / "credentials.yml") -> tuple[dict, list[str]]:
+    """The credentials Rasa gets: the template's channels (rest, socketio) always, WhatsApp and
+    Telegram only when their settings are present. Returns (credentials, warnings)."""
+    credentials = {
+        name: section for name, section in (yaml.safe_load(template.read_text()) or {}).items()
+        if name not in CHANNELS
+    }
+    warnings = []
+    for name, settings in CHANNELS.items():
+        present = {key: var for key, var in settings.items() if env.get(var)}
+        if len(present) == len(settings):
+            optional = {key: var for key, var in OPTIONAL_CHANNEL_SETTINGS.get(name, {}).items() if env.get(var)}
+            credentials[name] = {key: f"${{{var}}}" for key, var in {**present, **optional}.items()}
+        elif present:
+            missing = ", ".join(var for key, var in settings.items() if key not in present)
+            warnings.append(f"canal {name.split('.')[1]} desativado: falta {missing}")
+    return credentials, warnings
+
+
+def write_credentials(path: Path, env: dict[str, str]) -> Path:
+    credentials, warnings = channel_credentials(env)
+    for warning in warnings:
+        print(warning, file=sys.stderr, flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(credentials, sort_keys=False, allow_unicode=True))
+    return path
+
+
 @dataclass
 class Process:
     name: str
@@ -161,6 +206,7 @@ class Stack:
         env.update(
             BACKEND_URL=self.backend_url,
             BACKEND_PORT=str(self.backend_port),
+            RASA_URL=self.rasa_url,  # the backend reaches the user's channel through Rasa's HTTP API (handoff)
             PYTHONUNBUFFERED="1",
             PYTHONWARNINGS="ignore",  # libraries' deprecation notices would bury the real log lines
             RASA_TELEMETRY_ENABLED="false",
@@ -181,6 +227,7 @@ class Stack:
         logs = self.var_dir / "log"
         model = self.model or latest_model()
         endpoints = write_endpoints(self.var_dir / "endpoints.yml", self.actions_port, self.var_dir)
+        credentials = write_credentials(self.var_dir / "credentials.yml", env)
         self.processes = [
             Process(
                 "backend",
@@ -196,7 +243,7 @@ class Stack:
                 "rasa",
                 [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api", "--cors", "*", "--port", str(self.rasa_port),
                  "--model", str(model), "--endpoints", str(endpoints),
-                 "--credentials", str(ROOT / "credentials.yml")],
+                 "--credentials", str(credentials)],
                 f"{self.rasa_url}/", logs / "rasa.log", env,
             ),
         ]

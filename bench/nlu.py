@@ -1,0 +1,112 @@
+"""NLU quality: `rasa test nlu` on the held-out set (tests/nlu/test.yml, never trained on) and a
+5-fold cross-validation on the training data.
+
+    python -m bench.nlu [--folds 5] [--skip-cv] [--out docs/benchmarks.md]
+
+Writes intent macro-F1, the worst 5 intents, the most frequent confusion pairs and the entity
+F1 of the contract's fixed-form entities into its section of docs/benchmarks.md. It measures;
+it asserts nothing (the targets are printed next to the figures).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.run import write_section
+from scripts.stack import BIN, ROOT
+
+MODEL = ROOT / "models" / "assistente.tar.gz"
+OUT_DIR = ROOT / "var" / "bench" / "nlu"
+MARKERS = ("<!-- bench:nlu:start -->", "<!-- bench:nlu:end -->")
+TARGET_INTENT_F1 = 0.95
+TARGET_ENTITY_F1 = 0.98
+FIXED_FORM_ENTITIES = ("cpf", "carteirinha", "email", "protocolo", "data")
+
+
+def rasa_test_nlu(out: Path, *extra: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    command = [str(BIN / "rasa"), "test", "nlu", "--out", str(out), *extra]
+    subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false",
+                                                       "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def _report(out: Path, name: str) -> dict:
+    path = out / name
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def summarize(out: Path) -> dict:
+    intents = _report(out, "intent_report.json")
+    per_intent = {k: v for k, v in intents.items() if isinstance(v, dict) and "f1-score" in v
+                  and k not in ("macro avg", "weighted avg", "micro avg")}
+    worst = sorted(per_intent.items(), key=lambda item: item[1]["f1-score"])[:5]
+    errors = json.loads((out / "intent_errors.json").read_text()) if (out / "intent_errors.json").exists() else []
+    pairs = collections.Counter((e["intent"], e["intent_prediction"]["name"]) for e in errors)
+    entities = _report(out, "DIETClassifier_report.json")
+    return {
+        "macro_f1": intents.get("macro avg", {}).get("f1-score"),
+        "accuracy": intents.get("accuracy"),
+        "examples": sum(v.get("support", 0) for v in per_intent.values()),
+        "worst": [(name, v["f1-score"], v.get("support", 0)) for name, v in worst],
+        "pairs": pairs.most_common(8),
+        "entities": {name: entities[name]["f1-score"] for name in FIXED_FORM_ENTITIES if name in entities},
+        "entities_all": {name: v["f1-score"] for name, v in entities.items()
+                         if isinstance(v, dict) and "f1-score" in v and name not in ("macro avg", "weighted avg",
+                                                                                      "micro avg")},
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def block(title: str, result: dict) -> list[str]:
+    met = "" if result["macro_f1"] is None else (" (meta ≥ 0.95: atingida)" if result["macro_f1"] >= TARGET_INTENT_F1
+                                                  else " (meta ≥ 0.95: não atingida)")
+    lines = [f"### {title}", "",
+             f"- Intent macro-F1: **{_fmt(result['macro_f1'])}**{met}; accuracy {_fmt(result['accuracy'])}; "
+             f"{result['examples']} examples",
+             "- Worst 5 intents (F1, examples): " + ", ".join(f"{n} {_fmt(f)} ({s})" for n, f, s in result["worst"]),
+             "- Most frequent confusions (true → predicted, count): "
+             + (", ".join(f"{a} → {b} ({c})" for (a, b), c in result["pairs"]) or "none"),
+             "- Entity F1 (target ≥ 0.98 for the fixed-form ones): "
+             + ", ".join(f"{n} {_fmt(f)}" + ("" if n not in FIXED_FORM_ENTITIES else
+                                            (" ✓" if f >= TARGET_ENTITY_F1 else " ✗"))
+                         for n, f in sorted(result["entities_all"].items())), ""]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.nlu", description=__doc__.split("\n")[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    rasa_test_nlu(OUT_DIR / "held-out", "--nlu", "tests/nlu/test.yml", "--model", str(MODEL))
+    sections = [MARKERS[0], "## NLU quality", "",
+                f"- Date: {started:%Y-%m-%d %H:%M} UTC; model `models/assistente.tar.gz`; "
+                f"command `{shlex.join(['python', '-m', 'bench.nlu', *(sys.argv[1:] if argv is None else argv)])}`",
+                "- Held-out set: `tests/nlu/test.yml` (written apart from the training data, never trained on).", ""]
+    sections += block("Held-out test set", summarize(OUT_DIR / "held-out"))
+    if not args.skip_cv:
+        rasa_test_nlu(OUT_DIR / "cross-validation", "--nlu", "bot/data", "--config", "config.yml",
+                      "--cross-validation", "--folds", str(args.folds))
+        sections += block(f"{args.folds}-fold cross-validation on the training data",
+                          summarize(OUT_DIR / "cross-validation"))
+    sections.append(MARKERS[1])
+    text = "\n".join(sections)
+    print(text)
+    write_section(args.out, text, MARKERS)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
