@@ -1,7 +1,10 @@
 """NLU quality: `rasa test nlu` on the held-out set (tests/nlu/test.yml, never trained on) and a
 5-fold cross-validation on the training data.
 
-    python -m bench.nlu [--folds 5] [--skip-cv] [--out docs/benchmarks.md]
+    python -m bench.nlu [--folds 5] [--skip-cv | --reuse-cv] [--out docs/benchmarks.md]
+
+The cross-validation trains the NLU pipeline five times (about an hour on two cores); `--reuse-cv`
+summarises the reports of the last run in var/bench/nlu/cross-validation instead of training again.
 
 Writes intent macro-F1, the worst 5 intents, the most frequent confusion pairs and the entity
 F1 of the contract's fixed-form entities into its section of docs/benchmarks.md. It measures;
@@ -28,6 +31,7 @@ MARKERS = ("<!-- bench:nlu:start -->", "<!-- bench:nlu:end -->")
 TARGET_INTENT_F1 = 0.95
 TARGET_ENTITY_F1 = 0.98
 FIXED_FORM_ENTITIES = ("cpf", "carteirinha", "email", "protocolo", "data")
+CV_ARGS = ("--nlu", "bot/data", "--config", "config.yml", "--cross-validation", "--folds")
 
 
 def rasa_test_nlu(out: Path, *extra: str) -> None:
@@ -87,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.nlu", description=__doc__.split("\n")[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--reuse-cv", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -97,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 "- Held-out set: `tests/nlu/test.yml` (written apart from the training data, never trained on).", ""]
     sections += block("Held-out test set", summarize(OUT_DIR / "held-out"))
     if not args.skip_cv:
-        rasa_test_nlu(OUT_DIR / "cross-validation", "--nlu", "bot/data", "--config", "config.yml",
-                      "--cross-validation", "--folds", str(args.folds))
+        if not args.reuse_cv:
+            rasa_test_nlu(OUT_DIR / "cross-validation", *CV_ARGS, str(args.folds))
         sections += block(f"{args.folds}-fold cross-validation on the training data",
                           summarize(OUT_DIR / "cross-validation"))
     sections.append(MARKERS[1])

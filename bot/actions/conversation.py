@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, SessionStarted, UserUtteranceReverted
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.flow_reset import end_flow_events
+from bot.actions.flow_reset import IDENTITY_INPUT_SLOTS, end_flow_events
 from bot.actions.operator_profile import call_centre_line, operator_profile
 
 HUMAN_BUTTON = {"title": "Falar com atendente", "payload": "/falar_com_atendente"}
@@ -45,6 +45,47 @@ class ActionCancelar(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_cancelado")
         return end_flow_events(tracker)
+
+
+REINJECTED = "reinjected"
+
+
+class ActionTrocarPedido(Action):
+    """The user asked for another request in the middle of a form ("na verdade quero o boleto"):
+    the form stops, what it collected is forgotten except the identity already typed, and the same
+    message is handed back to the dialogue as if just received, so the new request starts at once.
+    Entities of the message that fill a slot of any form (a specialty, a city, a protocol) are kept."""
+
+    def name(self) -> str:
+        return "action_trocar_pedido"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        message = tracker.latest_message or {}
+        kept = {slot: tracker.get_slot(slot) for slot in IDENTITY_INPUT_SLOTS if tracker.get_slot(slot)}
+        events = end_flow_events(tracker)
+        events += [SlotSet(slot, value) for slot, value in kept.items()]
+        events += [SlotSet(slot, value) for slot, value in entity_slots(message, domain).items()]
+        parse_data = {key: message.get(key) for key in ("intent", "entities", "text", "intent_ranking")
+                      if message.get(key) is not None}
+        events += [
+            ActionExecuted("action_listen"),
+            {"event": "user", "timestamp": None, "text": message.get("text"), "parse_data": parse_data,
+             "input_channel": tracker.get_latest_input_channel(),
+             "metadata": {**(message.get("metadata") or {}), REINJECTED: True}},
+        ]
+        return events
+
+
+def entity_slots(message: dict, domain: dict) -> dict[str, Any]:
+    """Slots filled, with no condition, from an entity of the message (especialidade, cidade, protocolo)."""
+    values = {}
+    entities = {entity.get("entity"): entity.get("value") for entity in message.get("entities") or []}
+    for slot, definition in (domain.get("slots") or {}).items():
+        for mapping in definition.get("mappings") or []:
+            if (mapping.get("type") == "from_entity" and not mapping.get("conditions")
+                    and entities.get(mapping.get("entity")) is not None):
+                values[slot] = entities[mapping["entity"]]
+    return values
 
 
 def consecutive_misses(tracker: Tracker) -> int:

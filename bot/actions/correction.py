@@ -28,6 +28,7 @@ _NAMED = (
     (("b o", "bo", "boletim"), ("carteirinha_bo",)),
     (("observacao",), ("carteirinha_obs",)),
     (("cidade",), ("cidade",)),
+    (("protocolo",), ("protocolo",)),
     (("especialidade",), ("especialidade",)),
     (("nome",), ("nome_completo", MOTHER_SLOT)),
 )
@@ -37,7 +38,8 @@ _LABELS = {"cpf": "o CPF", "data_nascimento": "a data de nascimento", "login": "
            "reembolso_valor": "o valor", "reembolso_prestador": "o prestador",
            "reembolso_doc_prestador": "o CPF ou CNPJ do prestador", "reembolso_descricao": "o procedimento",
            "carteirinha_motivo": "o motivo", "carteirinha_bo": "o número do B.O.",
-           "carteirinha_obs": "a observação", "cidade": "a cidade", "especialidade": "a especialidade"}
+           "carteirinha_obs": "a observação", "cidade": "a cidade", "especialidade": "a especialidade",
+           "protocolo": "o número do protocolo"}
 
 
 def named_slot(text: str, form_slots: list[str]) -> str | None:
@@ -67,6 +69,10 @@ class ActionCorrigirDado(Action):
         text = (tracker.latest_message or {}).get("text") or ""
         slot = named_slot(text, form_slots) or last_answered(tracker, form_slots)
         verified = tracker.get_slot("identidade_token") is not None
+        if slot is None and tracker.get_slot("requested_slot"):
+            # nothing accepted yet in this form (a number that was refused, say): just send it again
+            dispatcher.utter_message(text="Sem problema, é só me mandar a informação certa.")
+            return []
         if slot is None:
             dispatcher.utter_message(text="Tudo bem. Me diga qual informação quer corrigir, por exemplo: \"errei o CPF\".")
             return []

@@ -42,6 +42,8 @@ FLOW_SLOTS = (
     "reembolso_confirmar",
     "protocolo",
 )
+# The identity typed so far (not yet verified): kept when the user switches to another request.
+IDENTITY_INPUT_SLOTS = ("login", "cpf", "data_nascimento", "nome_mae")
 # The verified session (an opaque token + masked facts): kept until goodbye or a new session.
 SESSION_SLOTS = ("identidade_token", "identidade_info")
 

@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.conversation import REINJECTED
 from bot.actions.backend_client import BackendUnavailable, backend
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.operator_profile import call_centre_line, operator_profile
@@ -30,6 +31,8 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     lines = []
     for event in tracker.events:
         kind = event.get("event")
+        if (event.get("metadata") or {}).get(REINJECTED):
+            continue  # the same message handed back to the dialogue by action_trocar_pedido
         if kind in ("user", "bot") and event.get("text"):
             lines.append({"from": kind, "text": event["text"], "at": event.get("timestamp")})
     return lines[-TRANSCRIPT_MESSAGES:]

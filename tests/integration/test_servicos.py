@@ -119,6 +119,19 @@ def test_accredited_network_without_identity(stack):
     assert "Pediatria" in answer, answer
 
 
+def test_a_question_and_another_request_in_the_middle_of_a_form(stack):
+    c = Chat(stack, "troca")
+    assert "especialidade" in c.say("quero procurar um médico da rede").lower()
+    answer = c.say("qual o telefone da central?")
+    assert "0800 888 9504" in answer and "especialidade" in answer.lower(), answer  # answered, then asked again
+    answer = c.say("deixa pra la, quero a segunda via do boleto")
+    assert "carteirinha" in answer.lower() and "especialidade" not in answer.lower(), answer
+    c.say(MARIA[0])
+    c.say(MARIA[1])
+    answer = c.say(MARIA[2])
+    assert "De qual mensalidade" in answer, answer  # the new request went on to the end
+
+
 def test_information_and_contacts_without_identity(stack):
     c = Chat(stack, "info")
     assert "0800 888 9504" in c.say("qual o telefone da central?")
