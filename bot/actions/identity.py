@@ -55,6 +55,14 @@ _NOT_ANSWERS = {"cancelar", "falar_com_atendente", "pergunta_robo", "ajuda", "du
                 "ouvidoria_reclamacao", "corrigir_dado"}
 
 
+def _has_fixed_form(entity: dict) -> bool:
+    """NLU sometimes tags a mistyped value with the nearest entity ("20030040050I" as an e-mail);
+    such a tag is not a value of that kind, and the text is looked at instead."""
+    value = str(entity.get("value") or "")
+    digits = sum(ch.isdigit() for ch in value)
+    return {"email": "@" in value, "cpf": digits == 11, "carteirinha": digits == 12}.get(entity.get("entity"), True)
+
+
 def _looks_like_data(text: str) -> bool:
     """'945807302', '12/03', 'maria@' — a message that is a value, not a request."""
     return bool(_DATA_LIKE_RE.search(text.strip())) and len(text.split()) <= 4
@@ -72,7 +80,7 @@ def extract_from_text(tracker: Tracker, slot: str, finder: Callable[[str], str |
     text = (message.get("text") or "").strip()
     if not text or text.startswith("/"):
         return {}
-    if any(e.get("entity") in _ENTITIES.get(slot, ()) for e in message.get("entities", [])):
+    if any(e.get("entity") in _ENTITIES.get(slot, ()) and _has_fixed_form(e) for e in message.get("entities", [])):
         return {}  # the slot mapping already took it
     found = finder(text) if finder else None
     if found:
@@ -83,6 +91,12 @@ def extract_from_text(tracker: Tracker, slot: str, finder: Callable[[str], str |
     ):
         return {slot: text}
     return {}
+
+
+def _standalone(tracker: Tracker, value: str) -> bool:
+    """Whether `value` is a whole token of the latest message, not part of a longer one."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return re.search(rf"(?<![\w.\-]){re.escape(value)}(?![\w])", text) is not None
 
 
 def _invalid(dispatcher: CollectingDispatcher, slot: str, exc: InvalidValue) -> dict[str, Any]:
@@ -154,6 +168,10 @@ class IdentityFormValidation(FormValidationAction, ABC):
         try:
             return {"cpf": normalize_cpf(str(value))}
         except InvalidValue as exc:
+            if tracker.get_slot("requested_slot") != "cpf" and not _standalone(tracker, str(value)):
+                # NLU read a piece of another answer (a card typed with a letter) as a CPF: not
+                # what the user gave, so no complaint about it; the question asked is handled
+                return {"cpf": None}
             return _invalid(dispatcher, "cpf", exc)
 
     async def validate_data_nascimento(self, value, dispatcher, tracker, domain) -> dict[str, Any]:

@@ -97,3 +97,11 @@ async def test_registration_asks_a_new_email_only_when_needed():
     assert await form.required_slots(slots, None, none_on_file, {}) == ["email_novo", "email_confirmacao"]
     registered = tracker("oi", identidade_token="t", identidade_info={**info, "has_account": True})
     assert await form.required_slots(slots, None, registered, {}) == []
+
+
+def test_a_mistyped_card_tagged_as_an_email_is_read_from_the_text():
+    tracker = Tracker("u", {"requested_slot": "login"},
+                      {"text": "20030040050I", "intent": {"name": "informar"},
+                       "entities": [{"entity": "email", "value": "20030040050I"}]},
+                      [], False, None, {"name": "cadastro_form"}, "action_listen")
+    assert extract_from_text(tracker, "login", None) == {"login": "20030040050I"}  # validation says what is wrong
