@@ -11,14 +11,21 @@ COMPACT_DATE_RE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{4})(?!\d)")
 ISO_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
+def _typed_value(pattern: re.Pattern, text: str) -> str | None:
+    """The first match that is not the start of a longer word: "20030040050I" (a card typed with
+    a letter) holds no CPF. Masking (common.pii) uses the patterns themselves, wider on purpose."""
+    for m in pattern.finditer(text or ""):
+        if not text[m.end():m.end() + 1].isalpha():
+            return m.group(0)
+    return None
+
+
 def find_cpf(text: str) -> str | None:
-    m = CPF_RE.search(text or "")
-    return m.group(0) if m else None
+    return _typed_value(CPF_RE, text)
 
 
 def find_card(text: str) -> str | None:
-    m = CARD_RE.search(text or "")
-    return m.group(0) if m else None
+    return _typed_value(CARD_RE, text)
 
 
 def find_email(text: str) -> str | None:

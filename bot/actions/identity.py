@@ -58,9 +58,8 @@ _NOT_ANSWERS = {"cancelar", "falar_com_atendente", "pergunta_robo", "ajuda", "du
 def _has_fixed_form(entity: dict) -> bool:
     """NLU sometimes tags a mistyped value with the nearest entity ("20030040050I" as an e-mail);
     such a tag is not a value of that kind, and the text is looked at instead."""
-    value = str(entity.get("value") or "")
-    digits = sum(ch.isdigit() for ch in value)
-    return {"email": "@" in value, "cpf": digits == 11, "carteirinha": digits == 12}.get(entity.get("entity"), True)
+    finder = {"email": find_email, "cpf": find_cpf, "carteirinha": find_card}.get(entity.get("entity"))
+    return finder is None or finder(str(entity.get("value") or "")) is not None
 
 
 def _looks_like_data(text: str) -> bool:
@@ -91,12 +90,6 @@ def extract_from_text(tracker: Tracker, slot: str, finder: Callable[[str], str |
     ):
         return {slot: text}
     return {}
-
-
-def _standalone(tracker: Tracker, value: str) -> bool:
-    """Whether `value` is a whole token of the latest message, not part of a longer one."""
-    text = (tracker.latest_message or {}).get("text") or ""
-    return re.search(rf"(?<![\w.\-]){re.escape(value)}(?![\w])", text) is not None
 
 
 def _invalid(dispatcher: CollectingDispatcher, slot: str, exc: InvalidValue) -> dict[str, Any]:
@@ -168,10 +161,6 @@ class IdentityFormValidation(FormValidationAction, ABC):
         try:
             return {"cpf": normalize_cpf(str(value))}
         except InvalidValue as exc:
-            if tracker.get_slot("requested_slot") != "cpf" and not _standalone(tracker, str(value)):
-                # NLU read a piece of another answer (a card typed with a letter) as a CPF: not
-                # what the user gave, so no complaint about it; the question asked is handled
-                return {"cpf": None}
             return _invalid(dispatcher, "cpf", exc)
 
     async def validate_data_nascimento(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
