@@ -180,7 +180,7 @@ async def test_a_document_by_keyboard_while_sending_and_refused_by_the_server(fa
 
     await page.route(f"**{UPLOAD_PATH}", slow)
     async with page.expect_file_chooser() as chooser:
-        await page.keyboard.press("Enter")
+        await attach.press("Enter")  # Enter on the clip (Playwright keeps the focus on it for the press)
     await (await chooser.value).set_files(
         {"name": "nota fiscal.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0 foto"})
     sending = page.locator(".msg.usuario.enviando")
