@@ -118,7 +118,7 @@ class TelegramInput(InputChannel):
         self.options = OptionMemory()
         self.seen = SeenIds()
         self._http: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Future] = set()
+        self._tasks: set[asyncio.Future] = set()  # the webhook registration, kept alive while it runs
         self._init_lock: asyncio.Lock | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -169,10 +169,8 @@ class TelegramInput(InputChannel):
                 return response.json({"ok": True})
             chat = update.effective_chat if update else None
             if chat is not None and self.seen.first_time(update.update_id):
-                key = str(chat.id)
-                future = self.lanes.submit(key, lambda: self.process(on_new_message, update))
-                self._tasks.add(future)
-                future.add_done_callback(self._tasks.discard)
+                # Lanes holds the worker task and retrieves a failed job's error: nothing to keep here
+                self.lanes.submit(str(chat.id), lambda: self.process(on_new_message, update))
             return response.json({"ok": True})
 
         @bp.listener("after_server_start")

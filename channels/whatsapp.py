@@ -208,7 +208,6 @@ class WhatsAppInput(InputChannel):
         self.lanes = Lanes()
         self.options = OptionMemory()
         self.seen = SeenIds()
-        self._tasks: set[asyncio.Future] = set()
 
     def signed_url(self, request: Request) -> str:
         """The URL Twilio signed: the public one it was configured with, not the one we see
@@ -239,9 +238,8 @@ class WhatsAppInput(InputChannel):
             if not sender:
                 return response.json({"error": "mensagem sem remetente"}, status=400)
             if self.seen.first_time(params.get("MessageSid")):
-                future = self.lanes.submit(sender, lambda: self.process(on_new_message, params))
-                self._tasks.add(future)
-                future.add_done_callback(self._tasks.discard)
+                # Lanes holds the worker task and retrieves a failed job's error: nothing to keep here
+                self.lanes.submit(sender, lambda: self.process(on_new_message, params))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         @bp.listener("before_server_stop")
