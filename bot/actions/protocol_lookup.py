@@ -13,17 +13,7 @@ from bot.actions.backend_client import BackendUnavailable, backend
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.identity import extract_from_text
 from bot.actions.operator_profile import backend_down_text
-
-PROTOCOL_DIGITS = 20
-
-
-def find_protocol(text: str) -> str | None:
-    """'4190102026 1123 000012' or '41901020261123000012' -> the 20 digits."""
-    for chunk in re.findall(r"\d[\d .\-/]{18,40}\d", text):
-        digits = re.sub(r"\D", "", chunk)
-        if len(digits) == PROTOCOL_DIGITS:
-            return digits
-    return None
+from common.patterns import PROTOCOL_DIGITS, find_protocol
 
 
 class ValidateProtocoloForm(FormValidationAction):

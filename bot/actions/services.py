@@ -12,6 +12,7 @@ through `action_registrar_servico`.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any, Awaitable, Callable
 
 from rasa_sdk import Action, Tracker
@@ -32,6 +33,8 @@ _MONTHS = {name: number for number, names in enumerate([
     ("junho", "jun"), ("julho", "jul"), ("agosto", "ago"), ("setembro", "set"), ("outubro", "out"),
     ("novembro", "nov"), ("dezembro", "dez")], start=1) for name in names}
 _MONTH_YEAR_RE = re.compile(r"\b(0?[1-9]|1[0-2])\s*/\s*(20\d{2})\b")
+_RELATIVE_YEAR_RE = re.compile(r"\bano\s+(passado|retrasado|atual)\b")
+_YEARS_BACK = {"passado": 1, "retrasado": 2, "atual": 0}
 
 
 def service(intent: str) -> Callable[[Handler], Handler]:
@@ -62,16 +65,20 @@ def refusal(response: BackendResponse) -> Outcome:
     return Outcome(message, [HUMAN_BUTTON] if response.status >= 409 or response.status == 403 else [])
 
 
-def values_in_text(text: str) -> dict[str, str]:
-    """Year and month typed without NLU tagging them: '2024', 'março de 2025', '03/2025'."""
+def values_in_text(text: str, today: date | None = None) -> dict[str, str]:
+    """Year and month typed without NLU tagging them: '2024', 'março de 2025', '03/2025',
+    'ano passado'."""
     found: dict[str, str] = {}
     lowered = text.lower()
     match = _MONTH_YEAR_RE.search(lowered)
     if match:
         return {"mes": str(int(match.group(1))), "ano": match.group(2)}
     year = _YEAR_RE.search(lowered)
+    relative = _RELATIVE_YEAR_RE.search(lowered)
     if year:
         found["ano"] = year.group(1)
+    elif relative:
+        found["ano"] = str((today or date.today()).year - _YEARS_BACK[relative.group(1)])
     for word in re.findall(r"[a-zç]+", lowered):
         if word in _MONTHS:
             found["mes"] = str(_MONTHS[word])
