@@ -74,8 +74,8 @@ def entity_scores(out: Path) -> dict[str, float]:
     for extractor in (STATISTICAL_EXTRACTOR, FIXED_FORM_EXTRACTOR):
         for name, values in _report(out, f"{extractor}_report.json").items():
             owner = FIXED_FORM_EXTRACTOR if name in FIXED_FORM_ENTITIES else STATISTICAL_EXTRACTOR
-            if owner == extractor and isinstance(values, dict) and "f1-score" in values \
-                    and values.get("support", 0) > 0:
+            if owner == extractor and isinstance(values, dict) and not name.endswith(" avg") \
+                    and "f1-score" in values and values.get("support", 0) > 0:
                 scores[name] = values["f1-score"]
     return scores
 
