@@ -1,4 +1,5 @@
-"""The fixed-form identifiers users type, as regular expressions (one place for all)."""
+"""The fixed-form values users type (CPF, card, e-mail, protocol, dates), as regular expressions
+(one place for all: the NLU pipeline's FixedFormEntityExtractor and the actions use them)."""
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ _MONTH = (r"(?:janeiro|fevereiro|mar[cç]o|abril|maio|junho|julho|agosto|setembr
 WRITTEN_DATE_RE = re.compile(  # "12 de março de 1985", "1º de janeiro", "2 jul 1996"
     r"(?<![\d/])(?:[12]\d|3[01]|0?[1-9])(?:º|°|o)?\s*(?:de\s+)?" + _MONTH
     + r"(?![a-zçã])(?:\s*(?:de\s+|/\s*)?(?:\d{4}|\d{2})(?!\d))?", re.IGNORECASE)
-RELATIVE_DATE_RE = re.compile(  # "ontem", "semana passada", "segunda-feira passada"
+RELATIVE_DATE_RE = re.compile(  # "anteontem", "semana passada", "segunda-feira passada"
     r"\b(?:anteontem|antes\s+de\s+ontem"
     r"|semana\s+(?:passada|retrasada)|m[eê]s\s+(?:passado|retrasado)|ano\s+(?:passado|retrasado)"
     r"|(?:segunda|ter[cç]a|quarta|quinta|sexta)(?:[\s-]feira)?\s+passada|(?:s[aá]bado|domingo)\s+passado)\b",
