@@ -22,14 +22,12 @@ from rasa.shared.nlu.constants import (ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_AT
                                        ENTITY_ATTRIBUTE_TYPE, ENTITY_ATTRIBUTE_VALUE, TEXT)
 from rasa.shared.nlu.training_data.message import Message
 
-from common.patterns import DAY_WORD_RE, FIXED_FORM_ENTITIES, fixed_form_spans
+from common.patterns import DAY_WORD_RE, FIXED_FORM_ENTITIES, fixed_form_spans, overlaps
 
 
 def _overlaps(entity: dict[str, Any], spans: list[tuple[str, int, int]]) -> bool:
     start, end = entity.get(ENTITY_ATTRIBUTE_START), entity.get(ENTITY_ATTRIBUTE_END)
-    if start is None or end is None:
-        return False
-    return any(start < e and s < end for _, s, e in spans)
+    return start is not None and end is not None and overlaps(start, end, spans)
 
 
 def _is_day_word_date(entity: dict[str, Any]) -> bool:

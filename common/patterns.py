@@ -68,13 +68,18 @@ _SPAN_FINDERS: tuple[tuple[str, Callable[[str], Iterable[tuple[int, int]]]], ...
 FIXED_FORM_ENTITIES = tuple(name for name, _ in _SPAN_FINDERS)
 
 
+def overlaps(start: int, end: int, spans: Iterable[tuple[str, int, int]]) -> bool:
+    """True when [start, end) shares a character with any of the (entity, start, end) spans."""
+    return any(start < e and s < end for _, s, e in spans)
+
+
 def fixed_form_spans(text: str) -> list[tuple[str, int, int]]:
     """Every fixed-form value in `text` as (entity, start, end), in reading order and without
     overlaps; the names are the contract's entities."""
     found: list[tuple[str, int, int]] = []
     for name, finder in _SPAN_FINDERS:
         for start, end in finder(text or ""):
-            if all(end <= s or start >= e for _, s, e in found):
+            if not overlaps(start, end, found):
                 found.append((name, start, end))
     return sorted(found, key=lambda span: span[1])
 
