@@ -7,7 +7,8 @@ This component runs after DIETClassifier: it drops DIET's tags of those entities
 tag overlapping one of the values it found (the "1985" of a date read as `ano`), then adds what
 the patterns find. DIET still tags the open-ended entities (especialidade, cidade, mes, ano,
 valor) and keeps its judgement on "hoje" and "ontem", which are a date only in some sentences
-("paguei ontem", not "a senha que uso hoje"). Nothing is trained, so changing the patterns needs no retraining.
+("paguei ontem", not "a senha que uso hoje"). Nothing is trained, so changing the patterns
+needs no retraining.
 """
 from __future__ import annotations
 
