@@ -12,8 +12,12 @@ NUMERIC_DATE_RE = re.compile(r"(?<!\d)(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\
 COMPACT_DATE_RE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{4})(?!\d)")
 ISO_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 DAY_MONTH_RE = re.compile(r"(?<![\d/])(?:0[1-9]|[12]\d|3[01])/(?:0[1-9]|1[0-2])(?![\d/])")  # "10/02", no year
-_MONTH = (r"(?:janeiro|fevereiro|mar[cç]o|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro"
-          r"|jan|fev|mar|abr|mai|jun|jul|ago|set|out|nov|dez)\.?")
+# month names as typed (with and without the cedilla, abbreviated) -> month number
+MONTHS = {name: number for number, names in enumerate([
+    ("janeiro", "jan"), ("fevereiro", "fev"), ("março", "marco", "mar"), ("abril", "abr"), ("maio", "mai"),
+    ("junho", "jun"), ("julho", "jul"), ("agosto", "ago"), ("setembro", "set"), ("outubro", "out"),
+    ("novembro", "nov"), ("dezembro", "dez")], start=1) for name in names}
+_MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"  # longest first: "março" before "mar"
 WRITTEN_DATE_RE = re.compile(  # "12 de março de 1985", "1º de janeiro", "2 jul 1996"
     r"(?<![\d/])(?:[12]\d|3[01]|0?[1-9])(?:º|°|o)?\s*(?:de\s+)?" + _MONTH
     + r"(?![a-zçã])(?:\s*(?:de\s+|/\s*)?(?:\d{4}|\d{2})(?!\d))?", re.IGNORECASE)

@@ -23,15 +23,12 @@ from bot.actions.backend_client import BackendResponse
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.identity import IdentityFormValidation
 from bot.actions.verified import SESSION_EXPIRED_TEXT, Outcome, VerifiedFlowAction
+from common.patterns import MONTHS
 
 Handler = Callable[[Tracker, dict[str, str]], Awaitable[Outcome]]
 _HANDLERS: dict[str, Handler] = {}
 VALUE_ENTITIES = ("ano", "mes", "carteirinha", "documento", "protocolo")
 _YEAR_RE = re.compile(r"\b(19\d{2}|20\d{2})\b")
-_MONTHS = {name: number for number, names in enumerate([
-    ("janeiro", "jan"), ("fevereiro", "fev"), ("março", "marco", "mar"), ("abril", "abr"), ("maio", "mai"),
-    ("junho", "jun"), ("julho", "jul"), ("agosto", "ago"), ("setembro", "set"), ("outubro", "out"),
-    ("novembro", "nov"), ("dezembro", "dez")], start=1) for name in names}
 _MONTH_YEAR_RE = re.compile(r"\b(0?[1-9]|1[0-2])\s*/\s*(20\d{2})\b")
 _RELATIVE_YEAR_RE = re.compile(r"\bano\s+(passado|retrasado|atual)\b")
 _YEARS_BACK = {"passado": 1, "retrasado": 2, "atual": 0}
@@ -80,8 +77,8 @@ def values_in_text(text: str, today: date | None = None) -> dict[str, str]:
     elif relative:
         found["ano"] = str((today or date.today()).year - _YEARS_BACK[relative.group(1)])
     for word in re.findall(r"[a-zç]+", lowered):
-        if word in _MONTHS:
-            found["mes"] = str(_MONTHS[word])
+        if word in MONTHS:
+            found["mes"] = str(MONTHS[word])
             break
     return found
 
@@ -92,7 +89,7 @@ def month_number(value: str | None) -> int | None:
     value = str(value).strip().lower()
     if value.isdigit() and 1 <= int(value) <= 12:
         return int(value)
-    return _MONTHS.get(value)
+    return MONTHS.get(value)
 
 
 class ActionRegistrarServico(Action):
