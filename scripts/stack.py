@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from common.local_secrets import ensure_all
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -203,6 +205,9 @@ class Stack:
         env.setdefault("VAR_DIR", str(self.var_dir))
         env.setdefault("DATABASE_URL", f"sqlite:///{self.var_dir / 'backend.db'}")
         env.update(self.extra_env)
+        # secrets from the environment, or generated once under var/secrets/ (0600); every process
+        # gets the same values (common.local_secrets)
+        env.update(ensure_all(Path(env["VAR_DIR"]), env))
         env.update(
             BACKEND_URL=self.backend_url,
             BACKEND_PORT=str(self.backend_port),
