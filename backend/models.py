@@ -235,6 +235,10 @@ class IdentityVerification(Base):
     conversation_id = Column(String(128), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False)
+    # 0006: bound to the channel too (the same sender id on another channel is another person),
+    # and what it may serve: "full", or "registration" for a check without CPF
+    channel = Column(String(32), nullable=False, server_default="")
+    scope = Column(String(16), nullable=False, server_default="full")
 
 
 class HandoffTicket(Base):
