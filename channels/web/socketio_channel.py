@@ -1,36 +1,57 @@
-"""Rasa's socketio channel, fixed for the website widget (credentials.yml:
-`channels.web.socketio_channel.WebSocketIOInput`, same settings as `socketio`), plus the widget's
-file upload.
+"""Rasa's socketio channel for the website widget (credentials.yml:
+`channels.web.socketio_channel.WebSocketIOInput`, same settings as `socketio`), with server-issued,
+signed session ids and the widget's file upload. See docs/widget.md.
 
-Two bugs of rasa 3.6's SocketIOInput with the python-socketio 5.18 we pin:
-- `sio.enter_room()` became a coroutine and Rasa does not await it, so with session_persistence the
-  browser never joins its session's room and every answer is lost;
-- `send_custom_json` passes the action's json_message as keyword arguments of `sio.emit()`, so any
-  custom payload not wrapped in {"data": ...} (e.g. {"type": "document", ...}) raises TypeError.
-Everything else (events, session_persistence, jwt, metadata, /socket.io path) is Rasa's.
+Sessions. Rasa's own channel takes any `session_id` a browser sends in `session_request`, joins the
+socket to a room of that name and uses it as the conversation's sender_id: a second client that
+replays (or guesses) a victim's id reads the victim's conversation. Here:
+- the server issues the id: `<rid>.<expires>.<signature>` (rid: 144 random bits; expires: unix time;
+  signature: HMAC-SHA256 of "rid.expires" under a key derived from WIDGET_SESSION_SECRET). A
+  `session_request` resumes a conversation only with a valid, unexpired id, compared with
+  hmac.compare_digest; anything else (missing, raw, tampered, expired, of another secret) gets a fresh
+  one. A resumed id is re-issued with a new expiry (WIDGET_SESSION_HOURS after the last reload);
+- the conversation's sender_id (and the socket.io room its answers go to) is an HMAC of the rid under
+  another derived key: knowing a sender_id (agent console, logs) gives no way to a session id;
+- the socket is bound to its session on `session_request` (python-socketio's per-socket session):
+  `user_uttered` uses that binding, never the `session_id` in the message, so a client can only talk
+  in the conversation it holds a valid id for. Nothing is stored per issued id: the registry of
+  sessions is the signature itself, and a socket is in at most one conversation room.
 
-Files from the widget (docs/widget.md), the same contract as WhatsApp and Telegram (channels/common.py):
-- POST /webhooks/socketio/upload, multipart `file` + `session_id` (a session this server confirmed):
-  the file is checked and stored by channels.common.store_attachment under var/uploads/inbound/, and
-  the browser gets 201 {"upload_id", "filename", "content_type", "size"} — never the server path;
+Two bugs of rasa 3.6's SocketIOInput with the python-socketio 5.18 we pin are also fixed:
+`sio.enter_room()` became a coroutine that Rasa does not await (with session_persistence every answer
+was lost), and `send_custom_json` passed a bare json_message as keyword arguments of `sio.emit()`.
+
+Files from the widget, the same contract as WhatsApp and Telegram (channels/common.py):
+- POST /webhooks/socketio/upload, multipart `file` + `session_id` (a valid signed id): the file is
+  checked and stored by channels.common.store_attachment under var/uploads/inbound/, and the browser
+  gets 201 {"upload_id", "filename", "content_type", "size"} — never the server path;
 - the widget then emits user_uttered with metadata {"upload_ids": [...]}; the channel swaps them for
   {"attachments": [{"path", "content_type", "filename", "size"}]} (ids of other sessions, used or
-  expired ids are ignored; "attachments" sent by a browser are always dropped) before Rasa sees it.
+  expired ids are ignored; "attachments" sent by a browser are always dropped) before Rasa sees it;
+- bounded in memory and on disk (WebUploads): uploads at once, files per session in a window, files and
+  bytes waiting per session and in total; an upload not sent to the assistant within an hour is
+  forgotten and its file deleted (also by a sweep every minute).
 Cross-origin sites: the route is a simple CORS request (multipart, no custom header); Rasa's own
 `--cors` (Sanic-CORS, every route of the app) answers it and its preflight, as for /socket.io."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
 import json
 import logging
+import os
 import re
 import secrets
 import time
-import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, NamedTuple, Optional, Text
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -42,26 +63,63 @@ from channels.common import (
     Attachment,
     AttachmentRefused,
     check_attachment,
+    env,
     inbound_dir,
     store_attachment,
+    var_dir,
 )
+from common.local_secrets import load_or_create
 
 logger = logging.getLogger(__name__)
 
-# what the session ids Rasa hands out (uuid4().hex) and the widget keeps look like
-SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+MB = 1024 * 1024
+
+# sessions
+SESSION_SECRET_ENV = "WIDGET_SESSION_SECRET"
+SESSION_HOURS = 12  # WIDGET_SESSION_HOURS: an id not used for a reload in this long starts a new conversation
+MIN_SECRET_LENGTH = 16
+TOKEN_RE = re.compile(r"^([A-Za-z0-9_-]{24})\.([0-9]{10,12})\.([A-Za-z0-9_-]{43})$")
+MAX_TOKEN_LENGTH = 100  # anything longer is not looked at
+
+# uploads
 UPLOAD_LIMIT = 10  # files per session...
 UPLOAD_WINDOW_S = 10 * 60  # ...in this many seconds
 UPLOAD_TTL_S = 60 * 60  # an upload not sent to the assistant by then is forgotten (and deleted)
-SESSION_TTL_S = 24 * 60 * 60  # a session not seen for a day is no longer known
+SESSION_PENDING_FILES = 10  # files waiting to be sent, per session
+SESSION_PENDING_BYTES = 64 * MB  # ...and their bytes
+PENDING_FILES = 200  # WIDGET_UPLOADS_MAX_FILES: files waiting, all sessions together
+PENDING_BYTES = 256 * MB  # WIDGET_UPLOADS_MAX_MB: their bytes
+IN_FLIGHT = 8  # WIDGET_UPLOADS_IN_FLIGHT: uploads being received at once (each buffers up to 16 MB)
+RATE_SESSIONS = 10_000  # sessions whose recent uploads are remembered (least recently used forgotten)
+SWEEP_EVERY_S = 60
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, headers and the session_id field around the file
 MAX_UPLOAD_IDS = UPLOAD_LIMIT  # per message
 
 TEXT_UNKNOWN_SESSION = "Não encontrei esta conversa. Recarregue a página e tente de novo."
 TEXT_NO_FILE = "Escolha um arquivo (foto ou PDF) para enviar."
 TEXT_TOO_MANY = "Você enviou muitos arquivos em pouco tempo. Espere alguns minutos e tente de novo."
+TEXT_BUSY = "Estou recebendo muitos arquivos agora. Tente de novo em alguns minutos."
 TEXT_NOT_SAVED = "Não consegui guardar o arquivo. Tente de novo em instantes."
 TEXT_UPLOAD_LOST = "Não encontrei o arquivo que você enviou. Envie de novo, por favor."
+
+
+def _setting(name: str, default: float) -> float:
+    """A positive number from the environment, else the default (a bad value is logged, not fatal)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        logger.warning("%s=%r ignored: expected a positive number; using %s", name, raw, default)
+        return default
+    return value
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
@@ -89,71 +147,200 @@ def _forget_file(path: str) -> None:
         pass
 
 
+# ---------------------------------------------------------------------------------------------------
+# signed session ids
+
+
+class WidgetSession(NamedTuple):
+    token: str  # what the browser keeps and sends back
+    sender_id: str  # the Rasa conversation (and socket.io room); never shown to the browser
+
+
+class SessionSigner:
+    """Issues and checks the widget's session ids. Stateless: any Rasa process with the same secret
+    accepts the ids of the others, also after a restart."""
+
+    def __init__(self, secret: str, ttl_s: float = SESSION_HOURS * 3600,
+                 clock: Callable[[], float] = time.time) -> None:
+        if not secret or len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"{SESSION_SECRET_ENV} must have at least {MIN_SECRET_LENGTH} characters")
+        key = secret.encode()
+        self._sign_key = hmac.new(key, b"widget-session/signature", hashlib.sha256).digest()
+        self._sender_key = hmac.new(key, b"widget-session/sender", hashlib.sha256).digest()
+        self.ttl_s, self.clock = ttl_s, clock
+
+    def _signature(self, body: str) -> str:
+        return _b64(hmac.new(self._sign_key, body.encode(), hashlib.sha256).digest())
+
+    def sender_id(self, rid: str) -> str:
+        return hmac.new(self._sender_key, rid.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self, rid: Optional[str] = None) -> WidgetSession:
+        """A fresh session, or (rid given) the same conversation with a new expiry."""
+        rid = rid or _b64(secrets.token_bytes(18))
+        body = f"{rid}.{int(self.clock() + self.ttl_s)}"
+        return WidgetSession(f"{body}.{self._signature(body)}", self.sender_id(rid))
+
+    def rid(self, token: Any) -> Optional[str]:
+        """The random part of a valid, unexpired id; None for anything else."""
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        match = TOKEN_RE.match(token)
+        if not match:
+            return None
+        rid, expires, signature = match.groups()
+        if not hmac.compare_digest(signature, self._signature(f"{rid}.{expires}")):
+            return None
+        if int(expires) < self.clock():
+            return None
+        return rid
+
+    def verify(self, token: Any) -> Optional[WidgetSession]:
+        rid = self.rid(token)
+        return WidgetSession(token, self.sender_id(rid)) if rid else None
+
+    def resume_or_issue(self, token: Any) -> tuple[WidgetSession, bool]:
+        """(session, resumed): the same conversation for a valid id, else a new one."""
+        rid = self.rid(token)
+        return (self.issue(rid), True) if rid else (self.issue(), False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# uploads waiting to be sent to the assistant
+
+
+class UploadRefused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class _Pending:
+    stamp: float
+    size: int
+    attachment: Optional[Attachment] = None  # None while the file is being written
+
+
+@dataclass
+class UploadLimits:
+    per_window: int = UPLOAD_LIMIT
+    window_s: float = UPLOAD_WINDOW_S
+    ttl_s: float = UPLOAD_TTL_S
+    session_files: int = SESSION_PENDING_FILES
+    session_bytes: int = SESSION_PENDING_BYTES
+    total_files: int = PENDING_FILES
+    total_bytes: int = PENDING_BYTES
+    in_flight: int = IN_FLIGHT
+    rate_sessions: int = RATE_SESSIONS
+
+    @classmethod
+    def from_env(cls) -> "UploadLimits":
+        return cls(total_files=int(_setting("WIDGET_UPLOADS_MAX_FILES", PENDING_FILES)),
+                   total_bytes=int(_setting("WIDGET_UPLOADS_MAX_MB", PENDING_BYTES / MB) * MB),
+                   in_flight=int(_setting("WIDGET_UPLOADS_IN_FLIGHT", IN_FLIGHT)))
+
+
 class WebUploads:
-    """In memory, per session: the sessions this server confirmed, the recent uploads (rate limit) and
-    the stored files waiting to be sent, by an opaque token. One Rasa process (as today's setup)."""
+    """In memory, by conversation (sender_id): the recent upload attempts (rate limit, LRU-capped) and
+    the stored files waiting to be sent, by an opaque token (capped per session and in total, in count
+    and bytes; expired ones are deleted). One Rasa process per conversation, as socket.io needs."""
 
-    def __init__(self, limit: int = UPLOAD_LIMIT, window_s: float = UPLOAD_WINDOW_S,
-                 ttl_s: float = UPLOAD_TTL_S, session_ttl_s: float = SESSION_TTL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window_s, self.ttl_s, self.session_ttl_s = limit, window_s, ttl_s, session_ttl_s
+    def __init__(self, limits: Optional[UploadLimits] = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits or UploadLimits()
         self.clock = clock
-        self._sessions: Dict[str, float] = {}
-        self._recent: Dict[str, List[float]] = {}
-        self._files: Dict[str, Dict[str, tuple]] = {}  # session -> token -> (stamp, Attachment)
+        self.in_flight = 0  # uploads being received now
+        self._recent: "OrderedDict[str, List[float]]" = OrderedDict()  # session -> attempt times
+        self._files: Dict[str, Dict[str, _Pending]] = {}  # session -> token -> file waiting
+        self._count = 0
+        self._bytes = 0
 
-    def seen(self, session_id: str) -> None:
-        self._sessions[session_id] = self.clock()
-        if len(self._sessions) > 10_000:
-            self.prune()
+    def sizes(self) -> dict:
+        return {"rate_sessions": len(self._recent), "file_sessions": len(self._files),
+                "pending_files": self._count, "pending_bytes": self._bytes, "in_flight": self.in_flight}
 
-    def known(self, session_id: str) -> bool:
-        stamp = self._sessions.get(session_id)
-        return stamp is not None and self.clock() - stamp <= self.session_ttl_s
-
-    def allow(self, session_id: str) -> bool:
-        """Counts one upload attempt of the session; False when it already made `limit` in the window."""
+    def allow(self, session: str) -> bool:
+        """Counts one upload attempt of the session; False when it already made `per_window` in the window."""
         now = self.clock()
-        recent = [t for t in self._recent.get(session_id, []) if now - t < self.window_s]
-        if len(recent) >= self.limit:
-            self._recent[session_id] = recent
+        recent = [t for t in self._recent.pop(session, []) if now - t < self.limits.window_s]
+        self._recent[session] = recent  # most recently used last
+        while len(self._recent) > self.limits.rate_sessions:
+            self._recent.popitem(last=False)
+        if len(recent) >= self.limits.per_window:
             return False
         recent.append(now)
-        self._recent[session_id] = recent
         return True
 
-    def add(self, session_id: str, attachment: Attachment) -> str:
+    def full(self) -> bool:
+        """No room for even one more file (checked before reading a body)."""
         self.prune()
+        return self._count >= self.limits.total_files or self._bytes >= self.limits.total_bytes
+
+    def reserve(self, session: str, size: int) -> str:
+        """Room for one file of `size` bytes: its token (fill it with `fill`, or `drop` it)."""
+        self.prune()
+        files = self._files.get(session, {})
+        if len(files) >= self.limits.session_files or sum(p.size for p in files.values()) + size > self.limits.session_bytes:
+            raise UploadRefused(429, "too_many_uploads", TEXT_TOO_MANY)
+        if self._count + 1 > self.limits.total_files or self._bytes + size > self.limits.total_bytes:
+            raise UploadRefused(503, "busy", TEXT_BUSY)
         token = secrets.token_urlsafe(18)
-        self._files.setdefault(session_id, {})[token] = (self.clock(), attachment)
+        self._files.setdefault(session, {})[token] = _Pending(self.clock(), size)
+        self._count += 1
+        self._bytes += size
         return token
 
-    def take(self, session_id: str, upload_ids: Iterable[Any]) -> List[Attachment]:
+    def fill(self, session: str, token: str, attachment: Attachment) -> None:
+        entry = self._files.get(session, {}).get(token)
+        if entry is None:  # pruned while the file was written
+            _forget_file(attachment.path)
+        else:
+            entry.attachment = attachment
+
+    def drop(self, session: str, token: str) -> None:
+        entry = self._pop(session, token)
+        if entry and entry.attachment:
+            _forget_file(entry.attachment.path)
+
+    def add(self, session: str, attachment: Attachment) -> str:
+        token = self.reserve(session, attachment.size)
+        self.fill(session, token, attachment)
+        return token
+
+    def _pop(self, session: str, token: Any) -> Optional[_Pending]:
+        files = self._files.get(session)
+        entry = files.pop(token, None) if files is not None and isinstance(token, str) else None
+        if entry is not None:
+            self._count -= 1
+            self._bytes -= entry.size
+            if not files:
+                del self._files[session]
+        return entry
+
+    def take(self, session: str, upload_ids: Iterable[Any]) -> List[Attachment]:
         """The session's own files for these ids (each id once); anything else is ignored."""
-        files = self._files.get(session_id) or {}
         now, taken = self.clock(), []
         for upload_id in list(upload_ids)[:MAX_UPLOAD_IDS]:
-            entry = files.pop(upload_id, None) if isinstance(upload_id, str) else None
-            if entry and now - entry[0] <= self.ttl_s:
-                taken.append(entry[1])
-            elif entry:
-                _forget_file(entry[1].path)
-        if not files:
-            self._files.pop(session_id, None)
+            entry = self._pop(session, upload_id)
+            if entry is None:
+                continue
+            if entry.attachment and now - entry.stamp <= self.limits.ttl_s:
+                taken.append(entry.attachment)
+            elif entry.attachment:
+                _forget_file(entry.attachment.path)
         return taken
 
     def prune(self) -> None:
         now = self.clock()
-        for session_id in list(self._files):
-            files = self._files[session_id]
-            for token in [t for t, (stamp, _) in files.items() if now - stamp > self.ttl_s]:
-                _forget_file(files.pop(token)[1].path)
-            if not files:
-                del self._files[session_id]
-        for session_id in [s for s, stamps in self._recent.items() if not stamps or now - stamps[-1] >= self.window_s]:
-            del self._recent[session_id]
-        for session_id in [s for s, stamp in self._sessions.items() if now - stamp > self.session_ttl_s]:
-            del self._sessions[session_id]
+        for session in list(self._files):
+            for token in [t for t, p in self._files[session].items() if now - p.stamp > self.limits.ttl_s]:
+                self.drop(session, token)
+        for session in [s for s, stamps in self._recent.items() if not stamps or now - stamps[-1] >= self.limits.window_s]:
+            del self._recent[session]
+
+
+# ---------------------------------------------------------------------------------------------------
+# the channel
 
 
 class WebSocketIOOutput(SocketIOOutput):
@@ -168,9 +355,25 @@ class WebSocketIOInput(SocketIOInput):
     def name(cls) -> Text:
         return "socketio"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        channel = super().from_credentials(credentials)
+        channel.session_secret = env(SESSION_SECRET_ENV, credentials, "session_secret")
+        return channel
+
+    def __init__(self, *args: Any, session_secret: Optional[str] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.uploads = WebUploads()
+        self.session_secret = session_secret
+        self.signer: Optional[SessionSigner] = None
+        self.uploads = WebUploads(UploadLimits.from_env())
+
+    def _signer(self) -> SessionSigner:
+        if self.signer is None:
+            secret = self.session_secret or os.environ.get(SESSION_SECRET_ENV)
+            if not secret:  # `make run` always passes one; a bare `rasa run` keeps one under var/secrets/
+                secret = load_or_create(SESSION_SECRET_ENV, var_dir())
+            self.signer = SessionSigner(secret, _setting("WIDGET_SESSION_HOURS", SESSION_HOURS) * 3600)
+        return self.signer
 
     def get_output_channel(self) -> Optional[WebSocketIOOutput]:
         return WebSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
@@ -179,32 +382,52 @@ class WebSocketIOInput(SocketIOInput):
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         uploads = self.uploads
+        signer = self._signer()
+        namespace = self.namespace
 
-        @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            data = data if isinstance(data, dict) else {}
-            if not data.get("session_id"):
-                data["session_id"] = uuid.uuid4().hex
-            if isinstance(data["session_id"], str):
-                uploads.seen(data["session_id"])
-            if self.session_persistence:
-                await sio.enter_room(sid, data["session_id"], namespace=self.namespace)
-            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
+        async def bind(sid: Text, session: WidgetSession) -> None:
+            """The socket now speaks for this conversation only (and, with session_persistence, gets its
+            answers: the conversation's room; a previous room of the same socket is left)."""
+            stored = await sio.get_session(sid, namespace=namespace)
+            previous = stored.get("sender_id")
+            if self.session_persistence and previous != session.sender_id:
+                if previous:
+                    await sio.leave_room(sid, previous, namespace=namespace)
+                await sio.enter_room(sid, session.sender_id, namespace=namespace)
+            await sio.save_session(sid, {"sender_id": session.sender_id}, namespace=namespace)
 
-        @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Dict) -> None:
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            asked = data.get("session_id") if isinstance(data, dict) else None
+            session, resumed = signer.resume_or_issue(asked)
+            if asked and not resumed:
+                logger.info("socketio: session id refused (unsigned, tampered or expired); a new one issued")
+            await bind(sid, session)
+            await sio.emit("session_confirm", session.token, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict):
                 return
+            bound = (await sio.get_session(sid, namespace=namespace)).get("sender_id")
+            if bound is None:  # a client that skipped session_request but holds a valid id
+                session = signer.verify(data.get("session_id"))
+                if session is not None:
+                    await bind(sid, session)
+                    bound = session.sender_id
             if self.session_persistence:
-                if not data.get("session_id"):
-                    logger.warning("socketio message without session_id ignored (send session_request first)")
+                if bound is None:
+                    logger.warning("socketio message without a valid session ignored (send session_request first)")
                     return
-                sender_id = data["session_id"]
+                sender_id = bound
             else:
                 sender_id = sid
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
-                metadata = json.loads(metadata)
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
             if not isinstance(metadata, dict):
                 metadata = {}
             output = WebSocketIOOutput(sio, self.bot_message_evt)
@@ -212,22 +435,32 @@ class WebSocketIOInput(SocketIOInput):
             metadata.pop("attachments", None)
             upload_ids = metadata.pop("upload_ids", None)
             if upload_ids:
-                session_id = data.get("session_id")
                 ids = upload_ids if isinstance(upload_ids, list) else [upload_ids]
-                attachments = uploads.take(session_id, ids) if isinstance(session_id, str) else []
+                attachments = uploads.take(bound, ids) if bound else []
                 if not attachments:
                     await output.send_text_message(sender_id, TEXT_UPLOAD_LOST)
                     return
                 metadata["attachments"] = [attachment.as_metadata() for attachment in attachments]
+            message = data.get("message", "")
             await on_new_message(UserMessage(
-                data.get("message", ""), output, sender_id, input_channel=self.name(), metadata=metadata))
+                message if isinstance(message, str) else "", output, sender_id,
+                input_channel=self.name(), metadata=metadata))
 
         @blueprint.route("/upload", methods=["POST"], stream=True)
         async def upload(request: Request) -> HTTPResponse:
+            if uploads.in_flight >= uploads.limits.in_flight or uploads.full():
+                return _error(503, "busy", TEXT_BUSY)  # Sanic drains the body
+            uploads.in_flight += 1
+            try:
+                return await receive(request)
+            finally:
+                uploads.in_flight -= 1
+
+        async def receive(request: Request) -> HTTPResponse:
             limit = MAX_ATTACHMENT_BYTES + MULTIPART_OVERHEAD
             declared = request.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:
-                return _error(413, "too_large", _size_refusal(int(declared)))  # Sanic drains the rest
+                return _error(413, "too_large", _size_refusal(int(declared)))
             chunks, size = [], 0
             while True:
                 chunk = await request.stream.read()
@@ -239,13 +472,14 @@ class WebSocketIOInput(SocketIOInput):
                 chunks.append(chunk)
             request.body = b"".join(chunks)
             try:
-                session_id = request.form.get("session_id") or ""
+                token = request.form.get("session_id") or ""
                 file = request.files.get("file")
             except Exception:  # not a multipart form
-                session_id, file = "", None
-            if not SESSION_ID_RE.match(session_id) or not uploads.known(session_id):
+                token, file = "", None
+            session = signer.verify(token)
+            if session is None:
                 return _error(400, "unknown_session", TEXT_UNKNOWN_SESSION)
-            if not uploads.allow(session_id):
+            if not uploads.allow(session.sender_id):
                 return _error(429, "too_many_uploads", TEXT_TOO_MANY)
             if file is None or not file.body:
                 return _error(400, "no_file", TEXT_NO_FILE)
@@ -254,16 +488,43 @@ class WebSocketIOInput(SocketIOInput):
             except AttachmentRefused as exc:
                 return _error(415, "unsupported_type", exc.message)
             try:
-                attachment = await asyncio.get_running_loop().run_in_executor(
-                    None, store_attachment, file.body, file.type, file.name)
+                check_attachment(file.type, len(file.body))
             except AttachmentRefused as exc:
                 return _error(413, "too_large", exc.message)
-            except OSError:
+            try:
+                upload_id = uploads.reserve(session.sender_id, len(file.body))
+            except UploadRefused as exc:
+                return _error(exc.status, exc.code, exc.message)
+            try:
+                attachment = await asyncio.get_running_loop().run_in_executor(
+                    None, store_attachment, file.body, file.type, file.name)
+            except (AttachmentRefused, OSError):
+                uploads.drop(session.sender_id, upload_id)
                 logger.exception("socketio upload: could not store the file")
                 return _error(500, "not_saved", TEXT_NOT_SAVED)
-            token = uploads.add(session_id, attachment)
+            uploads.fill(session.sender_id, upload_id, attachment)
             logger.info("socketio upload: %s, %d bytes", attachment.content_type, attachment.size)
-            return response.json({"upload_id": token, "filename": attachment.filename,
+            return response.json({"upload_id": upload_id, "filename": attachment.filename,
                                   "content_type": attachment.content_type, "size": attachment.size}, status=201)
 
+        sweeper: Dict[str, asyncio.Task] = {}
+
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(SWEEP_EVERY_S)
+                uploads.prune()
+
+        @blueprint.listener("after_server_start")
+        async def start_sweeper(*_: Any) -> None:
+            sweeper["task"] = asyncio.ensure_future(sweep())
+
+        @blueprint.listener("before_server_stop")
+        async def stop_sweeper(*_: Any) -> None:
+            task = sweeper.pop("task", None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
         return blueprint
+

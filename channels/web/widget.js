@@ -28,7 +28,6 @@
     primary: HEX.test(data.primaryColor || "") ? data.primaryColor : "#00695c",
     attachments: data.attachments !== "false",
     initPayload: data.initPayload || "",
-    historyHours: Number(data.historyHours) > 0 ? Number(data.historyHours) : 12,
     maxUploadMb: Number(data.maxUploadMb) > 0 ? Math.min(Number(data.maxUploadMb), 16) : 16,
     startOpen: data.open === "true"
   };
@@ -37,37 +36,33 @@
   var UPLOAD_TYPES = ["application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic"];
   var UPLOAD_PATH = "/webhooks/socketio/upload";
   var UPLOAD_WAIT_MS = 30000;
-  var MAX_HISTORY = 300;
+  var MAX_HISTORY = 300; // mensagens lembradas na memória da página (nunca gravadas no navegador)
   var REPLY_TIMEOUT_MS = 60000;
   var KEY = "assistente-widget:" + config.rasaUrl + ":";
 
-  /* ---------- armazenamento (localStorage: recarregar a página mantém a conversa) ---------- */
+  /* ---------- armazenamento ----------
+   * No navegador fica só o id da sessão, assinado pelo servidor (e se o chat está aberto): nenhuma
+   * mensagem, nada do que a pessoa digitou. Recarregar a página retoma a mesma conversa no assistente,
+   * mas as mensagens anteriores não voltam para a tela (docs/widget.md). */
 
   var store = {
     get: function (name) {
       try { return JSON.parse(window.localStorage.getItem(KEY + name)); } catch (e) { return null; }
     },
     set: function (name, value) {
-      try {
-        window.localStorage.setItem(KEY + name, JSON.stringify(value, function (key, item) {
-          return key === "node" ? undefined : item; // o nó do DOM de cada mensagem não vai para o armazenamento
-        }));
-      } catch (e) { /* cheio ou bloqueado */ }
+      try { window.localStorage.setItem(KEY + name, JSON.stringify(value)); } catch (e) { /* cheio ou bloqueado */ }
     },
     remove: function (name) {
       try { window.localStorage.removeItem(KEY + name); } catch (e) { /* idem */ }
     }
   };
 
-  var saved = store.get("conversa");
-  if (!saved || typeof saved !== "object" || !Array.isArray(saved.itens) ||
-      Date.now() - (saved.em || 0) > config.historyHours * 3600 * 1000) {
-    saved = { sessao: null, itens: [], saudou: false, em: Date.now() };
-  }
+  store.remove("conversa"); // versões anteriores guardavam as mensagens aqui: apagadas
+  var savedSession = store.get("sessao");
   var state = {
-    sessionId: saved.sessao,
-    history: saved.itens,
-    greeted: !!saved.saudou,
+    sessionId: typeof savedSession === "string" ? savedSession : null,
+    history: [],
+    greeted: false,
     open: store.get("aberto") === true || config.startOpen,
     socket: null,
     ready: false,
@@ -76,17 +71,13 @@
     typingTimer: null
   };
 
-  function persist() {
-    if (state.history.length > MAX_HISTORY) state.history = state.history.slice(-MAX_HISTORY);
-    store.set("conversa", { sessao: state.sessionId, itens: state.history, saudou: state.greeted, em: Date.now() });
+  function saveSession(id) {
+    state.sessionId = id;
+    if (id) store.set("sessao", id); else store.remove("sessao");
   }
 
-  // O que a pessoa digitou fica guardado no navegador com CPF e datas mascarados.
-  function maskForStorage(text) {
-    return String(text)
-      .replace(/\b\d{3}\.?(\d{3})\.?(\d{3})-?\d{2}\b/g, "***.$1.$2-**")
-      .replace(/\b\d{1,2}[\/.-]\d{1,2}[\/.-](\d{4})\b/g, "**/**/$1");
-  }
+  // A parte aleatória do id (antes do primeiro ponto): a mesma quando o servidor retoma a conversa.
+  function conversationOf(id) { return typeof id === "string" ? id.split(".")[0] : null; }
 
   /* ---------- cores: texto sempre com contraste de pelo menos 4,5:1 ---------- */
 
@@ -252,7 +243,7 @@
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
   function bubble(entry) {
-    var who = entry.de === "usuario" ? "Você" : entry.de === "sistema" ? "Aviso" : "Assistente";
+    var who = entry.de === "usuario" ? "Você" : entry.de === "sistema" || entry.de === "nota" ? "Aviso" : "Assistente";
     var body = el("div", { className: "balao" }, [el("span", { className: "sr", text: who + ": " })]);
     if (entry.tipo === "imagem") {
       var src = safeUrl(entry.url, true);
@@ -311,15 +302,15 @@
     });
   }
 
-  // options.volatile: só na tela (avisos locais); options.shown: o texto como digitado, mostrado agora
-  // (o histórico guarda a versão mascarada, que é a que volta depois de recarregar a página).
+  // options.volatile: avisos locais, que não entram na lista de mensagens com botões.
   function add(entry, options) {
     options = options || {};
-    entry.em = entry.em || Date.now();
-    if (!options.volatile) state.history.push(entry);
-    var node = bubble(options.shown ? Object.assign({}, entry, { texto: options.shown }) : entry);
+    if (!options.volatile) {
+      state.history.push(entry);
+      if (state.history.length > MAX_HISTORY) state.history = state.history.slice(-MAX_HISTORY);
+    }
+    var node = bubble(entry);
     log.appendChild(node);
-    persist();
     scrollDown();
     return node;
   }
@@ -388,13 +379,26 @@
       });
       socket.on("session_confirm", function (answer) {
         var id = typeof answer === "string" ? answer : answer && answer.session_id;
-        if (id) state.sessionId = id;
+        if (!id) return;
+        var asked = state.sessionId;
+        var resumed = !!asked && conversationOf(asked) === conversationOf(id);
+        saveSession(id);
         state.ready = true;
-        persist();
         showNotice("");
         status.textContent = config.subtitle || "Online";
+        if (resumed) {
+          if (!state.greeted && !log.firstChild) {
+            add({ de: "nota", texto: "Conversa retomada. Por segurança, as mensagens anteriores não ficam salvas neste aparelho." },
+                { volatile: true });
+          }
+          state.greeted = true;
+        } else if (asked) { // id vencido ou recusado: o servidor começou outra conversa
+          state.greeted = false;
+          if (log.firstChild) add({ de: "nota", texto: "Sua conversa expirou. Começamos uma nova." }, { volatile: true });
+        }
         var queued = state.pending.splice(0);
         queued.forEach(emitUser);
+        if (state.open) greet();
       });
       socket.on("bot_uttered", fromBot);
       socket.on("disconnect", function () {
@@ -417,15 +421,16 @@
 
   function sendText(message, shown, metadata) {
     closeQuickReplies();
-    if (shown) add({ de: "usuario", texto: maskForStorage(shown) }, { shown: shown });
+    state.greeted = true; // quem já escreveu não recebe a saudação automática
+    if (shown) add({ de: "usuario", texto: shown });
     showTyping();
     emitUser({ message: message, metadata: metadata });
   }
 
+  // A saudação (data-init-payload) só numa conversa nova: o servidor diz se retomou a anterior.
   function greet() {
-    if (state.greeted || state.history.length || !config.initPayload) return;
+    if (state.greeted || !state.ready || !config.initPayload) return;
     state.greeted = true;
-    persist();
     showTyping();
     emitUser({ message: config.initPayload });
   }
@@ -433,15 +438,14 @@
   function restart() {
     if (state.socket && state.socket !== true) state.socket.disconnect();
     state.ready = false;
-    state.sessionId = null;
+    saveSession(null);
     state.history = [];
     state.greeted = false;
     state.pending = [];
     while (log.firstChild) log.removeChild(log.firstChild);
     hideTyping();
-    persist();
     if (state.socket && state.socket !== true) state.socket.connect();
-    greet();
+    else connect();
     input.focus();
   }
 
@@ -516,12 +520,8 @@
           return response.json().catch(function () { return {}; }).then(function (answer) {
             if (!response.ok || !answer.upload_id) return fail(answer.error && answer.error.message);
             setUploading(false);
-            var done = { de: "usuario", tipo: "arquivo", texto: "Arquivo enviado: " + file.name };
-            done.em = Date.now();
-            state.history.push({ de: "usuario", tipo: "arquivo", texto: maskForStorage(done.texto), em: done.em });
-            var fresh = bubble(done);
+            var fresh = bubble({ de: "usuario", tipo: "arquivo", texto: "Arquivo enviado: " + file.name });
             if (node.parentNode) node.parentNode.replaceChild(fresh, node); else log.appendChild(fresh);
-            persist();
             scrollDown();
             showTyping();
             emitUser({ message: "/enviar_documento", metadata: { upload_ids: [answer.upload_id] } });
@@ -584,12 +584,11 @@
   /* ---------- início ---------- */
 
   attach.hidden = !config.attachments;
-  state.history.forEach(function (entry) { log.appendChild(bubble(entry)); });
 
   function mount() {
     document.body.appendChild(host);
     if (state.open) setOpen(true, true);
-    else if (state.history.length) connect(); // respostas que cheguem com o chat fechado não se perdem
+    else if (state.sessionId) connect(); // respostas que cheguem com o chat fechado não se perdem
   }
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);

@@ -3,7 +3,8 @@ channel (channels.web.socketio_channel, with session_persistence), but a scripte
 trained model. Mounted as Rasa mounts it (`rasa run --cors "*"`: Sanic-CORS on the app, the channel's
 blueprint under /webhooks/socketio, so the widget's upload route is /webhooks/socketio/upload). It also
 plays an operator's site on another origin (GET /site, pasting the widget's one <script> tag) and
-answers GET /_recorded (what the bot received; files sent to it are read back from their path).
+answers GET /_recorded (what the bot received, files sent to it read back from their path, and the size
+of the channel's socket.io rooms and upload registry).
 Uploads are stored under $VAR_DIR/uploads/inbound (the tests point VAR_DIR at a temporary directory).
 
     python tests/widget/fake_rasa.py PORT BACKEND_URL [rasa]   (rasa: Rasa's own SocketIOInput instead)
@@ -87,7 +88,11 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
 
     @app.get("/_recorded", error_format="text")
     async def recorded_view(request):
-        return response.json(recorded)
+        rooms = channel.sio.manager.rooms.get("/", {})
+        uploads = getattr(channel, "uploads", None)
+        return response.json({**recorded, "rooms": len(rooms),
+                              "members": {str(room): len(sids) for room, sids in rooms.items()},
+                              "uploads": uploads.sizes() if hasattr(uploads, "sizes") else None})
 
     return app
 

@@ -1,17 +1,25 @@
-"""channels.web.socketio_channel against a Socket.IO client (python-socketio's, no browser): with
-session_persistence the answers reach the session's room, also after reconnecting with the same
-session id, and a bare custom payload arrives as it is. Rasa 3.6's own channel, with the same settings,
-loses the answers (it does not await enter_room): the reason the fixed channel exists."""
+"""channels.web.socketio_channel against a Socket.IO client (python-socketio's, no browser).
+
+- with session_persistence the answers reach the session's room, also after reconnecting with the id
+  the server issued (a reload), and a bare custom payload arrives as it is; Rasa 3.6's own channel,
+  with the same settings, loses the answers (it does not await enter_room);
+- the session id is issued and signed by the server: a second client that replays anything but the
+  victim's valid signed id (the raw random part, the conversation's sender_id, the id with a tampered
+  signature or expiry, no signature) gets a conversation of its own and none of the victim's messages,
+  and cannot post into the victim's conversation either;
+- nothing grows with session_requests: a client sending a thousand of them (long junk ids, fresh ones)
+  leaves one room per socket and nothing in the channel's registries;
+- SessionSigner itself: expiry, another secret, the sender_id derivation."""
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-import socketio
 
-from widget_support import FakeRasaProcess, free_port, hang_up
+from channels.web.socketio_channel import TOKEN_RE, SessionSigner
+from widget_support import Chat, FakeRasaProcess, free_port
 
-pytestmark = pytest.mark.asyncio
+SECRET = "segredo-de-teste-com-mais-de-16"
 
 
 @pytest.fixture
@@ -29,40 +37,124 @@ async def fake_factory(tmp_path):
         fake.stop()
 
 
-async def talk(url: str, session_id: str | None, text: str, wait_s: float = 5) -> tuple[str, list]:
-    client = socketio.AsyncClient(reconnection=False)
-    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
-    answers: list = []
-    client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
-    client.on("bot_uttered", answers.append)
-    await client.connect(url, transports=["polling"])  # engineio's websocket client wants a newer aiohttp
-    try:
-        await client.emit("session_request", {"session_id": session_id})
-        session = await asyncio.wait_for(confirmed, 10)
-        await client.emit("user_uttered", {"message": text, "session_id": session})
-        for _ in range(int(wait_s * 10)):
-            if len(answers) >= 3 or (answers and text != "mostre tudo"):
-                break
-            await asyncio.sleep(0.1)
-        return session, answers
-    finally:
-        await hang_up(client)
+def rid(token: str) -> str:
+    return token.split(".")[0]
 
 
-async def test_answers_reach_the_session_and_custom_payloads_arrive_bare(fake_factory):
+async def test_answers_reach_the_session_and_a_reload_with_the_signed_id_resumes_it(fake_factory):
     fake = await fake_factory()
-    session, answers = await talk(fake.url, None, "/esqueci_senha")
-    assert answers == [{"text": "Vamos lá. Qual é o número da sua carteirinha?"}]
-    again, answers = await talk(fake.url, session, "mostre tudo")  # a reload: same session id
-    assert again == session
+    async with Chat(fake.url) as chat:
+        assert TOKEN_RE.match(chat.session)  # issued by the server: <random>.<expires>.<signature>
+        assert await chat.say("/esqueci_senha") == "Vamos lá. Qual é o número da sua carteirinha?"
+    first = chat.session
+    async with Chat(fake.url, first) as chat:  # a reload: the browser sends back the id it was given
+        assert rid(chat.session) == rid(first) and TOKEN_RE.match(chat.session)
+        await chat.say("mostre tudo")
+        answers = await chat.wait_answers(3)
     assert answers[2] == {"type": "document", "url": f"{fake.url}/boleto.pdf", "filename": "boleto-2025-05.pdf",
                           "caption": "Aqui está a segunda via."}
     assert answers[1] == {"attachment": {"type": "image", "payload": {"src": f"{fake.url}/img/cartao.png"}}}
-    assert [m["sender"] for m in fake.recorded()["messages"]] == [session, session]
+    senders = [m["sender"] for m in fake.recorded()["messages"]]
+    assert len(senders) == 2 and senders[0] == senders[1]  # the same Rasa conversation
+    assert senders[0] not in first  # the sender_id is derived: it is not any part of the browser's id
 
 
 async def test_rasa_own_channel_loses_the_answers(fake_factory):
     fake = await fake_factory("rasa")
-    session, answers = await talk(fake.url, None, "/esqueci_senha", wait_s=3)
-    assert fake.recorded()["messages"][0]["sender"] == session  # the bot got it and answered...
-    assert answers == []  # ...to a room the browser never joined
+    async with Chat(fake.url) as chat:
+        await chat.client.emit("user_uttered", {"message": "/esqueci_senha", "session_id": chat.session})
+        for _ in range(30):  # no signal to wait for: the point is that the answer never comes
+            if fake.recorded()["messages"]:
+                break
+            await asyncio.sleep(0.1)
+        assert fake.recorded()["messages"][0]["sender"] == chat.session  # the bot got it and answered...
+        with pytest.raises(asyncio.TimeoutError):
+            await chat.wait_answers(1, timeout_s=3)  # ...to a room the browser never joined
+
+
+def spoofs_of(victim_token: str, victim_sender: str) -> dict[str, str]:
+    """What a second client could send instead of the victim's valid id."""
+    parts = victim_token.split(".")
+    spoofs = {"raw id": victim_token.split(".")[0], "sender_id": victim_sender}
+    if len(parts) == 3:
+        random, expires, signature = parts
+        flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+        spoofs.update({
+            "no signature": f"{random}.{expires}",
+            "tampered signature": f"{random}.{expires}.{flipped}",
+            "later expiry, same signature": f"{random}.{int(expires) + 3600}.{signature}",
+            "empty signature": f"{random}.{expires}.",
+            "id with a suffix": victim_token + "x",
+        })
+    return spoofs
+
+
+async def test_a_replayed_or_forged_session_id_never_reaches_the_victims_conversation(fake_factory):
+    fake = await fake_factory()
+    async with Chat(fake.url) as victim:
+        assert await victim.say("oi") == "Você disse: oi"
+        victim_sender = fake.recorded()["messages"][-1]["sender"]
+        for name, spoof in spoofs_of(victim.session, victim_sender).items():
+            async with Chat(fake.url, spoof) as attacker:
+                secret = await victim.say("meu cpf é 945.807.302-24")
+                assert secret == "Você disse: meu cpf é 945.807.302-24"
+                # the attacker's own answer comes after the victim's (in emit order): had the victim's
+                # answer gone to the attacker's socket too, it would be there by then
+                await attacker.say("oi", session_id=spoof)
+                assert attacker.answers == [{"text": "Você disse: oi"}], name
+                assert fake.recorded()["messages"][-1]["sender"] != victim_sender, name
+                assert rid(attacker.session) != rid(victim.session), name
+                assert TOKEN_RE.match(attacker.session), name  # a fresh conversation of its own
+        # a client that skips session_request and posts with the victim's ids is ignored
+        async with Chat(fake.url, request=False) as intruder:
+            for spoof in spoofs_of(victim.session, victim_sender).values():
+                await intruder.client.emit("user_uttered", {"message": "intruso", "session_id": spoof})
+            intruder.session = await intruder.request(None)  # handled after the messages above
+            assert await intruder.say("minha vez") == "Você disse: minha vez"
+        assert await victim.say("ainda aqui") == "Você disse: ainda aqui"
+        messages = fake.recorded()["messages"]
+        assert "intruso" not in [m["text"] for m in messages]
+        assert [m["text"] for m in messages if m["sender"] == victim_sender] == [
+            "oi", *["meu cpf é 945.807.302-24"] * len(spoofs_of(victim.session, victim_sender)), "ainda aqui"]
+
+
+async def test_session_requests_leave_nothing_behind(fake_factory):
+    fake = await fake_factory()
+    async with Chat(fake.url) as chat, Chat(fake.url) as other:
+        baseline = fake.recorded()["rooms"]
+        for batch in range(100):  # ten at a time: engine.io takes at most 16 packets in one poll
+            for number in range(batch * 10, batch * 10 + 10):
+                asked = None if number % 3 == 0 else f"{number:06d}" + "x" * 1000 if number % 3 == 1 else number
+                await chat.client.emit("session_request", {"session_id": asked})
+            for _ in range(10):
+                await asyncio.wait_for(chat.confirms.get(), 10)
+        recorded = fake.recorded()
+        assert recorded["rooms"] == baseline  # each socket: its own room and one conversation room
+        assert recorded["uploads"] == {"rate_sessions": 0, "file_sessions": 0, "pending_files": 0,
+                                       "pending_bytes": 0, "in_flight": 0}
+        # the socket now speaks for the last conversation it was given, not for any earlier one
+        last = await chat.request(None)
+        assert await chat.say("depois") == "Você disse: depois"
+        assert await other.say("outro") == "Você disse: outro"
+        senders = [m["sender"] for m in fake.recorded()["messages"]]
+        assert len(set(senders)) == 2 and TOKEN_RE.match(last)
+
+
+def test_signed_ids_expire_and_belong_to_their_secret():
+    now = [1_700_000_000.0]
+    signer = SessionSigner(SECRET, ttl_s=3600, clock=lambda: now[0])
+    session = signer.issue()
+    assert signer.verify(session.token) == session
+    resumed, again = signer.resume_or_issue(session.token)
+    assert again and resumed.sender_id == session.sender_id
+    assert SessionSigner(SECRET + "-outro", clock=lambda: now[0]).verify(session.token) is None
+    fresh, again = SessionSigner(SECRET + "-outro", clock=lambda: now[0]).resume_or_issue(session.token)
+    assert not again and fresh.sender_id != session.sender_id
+    for junk in (None, 42, "", "a" * 5000, session.sender_id, session.token.upper(), {"token": session.token}):
+        assert signer.verify(junk) is None
+    now[0] += 3601
+    assert signer.verify(session.token) is None  # expired
+    assert signer.verify(resumed.token) is None
+    assert signer.issue(session.token.split(".")[0]).sender_id == session.sender_id  # sender: from the random part
+    with pytest.raises(ValueError):
+        SessionSigner("curto")

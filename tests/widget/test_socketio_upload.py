@@ -1,8 +1,10 @@
 """The widget's file upload (channels.web.socketio_channel): POST /webhooks/socketio/upload stores the
 file like WhatsApp and Telegram do and answers an opaque upload id, never the server path; the message
 that carries the id reaches the bot with the {"attachments": [...]} metadata of channels/common.py.
-Against the fake Rasa process (the real channel mounted as `rasa run --cors "*"` mounts it) with a
-python-socketio client, plus the in-memory bookkeeping with a fake clock."""
+Only a valid signed session id uploads; the files waiting are capped per session and in total (count
+and bytes), refused politely beyond that, and deleted when they expire. Against the fake Rasa process
+(the real channel mounted as `rasa run --cors "*"` mounts it) with a python-socketio client, plus the
+in-memory bookkeeping with a fake clock."""
 from __future__ import annotations
 
 import asyncio
@@ -12,20 +14,26 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-import socketio
 
 from channels.common import MAX_ATTACHMENT_BYTES, Attachment
-from channels.web.socketio_channel import TEXT_UPLOAD_LOST, WebUploads
-from widget_support import FakeRasaProcess, free_port, hang_up
+from channels.web.socketio_channel import (
+    TEXT_BUSY,
+    TEXT_TOO_MANY,
+    TEXT_UPLOAD_LOST,
+    SessionSigner,
+    UploadLimits,
+    UploadRefused,
+    WebUploads,
+)
+from widget_support import Chat, FakeRasaProcess, free_port
 
 PDF = b"%PDF-1.4 recibo de consulta"
 SITE = "http://site-da-operadora.example"
+BOUNDARY = "----widget-test-boundary"
 
 
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory):
-    var_dir = tmp_path_factory.mktemp("rasa-var")
-    process = FakeRasaProcess(free_port(), "http://127.0.0.1:1", var_dir=var_dir)
+def start_fake(var_dir: Path, **env: str):
+    process = FakeRasaProcess(free_port(), "http://127.0.0.1:1", var_dir=var_dir, env=env)
     try:
         process.wait_ready()
         yield process
@@ -33,43 +41,22 @@ def fake(tmp_path_factory):
         process.stop()
 
 
-class Chat:
-    """One widget conversation: a socket.io client that did session_request, and its answers."""
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):
+    yield from start_fake(tmp_path_factory.mktemp("rasa-var"))
 
-    def __init__(self, url: str):
-        self.url = url
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.answers: list = []
-        self.session: str | None = None
 
-    async def __aenter__(self) -> "Chat":
-        confirmed = asyncio.get_running_loop().create_future()
-        self.client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
-        self.client.on("bot_uttered", self.answers.append)
-        await self.client.connect(self.url, transports=["polling"])
-        await self.client.emit("session_request", {"session_id": None})
-        self.session = await asyncio.wait_for(confirmed, 10)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await hang_up(self.client)
-
-    async def say(self, message: str, metadata: dict | None = None) -> str:
-        """Sends a message and returns the text of the next answer."""
-        seen = len(self.answers)
-        await self.client.emit("user_uttered", {"message": message, "session_id": self.session,
-                                                "metadata": metadata or {}})
-        for _ in range(100):
-            if len(self.answers) > seen:
-                return self.answers[seen].get("text")
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"no answer to {message!r}")
+@pytest.fixture(scope="module")
+def small_fake(tmp_path_factory):
+    """A channel that keeps at most 3 files (or 1 MB) waiting and receives one upload at a time."""
+    yield from start_fake(tmp_path_factory.mktemp("rasa-var-small"), WIDGET_UPLOADS_MAX_FILES="3",
+                          WIDGET_UPLOADS_MAX_MB="1", WIDGET_UPLOADS_IN_FLIGHT="1")
 
 
 async def upload(url: str, session: str | None, content: bytes | None = PDF, filename: str = "recibo.pdf",
                  content_type: str = "application/pdf", chunked: bool = False) -> tuple[int, dict, str, dict]:
     """(status, JSON, raw body, headers) of a multipart POST as the widget sends it."""
-    boundary = "----widget-test-boundary"
+    boundary = BOUNDARY
     parts = []
     if session is not None:
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="session_id"\r\n\r\n{session}\r\n'.encode())
@@ -112,7 +99,7 @@ async def test_upload_reaches_the_bot_as_attachments_and_the_browser_never_sees_
         assert (sent["content_type"], sent["filename"], sent["size"]) == ("application/pdf", "recibo.pdf", len(PDF))
         assert sent["start"] == "%PDF-" and sent["read"] == len(PDF)
         message = fake.recorded()["messages"][-1]
-        assert message["sender"] == chat.session and "upload_ids" not in message["metadata"]
+        assert "upload_ids" not in message["metadata"]
 
         count = len(fake.recorded()["messages"])
         assert await chat.say("/enviar_documento", {"upload_ids": [answer["upload_id"]]}) == TEXT_UPLOAD_LOST
@@ -164,12 +151,23 @@ async def test_wrong_type_and_too_big_files_are_refused_in_portuguese(fake):
     assert len(stored_files(fake)) == len(before) + 1
 
 
-async def test_unknown_or_malformed_sessions_are_refused(fake):
-    for session in (None, "", "../../etc/passwd", "a" * 200, "0123456789abcdef0123456789abcdef"):
-        status, answer, _, _ = await upload(fake.url, session)
-        assert status == 400, session
-        assert answer["error"] == {"code": "unknown_session",
-                                   "message": "Não encontrei esta conversa. Recarregue a página e tente de novo."}
+async def test_unknown_forged_or_expired_sessions_are_refused(fake):
+    async with Chat(fake.url) as chat:
+        random = chat.session.split(".")[0]  # the id without its signature
+        forged = [random, None, "", "../../etc/passwd", "a" * 200, "0123456789abcdef0123456789abcdef",
+                  SessionSigner("outro-segredo-de-outra-instalacao").issue().token,
+                  SessionSigner("outro-segredo-de-outra-instalacao", ttl_s=-60).issue().token]
+        if chat.session.count(".") == 2:
+            _, expires, signature = chat.session.split(".")
+            forged += [f"{random}.{expires}", f"{random}.{expires}.{signature[::-1]}",
+                       f"{random}.{int(expires) + 60}.{signature}"]
+        for session in forged:
+            status, answer, _, _ = await upload(fake.url, session)
+            assert status == 400, session
+            assert answer["error"] == {"code": "unknown_session",
+                                       "message": "Não encontrei esta conversa. Recarregue a página e tente de novo."}
+        status, _, _, _ = await upload(fake.url, chat.session)
+        assert status == 201  # the id the server issued
 
 
 async def test_ten_files_per_session_in_ten_minutes(fake):
@@ -205,24 +203,120 @@ def attachment(tmp_path: Path, name: str) -> Attachment:
 def test_unsent_uploads_expire_and_their_files_are_deleted(tmp_path, monkeypatch):
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     now = [1000.0]
-    uploads = WebUploads(ttl_s=3600, clock=lambda: now[0])
-    old, kept = attachment(tmp_path, "antigo"), attachment(tmp_path, "novo")
-    old_id = uploads.add("sessao-aaaaaaaaaaaaaaaa", old)
+    uploads = WebUploads(UploadLimits(ttl_s=3600), clock=lambda: now[0])
+    old, kept, forgotten = attachment(tmp_path, "antigo"), attachment(tmp_path, "novo"), attachment(tmp_path, "esquecido")
+    old_id = uploads.add("sessao-a", old)
+    uploads.add("sessao-b", forgotten)
     now[0] += 3000
-    kept_id = uploads.add("sessao-aaaaaaaaaaaaaaaa", kept)
-    now[0] += 700  # the first is now 3700 s old
-    assert uploads.take("sessao-aaaaaaaaaaaaaaaa", [old_id, kept_id, 42, None]) == [kept]
+    kept_id = uploads.add("sessao-a", kept)
+    now[0] += 700  # the first two are now 3700 s old
+    assert uploads.take("sessao-a", [old_id, kept_id, 42, None]) == [kept]
     assert not Path(old.path).exists() and not Path(old.path).parent.exists()
     assert Path(kept.path).exists()  # sent to the bot: the bot's to keep
+    assert Path(forgotten.path).exists()  # nobody asked yet...
+    uploads.prune()  # ...the sweep (every minute, and before each upload) deletes it
+    assert not Path(forgotten.path).exists()
+    assert uploads.sizes()["pending_files"] == 0 and uploads.sizes()["pending_bytes"] == 0
 
 
 def test_the_rate_limit_window_slides():
     now = [0.0]
-    uploads = WebUploads(limit=2, window_s=600, clock=lambda: now[0])
+    uploads = WebUploads(UploadLimits(per_window=2, window_s=600), clock=lambda: now[0])
     assert uploads.allow("s") and uploads.allow("s") and not uploads.allow("s")
     now[0] += 599
     assert not uploads.allow("s")
     now[0] += 2
     assert uploads.allow("s")
-    uploads.seen("s")
-    assert uploads.known("s") and not uploads.known("t")
+
+
+def test_the_registries_stay_bounded(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    now = [0.0]
+    limits = UploadLimits(per_window=2, rate_sessions=100, session_files=2, session_bytes=3 * len(PDF),
+                          total_files=5, total_bytes=6 * len(PDF), ttl_s=3600)
+    uploads = WebUploads(limits, clock=lambda: now[0])
+    for number in range(5000):  # sessions cost nothing to get: the rate registry forgets the oldest
+        uploads.allow(f"sessao-{number}")
+    assert uploads.sizes()["rate_sessions"] == 100
+    assert uploads.allow("sessao-0")  # forgotten, so allowed again: the global caps below still hold
+
+    files = [attachment(tmp_path, f"f{number}") for number in range(8)]
+    uploads.add("sessao-a", files[0])
+    uploads.add("sessao-a", files[1])
+    with pytest.raises(UploadRefused) as refused:  # per session: 2 files waiting
+        uploads.add("sessao-a", files[2])
+    assert (refused.value.status, refused.value.message) == (429, TEXT_TOO_MANY)
+    with pytest.raises(UploadRefused):  # per session: bytes
+        uploads.reserve("sessao-b", 4 * len(PDF))
+    with pytest.raises(UploadRefused) as refused:  # in total: bytes
+        uploads.reserve("sessao-b", 4 * len(PDF) + 1)
+    uploads.add("sessao-b", files[2])
+    uploads.add("sessao-c", files[3])
+    uploads.add("sessao-d", files[4])
+    assert uploads.full()
+    with pytest.raises(UploadRefused) as refused:  # in total: 5 files
+        uploads.add("sessao-e", files[5])
+    assert (refused.value.status, refused.value.code, refused.value.message) == (503, "busy", TEXT_BUSY)
+    assert uploads.sizes() == {"rate_sessions": 100, "file_sessions": 4, "pending_files": 5,
+                               "pending_bytes": 5 * len(PDF), "in_flight": 0}
+    now[0] += 3601  # nobody sent them: they expire, their files are deleted, there is room again
+    assert not uploads.full()
+    assert not any(Path(f.path).exists() for f in files[:5])
+    uploads.add("sessao-e", files[5])
+    assert uploads.sizes()["pending_files"] == 1 and uploads.sizes()["rate_sessions"] == 0
+
+
+async def test_the_global_cap_refuses_politely(small_fake):
+    fake = small_fake
+    async with Chat(fake.url) as first, Chat(fake.url) as second, Chat(fake.url) as third, Chat(fake.url) as late:
+        big = b"%PDF-" + b"0" * (700 * 1024)
+        status, sent, _, _ = await upload(fake.url, first.session, big)
+        assert status == 201
+        status, answer, _, _ = await upload(fake.url, second.session, big)  # 1.4 MB waiting > 1 MB
+        assert status == 503 and answer["error"] == {"code": "busy", "message": TEXT_BUSY}
+        waiting = {}
+        for chat in (second, third):
+            status, answer, _, _ = await upload(fake.url, chat.session)
+            assert status == 201
+            waiting[chat] = answer["upload_id"]
+        status, answer, _, _ = await upload(fake.url, late.session)  # a 4th file waiting > 3
+        assert status == 503 and answer["error"]["message"] == TEXT_BUSY
+        assert fake.recorded()["uploads"]["pending_files"] == 3
+
+        assert (await first.say("/enviar_documento", {"upload_ids": [sent["upload_id"]]})).startswith("Recebi")
+        status, answer, _, _ = await upload(fake.url, late.session)  # sent to the assistant: room again
+        assert status == 201
+        waiting[late] = answer["upload_id"]
+        for chat, upload_id in waiting.items():
+            assert (await chat.say("/enviar_documento", {"upload_ids": [upload_id]})).startswith("Recebi")
+        assert fake.recorded()["uploads"]["pending_files"] == 0
+
+
+async def test_one_upload_at_a_time_when_so_configured(small_fake):
+    fake = small_fake
+    release = asyncio.Event()
+    async with Chat(fake.url) as slow, Chat(fake.url) as other:
+        async def held_body():
+            yield (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="session_id"\r\n\r\n{slow.session}\r\n'
+                   f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+                   'Content-Type: application/pdf\r\n\r\n%PDF-').encode()
+            await release.wait()
+            yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+        async def held_upload() -> tuple[int, str]:
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"{fake.url}/webhooks/socketio/upload", data=held_body(),
+                                     headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}) as answer:
+                    return answer.status, await answer.text()
+
+        held = asyncio.create_task(held_upload())
+        loop = asyncio.get_running_loop()
+        while (await loop.run_in_executor(None, fake.recorded))["uploads"]["in_flight"] == 0:
+            pass  # the server's own count is the signal that the first upload is being received
+        status, answer, _, _ = await upload(fake.url, other.session)
+        assert status == 503 and answer["error"]["code"] == "busy"
+        release.set()
+        status, text = await held
+        assert status == 201, text
+        status, _, _, _ = await upload(fake.url, other.session)
+        assert status == 201

@@ -1,13 +1,17 @@
 """The widget in Chromium at 360 px against a scripted Rasa (tests/widget/fake_rasa.py: the real Sanic
 server and socket.io channel, no trained model needed): pasted into a site of another origin, on the
-backend's demo page, by keyboard only. The real assistant is in test_widget_stack.py."""
+backend's demo page, by keyboard only. The browser keeps nothing but the signed session id: no message,
+nothing typed. The real assistant is in test_widget_stack.py."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import aiohttp
 import pytest
+
+from channels.web.socketio_channel import TOKEN_RE
 
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
@@ -32,11 +36,21 @@ async def colours(locator) -> tuple[str, str]:
     return await locator.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
 
 
-async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_reload_keeps_it(
+async def storage(page) -> dict:
+    return await page.evaluate("""() => ({local: Object.assign({}, localStorage),
+                                           session: Object.assign({}, sessionStorage)})""")
+
+
+async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_reload_resumes_it(
         fake_stack, phone, artifacts):
     backend, rasa = fake_stack
     page = phone
+    key = f"assistente-widget:{rasa.url}:"
     await page.goto(f"{rasa.url}/site")
+    # what an earlier version of the widget left in this browser is wiped on the next page load
+    await page.evaluate("k => localStorage.setItem(k + 'conversa', JSON.stringify({itens: [{texto: '***.807.302-**'}]}))",
+                        key)
+    await page.reload()
     launcher = page.get_by_role("button", name="Fale com a gente")
     await expect(launcher).to_be_visible()
     box = await launcher.bounding_box()
@@ -59,7 +73,7 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     box = page.get_by_role("textbox", name="Mensagem para o assistente")
     await box.fill("945.807.302-24")
     await box.press("Enter")
-    await expect(page.locator(".msg.usuario").last).to_have_text("Você: 945.807.302-24")  # as typed, for now
+    await expect(page.locator(".msg.usuario").last).to_have_text("Você: 945.807.302-24")  # as typed, on screen only
     await expect(page.locator(".msg.bot").last).to_contain_text("Você disse: 945.807.302-24")
 
     await box.fill("mostre tudo")
@@ -103,29 +117,42 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     [answer] = uploads  # one upload (the spreadsheet never left the browser)
     assert answer.status == 201 and set(await answer.json()) == {"upload_id", "filename", "content_type", "size"}
     assert "inbound" not in await answer.text()  # the server path never reaches the browser
-    assert "inbound" not in await page.evaluate("JSON.stringify(localStorage)")
+
+    # the browser keeps the signed session id (and whether the chat is open), nothing of the conversation
+    kept = await storage(page)
+    assert kept["session"] == {}
+    assert set(kept["local"]) == {key + "sessao", key + "aberto"}
+    token = json.loads(kept["local"][key + "sessao"])
+    assert TOKEN_RE.match(token) and json.loads(kept["local"][key + "aberto"]) is True
+    everything = json.dumps(kept)
+    for text in ("945", "807", "302-24", "carteirinha", "Esqueci", "mostre", "recibo", "boleto", "Olá", "inbound"):
+        assert text not in everything.replace(token, ""), text
 
     await page.reload()
     await expect(page.get_by_role("dialog", name="Ajuda Vida")).to_be_visible()  # still open
     log = page.get_by_role("log", name="Conversa com o assistente")
     await expect(log).to_have_attribute("aria-live", "polite")
-    await expect(log).to_contain_text("Qual é o número da sua carteirinha?")
-    await expect(log).to_contain_text("Recebi o arquivo recibo.pdf (15 bytes).")
-    await expect(log).to_contain_text("Arquivo enviado: recibo.pdf")
-    await expect(page.get_by_role("link", name=re.compile("Baixar boleto-2025-05.pdf"))).to_be_visible()
-    await expect(page.locator(".msg.usuario", has_text="807.302")).to_have_text("Você: ***.807.302-**")
-    await expect(page.get_by_role("button", name="Falar com atendente")).to_be_disabled()
-    assert "Só consigo receber" not in await log.inner_text()  # local notices are not history
+    note = page.locator(".msg.nota")
+    await expect(note).to_have_text(
+        "Aviso: Conversa retomada. Por segurança, as mensagens anteriores não ficam salvas neste aparelho.")
+    foreground, _ = await colours(note.locator(".balao"))
+    assert contrast(foreground, "rgb(244, 246, 248)") >= 4.5  # on the log's background
+    assert "carteirinha" not in await log.inner_text() and "807.302" not in await log.inner_text()
     await page.get_by_role("textbox", name="Mensagem para o assistente").fill("depois de recarregar")
     await page.keyboard.press("Enter")
     await expect(page.locator(".msg.bot").last).to_contain_text("Você disse: depois de recarregar")
-    assert rasa.recorded()["messages"][-1]["sender"] == session  # the same conversation for Rasa
+    recorded = rasa.recorded()["messages"]
+    assert recorded[-1]["sender"] == session  # the same conversation for Rasa...
+    assert [m["text"] for m in recorded].count("/saudacao") == 1  # ...so no second greeting
+    assert json.loads((await storage(page))["local"][key + "sessao"]).split(".")[0] == token.split(".")[0]
+    assert "recarregar" not in json.dumps(await storage(page))
     await page.screenshot(path=str(artifacts / "widget-site-2-recarregada.png"))
 
     await page.get_by_role("button", name="Começar uma nova conversa").click()
     await expect(page.locator(".msg.bot").last).to_contain_text("Olá! Sou o assistente virtual")
-    await expect(log).not_to_contain_text("carteirinha?")
+    await expect(log).not_to_contain_text("recarregar")
     assert rasa.recorded()["messages"][-1]["sender"] != session
+    assert json.loads((await storage(page))["local"][key + "sessao"]).split(".")[0] != token.split(".")[0]
     assert page.errors == []
 
 

@@ -1,12 +1,21 @@
 """The widget with the real assistant: backend (serving the demo page at /), action server and Rasa on
-free ports, Chromium at 360 x 740. Needs the trained model in models/ (make test trains it first)."""
+free ports, Chromium at 360 x 740. Needs the trained model in models/ (make test trains it first).
+
+- `esqueci_senha` through the widget up to the protocol, then a reload: the same conversation goes on,
+  and the browser kept nothing of it (no CPF, no protocol, no message);
+- Maria sees her virtual card in the widget while a second client replays her session id (the raw id,
+  the conversation's sender_id, the id with a tampered signature): the second client gets a
+  conversation of its own, none of her messages, and is asked for its own identity."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
+from channels.web.socketio_channel import SessionSigner
 from scripts.stack import Stack, free_port, latest_model
+from widget_support import Chat
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -73,14 +82,16 @@ async def test_esqueci_senha_through_the_widget_then_reload(stack, phone, artifa
     await expect(page.get_by_role("button", name="Não", exact=True)).to_be_disabled()
     await page.screenshot(path=str(artifacts / "widget-esqueci-senha-2-protocolo.png"))
 
+    kept = await page.evaluate("JSON.stringify([localStorage, sessionStorage])")
+    for typed in ("945", "807.302", "100200300401", "1985", protocol, "esqueci", "m***@"):
+        assert typed not in kept, typed  # the browser keeps the signed session id only
     await page.reload()
     log = page.get_by_role("log", name="Conversa com o assistente")
-    await expect(log).to_contain_text(protocol)
-    await expect(log).to_contain_text("esqueci minha senha")
-    await expect(log).to_contain_text("***.807.302-**")  # the CPF is kept masked in the browser
-    assert "945.807.302-24" not in await page.evaluate("JSON.stringify(localStorage)")
+    await expect(log).to_contain_text("Conversa retomada")
+    await expect(log).not_to_contain_text(protocol)
     await page.get_by_role("textbox", name="Mensagem para o assistente").click()
-    await say(page, "obrigado")  # the same conversation goes on after the reload
+    await say(page, "obrigado")  # the same conversation goes on after the reload (no second greeting)
+    await expect(page.get_by_role("button", name="Esqueci minha senha")).to_have_count(0)
     await page.screenshot(path=str(artifacts / "widget-esqueci-senha-3-recarregada.png"))
     assert page.errors == []
 
@@ -107,3 +118,41 @@ async def test_segunda_via_boleto_through_the_widget(stack, phone, artifacts):
     await expect(download.last).to_have_attribute("href", re.compile(r"/documentos/"))
     await page.screenshot(path=str(artifacts / "widget-segunda-via-boleto.png"))
     assert page.errors == []
+
+
+MARIA = ("1002 0030 0401", "100200300401", "Maria", "Aparecida", "945.807.302-24", "m***@exemplo")
+
+
+async def say_until(chat: Chat, text: str, expected: str) -> str:
+    """Sends `text`; the texts of the answers up to the one that contains `expected`."""
+    start = len(chat.answers)
+    await chat.client.emit("user_uttered", {"message": text, "session_id": chat.session})
+    while True:
+        texts = [answer.get("text") or "" for answer in chat.answers[start:]]
+        if any(expected.lower() in t.lower() for t in texts):
+            return "\n".join(texts)
+        await chat.wait_answers(len(chat.answers) + 1, timeout_s=SLOW / 1000)
+
+
+async def test_a_replayed_session_id_does_not_get_marias_card(stack):
+    signer = SessionSigner(stack.environment()["WIDGET_SESSION_SECRET"])
+    async with Chat(stack.rasa_url) as maria:
+        await say_until(maria, "quero ver minha carteirinha digital", "carteirinha")
+        await say_until(maria, "100200300401", "CPF")
+        await say_until(maria, "945.807.302-24", "nascimento")
+        card = await say_until(maria, "12/03/1985", "1002 0030 0401")
+        assert "Maria Aparecida Santos" in card
+        signed = signer.verify(maria.session)
+        sender = signed.sender_id if signed else maria.session  # what agents and logs know her by
+        random = maria.session.split(".")[0]
+        tampered = maria.session[:-2] + ("A" if maria.session[-2] != "A" else "B") + maria.session[-1]
+        for name, spoof in (("raw id", random), ("sender_id", sender), ("tampered signature", tampered)):
+            async with Chat(stack.rasa_url, spoof) as intruder:
+                assert intruder.session.split(".")[0] != random, name
+                card = await say_until(maria, "quero ver minha carteirinha digital", "1002 0030 0401")
+                assert "Maria Aparecida Santos" in card  # still verified: her card, to her
+                # the intruder's own answer comes after Maria's on its socket: hers would be there by then
+                asked = await say_until(intruder, "quero ver minha carteirinha digital", "carteirinha")
+                assert "1002 0030 0401" not in asked  # asked for an identity of its own
+                everything = json.dumps(intruder.answers, ensure_ascii=False)
+                assert not [secret for secret in MARIA if secret in everything], (name, everything)
