@@ -8,11 +8,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import utcnow
+from backend.email_change import apply_due_email_changes
 from backend.handoff import touch_agent
 from backend.models import ACTIVE, Account, Agent, AgentState, ApiSession, Beneficiary
 from backend.passwords import burn_verification_time, verify_password
@@ -31,7 +31,8 @@ class InvalidCredentials(Exception):
 class AccountLocked(Exception):
     def __init__(self, until: datetime, now: datetime) -> None:
         super().__init__("account locked")
-        self.retry_after_minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        self.retry_after_seconds = max(1, math.ceil((until - now).total_seconds()))
+        self.retry_after_minutes = max(1, math.ceil(self.retry_after_seconds / 60))
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,20 @@ def issue_token(session: AsyncSession, *, account_id: int | None = None, agent_i
 async def login_beneficiary(
     session: AsyncSession, login_kind: str, login: str, password: str, bcrypt_rounds: int
 ) -> LoginResult:
-    """`login_kind` is card, cpf or email (normalised). Raises InvalidCredentials or AccountLocked."""
+    """`login_kind` is card, cpf or email (normalised). Raises InvalidCredentials or AccountLocked.
+
+    The lockout is reserved before bcrypt runs (reserve_attempt), so N concurrent wrong passwords
+    lock the account exactly at MAX_LOGIN_FAILURES: that many reach bcrypt, the others get 423."""
+    await apply_due_email_changes(session)  # a change whose wait is over: the new e-mail logs in
     account = await _find_account(session, login_kind, login)
     await session.commit()  # end the read: no database lock is held while bcrypt runs
     if account is None or account.status != ACTIVE:
         await burn_verification_time(bcrypt_rounds)
         raise InvalidCredentials()
     now = utcnow()
-    if account.locked_until and account.locked_until > now:
-        raise AccountLocked(account.locked_until, now)
+    reserved = await reserve_attempt(session, Account, Account.id, account.id, now)
     if not await verify_password(password, account.password_hash):
-        locked_until = await record_failed_login(session, account.id, now)
+        locked_until = await settle_failure(session, Account, Account.id, account.id, reserved, now)
         log.info("login failed", extra={"account_id": account.id, "locked": locked_until is not None})
         if locked_until:
             raise AccountLocked(locked_until, now)
@@ -78,8 +82,49 @@ async def login_beneficiary(
                        beneficiary_id=account.beneficiary_id)
 
 
+async def reserve_attempt(session: AsyncSession, model, id_column, row_id: int, now: datetime) -> int:
+    """Takes one of the MAX_LOGIN_FAILURES attempts of an account (or agent) before its password
+    is checked: `failed_logins` goes up at once, in one atomic UPDATE that only succeeds while
+    the row is not locked and has attempts left. Returns the attempt's number (1..MAX); raises
+    AccountLocked when none is left. A success gives them all back; a failure keeps its own."""
+    open_row = or_(model.locked_until.is_(None), model.locked_until <= now)
+    result = await session.execute(
+        update(model).where(id_column == row_id, model.failed_logins < MAX_LOGIN_FAILURES, open_row)
+        .values(failed_logins=model.failed_logins + 1)
+    )
+    if result.rowcount == 1:
+        reserved = (await session.execute(select(model.failed_logins).where(id_column == row_id))).scalar_one()
+        await session.commit()  # the row lock ends here: bcrypt runs outside any transaction
+        return reserved
+    # every attempt is taken: locked, or the last ones are being checked right now. Lock now too
+    # (a check that never settles, e.g. a crashed process, cannot keep the row unusable forever).
+    await session.execute(
+        update(model).where(id_column == row_id, model.failed_logins >= MAX_LOGIN_FAILURES, open_row)
+        .values(failed_logins=0, locked_until=now + LOGIN_LOCK_TIME)
+    )
+    locked_until = (await session.execute(select(model.locked_until).where(id_column == row_id))).scalar_one()
+    await session.commit()
+    raise AccountLocked(locked_until if locked_until and locked_until > now else now + LOGIN_LOCK_TIME, now)
+
+
+async def settle_failure(session: AsyncSession, model, id_column, row_id: int, reserved: int,
+                         now: datetime) -> datetime | None:
+    """After a wrong password: the attempt that took the last slot locks the row for
+    LOGIN_LOCK_TIME and returns the lock's end; the others keep their count and return None."""
+    if reserved < MAX_LOGIN_FAILURES:
+        return None
+    await session.execute(
+        update(model).where(id_column == row_id, model.failed_logins >= MAX_LOGIN_FAILURES)
+        .values(failed_logins=0, locked_until=now + LOGIN_LOCK_TIME)
+    )
+    locked_until = (await session.execute(select(model.locked_until).where(id_column == row_id))).scalar_one()
+    await session.commit()
+    return locked_until if locked_until and locked_until > now else None
+
+
 async def record_failed_login(session: AsyncSession, account_id: int, now: datetime) -> datetime | None:
-    """Adds a failed login atomically (concurrent attempts all count); locks at the limit."""
+    """Adds a failed login atomically after the fact (the current-password check of the password
+    change page, reached only through a single-use link); locks at the limit."""
     await session.execute(
         update(Account).where(Account.id == account_id).values(failed_logins=Account.failed_logins + 1)
     )
@@ -95,18 +140,18 @@ async def record_failed_login(session: AsyncSession, account_id: int, now: datet
 
 
 async def login_agent(session: AsyncSession, username: str, password: str, bcrypt_rounds: int) -> str:
+    """Same lockout as the beneficiaries' logins, kept in agent_states. A disabled agent
+    (backend.agents) answers like an unknown one."""
     agent = (await session.execute(select(Agent).where(Agent.username == username))).scalar_one_or_none()
     await session.commit()  # no database lock held while bcrypt runs
-    if agent is None:
+    if agent is None or agent.disabled_at is not None:
         await burn_verification_time(bcrypt_rounds)
         raise InvalidCredentials()
     now = utcnow()
-    state = await session.get(AgentState, agent.id)
-    await session.commit()
-    if state is not None and state.locked_until and state.locked_until > now:
-        raise AccountLocked(state.locked_until, now)
+    await _ensure_agent_state(session, agent.id)
+    reserved = await reserve_attempt(session, AgentState, AgentState.agent_id, agent.id, now)
     if not await verify_password(password, agent.password_hash):
-        locked_until = await record_failed_agent_login(session, agent.id, now)
+        locked_until = await settle_failure(session, AgentState, AgentState.agent_id, agent.id, reserved, now)
         log.info("agent login failed", extra={"agent_id": agent.id, "locked": locked_until is not None})
         if locked_until:
             raise AccountLocked(locked_until, now)
@@ -120,25 +165,14 @@ async def login_agent(session: AsyncSession, username: str, password: str, bcryp
     return token
 
 
-async def record_failed_agent_login(session: AsyncSession, agent_id: int, now: datetime) -> datetime | None:
-    """Same rule as the beneficiaries' logins, kept in agent_states (issue 7)."""
-    if await session.get(AgentState, agent_id) is None:
-        session.add(AgentState(agent_id=agent_id, failed_logins=0))
-        try:
-            await session.commit()
-        except IntegrityError:  # a concurrent failure created it
-            await session.rollback()
-    await session.execute(
-        update(AgentState).where(AgentState.agent_id == agent_id).values(failed_logins=AgentState.failed_logins + 1)
-    )
-    failures = (await session.execute(select(AgentState.failed_logins).where(AgentState.agent_id == agent_id))).scalar_one()
-    locked_until = None
-    if failures >= MAX_LOGIN_FAILURES:
-        locked_until = now + LOGIN_LOCK_TIME
-        await session.execute(update(AgentState).where(AgentState.agent_id == agent_id)
-                              .values(failed_logins=0, locked_until=locked_until))
+async def _ensure_agent_state(session: AsyncSession, agent_id: int) -> None:
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    await session.execute(insert(AgentState).values(agent_id=agent_id, failed_logins=0)
+                          .on_conflict_do_nothing(index_elements=["agent_id"]))
     await session.commit()
-    return locked_until
 
 
 async def _find_account(session: AsyncSession, login_kind: str, login: str) -> Account | None:

@@ -3,9 +3,12 @@
 asks for it.
 
 Failures look the same whichever field did not match. A login key is locked for LOCK_TIME after
-MAX_FAILURES failures within FAILURE_WINDOW; a conversation may try at most
-MAX_PER_CONVERSATION verifications per CONVERSATION_WINDOW. Attempts live in the database, so
-every backend process shares them.
+MAX_FAILURES failures within FAILURE_WINDOW. Before the check, backend.rate_limits counts the
+attempt for the conversation (channel + sender), for the person (CPF, or the birth date when there
+is no CPF: failures only) and for everybody (a global ceiling); then the login's own counter row is
+taken, which serialises the checks of one login, so N concurrent guesses cannot all read "not
+locked yet". Attempts and counters live in the database, so every backend process shares them,
+and their keys are HMAC-SHA256 under DATA_HMAC_SECRET (attempt_key), never the login itself.
 """
 from __future__ import annotations
 
@@ -24,12 +27,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import utcnow
 from backend.models import Beneficiary, IdentityAttempt, IdentityVerification
+from backend.rate_limits import (
+    IDENTITY_FAILURES_PER_PERSON,
+    IDENTITY_GLOBAL,
+    IDENTITY_PER_CLIENT,
+    IDENTITY_PER_LOGIN,
+    DataKeys,
+    RateLimited,
+    give_back,
+    hit,
+    hit_all,
+)
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_TIME = timedelta(minutes=30)
-MAX_PER_CONVERSATION = 10
-CONVERSATION_WINDOW = timedelta(minutes=15)
 VERIFICATION_TTL = timedelta(minutes=15)  # default idle time of a verified conversation (Settings)
 
 log = logging.getLogger(__name__)
@@ -63,17 +75,20 @@ class IdentityLocked(IdentityError):
 
 
 class TooManyAttempts(IdentityError):
-    def __init__(self, until: datetime, now: datetime) -> None:
-        super().__init__("too many verifications in this conversation")
-        self.retry_after_minutes = _minutes_until(until, now)
+    """A rate limit of backend.rate_limits refused the check (`limited` says which and until when)."""
+
+    def __init__(self, limited: RateLimited) -> None:
+        super().__init__(f"too many verifications ({limited.rule.name})")
+        self.limited = limited
+        self.retry_after_minutes = limited.retry_after_minutes
 
 
 def _minutes_until(until: datetime, now: datetime) -> int:
     return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
-def attempt_key(login_kind: str, login: str) -> str:
-    return hashlib.sha256(f"{login_kind}:{login}".encode()).hexdigest()
+def attempt_key(keys: DataKeys, login_kind: str, login: str) -> str:
+    return keys.key("identity-attempt", login_kind, login)
 
 
 def normalize_name(name: str) -> str:
@@ -88,18 +103,38 @@ def same_name(typed: str, on_file: str) -> bool:
 
 
 async def verify_identity(
-    session: AsyncSession, claim: IdentityClaim, conversation_id: str | None
+    session: AsyncSession, claim: IdentityClaim, conversation_id: str | None, *, keys: DataKeys,
+    channel: str = "rest",
 ) -> Beneficiary:
-    """Returns the beneficiary or raises an IdentityError. Commits the recorded attempt."""
+    """Returns the beneficiary or raises an IdentityError (TooManyAttempts: a rate limit).
+    Commits the recorded attempt and the counters."""
+    from backend.email_change import apply_due_email_changes  # (email_change imports this module)
+
     now = utcnow()
-    key = attempt_key(claim.login_kind, claim.login)
+    await apply_due_email_changes(session, now)  # a change whose wait is over: the new e-mail logs in
+    key = attempt_key(keys, claim.login_kind, claim.login)
+    person = ("cpf", claim.cpf) if claim.cpf else ("birth_date", claim.birth_date.isoformat())
+    checks = [(IDENTITY_FAILURES_PER_PERSON, person), (IDENTITY_GLOBAL, ())]
     if conversation_id:
-        await _check_conversation_rate(session, conversation_id, now)
-    failures = await _failures_unless_locked(session, key, now)
-    beneficiary = await _match(session, claim)
-    session.add(IdentityAttempt(key=key, succeeded=beneficiary is not None, created_at=now,
-                                conversation_id=conversation_id))
-    await session.commit()
+        checks.insert(0, (IDENTITY_PER_CLIENT, (channel, conversation_id)))
+    try:
+        counted = await hit_all(session, keys, checks, now)
+        # the login's counter row stays locked until the commit below: one check of a login at a time
+        await hit(session, keys, IDENTITY_PER_LOGIN, claim.login_kind, claim.login, now=now)
+        failures = await _failures_unless_locked(session, key, now)
+        beneficiary = await _match(session, claim)
+        session.add(IdentityAttempt(key=key, succeeded=beneficiary is not None, created_at=now,
+                                    conversation_id=conversation_id))
+        if beneficiary is not None:
+            person_count = counted[[rule for rule, _ in checks].index(IDENTITY_FAILURES_PER_PERSON)]
+            await give_back(session, person_count)  # the person's rule counts failures only
+        await session.commit()
+    except RateLimited as exc:
+        await session.commit()
+        raise TooManyAttempts(exc) from None
+    except IdentityLocked:
+        await session.commit()
+        raise
     if beneficiary is not None:
         log.info("identity confirmed", extra={"key": key[:12], "beneficiary_id": beneficiary.id})
         return beneficiary
@@ -107,15 +142,25 @@ async def verify_identity(
 
 
 async def confirm_extra_factor(
-    session: AsyncSession, beneficiary: Beneficiary, matches: bool, conversation_id: str | None
+    session: AsyncSession, beneficiary: Beneficiary, matches: bool, conversation_id: str | None, *,
+    keys: DataKeys,
 ) -> None:
     """A factor asked after the verification (the full name, to change the e-mail). A mismatch
     makes the verification it completes a failed one, counted for the beneficiary's card (its
     success no longer resets the count); raises like verify_identity."""
     now = utcnow()
-    key = attempt_key("card", beneficiary.card_number)
-    await _failures_unless_locked(session, key, now)
+    key = attempt_key(keys, "card", beneficiary.card_number)
+    try:  # the card's counter row is held until the commit: one check of this login at a time
+        await hit(session, keys, IDENTITY_PER_LOGIN, "card", beneficiary.card_number, now=now)
+        await _failures_unless_locked(session, key, now)
+    except RateLimited as exc:
+        await session.commit()
+        raise TooManyAttempts(exc) from None
+    except IdentityLocked:
+        await session.commit()
+        raise
     if matches:
+        await session.commit()
         return
     success = (
         await session.execute(
@@ -150,19 +195,6 @@ def _raise_failure(key: str, failures: list[datetime], now: datetime) -> NoRetur
     if locked_until and locked_until > now:
         raise IdentityLocked(locked_until, now)
     raise IdentityNotConfirmed(MAX_FAILURES - len(window_failures))
-
-
-async def _check_conversation_rate(session: AsyncSession, conversation_id: str, now: datetime) -> None:
-    since = now - CONVERSATION_WINDOW
-    first, count = (
-        await session.execute(
-            select(func.min(IdentityAttempt.created_at), func.count()).where(
-                IdentityAttempt.conversation_id == conversation_id, IdentityAttempt.created_at > since
-            )
-        )
-    ).one()
-    if count >= MAX_PER_CONVERSATION:
-        raise TooManyAttempts(first + CONVERSATION_WINDOW, now)
 
 
 async def _recent_failures(session: AsyncSession, key: str, now: datetime) -> list[datetime]:

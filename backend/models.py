@@ -90,6 +90,7 @@ class Agent(Base):
     username = Column(String(60), nullable=False, unique=True)
     name = Column(String(160), nullable=False)
     password_hash = Column(String(100), nullable=False)
+    disabled_at = Column(DateTime)  # 0007: `python -m backend.agents disable` (no login, sessions ended)
 
 
 class ApiSession(Base):
@@ -351,3 +352,33 @@ class AgentState(Base):
     last_seen_at = Column(DateTime)
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime)
+
+
+class RateLimit(Base):
+    """A rate-limit counter (backend.rate_limits): `hits` in the window that began at
+    `window_start`. `bucket` is an HMAC-SHA256 (DATA_HMAC_SECRET) of the rule and its subject,
+    never the CPF, card, e-mail or address itself."""
+
+    __tablename__ = "rate_limits"
+    bucket = Column(String(64), primary_key=True)
+    hits = Column(Integer, nullable=False)
+    window_start = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class EmailChange(Base):
+    """A requested change of the e-mail on file (backend.email_change): it happens only once the
+    new address is confirmed and, when there was an address on file, after `effective_at`
+    unless that address cancelled it (the cancel link's SHA-256 is kept here)."""
+
+    __tablename__ = "email_changes"
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
+    new_email = Column(String(254), nullable=False)
+    protocol_number = Column(String(20), ForeignKey("protocols.number"), nullable=False, unique=True)
+    cancel_token_hash = Column(String(64), unique=True)
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
+    effective_at = Column(DateTime, nullable=False, index=True)
+    confirmed_at = Column(DateTime)
+    cancelled_at = Column(DateTime)
+    applied_at = Column(DateTime)

@@ -1,6 +1,12 @@
 """`python -m backend.seed`: demo data of the contract (section 5). Idempotent: only adds what is missing.
 
 Dates are relative to the day the seed runs, so the demo never goes stale.
+
+Only when the demo data is asked for (Settings.seeds_demo_data): OPERATOR_PROFILE=demo, the
+default of `make run`, or DEMO_DATA=1 with another profile (the CASSE integration tests use the
+personas). An operator's own installation (OPERATOR_PROFILE=casse, ams…) gets no persona and no
+demo agent — whose password is public — even though `make run` calls this on every start; its
+agents are created with `python -m backend.agents add`.
 """
 from __future__ import annotations
 
@@ -271,21 +277,29 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time(13, 30))
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings) -> bool:
+    """Seeds the demo data if it is asked for; returns whether it did."""
+    if not settings.seeds_demo_data:
+        return False
     engine = create_engine(settings)
     try:
         async with session_factory(engine)() as session:
             await seed(session, settings)
     finally:
         await engine.dispose()
+    return True
 
 
 def main() -> None:
     from common.logs import configure_logging
 
     configure_logging()
-    asyncio.run(run(Settings.from_env()))
-    log.info("demo data seeded")
+    settings = Settings.from_env()
+    if asyncio.run(run(settings)):
+        log.info("demo data seeded")
+    else:
+        log.info("no demo data: operator profile %r (set DEMO_DATA=1 to seed the demo personas and agent)",
+                 settings.operator_profile)
 
 
 if __name__ == "__main__":

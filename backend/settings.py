@@ -1,6 +1,7 @@
 """Backend settings, read from the environment (secrets only come from there)."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,18 @@ class Settings:
     # user's channel and the handoff ends (backend.rasa_client); RASA_TOKEN if Rasa runs with --auth-token.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str | None = field(default=None, repr=False)
+    # HMAC-SHA256 key of what identifies a person in the rate limits and identity attempts
+    # (backend.rate_limits.DataKeys): CPF, card, e-mail are never stored plain or as a bare hash.
+    # Unset: a random key per process — acceptable ONLY in tests: several processes would count
+    # apart and every restart would forget the lockouts. scripts/stack.py always passes
+    # DATA_HMAC_SECRET (common.local_secrets).
+    data_hmac_secret: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
+    # Addresses or networks (TRUSTED_PROXIES, comma-separated) of the reverse proxies whose
+    # X-Forwarded-For is believed for the client's address (backend.rate_limits.client_address).
+    trusted_proxies: tuple[str, ...] = ()
+    # Seed the demo personas and the demo agent (DEMO_DATA=1 / 0); unset: only with the demo
+    # operator profile (backend.seed).
+    demo_data: bool | None = None
 
     def __post_init__(self) -> None:
         if self.bcrypt_rounds < MIN_BCRYPT_ROUNDS:
@@ -68,7 +81,17 @@ class Settings:
             raise SettingsError("VERIFIED_SESSION_MINUTES must be between 1 and 120")
         if self.mail_backend not in {"maildir", "smtp"}:
             raise SettingsError("MAIL_BACKEND must be 'maildir' or 'smtp'")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(f"TRUSTED_PROXIES: '{proxy}' is not an IP address or network") from None
         _backend_of(self.database_url)
+
+    @property
+    def seeds_demo_data(self) -> bool:
+        """Whether `python -m backend.seed` adds the demo personas and agent."""
+        return self.operator_profile == "demo" if self.demo_data is None else self.demo_data
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -94,6 +117,9 @@ class Settings:
             verified_session_minutes=int(env.get("VERIFIED_SESSION_MINUTES", "15")),
             rasa_url=(env.get("RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_token=env.get("RASA_TOKEN") or None,
+            trusted_proxies=tuple(item.strip() for item in env.get("TRUSTED_PROXIES", "").split(",") if item.strip()),
+            demo_data=_flag(env["DEMO_DATA"]) if env.get("DEMO_DATA", "").strip() else None,
+            **({"data_hmac_secret": env["DATA_HMAC_SECRET"].encode()} if env.get("DATA_HMAC_SECRET") else {}),
             **({"link_signing_secret": env["LINK_SIGNING_SECRET"].encode()} if env.get("LINK_SIGNING_SECRET") else {}),
         )
 

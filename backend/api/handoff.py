@@ -16,6 +16,7 @@ from backend.handoff import (
     CLOSED,
     IN_PROGRESS,
     OPEN,
+    active_ticket,
     agents_online,
     clean_transcript,
     latest_ticket,
@@ -27,6 +28,7 @@ from backend.handoff import (
 from backend.models import HandoffTicket
 from backend.operator_profile import OperatorProfile
 from backend.rasa_client import RasaClient
+from backend.rate_limits import HANDOFF_GLOBAL, HANDOFF_PER_CONVERSATION, DataKeys, RateLimited, hit_all, too_many
 
 routes = web.RouteTableDef()
 REASON_MAX_LENGTH = 200
@@ -92,6 +94,7 @@ async def create_handoff(request: web.Request) -> web.Response:
     `pause`: whether the bot should pause (ConversationPaused) now; when false (out of hours or no
     agent online) the ticket waits for a call back and the bot goes on (claiming it pauses the bot).
     No personal data is needed: an expired or wrong `verification` only leaves the ticket unlinked.
+    429 (with Retry-After): too many new tickets from this conversation or for the whole queue.
     """
     form = await Form.read(request)
     conversation_id = form.text("conversation_id", "a conversa", max_length=128)
@@ -111,6 +114,8 @@ async def create_handoff(request: web.Request) -> web.Response:
                 beneficiary_id = (await verified_beneficiary(request, session, token, conversation_id)).id
             except ApiError:
                 beneficiary_id = None
+        if await active_ticket(session, conversation_id) is None:  # asking again is free
+            await _count_new_ticket(request, session, channel, conversation_id)
         in_hours = within_hours(operator.opening_hours, local_now())
         online = await agents_online(session) > 0
         opened = await open_ticket(
@@ -118,6 +123,18 @@ async def create_handoff(request: web.Request) -> web.Response:
             beneficiary_id=beneficiary_id, transcript=transcript, callback=not (in_hours and online),
         )
         return await _answer(request, session, opened.ticket, 201 if opened.created else 200)
+
+
+async def _count_new_ticket(request: web.Request, session, channel: str, conversation_id: str) -> None:
+    """Counts a new ticket per conversation and for the whole queue (rate_limits) before it is
+    opened; 429 with the phone when over a limit."""
+    settings = request.app[SETTINGS]
+    try:
+        await hit_all(session, DataKeys(settings.data_hmac_secret), [
+            (HANDOFF_PER_CONVERSATION, (channel, conversation_id)), (HANDOFF_GLOBAL, ())])
+    except RateLimited as exc:
+        phone = request.app[OPERATOR].phones["central_24h"]
+        raise too_many(exc, extra=f"Se precisar agora, ligue {phone} (24 horas).") from None
 
 
 @routes.get("/api/handoffs")

@@ -19,6 +19,7 @@ from backend.identity import (
     verify_identity,
 )
 from backend.models import ACTIVE, Beneficiary
+from backend.rate_limits import DataKeys, too_many, try_again_text
 from common.pii import mask_email
 from common.validators import classify_login, normalize_birth_date, normalize_cpf
 
@@ -35,7 +36,7 @@ def identity_not_confirmed(attempts_left: int) -> ApiError:
 def identity_locked(retry_after_minutes: int) -> ApiError:
     return retry_after(423, "identity_locked",
                        "Por segurança, a confirmação de identidade ficou bloqueada por alguns minutos "
-                       "depois de várias tentativas. Tente de novo mais tarde.", retry_after_minutes)
+                       f"depois de várias tentativas. {try_again_text(retry_after_minutes * 60)}", retry_after_minutes)
 
 
 def verified_session_ttl(request: web.Request) -> timedelta:
@@ -81,24 +82,23 @@ async def create_verification(request: web.Request) -> web.Response:
     if request.app[OPERATOR].identity_requires_mother_name:
         mother_name = form.text("mother_name", "o nome completo da sua mãe", max_length=NAME_MAX_LENGTH)
     conversation_id = form.conversation_id(request)
-    form.channel()
+    channel = form.channel()
     form.validate()
 
     claim = IdentityClaim(login_kind=login[0], login=login[1], cpf=cpf, birth_date=birth_date,
                           mother_name=mother_name)
     try:
         async with request.app[SESSIONS]() as session:
-            beneficiary = await verify_identity(session, claim, conversation_id)
+            beneficiary = await verify_identity(session, claim, conversation_id, channel=channel,
+                                                keys=DataKeys(request.app[SETTINGS].data_hmac_secret))
             token = await issue_verification(session, beneficiary, conversation_id, verified_session_ttl(request))
             dependents = len(await visible_members(session, beneficiary)) - 1
     except IdentityNotConfirmed as exc:
         raise identity_not_confirmed(exc.attempts_left) from None
     except IdentityLocked as exc:
         raise identity_locked(exc.retry_after_minutes) from None
-    except TooManyAttempts as exc:
-        raise retry_after(429, "too_many_attempts",
-                          "Foram muitas tentativas nesta conversa. Aguarde alguns minutos e tente de novo.",
-                          exc.retry_after_minutes) from None
+    except TooManyAttempts as exc:  # a rate limit of backend.rate_limits (which one, and until when)
+        raise too_many(exc.limited, "too_many_attempts") from None
     account = beneficiary.account
     return json_response(
         {"token": token, "expires_in_minutes": request.app[SETTINGS].verified_session_minutes,

@@ -7,6 +7,7 @@ from backend.api.responses import json_response
 from backend.api.identity import verified_beneficiary
 from backend.mail import MailError
 from backend.password_reset import ResetRefused, reset_password
+from backend.rate_limits import DataKeys, RateLimited, too_many
 
 routes = web.RouteTableDef()
 
@@ -23,7 +24,9 @@ def _refusal_message(code: str, phones: dict[str, str]) -> str:
 
 @routes.post("/api/password-resets")
 async def create_password_reset(request: web.Request) -> web.Response:
-    """Body {verification, channel, conversation_id}: the token of /api/identity/verifications."""
+    """Body {verification, channel, conversation_id}: the token of /api/identity/verifications.
+    201 {protocol, email_masked, repeated}: `repeated`, the same request moments ago — same
+    protocol, no new e-mail (backend.password_reset); 409; 429 (rate_limits); 503."""
     form = await Form.read(request)
     token = form.verification()
     channel = form.channel()
@@ -31,18 +34,22 @@ async def create_password_reset(request: web.Request) -> web.Response:
     form.validate()
 
     operator = request.app[OPERATOR]
+    settings = request.app[SETTINGS]
     try:
         async with request.app[SESSIONS]() as session:
             beneficiary = await verified_beneficiary(request, session, token, conversation_id)
             result = await reset_password(
-                session, beneficiary, operator=operator, mailer=request.app[MAILER],
-                bcrypt_rounds=request.app[SETTINGS].bcrypt_rounds, channel=channel,
+                session, beneficiary, keys=DataKeys(settings.data_hmac_secret), operator=operator,
+                mailer=request.app[MAILER], bcrypt_rounds=settings.bcrypt_rounds, channel=channel,
                 conversation_id=conversation_id,
             )
     except ResetRefused as exc:
         raise ApiError(409, exc.code, _refusal_message(exc.code, operator.phones)) from None
+    except RateLimited as exc:
+        raise too_many(exc, extra="Se a senha temporária já chegou, use a do e-mail mais recente.") from None
     except MailError:
         raise ApiError(503, "email_not_sent",
                        "Não consegui enviar o e-mail agora e sua senha não foi alterada. "
                        "Tente de novo em alguns minutos.") from None
-    return json_response({"protocol": result.protocol, "email_masked": result.email_masked}, status=201)
+    return json_response({"protocol": result.protocol, "email_masked": result.email_masked,
+                          "repeated": result.repeated}, status=201)

@@ -179,7 +179,7 @@ async def email_confirm_submit(request: web.Request) -> web.Response:
         if isinstance(opened, web.Response):
             return opened
         link, beneficiary = opened
-        if not await confirm_email_change(session, link, beneficiary):
+        confirmed = await confirm_email_change(session, link, beneficiary)
+        if confirmed is None:
             return _gone(request, EMAIL_CHANGE, LinkState.USED)
-    return _done(request, "E-mail atualizado!",
-                 f"A partir de agora, as mensagens do plano vão para {mask_email(link.email)}.")
+    return _done(request, confirmed.title, *confirmed.paragraphs)  # applied now, or when its wait ends

@@ -49,6 +49,12 @@ class ActionEsqueciSenha(VerifiedFlowAction):
                            "A senha temporária só pode ir para um e-mail seu.",
                            events=[SlotSet("proximo_fluxo", "alterar_email")])
         response = await backend.post("/api/password-resets", request_context(tracker))
+        if response.ok and response.data.get("repeated"):
+            return Outcome(
+                f"Já enviei uma senha temporária para o seu e-mail {response.data['email_masked']} há poucos "
+                f"minutos (protocolo {response.data['protocol']}), e ela continua valendo: use a desse e-mail. "
+                "Se não encontrar, olhe a caixa de spam."
+            )
         if response.ok:
             return Outcome(
                 f"Pronto! Enviei uma senha temporária para o seu e-mail {response.data['email_masked']}. "
@@ -58,6 +64,9 @@ class ActionEsqueciSenha(VerifiedFlowAction):
             )
         code = response.error_code
         line = await call_centre_line()
+        if code == "rate_limited":
+            return Outcome(response.error.get("message") or "Você já pediu várias senhas temporárias. "
+                           "Tente de novo mais tarde.", [HUMAN_BUTTON])
         if code == "no_email_on_file":
             return Outcome(
                 "Confirmei seus dados, mas não há e-mail cadastrado no plano, e a senha temporária "

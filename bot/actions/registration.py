@@ -1,6 +1,11 @@
 """cadastro (first access): identity (card, CPF or "não possuo CPF", birth date), the e-mail on
 file confirmed or a new one typed twice, then an activation link valid 24 h by e-mail. The
-password is chosen on the backend's page, never in the chat."""
+password is chosen on the backend's page, never in the chat.
+
+With an e-mail on file, the activation link only ever goes to it: a different address typed here
+starts the change of the e-mail on file instead (backend.email_change: the new address confirms,
+the current one is warned and may cancel, the change waits 72 h), and the user is told to ask for
+the registration again once it is in."""
 from __future__ import annotations
 
 from typing import Any
@@ -57,13 +62,11 @@ class ActionCadastro(VerifiedFlowAction):
             payload["email"] = tracker.get_slot("email_novo")
         response = await backend.post("/api/registrations", payload)
         if response.ok:
-            return Outcome(
-                f"Pronto! Enviei um link de ativação para {response.data['email_masked']}. "
-                f"Protocolo: {response.data['protocol']}.\n"
-                "Abra o link em até 24 horas e crie sua senha na página que ele abrir (nunca aqui "
-                "no chat). Depois é só entrar no aplicativo com a carteirinha, o CPF ou o e-mail."
-            )
+            return Outcome(registration_text(response.data))
         code = response.error_code
+        if code == "rate_limited":
+            return Outcome(response.error.get("message") or "Já enviei vários e-mails de ativação. "
+                           "Tente de novo mais tarde.", [HUMAN_BUTTON])
         if code == "already_registered":
             return Outcome("Você já tem cadastro no aplicativo. Se não lembra a senha, posso enviar uma "
                            "senha temporária para o seu e-mail.",
@@ -76,3 +79,25 @@ class ActionCadastro(VerifiedFlowAction):
             return Outcome(response.error.get("message") or "Não consegui usar esse e-mail. "
                            "Vamos recomeçar o cadastro? Escreva \"quero me cadastrar\".")
         return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)
+
+
+def registration_text(data: dict[str, Any]) -> str:
+    """What the user reads after POST /api/registrations answered 201 or 202."""
+    email, protocol = data["email_masked"], data["protocol"]
+    if data.get("email_change_pending"):
+        return (
+            f"Por segurança, o link de ativação só pode ir para o e-mail do seu cadastro "
+            f"({data.get('current_email_masked')}). Para usar {email}, pedi a troca do e-mail do cadastro "
+            f"(protocolo {protocol}): enviei um link de confirmação para {email} e avisei o e-mail atual, "
+            "que pode cancelar o pedido.\n"
+            f"Confirme pelo link (ele vale 24 horas). A troca vale a partir de {data.get('effective_text')}; "
+            "depois disso, peça o cadastro de novo e o link de ativação vai para o novo e-mail."
+        )
+    if data.get("repeated"):
+        return (f"Já enviei o link de ativação para {email} há poucos minutos (protocolo {protocol}). "
+                "Ele vale 24 horas; se não encontrar o e-mail, olhe a caixa de spam.")
+    return (
+        f"Pronto! Enviei um link de ativação para {email}. Protocolo: {protocol}.\n"
+        "Abra o link em até 24 horas e crie sua senha na página que ele abrir (nunca aqui "
+        "no chat). Depois é só entrar no aplicativo com a carteirinha, o CPF ou o e-mail."
+    )

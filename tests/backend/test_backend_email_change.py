@@ -1,10 +1,12 @@
 """Alterar e-mail: POST /api/email-changes, the two e-mails and /conta/confirmar-email."""
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from backend.models import Beneficiary, Protocol
+from backend.clock import utcnow
+from backend.models import Beneficiary, EmailChange, Protocol
 from backend_api import ANA_BEATRIZ, JOSE, MARIA, call_with_verification, links_in, open_form, path_of, submit_form
 
 pytestmark = pytest.mark.asyncio
@@ -24,15 +26,20 @@ async def _email_of(session, card):
 
 
 async def test_maria_changes_her_email(client, outbox, session):
+    """With an address on file the change waits 72 h after the new address confirms (the notice's
+    cancel link is tested in test_backend_takeover.py)."""
     status, body = await _change(client, full_name="  maria APARECIDA  santos ")
     assert status == 201, body
-    assert body == {"protocol": body["protocol"], "new_email_masked": "m***@exemplo.com.br"}
+    assert body == {"protocol": body["protocol"], "new_email_masked": "m***@exemplo.com.br", "wait_hours": 72,
+                    "effective_at": body["effective_at"], "effective_text": body["effective_text"],
+                    "repeated": False}
 
     mails = {message["To"]: (message, text) for message, text in outbox()}
     assert set(mails) == {"maria.santos@exemplo.com.br", NEW}
     notice = mails["maria.santos@exemplo.com.br"][1]
     assert "Pediram a troca do e-mail" in notice and "se não foi você" in notice.lower()
-    assert "0800 888 9504" in notice and NEW not in notice and links_in(notice) == []
+    assert "0800 888 9504" in notice and NEW not in notice and body["effective_text"] in notice
+    assert [path_of(url).rsplit("/", 1)[0] for url in links_in(notice)] == ["/conta/cancelar-troca-de-email"]
     [url] = links_in(mails[NEW][1])
     assert "/conta/confirmar-email/" in url and body["protocol"] in mails[NEW][1]
 
@@ -42,7 +49,12 @@ async def test_maria_changes_her_email(client, outbox, session):
     assert await _email_of(session, MARIA["login"]) == "maria.santos@exemplo.com.br"  # opening is not confirming
 
     status, html = await submit_form(client, path_of(url), {})
-    assert status == 200 and "E-mail atualizado!" in html
+    assert status == 200 and "E-mail confirmado!" in html and body["effective_text"] in html
+    assert await _email_of(session, MARIA["login"]) == "maria.santos@exemplo.com.br"  # not before the wait
+    await session.execute(update(EmailChange).values(effective_at=utcnow() - timedelta(seconds=1)))
+    await session.commit()
+    response = await client.post("/api/auth/login", json={"login": NEW, "password": "Saude@2024"})
+    assert response.status == 200  # the first login after the wait applies the change
     assert await _email_of(session, MARIA["login"]) == NEW
     protocol = (await session.execute(select(Protocol).where(Protocol.number == body["protocol"]))).scalar_one()
     await session.commit()
@@ -50,19 +62,25 @@ async def test_maria_changes_her_email(client, outbox, session):
 
     status, html, token = await open_form(client, path_of(url))
     assert status == 410 and token is None and "quero mudar meu e-mail" in html
-    response = await client.post("/api/auth/login", json={"login": NEW, "password": "Saude@2024"})
-    assert response.status == 200
 
 
-async def test_without_email_on_file_only_the_new_address_gets_mail(client, outbox):
+async def test_without_email_on_file_only_the_new_address_gets_mail(client, outbox, session):
+    """Nobody to warn: the confirmation by the new address is enough, at once."""
     status, body = await _change(client, ANA_BEATRIZ, "Ana Beatriz Lima", "ana.lima@exemplo.com.br")
     assert status == 201, body
-    assert [message["To"] for message, _ in outbox()] == ["ana.lima@exemplo.com.br"]
+    assert (body["effective_at"], body["wait_hours"]) == (None, 0)
+    [(message, text)] = outbox()
+    assert message["To"] == "ana.lima@exemplo.com.br"
+    [url] = links_in(text)
+    assert await _email_of(session, ANA_BEATRIZ["login"]) is None
+    status, html = await submit_form(client, path_of(url), {})
+    assert status == 200 and "E-mail atualizado!" in html
+    assert await _email_of(session, ANA_BEATRIZ["login"]) == "ana.lima@exemplo.com.br"
 
 
 async def test_confirmation_needs_csrf(client, outbox, session):
     await _change(client)
-    [url] = [url for _, text in outbox() for url in links_in(text)]
+    [url] = [url for _, text in outbox() for url in links_in(text) if "/conta/confirmar-email/" in url]
     response = await client.post(path_of(url), data={})
     assert response.status == 403
     _, _, token = await open_form(client, path_of(url))

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select, update
 
 from backend.clock import utcnow
-from backend.models import Account, AccountLink, Beneficiary, Protocol
+from backend.models import Account, AccountLink, Beneficiary, Protocol, RateLimit
+from backend.rate_limits import REPEAT_WINDOW
 from backend_api import ANA_BEATRIZ, CARLOS, JOSE, MARIA, links_in, login, open_form, path_of, register, \
     set_password
 
@@ -34,7 +35,8 @@ async def test_jose_registers_end_to_end(client, outbox, session, masked_log):
     status, body = await register(client, JOSE, "jose.oliveira@exemplo.com.br")
     assert status == 201, body
     assert re.fullmatch(r"419010\d{14}", body["protocol"])
-    assert body == {"protocol": body["protocol"], "email_masked": "j***@exemplo.com.br", "expires_in_hours": 24}
+    assert body == {"protocol": body["protocol"], "email_masked": "j***@exemplo.com.br", "expires_in_hours": 24,
+                    "repeated": False}
 
     [(message, text)] = outbox()
     assert message["To"] == "jose.oliveira@exemplo.com.br" and "ative o seu cadastro" in message["Subject"]
@@ -66,13 +68,16 @@ async def test_jose_registers_end_to_end(client, outbox, session, masked_log):
     assert "jose.oliveira@" not in masked_log.getvalue() and GOOD not in masked_log.getvalue()
 
 
-async def test_email_on_file_changes_only_when_the_link_is_used(client, outbox, session):
-    path = await _activation_path(client, outbox, email="Jose.Novo@Exemplo.com.br")
-    assert [message["To"] for message, _ in outbox()] == ["jose.novo@exemplo.com.br"]
+async def test_a_typed_address_other_than_the_one_on_file_gets_no_activation_link(client, outbox, session):
+    """The whole path (notice, cancel, wait) is in test_backend_takeover.py."""
+    status, body = await register(client, JOSE, "Jose.Novo@Exemplo.com.br")
+    assert status == 202 and body["email_change_pending"] is True and body["wait_hours"] == 72
+    assert (body["email_masked"], body["current_email_masked"]) == ("j***@exemplo.com.br", "j***@exemplo.com.br")
+    mails = {message["To"]: text for message, text in outbox()}
+    assert set(mails) == {"jose.novo@exemplo.com.br", "jose.oliveira@exemplo.com.br"}
+    assert "/conta/ativar/" not in "".join(mails.values())
+    assert "/conta/confirmar-email/" in mails["jose.novo@exemplo.com.br"]
     assert (await _jose(session)).email == "jose.oliveira@exemplo.com.br"
-    status, _ = await set_password(client, path, GOOD)
-    assert status == 200
-    assert (await _jose(session)).email == "jose.novo@exemplo.com.br"
 
 
 async def test_without_an_email_the_link_goes_to_the_one_on_file(client, outbox):
@@ -117,8 +122,26 @@ async def test_verification_must_be_valid(client):
     assert response.status == 401 and (await response.json())["error"]["code"] == "verification_invalid"
 
 
+async def _after_the_repeat_window(session):
+    """Moves this test's requests and claims back by more than rate_limits.REPEAT_WINDOW."""
+    back = REPEAT_WINDOW + timedelta(seconds=1)
+    for model, column in ((AccountLink, "created_at"), (RateLimit, "window_start")):
+        for row in (await session.execute(select(model))).scalars():
+            setattr(row, column, getattr(row, column) - back)
+    await session.commit()
+
+
+async def test_a_repeat_within_minutes_sends_nothing_new(client, outbox):
+    first_status, first = await register(client, JOSE, None)
+    status, again = await register(client, JOSE, "JOSE.OLIVEIRA@exemplo.com.br")  # the same address
+    assert (first_status, status) == (201, 201) and again["protocol"] == first["protocol"]
+    assert (first["repeated"], again["repeated"]) == (False, True)
+    assert len(outbox()) == 1
+
+
 async def test_a_new_request_replaces_the_old_link(client, outbox, session):
     first = await _activation_path(client, outbox)
+    await _after_the_repeat_window(session)
     second = await _activation_path(client, outbox)
     assert (await _jose(session)).account is not None  # still one pending account
     status, html, _ = await open_form(client, first)
@@ -197,6 +220,7 @@ async def _reset(client):
 
 async def test_account_created_once(client, outbox, session):
     await _activation_path(client, outbox)
+    await _after_the_repeat_window(session)
     await _activation_path(client, outbox)
     jose = await _jose(session)
     accounts = (await session.execute(select(Account).where(Account.beneficiary_id == jose.id))).scalars().all()

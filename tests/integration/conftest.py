@@ -42,7 +42,7 @@ def stack(tmp_path_factory):
 @pytest.fixture(scope="module")
 def casse_stack(tmp_path_factory):
     """The CASSE operator profile: the identity check asks the mother's full name too."""
-    with running_stack(tmp_path_factory, OPERATOR_PROFILE="casse") as stack:
+    with running_stack(tmp_path_factory, OPERATOR_PROFILE="casse", DEMO_DATA="1") as stack:  # personas too
         yield stack
 
 
