@@ -1,4 +1,5 @@
-"""Structured (JSON lines) logging with PII masking, shared by every process."""
+"""Structured (JSON lines) logging with PII masking (and no link secret: common.pii.mask_log_text),
+shared by every process."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from common.pii import PiiMaskingFilter, mask_text
+from common.pii import PiiMaskingFilter, mask_log_text
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
@@ -22,9 +23,9 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
-                entry[key] = mask_text(str(value)) if isinstance(value, str) else value
+                entry[key] = mask_log_text(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exc"] = mask_text(self.formatException(record.exc_info))
+            entry["exc"] = mask_log_text(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 

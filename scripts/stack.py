@@ -15,7 +15,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -38,23 +38,30 @@ def latest_model(models_dir: Path = ROOT / "models") -> Path:
     return models[-1]
 
 
-def tracker_store_config(var_dir: Path) -> dict:
-    """SQLite next to the backend's by default; PostgreSQL when RASA_TRACKER_URL or a
-    PostgreSQL DATABASE_URL is set (Rasa keeps its own `events` table)."""
-    url = os.environ.get("RASA_TRACKER_URL") or os.environ.get("DATABASE_URL", "")
+TRACKER_STORE_TYPE = "bot.tracker_store.MaskingTrackerStore"
+
+
+def tracker_store_config(var_dir: Path, env: dict[str, str] | None = None) -> dict:
+    """Rasa's conversation store (bot.tracker_store.MaskingTrackerStore: Rasa's SQL store with
+    personal data masked at rest, the active conversations kept raw in memory). SQLite next to the
+    backend's by default; PostgreSQL when RASA_TRACKER_URL or a PostgreSQL DATABASE_URL is set
+    (Rasa keeps its own `events` table). `env`: where to read those (default os.environ);
+    backend.retention reads the same place to delete old conversations."""
+    env = os.environ if env is None else env
+    url = env.get("RASA_TRACKER_URL") or env.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         parts = urlsplit(url)
         config = {
-            "type": "SQL",
+            "type": TRACKER_STORE_TYPE,
             "dialect": "postgresql",
             "url": parts.hostname,  # Rasa's name for the host
             "port": parts.port or 5432,
             "db": parts.path.lstrip("/"),
-            "username": parts.username,
-            "password": parts.password,
+            "username": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None,
         }
         return {key: value for key, value in config.items() if value is not None}
-    return {"type": "SQL", "dialect": "sqlite", "db": str(var_dir / "rasa_tracker.db")}
+    return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": str(var_dir / "rasa_tracker.db")}
 
 
 def lock_store_config() -> dict | None:

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 from aiohttp import web
 
 from backend.api.context import OPERATOR
 from backend.api.responses import json_response
+from common.pii import SECRET_PLACEHOLDER, mask_secret_paths
 
 log = logging.getLogger("backend.http")
+_ROUTE_VARIABLE_RE = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
 _HTTP_ERRORS = {
     400: ("invalid_request", "Não entendi o pedido. Confira os dados enviados."),
@@ -56,15 +59,38 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("unhandled error", extra={"method": request.method, "path": request.path})
+        log.exception("unhandled error", extra={"method": request.method, "path": loggable_path(request)})
         phone = request.app[OPERATOR].phones["central_24h"]
         return ApiError(500, "internal_error",
                         f"Tivemos um problema aqui. Tente de novo em alguns minutos ou ligue {phone}.").response()
 
 
+def _is_secret(variable: str) -> bool:
+    """Route variables that carry a secret: the single-use and signed links' `{token}`."""
+    return "token" in variable.lower()
+
+
+def loggable_path(request: web.Request) -> str:
+    """The request's path as a log may show it: a route's secret variable ({token} of /conta/…/ and
+    /documentos/) replaced by "[token]"; a path that matched no route still loses what looks like
+    a link's secret (common.pii.mask_secret_paths)."""
+    path = request.path
+    info = request.match_info
+    try:
+        resource = info.route.resource
+    except AttributeError:  # no route matched (404/405)
+        resource = None
+    if resource is not None and any(_is_secret(name) for name in info):
+        path = _ROUTE_VARIABLE_RE.sub(
+            lambda m: SECRET_PLACEHOLDER if _is_secret(m.group(1)) else str(info.get(m.group(1), m.group(0))),
+            resource.canonical)
+    return mask_secret_paths(path)
+
+
 @web.middleware
 async def access_log_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """One JSON line per request; only the path (never the query string), masked by common.logs."""
+    """One JSON line per request; only the path (never the query string) without the secret of a
+    link (loggable_path), masked by common.logs."""
     started = time.perf_counter()
     status = 500
     try:
@@ -72,7 +98,8 @@ async def access_log_middleware(request: web.Request, handler) -> web.StreamResp
         status = response.status
         return response
     finally:
-        log.info("%s %s %s", request.method, request.path, status, extra={
-            "method": request.method, "path": request.path, "status": status,
+        path = loggable_path(request)
+        log.info("%s %s %s", request.method, path, status, extra={
+            "method": request.method, "path": path, "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         })

@@ -1,0 +1,234 @@
+"""`python -m backend.retention [--days N] [--dry-run]`: deletes the personal data kept longer than
+needed (LGPD: health data is sensitive; keep it only while it serves its purpose).
+
+What goes, older than N days (default RETENTION_DAYS, else 180):
+- conversations of the Rasa tracker store (every event of a conversation whose last event is
+  older), in the database scripts/stack.py's tracker_store_config() points Rasa at: RASA_TRACKER_URL,
+  a PostgreSQL DATABASE_URL, or <VAR_DIR>/rasa_tracker.db;
+- received files (reimbursement receipts: the row and the file under <VAR_DIR>/uploads/), except
+  those of a reimbursement still undecided (received, under analysis, pending); files under
+  uploads/ that no row points to any more (an interrupted upload, a failed delete);
+- handoff tickets closed before then, with their messages;
+- identity attempts made before then, identity verifications and account links (activation,
+  password change, e-mail confirmation) expired or used before then.
+Nothing else: beneficiaries, accounts, protocols, reimbursements, fees and card requests are
+records of the plan, kept by their own rules.
+
+Idempotent (a second run deletes nothing), safe while the services run (short transactions; files
+are removed only after the rows are gone, and a file left behind is caught by the next run), and
+prints what it deleted as `name=count` lines. For cron or a systemd timer: see docs/deploy.md.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import delete, func, inspect, or_, select
+from sqlalchemy.engine import URL
+
+from backend.clock import utcnow
+from backend.db import create_engine, session_factory
+from backend.models import (
+    AccountLink,
+    HandoffMessage,
+    HandoffTicket,
+    IdentityAttempt,
+    IdentityVerification,
+    Reimbursement,
+    ReimbursementDocument,
+)
+from backend.settings import Settings
+
+DEFAULT_DAYS = 180
+UNDECIDED_REIMBURSEMENT = ("received", "under_analysis", "pending")
+CLOSED_TICKET = "closed"
+_CHUNK = 500  # ids per IN (...) list: SQLite's parameter limit
+
+_events = sa.Table(  # the columns of Rasa's SQLTrackerStore `events` table this module uses
+    "events", sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255)),
+    sa.Column("timestamp", sa.Float),
+)
+
+
+@dataclass
+class Deleted:
+    tracker_conversations: int = 0
+    tracker_events: int = 0
+    uploaded_files: int = 0
+    orphan_files: int = 0
+    handoff_tickets: int = 0
+    handoff_messages: int = 0
+    identity_attempts: int = 0
+    identity_verifications: int = 0
+    account_links: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [f"{name}={value}" for name, value in vars(self).items() if name != "notes"] + self.notes
+
+
+def tracker_database_url(var_dir: Path, env: Mapping[str, str]) -> str:
+    """The URL of Rasa's tracker database, from the same settings Rasa's endpoints are made from."""
+    from scripts.stack import tracker_store_config
+
+    config = tracker_store_config(var_dir, dict(env))
+    if config["dialect"] == "sqlite":
+        return f"sqlite:///{config['db']}"
+    return URL.create(config["dialect"], username=config.get("username"), password=config.get("password"),
+                      host=config.get("url"), port=config.get("port"),
+                      database=config.get("db")).render_as_string(hide_password=False)
+
+
+def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+async def _purge_backend(settings: Settings, cutoff: datetime, deleted: Deleted, dry_run: bool) -> list[str]:
+    """Deletes the rows; returns the storage paths of the deleted documents (removed afterwards)."""
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session:
+            documents = (await session.execute(
+                select(ReimbursementDocument.id, ReimbursementDocument.storage_path)
+                .outerjoin(Reimbursement, Reimbursement.id == ReimbursementDocument.reimbursement_id)
+                .where(ReimbursementDocument.uploaded_at < cutoff,
+                       or_(ReimbursementDocument.reimbursement_id.is_(None),
+                           Reimbursement.status.not_in(UNDECIDED_REIMBURSEMENT)))
+            )).all()
+            for ids in _chunks([row.id for row in documents]):
+                await session.execute(delete(ReimbursementDocument).where(ReimbursementDocument.id.in_(ids)))
+            deleted.uploaded_files = len(documents)
+
+            tickets = (await session.execute(
+                select(HandoffTicket.id).where(HandoffTicket.status == CLOSED_TICKET, HandoffTicket.closed_at < cutoff)
+            )).scalars().all()
+            for ids in _chunks(tickets):
+                result = await session.execute(delete(HandoffMessage).where(HandoffMessage.ticket_id.in_(ids)))
+                deleted.handoff_messages += result.rowcount
+                await session.execute(delete(HandoffTicket).where(HandoffTicket.id.in_(ids)))
+            deleted.handoff_tickets = len(tickets)
+
+            deleted.identity_attempts = (await session.execute(
+                delete(IdentityAttempt).where(IdentityAttempt.created_at < cutoff))).rowcount
+            deleted.identity_verifications = (await session.execute(
+                delete(IdentityVerification).where(IdentityVerification.expires_at < cutoff))).rowcount
+            deleted.account_links = (await session.execute(
+                delete(AccountLink).where(or_(AccountLink.expires_at < cutoff, AccountLink.used_at < cutoff))
+            )).rowcount
+            await (session.rollback() if dry_run else session.commit())
+        async with session_factory(engine)() as session:
+            still_referenced = set((await session.execute(select(ReimbursementDocument.storage_path))).scalars())
+    finally:
+        await engine.dispose()
+    return [row.storage_path for row in documents if row.storage_path not in still_referenced]
+
+
+async def _purge_tracker(url: str, var_dir: Path, cutoff: datetime, deleted: Deleted, dry_run: bool) -> None:
+    settings = Settings(database_url=url, var_dir=var_dir)
+    if settings.is_sqlite and not Path(sa.engine.make_url(url).database or "").exists():
+        deleted.notes.append("# no tracker database yet")
+        return
+    engine = create_engine(settings)
+    cutoff_epoch = (cutoff - datetime(1970, 1, 1)).total_seconds()
+    try:
+        async with engine.connect() as connection:
+            if not await connection.run_sync(lambda sync: inspect(sync).has_table("events")):
+                deleted.notes.append("# no tracker events table yet")
+                return
+        async with engine.connect() as connection:
+            old = (select(_events.c.sender_id).group_by(_events.c.sender_id)
+                   .having(func.max(_events.c.timestamp) < cutoff_epoch))
+            deleted.tracker_conversations = (await connection.execute(
+                select(func.count()).select_from(old.subquery()))).scalar_one()
+            deleted.tracker_events = (await connection.execute(
+                delete(_events).where(_events.c.sender_id.in_(old.scalar_subquery())))).rowcount
+            await (connection.rollback() if dry_run else connection.commit())
+    finally:
+        await engine.dispose()
+
+
+def _remove_files(var_dir: Path, relative_paths: Iterable[str]) -> int:
+    uploads = (var_dir / "uploads").resolve()
+    removed = 0
+    for relative in relative_paths:
+        path = (var_dir / relative).resolve()
+        if uploads not in path.parents:  # a stored path never leaves var/uploads; refuse if it does
+            continue
+        try:
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def _orphans(var_dir: Path, referenced: set[str], cutoff: datetime) -> list[Path]:
+    uploads = var_dir / "uploads"
+    if not uploads.is_dir():
+        return []
+    cutoff_epoch = (cutoff - datetime(1970, 1, 1)).total_seconds()
+    found = []
+    for path in uploads.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff_epoch \
+                and str(path.relative_to(var_dir)) not in referenced:
+            found.append(path)
+    return found
+
+
+async def purge(settings: Settings, days: int, *, env: Mapping[str, str] | None = None,
+                now: datetime | None = None, dry_run: bool = False) -> Deleted:
+    """Deletes what is older than `days` (see the module's docstring); returns the counts."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    env = os.environ if env is None else env
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    deleted = Deleted()
+    await _purge_tracker(tracker_database_url(settings.var_dir, env), settings.var_dir, cutoff, deleted, dry_run)
+    paths = await _purge_backend(settings, cutoff, deleted, dry_run)
+    if not dry_run:
+        _remove_files(settings.var_dir, paths)
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session:
+            referenced = set((await session.execute(select(ReimbursementDocument.storage_path))).scalars())
+    finally:
+        await engine.dispose()
+    orphans = _orphans(settings.var_dir, referenced, cutoff)
+    if not dry_run:
+        for path in orphans:
+            path.unlink(missing_ok=True)
+    deleted.orphan_files = len(orphans)
+    return deleted
+
+
+def main(argv: list[str] | None = None) -> int:
+    env_days = os.environ.get("RETENTION_DAYS")
+    parser = argparse.ArgumentParser(prog="python -m backend.retention",
+                                     description="Deletes conversations, received files, closed handoffs and "
+                                                 "identity checks older than N days.")
+    parser.add_argument("--days", type=int, default=int(env_days) if env_days else DEFAULT_DAYS,
+                        help=f"age in days (default RETENTION_DAYS, else {DEFAULT_DAYS})")
+    parser.add_argument("--dry-run", action="store_true", help="count what would go, delete nothing")
+    args = parser.parse_args(argv)
+    if args.days < 1:
+        parser.error("--days must be at least 1")
+    deleted = asyncio.run(purge(Settings.from_env(), args.days, dry_run=args.dry_run))
+    print(f"# retention: older than {args.days} days{' (dry run: nothing deleted)' if args.dry_run else ''}")
+    for line in deleted.lines():
+        print(line)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""The conversation store: Rasa's SQL tracker store, with personal data masked at rest.
+
+Configured in endpoints.yml by module path (scripts/stack.py, tracker_store_config()):
+
+    tracker_store:
+      type: bot.tracker_store.MaskingTrackerStore
+      dialect: sqlite            # or postgresql, with url (host), port, db, username, password
+      db: var/rasa_tracker.db
+      live_minutes: 15           # optional: how long an idle conversation keeps its raw values
+      live_size: 2000            # optional: how many conversations keep them at most
+
+What reaches the database (Rasa's `events` table). Every event is written through
+common.pii.AtRestMasker: user texts and their parse data (text, entity values), bot texts and
+their buttons, metadata, with CPFs, card numbers, e-mails, dates and phones replaced by their kind
+("[cpf]", "[data]"...), the secret of one-time links removed, and the person names the
+conversation knows (the mother's and the full name the user typed, the first name the backend
+returned, the family member chosen) masked wherever they appear. A user message that answers a
+name question (`requested_slot` is a name slot) is stored as "[nome]". Slot values: the identity
+slots (login, CPF, birth date, mother's name, names, e-mails) and the verified session
+(`identidade_token`, `identidade_info`) are stored as None — the token is a bearer credential for
+the live session only (the backend keeps just its hash and lets it expire after
+VERIFIED_SESSION_MINUTES idle), so keeping it at rest would only add risk; any other slot whose
+value holds personal data is stored as None too, never as a masked value (a masked value read back
+would look filled and be sent to the backend).
+
+What the dialogue needs stays in memory. The identity form collects card, CPF, birth date and
+mother's name over several turns, so the unmasked events of each active conversation are kept in
+this process (serialised, so no turn can change another's copy) for `live_minutes` after its last save
+(default VERIFIED_SESSION_MINUTES, 15), at most `live_size` conversations (least recently saved
+dropped first). `retrieve` answers from there when the entry is fresh and the database holds no
+newer event of the conversation (a cheap max(id) query); otherwise the masked tracker is read from
+the database. `retrieve_full_tracker` (HTTP API GET /conversations/<id>/tracker, `rasa export`)
+always reads the database, so it shows the masked history.
+
+What this costs:
+- a restart (or a conversation idle for longer than `live_minutes`) in the middle of a form: the
+  masked tracker loads with the identity slots empty and not verified, and the form asks again;
+- memory: one serialised tracker per active conversation (tens of kB), bounded by `live_size`;
+- with several Rasa instances the cache is per process: a conversation that moves to another
+  instance is read masked and asks again (never a wrong answer: the max(id) check makes an
+  instance drop its copy once another one wrote). Keeping the raw trackers in a shared store
+  with the same TTL (e.g. Redis, encrypted) is issue 16;
+- the conversation id itself is stored as the channel gives it (on WhatsApp, the phone number).
+
+Works with any lock store (Rasa serialises a conversation's turns with it before `retrieve` and
+`save`). `rasa test` and `rasa shell` use it when given these endpoints; without them Rasa uses its
+in-memory store, as before.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import OrderedDict
+from typing import Any, Callable, Iterator, Optional
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import REQUESTED_SLOT
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from common.pii import AT_REST, AtRestMasker, surnames_after
+
+logger = logging.getLogger(__name__)
+
+# Slots never stored with a value: the identity data and the verified session.
+LIVE_ONLY_SLOTS = frozenset({
+    "login", "cpf", "data_nascimento", "nome_mae", "nome_completo", "email_novo", "email_confirmacao",
+    "identidade_token", "identidade_info",
+    "carteirinha_membro_nome", "reembolso_membro_nome", "reembolso_prestador", "reembolso_doc_prestador",
+})
+# Slots that hold a person's name (masked wherever the name appears in the conversation).
+NAME_SLOTS = frozenset({"nome_mae", "nome_completo", "carteirinha_membro_nome", "reembolso_membro_nome",
+                        "reembolso_prestador"})
+# Questions answered with a typed name: the whole answer is stored as "[nome]".
+NAME_QUESTIONS = frozenset({"nome_mae", "nome_completo", "reembolso_prestador"})
+# Event keys that name things (actions, intents, event types) or time them: never personal data.
+_EVENT_KEEP = frozenset({"event", "timestamp", "name", "policy", "confidence", "input_channel", "message_id",
+                         "date_time", "kill_on_user_msg", "hide_rule_turn", "use_text_for_featurization",
+                         "is_interrupted"})
+_PARSE_DATA_KEEP = frozenset({"intent", "intent_ranking", "entity", "extractor", "role", "group", "processors"})
+_RESETS_FORM = frozenset({"restart", "session_started", "reset_slots"})
+
+DEFAULT_LIVE_SIZE = 2000
+
+
+def _default_live_minutes() -> float:
+    return float(os.environ.get("VERIFIED_SESSION_MINUTES") or 15)
+
+
+class LiveTrackers:
+    """The raw (unmasked) trackers of active conversations: serialised text per conversation,
+    expiring `ttl_s` after the last save, at most `max_size` (least recently saved dropped)."""
+
+    def __init__(self, ttl_s: float, max_size: int, clock: Callable[[], float] = time.monotonic) -> None:
+        if ttl_s <= 0 or max_size <= 0:
+            raise ValueError("live_minutes and live_size must be positive")
+        self.ttl_s, self.max_size, self.clock = ttl_s, max_size, clock
+        self._entries: OrderedDict[str, tuple[float, str, Optional[int]]] = OrderedDict()
+
+    def put(self, sender_id: str, serialised: str, last_event_id: Optional[int]) -> None:
+        self._entries.pop(sender_id, None)
+        self._entries[sender_id] = (self.clock() + self.ttl_s, serialised, last_event_id)
+        self._expire()
+        while len(self._entries) > self.max_size:
+            self._entries.popitem(last=False)
+
+    def get(self, sender_id: str) -> Optional[tuple[str, Optional[int]]]:
+        entry = self._entries.get(sender_id)
+        if entry is None:
+            return None
+        expires_at, serialised, last_event_id = entry
+        if expires_at <= self.clock():
+            del self._entries[sender_id]
+            return None
+        return serialised, last_event_id
+
+    def drop(self, sender_id: str) -> None:
+        self._entries.pop(sender_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _expire(self) -> None:
+        now = self.clock()
+        while self._entries:
+            sender_id, (expires_at, _, _) = next(iter(self._entries.items()))
+            if expires_at > now:
+                break
+            del self._entries[sender_id]
+
+
+class ConversationMasker:
+    """Masks the events of one conversation for storage, knowing its names and typed values."""
+
+    def __init__(self, events: list[Event]) -> None:
+        names: set[str] = set()
+        values: set[str] = set()
+        for event in events:
+            data_name = getattr(event, "key", None)
+            if event.type_name != "slot" or data_name is None:
+                continue
+            value = event.value
+            if data_name == "identidade_info" and isinstance(value, dict):
+                if isinstance(value.get("first_name"), str):
+                    names.add(value["first_name"])
+            elif data_name in NAME_SLOTS and isinstance(value, str):
+                names.add(value)
+            elif data_name in LIVE_ONLY_SLOTS and isinstance(value, str):
+                values.add(value)
+        # the bot writes full names it got from the backend ("Maria Aparecida Santos", a dependent's
+        # name in a button): the surnames after a known first name are names too
+        names |= surnames_after(names, _bot_texts(events))
+        self.masker = AtRestMasker(names, values)
+
+    def event(self, data: dict[str, Any], requested_slot: Optional[str]) -> dict[str, Any]:
+        kind = data.get("event")
+        if kind == "slot":
+            return {**data, "value": self.slot(data.get("name"), data.get("value"))}
+        masked = {}
+        for key, value in data.items():
+            if key in _EVENT_KEEP:
+                masked[key] = value
+            elif key == "parse_data":
+                masked[key] = self.masker.value(value, _PARSE_DATA_KEEP)
+            else:
+                masked[key] = self.masker.value(value)
+        if kind == "user" and requested_slot in NAME_QUESTIONS and (data.get("text") or "").strip() \
+                and not data["text"].startswith("/"):
+            masked["text"] = AT_REST["nome"]
+            if isinstance(masked.get("parse_data"), dict):
+                masked["parse_data"] = {**masked["parse_data"], "text": AT_REST["nome"]}
+        return masked
+
+    def slot(self, name: Optional[str], value: Any) -> Any:
+        """None for identity slots and for any value with personal data; the value otherwise."""
+        if value is None or name in LIVE_ONLY_SLOTS:
+            return None
+        return value if self.masker.value(value) == value else None
+
+
+def _bot_texts(events: list[Event]) -> Iterator[str]:
+    for event in events:
+        if event.type_name == "bot":
+            yield getattr(event, "text", None) or ""
+            for button in (getattr(event, "data", None) or {}).get("buttons") or []:
+                if isinstance(button, dict) and isinstance(button.get("title"), str):
+                    yield button["title"]
+
+
+def masked_events(tracker: DialogueStateTracker, start: int) -> list[dict[str, Any]]:
+    """The tracker's events from index `start` on, as the dicts to store (masked)."""
+    events = list(tracker.events)
+    masker = ConversationMasker(events)
+    requested: Optional[str] = None
+    out = []
+    for index, event in enumerate(events):
+        if index >= start:
+            out.append(masker.event(event.as_dict(), requested))
+        if event.type_name == "slot" and getattr(event, "key", None) == REQUESTED_SLOT:
+            requested = event.value
+        elif event.type_name in _RESETS_FORM:
+            requested = None
+    return out
+
+
+class MaskingTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that stores masked events and keeps active conversations raw in memory."""
+
+    def __init__(self, *args: Any, live_minutes: Optional[float] = None, live_size: Optional[int] = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        minutes = float(live_minutes) if live_minutes is not None else _default_live_minutes()
+        self.live = LiveTrackers(minutes * 60, int(live_size or DEFAULT_LIVE_SIZE))
+
+    def _last_event_id(self, session: Any, sender_id: str) -> Optional[int]:
+        return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Stores the events not yet stored (counted as Rasa does), masked; keeps the raw tracker
+        in memory once the database has them."""
+        with self.session_scope() as session:
+            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            new = masked_events(tracker, stored)
+            for data in new:
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=data.get("event"),
+                    timestamp=data.get("timestamp"),
+                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY)
+                    if isinstance(data.get("parse_data"), dict) else None,
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                ))
+            session.flush()
+            last_event_id = self._last_event_id(session, tracker.sender_id)
+            session.commit()
+        if self.event_broker is not None:  # the broker gets what the database gets
+            for data in new:
+                self.event_broker.publish({"sender_id": tracker.sender_id, **data})
+        self.live.put(tracker.sender_id, json.dumps([event.as_dict() for event in tracker.events]), last_event_id)
+        logger.debug("tracker stored (masked)", extra={"events": len(new)})
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The raw tracker of a live conversation, else the stored (masked) one. Both hold the same
+        events (the latest session, chosen as SQLTrackerStore chooses it), so the count `save`
+        relies on is right whichever was read."""
+        live = self.live.get(sender_id)
+        if live is not None:
+            serialised, last_event_id = live
+            with self.session_scope() as session:
+                current = self._last_event_id(session, sender_id)
+            if current == last_event_id:
+                events = latest_session(json.loads(serialised))
+                if events:
+                    return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            self.live.drop(sender_id)  # another process wrote since: the database is the truth
+        return await super().retrieve(sender_id)
+
+
+def latest_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events SQLTrackerStore._event_query returns for the latest session: those timestamped at
+    or after the last `session_started` (all of them when there is none)."""
+    starts = [event.get("timestamp") for event in events if event.get("event") == "session_started"]
+    starts = [start for start in starts if start is not None]
+    if not starts:
+        return events
+    session_start = max(starts)
+    return [event for event in events if event.get("timestamp") is not None and event["timestamp"] >= session_start]
