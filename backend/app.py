@@ -1,6 +1,7 @@
 """aiohttp application factory."""
 from __future__ import annotations
 
+import logging
 from typing import AsyncIterator
 
 from aiohttp import web
@@ -28,6 +29,7 @@ from backend.api import (
 )
 from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import access_log_middleware, error_middleware
+from backend.api.service_auth import service_auth_middleware
 from backend.db import create_engine, session_factory
 from backend.mail import Mailer
 from backend.operator_profile import load_profile
@@ -36,11 +38,16 @@ from backend.web import account, chat, console, privacy
 from backend.web.pages import STATIC_DIR
 
 MAX_BODY_BYTES = 64 * 1024
+log = logging.getLogger("backend")
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
-    app = web.Application(middlewares=[access_log_middleware, error_middleware], client_max_size=MAX_BODY_BYTES)
+    # service_auth_middleware: who may call what (the list of public routes is in its module)
+    app = web.Application(middlewares=[access_log_middleware, error_middleware, service_auth_middleware],
+                          client_max_size=MAX_BODY_BYTES)
+    if not settings.backend_service_token:
+        log.warning("BACKEND_SERVICE_TOKEN is not set: the plan-system API refuses every call")
     app[SETTINGS] = settings
     app[OPERATOR] = load_profile(settings.operator_profile)
     app[MAILER] = Mailer(settings, sender_name=app[OPERATOR].short_name)

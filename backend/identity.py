@@ -241,25 +241,48 @@ async def _match(session: AsyncSession, claim: IdentityClaim) -> Beneficiary | N
     return beneficiary
 
 
+FULL_SCOPE = "full"  # login + CPF + birth date (+ mother's name): every verified request
+REGISTRATION_SCOPE = "registration"  # "não possuo CPF" (login + birth date): registration only
+SCOPES = frozenset({FULL_SCOPE, REGISTRATION_SCOPE})
+
+
+class VerificationOutOfScope(Exception):
+    """A valid verification used for a request its scope does not cover."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"verification of scope {scope!r} used out of scope")
+        self.scope = scope
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def issue_verification(session: AsyncSession, beneficiary: Beneficiary, conversation_id: str,
-                             idle_ttl: timedelta = VERIFICATION_TTL) -> str:
-    """A token proving this conversation passed the identity check; only its hash is stored."""
+                             idle_ttl: timedelta = VERIFICATION_TTL, *, channel: str,
+                             scope: str = FULL_SCOPE) -> str:
+    """A token proving that this conversation — `conversation_id` on `channel` — passed the
+    identity check; only its hash is stored. `scope` REGISTRATION_SCOPE: the check was made
+    without a CPF, and the token serves registration only."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown verification scope {scope!r}")
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(IdentityVerification(token_hash=_token_hash(token), beneficiary_id=beneficiary.id,
-                                     conversation_id=conversation_id, created_at=now,
-                                     expires_at=now + idle_ttl))
+                                     conversation_id=conversation_id, channel=channel, scope=scope,
+                                     created_at=now, expires_at=now + idle_ttl))
     await session.commit()
     return token
 
 
 async def redeem_verification(session: AsyncSession, token: str, conversation_id: str,
-                              idle_ttl: timedelta = VERIFICATION_TTL) -> Beneficiary | None:
-    """The verified beneficiary, if `token` is unexpired and was issued to this conversation.
+                              idle_ttl: timedelta = VERIFICATION_TTL, *, channel: str,
+                              accepted_scopes: frozenset[str] = frozenset({FULL_SCOPE})) -> Beneficiary | None:
+    """The verified beneficiary, if `token` is unexpired, was issued to this very conversation
+    (same sender id on the same channel: the same id on another channel is somebody else) and
+    its scope is one of `accepted_scopes`; None otherwise. Raises VerificationOutOfScope for a
+    valid token of another scope (a check without CPF used for more than registration), so the
+    caller can say what is missing.
 
     The session is one of inactivity: every use pushes the expiry to `idle_ttl` from now."""
     row = (
@@ -268,8 +291,10 @@ async def redeem_verification(session: AsyncSession, token: str, conversation_id
         )
     ).scalar_one_or_none()
     now = utcnow()
-    if row is None or row.conversation_id != conversation_id or row.expires_at <= now:
+    if row is None or row.expires_at <= now or (row.conversation_id, row.channel) != (conversation_id, channel):
         return None
+    if row.scope not in accepted_scopes:
+        raise VerificationOutOfScope(row.scope)
     row.expires_at = now + idle_ttl
     await session.commit()
     return await session.get(Beneficiary, row.beneficiary_id)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 MIN_BCRYPT_ROUNDS = 12
+MIN_SERVICE_TOKEN_LENGTH = 24
 _ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 _SYNC_DRIVERS = {"postgresql": "postgresql+psycopg2", "sqlite": "sqlite"}
 
@@ -61,6 +62,9 @@ class Settings:
     # user's channel and the handoff ends (backend.rasa_client); RASA_TOKEN if Rasa runs with --auth-token.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str | None = field(default=None, repr=False)
+    # Credential of the assistant's action server, the one client of the plan-system API
+    # (backend.api.service_auth). Unset: no service call is accepted (fail closed).
+    backend_service_token: str | None = field(default=None, repr=False)
     # HMAC-SHA256 key of what identifies a person in the rate limits and identity attempts
     # (backend.rate_limits.DataKeys): CPF, card, e-mail are never stored plain or as a bare hash.
     # Unset: a random key per process — acceptable ONLY in tests: several processes would count
@@ -81,6 +85,8 @@ class Settings:
             raise SettingsError("VERIFIED_SESSION_MINUTES must be between 1 and 120")
         if self.mail_backend not in {"maildir", "smtp"}:
             raise SettingsError("MAIL_BACKEND must be 'maildir' or 'smtp'")
+        if self.backend_service_token is not None and len(self.backend_service_token) < MIN_SERVICE_TOKEN_LENGTH:
+            raise SettingsError(f"BACKEND_SERVICE_TOKEN must have at least {MIN_SERVICE_TOKEN_LENGTH} characters")
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -117,6 +123,7 @@ class Settings:
             verified_session_minutes=int(env.get("VERIFIED_SESSION_MINUTES", "15")),
             rasa_url=(env.get("RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_token=env.get("RASA_TOKEN") or None,
+            backend_service_token=env.get("BACKEND_SERVICE_TOKEN") or None,
             trusted_proxies=tuple(item.strip() for item in env.get("TRUSTED_PROXIES", "").split(",") if item.strip()),
             demo_data=_flag(env["DEMO_DATA"]) if env.get("DEMO_DATA", "").strip() else None,
             **({"data_hmac_secret": env["DATA_HMAC_SECRET"].encode()} if env.get("DATA_HMAC_SECRET") else {}),

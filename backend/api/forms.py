@@ -12,6 +12,8 @@ from common.validators import InvalidValue
 
 T = TypeVar("T")
 _CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+DEFAULT_CHANNEL = "rest"
+FORM = "backend.api.forms.Form"  # request[FORM]: the form read from the request's body
 
 
 class Form:
@@ -27,7 +29,8 @@ class Form:
             body = None
         if not isinstance(body, dict):
             raise ApiError(400, "invalid_request", "Envie os dados em JSON, como um objeto.")
-        return cls(body)
+        form = request[FORM] = cls(body)  # the verified-request checks read its channel
+        return form
 
     def text(self, name: str, label: str, *, max_length: int = 254) -> str | None:
         """A required non-empty string; records 'Informe <label>.' when missing."""
@@ -84,11 +87,16 @@ class Form:
             return False
         return value
 
-    def channel(self, default: str = "rest") -> str:
+    def channel(self, default: str = DEFAULT_CHANNEL) -> str:
         value = self.optional("channel", max_length=20) or default
         if not _CHANNEL_RE.match(value):
             self.errors["channel"] = "Canal inválido: use letras minúsculas, como 'rest' ou 'whatsapp'."
         return value
+
+    def sent_channel(self) -> str | None:
+        """The channel as the body gives it (unvalidated), None when absent."""
+        value = self._body.get("channel")
+        return value if isinstance(value, str) and value else None
 
     def validate(self) -> None:
         if self.errors:

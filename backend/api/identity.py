@@ -6,14 +6,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.context import OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import ApiError, retry_after
-from backend.api.forms import Form
+from backend.api.forms import DEFAULT_CHANNEL, FORM, Form
 from backend.api.responses import json_response
 from backend.family import visible_members
 from backend.identity import (
+    FULL_SCOPE,
+    REGISTRATION_SCOPE,
     IdentityClaim,
     IdentityLocked,
     IdentityNotConfirmed,
     TooManyAttempts,
+    VerificationOutOfScope,
     issue_verification,
     redeem_verification,
     verify_identity,
@@ -43,18 +46,44 @@ def verified_session_ttl(request: web.Request) -> timedelta:
     return timedelta(minutes=request.app[SETTINGS].verified_session_minutes)
 
 
+def _verification_invalid() -> ApiError:
+    return ApiError(401, "verification_invalid", "A confirmação dos seus dados expirou. Confirme seus dados de novo.")
+
+
+def request_channel(request: web.Request) -> str:
+    """The channel a verified request comes from: the `X-Channel` header and/or the body's
+    `channel` (they must agree), "rest" when neither is given."""
+    header = request.headers.get("X-Channel") or None
+    form = request.get(FORM)
+    body = form.sent_channel() if form is not None else None
+    if header and body and header != body:
+        raise _verification_invalid()
+    return header or body or DEFAULT_CHANNEL
+
+
 async def verified_beneficiary(request: web.Request, session: AsyncSession, token: str,
-                               conversation_id: str) -> Beneficiary:
-    """The beneficiary a verification token of this conversation vouches for; 401 otherwise.
+                               conversation_id: str, *, for_registration: bool = False) -> Beneficiary:
+    """The beneficiary a verification token vouches for, when it was issued to this conversation
+    on this channel (request_channel); 401 verification_invalid otherwise. A verification made
+    without CPF serves only requests with `for_registration` (POST /api/registrations): any
+    other answers 401 verification_invalid with `reason` "cpf_required".
     Each use keeps the verified session alive (see backend.identity.redeem_verification)."""
-    beneficiary = await redeem_verification(session, token, conversation_id, verified_session_ttl(request))
+    scopes = frozenset({FULL_SCOPE, REGISTRATION_SCOPE}) if for_registration else frozenset({FULL_SCOPE})
+    try:
+        beneficiary = await redeem_verification(session, token, conversation_id, verified_session_ttl(request),
+                                                channel=request_channel(request), accepted_scopes=scopes)
+    except VerificationOutOfScope:
+        raise ApiError(401, "verification_invalid",
+                       "Para isso eu preciso confirmar seus dados com o CPF: a confirmação sem CPF vale só "
+                       "para o cadastro no aplicativo.", reason="cpf_required") from None
     if beneficiary is None:
-        raise ApiError(401, "verification_invalid", "A confirmação dos seus dados expirou. Confirme seus dados de novo.")
+        raise _verification_invalid()
     return beneficiary
 
 
 async def verified_from_headers(request: web.Request, session: AsyncSession) -> Beneficiary:
-    """For GET requests: the token in `X-Verification`, the conversation in `X-Conversation-Id`."""
+    """For GET requests: the token in `X-Verification`, the conversation in `X-Conversation-Id`,
+    its channel in `X-Channel`."""
     token = request.headers.get("X-Verification", "")
     conversation_id = request.headers.get("X-Conversation-Id", "")
     if not token or not conversation_id:
@@ -66,8 +95,10 @@ async def verified_from_headers(request: web.Request, session: AsyncSession) -> 
 async def create_verification(request: web.Request) -> web.Response:
     """Body {login, cpf | no_cpf: true, birth_date, mother_name?, conversation_id, channel}.
 
-    201 {token, expires_in_minutes, first_name, email_masked, has_account, plan_active, dependents (how many the holder has)};
-    401 the same whatever did not match; 423; 429.
+    201 {token, expires_in_minutes, first_name, email_masked, has_account, plan_active, dependents (how many the holder has),
+    scope}; 401 the same whatever did not match; 423; 429.
+    The token is bound to (channel, conversation_id). `scope` "registration" (no_cpf): it serves
+    POST /api/registrations only; "full": every verified request.
     """
     form = await Form.read(request)
     login = form.parsed("login", "o número da carteirinha ou o e-mail", classify_login)
@@ -84,6 +115,7 @@ async def create_verification(request: web.Request) -> web.Response:
     conversation_id = form.conversation_id(request)
     channel = form.channel()
     form.validate()
+    scope = REGISTRATION_SCOPE if no_cpf else FULL_SCOPE
 
     claim = IdentityClaim(login_kind=login[0], login=login[1], cpf=cpf, birth_date=birth_date,
                           mother_name=mother_name)
@@ -91,7 +123,8 @@ async def create_verification(request: web.Request) -> web.Response:
         async with request.app[SESSIONS]() as session:
             beneficiary = await verify_identity(session, claim, conversation_id, channel=channel,
                                                 keys=DataKeys(request.app[SETTINGS].data_hmac_secret))
-            token = await issue_verification(session, beneficiary, conversation_id, verified_session_ttl(request))
+            token = await issue_verification(session, beneficiary, conversation_id, verified_session_ttl(request),
+                                             channel=channel, scope=scope)
             dependents = len(await visible_members(session, beneficiary)) - 1
     except IdentityNotConfirmed as exc:
         raise identity_not_confirmed(exc.attempts_left) from None
@@ -106,7 +139,8 @@ async def create_verification(request: web.Request) -> web.Response:
          "email_masked": mask_email(beneficiary.email) if beneficiary.email else None,
          "has_account": account is not None and account.status == ACTIVE,
          "plan_active": beneficiary.status == ACTIVE,
-         "dependents": dependents},
+         "dependents": dependents,
+         "scope": scope},
         status=201,
     )
 

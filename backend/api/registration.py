@@ -47,7 +47,7 @@ async def create_registration(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     try:
         async with request.app[SESSIONS]() as session:
-            beneficiary = await verified_beneficiary(request, session, token, conversation_id)
+            beneficiary = await verified_beneficiary(request, session, token, conversation_id, for_registration=True)
             result = await register(
                 session, beneficiary, email, keys=DataKeys(settings.data_hmac_secret), operator=operator,
                 mailer=request.app[MAILER], public_url=settings.public_backend_url, channel=channel,

@@ -4,7 +4,10 @@
 - a timeout on every call;
 - retries (with a short back-off) only where it is safe: when the connection could not be
   made, or for idempotent GETs that timed out;
-- BackendUnavailable when the backend cannot answer, so actions can tell the user in Portuguese.
+- BackendUnavailable when the backend cannot answer, so actions can tell the user in Portuguese;
+- the service credential on every call: `Authorization: Bearer <BACKEND_SERVICE_TOKEN>` (the
+  backend answers no one else; see backend/api/service_auth.py). scripts/stack.py passes the
+  same value to the backend and to the action server.
 """
 from __future__ import annotations
 
@@ -45,8 +48,10 @@ class BackendResponse:
 
 
 class BackendClient:
-    def __init__(self, base_url: str | None = None, timeout_s: float | None = None) -> None:
+    def __init__(self, base_url: str | None = None, timeout_s: float | None = None,
+                 service_token: str | None = None) -> None:
         self.base_url = (base_url or os.environ.get("BACKEND_URL", DEFAULT_URL)).rstrip("/")
+        self._service_token = service_token
         self.timeout = aiohttp.ClientTimeout(
             # generous: a password reset may queue behind other bcrypt hashes under load, and
             # giving up on a POST that is still running would tell the user it failed when it did not
@@ -60,6 +65,13 @@ class BackendClient:
                 timeout=self.timeout, connector=aiohttp.TCPConnector(limit=100)
             )
         return self._session
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        token = self._service_token or os.environ.get("BACKEND_SERVICE_TOKEN", "")
+        headers = dict(extra or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
 
     async def close(self) -> None:
         if self._session is not None:
@@ -84,13 +96,17 @@ class BackendClient:
         body = {"data": form} if form is not None else {"json": payload}
         for attempt in range(len(RETRY_DELAYS) + 1):
             try:
-                async with self._get_session().request(method, url, params=params, headers=headers,
-                                                       **body) as resp:
+                async with self._get_session().request(method, url, params=params,
+                                                       headers=self._headers(headers), **body) as resp:
                     data = await resp.json(content_type=None) if resp.content_length != 0 else {}
                     if resp.status >= 500:
                         logger.warning("backend %s %s answered %s", method, path, resp.status)
                         raise BackendUnavailable(f"{method} {path}: HTTP {resp.status}")
-                    return BackendResponse(resp.status, data or {})
+                    response = BackendResponse(resp.status, data or {})
+                    if response.error_code == "service_unauthorized":
+                        logger.error("backend refused the service credential (is BACKEND_SERVICE_TOKEN the "
+                                     "backend's?): %s %s", method, path)
+                    return response
             except aiohttp.ClientConnectorError as exc:
                 retry = form is None  # never reached the backend: safe to repeat (a FormData is sent once)
                 error: Exception = exc

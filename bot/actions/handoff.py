@@ -17,6 +17,7 @@ from bot.actions.conversation import REINJECTED
 from bot.actions.backend_client import BackendUnavailable, backend
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.operator_profile import call_centre_line, operator_profile
+from bot.actions.verified import input_channel, verified_for
 
 TRANSCRIPT_MESSAGES = 30
 _REASONS = {
@@ -27,12 +28,20 @@ _REASONS = {
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
-    """The last messages of the conversation, both sides, oldest first."""
-    lines = []
+    """The last messages of the conversation, both sides, oldest first — only those since it last
+    came through the channel of the request: the same sender id on another channel (a REST call
+    naming a widget user's id) is somebody else, and must not hand that person's chat to an agent."""
+    channel = input_channel(tracker)
+    lines: list[dict[str, Any]] = []
+    other_channel = False
     for event in tracker.events:
         kind = event.get("event")
-        if (event.get("metadata") or {}).get(REINJECTED):
-            continue  # the same message handed back to the dialogue by action_trocar_pedido
+        if kind == "user":
+            other_channel = event.get("input_channel") not in (None, channel)
+            if other_channel:
+                lines = []
+        if other_channel or (event.get("metadata") or {}).get(REINJECTED):
+            continue  # REINJECTED: the same message handed back to the dialogue by action_trocar_pedido
         if kind in ("user", "bot") and event.get("text"):
             lines.append({"from": kind, "text": event["text"], "at": event.get("timestamp")})
     return lines[-TRANSCRIPT_MESSAGES:]
@@ -55,9 +64,9 @@ class ActionContatoAtendente(Action):
         return "action_contato_atendente"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        body = {"conversation_id": tracker.sender_id, "channel": tracker.get_latest_input_channel() or "desconhecido",
+        body = {"conversation_id": tracker.sender_id, "channel": input_channel(tracker),
                 "reason": handoff_reason(tracker), "transcript": transcript(tracker)}
-        if tracker.get_slot("identidade_token"):
+        if verified_for(tracker):  # the ticket shows the agent who this is (made here, with the CPF)
             body["verification"] = tracker.get_slot("identidade_token")
         try:
             response = await backend.post("/api/handoffs", body)

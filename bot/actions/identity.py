@@ -7,8 +7,13 @@ IdentityFormValidation is the reusable part. A form whose required slots start w
 `cpf` and `data_nascimento` subclasses it and gets: extraction from free text, validation with
 pt-BR messages, the backend check, and a verified session — once the check passes, the token
 (`identidade_token`) and what the backend said (`identidade_info`: masked e-mail, has an
-account, plan active) stay in the conversation and the next flow skips the questions. The
-person's data never stays: the form slots are wiped when the flow ends.
+account, plan active, its scope and channel) stay in the conversation and the next flow skips
+the questions. The person's data never stays: the form slots are wiped when the flow ends.
+
+A verification serves only the channel it was made on (the same sender id through another
+channel is somebody else: it is forgotten and the identity asked), and one made with "não
+possuo CPF" serves registration only (other flows say so and ask for the identity with the CPF);
+the backend refuses both anyway (backend.api.identity.verified_beneficiary).
 """
 from __future__ import annotations
 
@@ -22,7 +27,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from bot.actions.backend_client import BackendUnavailable, backend
+from bot.actions.flow_reset import session_expired_events
 from bot.actions.operator_profile import backend_down_text, operator_profile
+from bot.actions.verified import (
+    CPF_NEEDED_TEXT,
+    input_channel,
+    registration_only,
+    verified_for,
+    verified_on_this_channel,
+)
 from common.patterns import find_card, find_cpf, find_email, find_numeric_date
 from common.validators import (
     InvalidValue,
@@ -116,10 +129,26 @@ class IdentityFormValidation(FormValidationAction, ABC):
         """Whether a slot after the identity check is asked in this conversation."""
         return True
 
+    def verified(self, tracker: Tracker) -> bool:
+        """Whether the conversation's verification serves this flow (see verified.verified_for):
+        one made on another channel, or without CPF for a flow that needs it, is asked again."""
+        return verified_for(tracker, allows_no_cpf=self.allows_no_cpf)
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
+        forgotten: list[dict[str, Any]] = []
+        if not verified_on_this_channel(tracker):
+            # made through another channel under the same sender id: not this person's
+            forgotten = session_expired_events()
+            tracker.add_slots(forgotten)
+        elif (tracker.get_slot("requested_slot") is None and not tracker.get_slot("identidade_bloqueio_min")
+                and registration_only(tracker) and not self.verified(tracker)):
+            dispatcher.utter_message(text=CPF_NEEDED_TEXT)  # once, as the form starts
+        return forgotten + await super().run(dispatcher, tracker, domain)
+
     async def required_slots(self, domain_slots, dispatcher, tracker: Tracker, domain) -> list[str]:
         if tracker.get_slot("identidade_bloqueio_min"):
             return []  # locked: the flow's action explains it
-        verified = tracker.get_slot("identidade_token") is not None
+        verified = self.verified(tracker)
         asks_mother = not verified and await _mother_name_required()
         return [slot for slot in domain_slots
                 if not (verified and slot in IDENTITY_SLOTS) and (slot != MOTHER_SLOT or asks_mother)
@@ -183,7 +212,7 @@ class IdentityFormValidation(FormValidationAction, ABC):
         values = {slot: tracker.get_slot(slot) for slot in IDENTITY_SLOTS}
         if await _mother_name_required():
             values[MOTHER_SLOT] = tracker.get_slot(MOTHER_SLOT)
-        if all(values.values()) and tracker.get_slot("identidade_token") is None:
+        if all(values.values()) and not self.verified(tracker):
             checked = await self._check_identity(dispatcher, tracker, values)
             tracker.add_slots(checked)
             events += checked
@@ -196,7 +225,7 @@ class IdentityFormValidation(FormValidationAction, ABC):
         payload: dict[str, Any] = {
             "login": values["login"],
             "birth_date": values["data_nascimento"],
-            "channel": tracker.get_latest_input_channel() or "desconhecido",
+            "channel": input_channel(tracker),
             "conversation_id": tracker.sender_id,
         }
         if values["cpf"] == NO_CPF:
@@ -215,7 +244,8 @@ class IdentityFormValidation(FormValidationAction, ABC):
             return [SlotSet("data_nascimento", None)]
         if response.ok:
             info = {key: response.data.get(key) for key in ("first_name", "email_masked", "has_account", "plan_active",
-                                                                "dependents")}
+                                                                "dependents", "scope")}
+            info["channel"] = payload["channel"]  # the token serves this channel only
             return [SlotSet("identidade_token", response.data["token"]), SlotSet("identidade_info", info)]
         if response.status in (423, 429):
             minutes = response.error.get("retry_after_minutes") or 30

@@ -19,18 +19,53 @@ SESSION_EXPIRED_TEXT = ("A confirmação dos seus dados expirou (ela vale enquan
                         "e acaba depois de alguns minutos sem uso). Vamos de novo? É só repetir o pedido.")
 
 
+REGISTRATION_SCOPE = "registration"  # a check without CPF: the backend accepts it for registration only
+CPF_NEEDED_TEXT = ("Para isso eu preciso confirmar seus dados com o CPF: a confirmação sem CPF vale só "
+                   "para o cadastro no aplicativo.")
+
+
+def input_channel(tracker: Tracker) -> str:
+    """The channel of the latest message. A verification is bound to (channel, sender id): the
+    same sender id arriving through another channel (a REST call naming a widget user's id) is
+    somebody else, and the backend refuses the token for it."""
+    return tracker.get_latest_input_channel() or "desconhecido"
+
+
 def request_context(tracker: Tracker) -> dict[str, Any]:
     """What every call made on behalf of a verified conversation carries."""
     return {
         "verification": tracker.get_slot("identidade_token"),
-        "channel": tracker.get_latest_input_channel() or "desconhecido",
+        "channel": input_channel(tracker),
         "conversation_id": tracker.sender_id,
     }
 
 
 def verified_headers(tracker: Tracker) -> dict[str, str]:
-    """The same, for GET requests."""
-    return {"X-Verification": tracker.get_slot("identidade_token") or "", "X-Conversation-Id": tracker.sender_id}
+    """The same, for GET requests (and uploads)."""
+    return {"X-Verification": tracker.get_slot("identidade_token") or "", "X-Conversation-Id": tracker.sender_id,
+            "X-Channel": input_channel(tracker)}
+
+
+def verified_for(tracker: Tracker, *, allows_no_cpf: bool = False) -> bool:
+    """Whether the conversation's verification serves a flow here and now: there is one, it was
+    made on this channel, and — unless the flow takes a check without CPF (registration) — it
+    was made with the CPF."""
+    if tracker.get_slot("identidade_token") is None or not verified_on_this_channel(tracker):
+        return False
+    return allows_no_cpf or (tracker.get_slot("identidade_info") or {}).get("scope") != REGISTRATION_SCOPE
+
+
+def verified_on_this_channel(tracker: Tracker) -> bool:
+    """False when the conversation holds a verification made through another channel."""
+    if tracker.get_slot("identidade_token") is None:
+        return True
+    return (tracker.get_slot("identidade_info") or {}).get("channel") in (None, input_channel(tracker))
+
+
+def registration_only(tracker: Tracker) -> bool:
+    """The conversation holds a verification made without CPF (it serves registration only)."""
+    return (tracker.get_slot("identidade_token") is not None
+            and (tracker.get_slot("identidade_info") or {}).get("scope") == REGISTRATION_SCOPE)
 
 
 async def locked_text(minutes: float) -> str:

@@ -2,6 +2,12 @@
 import re
 from urllib.parse import urlsplit
 
+from aiohttp.test_utils import TestClient, TestServer
+
+# The backend API answers only the assistant's services (backend.api.service_auth): every test
+# app gets this token, and the clients of these tests send it unless a test is about its absence.
+SERVICE_TOKEN = "token-de-servico-dos-testes-0123456789"
+SERVICE_HEADERS = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK_RE = re.compile(r"https?://\S+/conta/[a-z-]+/[A-Za-z0-9_-]+")
 
@@ -13,6 +19,11 @@ CARLOS = {"login": "400500600701", "cpf": "224.538.323-01", "birth_date": "19/09
           "channel": "rest", "conversation_id": "conversa-carlos"}
 ANA_BEATRIZ = {"login": "300400500601", "cpf": "997.220.033-72", "birth_date": "02/02/1992",
                "channel": "rest", "conversation_id": "conversa-ana-beatriz"}
+
+
+def service_client(app) -> TestClient:
+    """A TestClient of `app` that calls as the assistant's action server does."""
+    return TestClient(TestServer(app), headers=SERVICE_HEADERS)
 
 
 async def request_password_reset(client, body: dict) -> tuple[int, dict]:

@@ -1,5 +1,6 @@
 """Fixtures: a migrated and seeded database per test (SQLite always, PostgreSQL when
-TEST_DATABASE_URL is set), the app under an aiohttp TestClient, and a direct DB session."""
+TEST_DATABASE_URL is set), the app under an aiohttp TestClient that sends the service
+credential (backend_api.SERVICE_TOKEN), and a direct DB session."""
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import create_engine as create_sync_engine, text
 
 from backend.app import create_app
@@ -24,6 +25,7 @@ from backend.migrate import upgrade
 from backend.passwords import hash_password
 from backend.seed import seed
 from backend.settings import Settings
+from backend_api import SERVICE_TOKEN, service_client
 from common.logs import JsonFormatter
 from common.pii import PiiMaskingFilter
 
@@ -31,7 +33,8 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def _settings(var_dir: Path, database_url: str | None = None) -> Settings:
-    return Settings(database_url=database_url or f"sqlite:///{var_dir / 'backend.db'}", var_dir=var_dir)
+    return Settings(database_url=database_url or f"sqlite:///{var_dir / 'backend.db'}", var_dir=var_dir,
+                    backend_service_token=SERVICE_TOKEN)
 
 
 async def _seed(settings: Settings) -> None:
@@ -96,7 +99,7 @@ def settings(request, tmp_path, sqlite_template) -> Settings:
 
 @pytest_asyncio.fixture
 async def client(settings):
-    async with TestClient(TestServer(create_app(settings))) as test_client:
+    async with service_client(create_app(settings)) as test_client:
         yield test_client
 
 
@@ -106,7 +109,7 @@ async def client_with_profile(settings):
     clients = []
 
     async def make(profile: str) -> TestClient:
-        test_client = TestClient(TestServer(create_app(dataclasses.replace(settings, operator_profile=profile))))
+        test_client = service_client(create_app(dataclasses.replace(settings, operator_profile=profile)))
         await test_client.start_server()
         clients.append(test_client)
         return test_client

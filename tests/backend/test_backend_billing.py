@@ -30,7 +30,7 @@ async def fees_of(client, persona):
 async def request_slip(client, persona, document_number, token=None):
     token = token or await verify(client, persona)
     response = await client.post(f"/api/fees/{document_number}/slips", json={
-        "verification": token, "conversation_id": persona["conversation_id"], "channel": "whatsapp"})
+        "verification": token, "conversation_id": persona["conversation_id"], "channel": persona["channel"]})
     return response.status, await response.json()
 
 
@@ -134,7 +134,7 @@ async def test_overdue_fee_slip_is_recalculated_to_today(client, session):
     assert re.fullmatch(r"419010\d{14}", body["protocol"])
     protocol = (await session.execute(select(Protocol).where(Protocol.number == body["protocol"]))).scalar_one()
     maria_id = (await session.execute(select(Beneficiary.id).where(Beneficiary.card_number == MARIA["login"]))).scalar_one()
-    assert (protocol.kind, protocol.channel, protocol.beneficiary_id) == ("bank_slip_copy", "whatsapp", maria_id)
+    assert (protocol.kind, protocol.channel, protocol.beneficiary_id) == ("bank_slip_copy", MARIA["channel"], maria_id)
     assert protocol.details["document_number"] == overdue["document_number"]
     assert body["expires_in_minutes"] == 15
 

@@ -15,7 +15,7 @@ from aiohttp import web
 from backend.api import agent as agent_api
 from backend.app import create_app
 from backend.settings import REPO_DIR
-from backend_api import MARIA
+from backend_api import MARIA, SERVICE_HEADERS
 from handoff_support import start_fake_rasa
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,8 +67,8 @@ async def test_agent_claims_replies_and_closes_in_chromium(served, rasa, request
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = f"console-{request.node.callspec.id}"
     conversation = MARIA["conversation_id"]
-    async with aiohttp.ClientSession() as http:
-        status, verified = await _post(http, f"{served}/api/identity/verifications", MARIA)
+    async with aiohttp.ClientSession(headers=SERVICE_HEADERS) as http:
+        status, verified = await _post(http, f"{served}/api/identity/verifications", {**MARIA, "channel": "socketio"})
         assert status == 201, verified
         status, handoff = await _post(http, f"{served}/api/handoffs", {
             "conversation_id": conversation, "channel": "socketio", "reason": "dúvida sobre reembolso",
@@ -107,7 +107,7 @@ async def test_agent_claims_replies_and_closes_in_chromium(served, rasa, request
             await page.screenshot(path=str(ARTIFACTS / f"{shot}-2-queue.png"))
 
             # a second user asks while the console is open: the queue updates by itself
-            async with aiohttp.ClientSession() as http:
+            async with aiohttp.ClientSession(headers=SERVICE_HEADERS) as http:
                 status, _ = await _post(http, f"{served}/api/handoffs",
                                         {"conversation_id": "conversa-zap", "channel": "whatsapp"})
                 assert status == 201

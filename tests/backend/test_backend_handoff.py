@@ -6,8 +6,8 @@ import json
 import re
 from datetime import datetime
 
+import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from backend.api import agent as agent_api
@@ -15,7 +15,7 @@ from backend.app import create_app
 from backend.auth import issue_token
 from backend.clock import OPERATOR_TZ, local_today
 from backend.models import Agent, HandoffTicket, Protocol
-from backend_api import MARIA, verify
+from backend_api import MARIA, service_client, verify
 from handoff_support import start_fake_rasa
 
 pytestmark = pytest.mark.asyncio
@@ -49,7 +49,7 @@ async def rasa():
 
 @pytest.fixture
 async def api(settings, rasa, hours):
-    async with TestClient(TestServer(create_app(dataclasses.replace(settings, rasa_url=rasa.url)))) as client:
+    async with service_client(create_app(dataclasses.replace(settings, rasa_url=rasa.url))) as client:
         yield client
 
 
@@ -123,7 +123,7 @@ async def test_agent_endpoints_need_an_agent_token(api):
 
 async def test_handoff_gets_protocol_queue_place_and_masked_transcript(api, session):
     await online_agent(api)
-    token = await verify(api, MARIA)
+    token = await verify(api, {**MARIA, "channel": "socketio"})
     status, body = await hand_off(api, MARIA["conversation_id"], "socketio", verification=token,
                                   transcript=TRANSCRIPT)
     assert status == 201, body
@@ -330,22 +330,24 @@ async def test_ticket_shows_customer_context_without_full_cpf(api):
 async def test_event_stream_pushes_the_queue_as_it_changes(api, monkeypatch):
     monkeypatch.setattr(agent_api, "EVENTS_INTERVAL_S", 0.1)
     token = await agent_token(api)
-    response = await api.get("/api/agent/events", params={"access_token": token})
-    assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+    # opened as the console's EventSource does: the token in the query, no Authorization header
+    async with aiohttp.ClientSession() as browser:
+        response = await browser.get(api.make_url("/api/agent/events"), params={"access_token": token})
+        assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
 
-    async def next_queue() -> dict:
-        while True:
-            line = (await asyncio.wait_for(response.content.readline(), 5)).decode()
-            if line.startswith("data: "):
-                return json.loads(line[6:])
+        async def next_queue() -> dict:
+            while True:
+                line = (await asyncio.wait_for(response.content.readline(), 5)).decode()
+                if line.startswith("data: "):
+                    return json.loads(line[6:])
 
-    first = await next_queue()
-    assert first["tickets"] == [] and first["agents_online"] == 1  # the open stream counts as online
-    _, ticket = await hand_off(api, "conversa-ao-vivo", "whatsapp")
-    second = await next_queue()
-    [listed] = second["tickets"]
-    assert listed["protocol"] == ticket["protocol"] and listed["position"] == 1 and "wait_seconds" in listed
-    response.close()
+        first = await next_queue()
+        assert first["tickets"] == [] and first["agents_online"] == 1  # the open stream counts as online
+        _, ticket = await hand_off(api, "conversa-ao-vivo", "whatsapp")
+        second = await next_queue()
+        [listed] = second["tickets"]
+        assert listed["protocol"] == ticket["protocol"] and listed["position"] == 1 and "wait_seconds" in listed
+        response.close()
 
 
 @pytest.mark.parametrize("moment, expected", [

@@ -2,9 +2,8 @@
 import dataclasses
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-
 from backend.app import create_app
+from backend_api import service_client
 
 pytestmark = pytest.mark.asyncio
 
@@ -17,7 +16,7 @@ async def test_health_ok(client):
 
 async def test_health_503_when_database_is_unreachable(settings, tmp_path):
     broken = dataclasses.replace(settings, database_url="sqlite:////proc/no-such-dir/backend.db")
-    async with TestClient(TestServer(create_app(broken))) as client:
+    async with service_client(create_app(broken)) as client:
         response = await client.get("/api/health")
         assert response.status == 503
         assert (await response.json())["status"] == "unavailable"
@@ -55,7 +54,7 @@ async def test_unexpected_error_is_json_500_without_trace(settings, monkeypatch)
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr("backend.api.protocols.find_protocol", boom)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with service_client(create_app(settings)) as client:
         response = await client.get("/api/protocols/" + "1" * 20)
         body = await response.text()
     assert response.status == 500

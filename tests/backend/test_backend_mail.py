@@ -5,13 +5,12 @@ import email.policy
 import socket
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from aiosmtpd.controller import Controller
 
 from backend.app import create_app
 from backend.mail import Mailer
 from backend.settings import Settings
-from backend_api import request_password_reset
+from backend_api import request_password_reset, service_client
 
 pytestmark = pytest.mark.asyncio
 
@@ -56,7 +55,7 @@ async def test_smtp_backend(smtp_server, tmp_path):
 async def test_password_reset_through_smtp(smtp_server, settings, maria):
     collector, port = smtp_server
     smtp_settings = dataclasses.replace(settings, mail_backend="smtp", smtp_host="127.0.0.1", smtp_port=port)
-    async with TestClient(TestServer(create_app(smtp_settings))) as client:
+    async with service_client(create_app(smtp_settings)) as client:
         status, _ = await request_password_reset(client, maria)
         assert status == 201
     [envelope] = collector.messages

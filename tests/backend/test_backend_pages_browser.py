@@ -10,7 +10,7 @@ from aiohttp import web
 
 from backend.app import create_app
 from backend.settings import REPO_DIR
-from backend_api import JOSE, links_in
+from backend_api import JOSE, SERVICE_HEADERS, links_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_DIR / "var" / "artifacts"
@@ -51,7 +51,7 @@ async def _post(http, url, body):
 async def test_jose_activates_his_account_in_chromium(served, outbox, request):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = f"activation-{request.node.callspec.id}"
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers=SERVICE_HEADERS) as http:
         status, verified = await _post(http, f"{served}/api/identity/verifications", JOSE)
         assert status == 201, verified
         status, body = await _post(http, f"{served}/api/registrations", {

@@ -149,9 +149,9 @@ async def test_verification_token_is_bound_to_its_conversation_and_expires(clien
     verified = await response.json()
     assert verified["first_name"] == "Maria" and verified["expires_in_minutes"] == 15
     assert set(verified) == {"token", "expires_in_minutes", "first_name", "email_masked", "has_account",
-                             "plan_active", "dependents"}  # nothing unmasked
-    assert (verified["email_masked"], verified["has_account"], verified["plan_active"], verified["dependents"]) == (
-        "m***@exemplo.com.br", True, True, 2)
+                             "plan_active", "dependents", "scope"}  # nothing unmasked
+    assert (verified["email_masked"], verified["has_account"], verified["plan_active"], verified["dependents"],
+            verified["scope"]) == ("m***@exemplo.com.br", True, True, 2, "full")
 
     async def reset(**body):
         response = await client.post("/api/password-resets", json=body)

@@ -4,13 +4,12 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from backend.app import create_app
 from backend.clock import utcnow
 from backend.models import IdentityVerification
-from backend_api import MARIA, verify
+from backend_api import MARIA, service_client, verify
 
 pytestmark = pytest.mark.asyncio
 
@@ -56,7 +55,7 @@ async def test_another_conversation_cannot_use_the_token(client):
 
 async def test_idle_time_is_configurable(settings, session):
     app = create_app(dataclasses.replace(settings, verified_session_minutes=5))
-    async with TestClient(TestServer(app)) as client:
+    async with service_client(app) as client:
         response = await client.post("/api/identity/verifications", json=MARIA)
         body = await response.json()
         assert body["expires_in_minutes"] == 5
