@@ -13,6 +13,10 @@ and Telegram through their provider's API, the web widget through socket.io).
   RESUME_ACTION, which tells the user and asks whether there is anything else).
 - `tracker_events`: GET /conversations/{id}/tracker -> the events, to read what the user wrote
   while paused.
+
+Every one of these routes is behind Rasa's `requires_auth` (rasa/server.py): the stack always runs
+Rasa with `--auth-token` (RASA_TOKEN), which Rasa reads only from the `token` query parameter, so
+each call carries `?token=<RASA_TOKEN>`. The token is never logged here (only the base URL is).
 """
 from __future__ import annotations
 
@@ -65,7 +69,10 @@ class RasaClient:
     async def _expect_ok(self, method: str, url: str, *, params: dict, body: Any = None) -> Any:
         status, data = await self._call(method, url, params=params, body=body)
         if status >= 400:
-            log.warning("rasa refused a call", extra={"status": status, "path": url.split("/conversations/")[0]})
+            log.warning("rasa refused a call", extra={
+                "status": status, "path": url.split("/conversations/")[0],
+                **({"hint": "RASA_TOKEN missing or not the one Rasa runs with"} if status in (401, 403) else {}),
+            })
             raise RasaUnavailable(f"HTTP {status}")
         return data
 

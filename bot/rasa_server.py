@@ -7,10 +7,21 @@ the server's time; see docs/benchmarks.md). Here the validator is built once; th
 validated exactly as before and an invalid one raises the same ValidationError.
 
     python -m bot.rasa_server run --enable-api ...   (same arguments as `rasa`)
+
+The HTTP API never runs open: for `run --enable-api` the credentials come from the environment,
+RASA_TOKEN as `--auth-token` (callers pass `?token=`, as Rasa's `requires_auth` reads it) and
+RASA_JWT_SECRET as `--jwt-secret` when set (`Authorization: Bearer <JWT>`). They are added to the
+arguments inside this process, so they never show in the process list; without either the server
+refuses to start. An explicit `--auth-token` / `--jwt-secret` on the command line still wins.
+Sanic's access log, when a log level enables it, gets `token=` values masked.
 """
 from __future__ import annotations
 
 import functools
+import logging
+import os
+import re
+import sys
 from typing import Any
 
 from jsonschema import ValidationError
@@ -45,8 +56,45 @@ def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+def with_api_credentials(argv: list[str], env: dict[str, str]) -> list[str]:
+    """`argv` (without the program name) with the HTTP API's credentials from `env` added to a
+    `run --enable-api`; raises SystemExit when there are none."""
+    if not argv or argv[0] != "run" or "--enable-api" not in argv:
+        return argv
+    argv = list(argv)
+
+    def given(option: str) -> bool:
+        return any(arg == option or arg.startswith(option + "=") for arg in argv)
+
+    if not given("--auth-token") and env.get("RASA_TOKEN"):
+        argv += ["--auth-token", env["RASA_TOKEN"]]
+    if not given("--jwt-secret") and env.get("RASA_JWT_SECRET"):
+        argv += ["--jwt-secret", env["RASA_JWT_SECRET"]]
+    if not (given("--auth-token") or given("--jwt-secret")):
+        raise SystemExit("the Rasa HTTP API (--enable-api) needs credentials: set RASA_TOKEN "
+                         "(and/or RASA_JWT_SECRET); make run generates RASA_TOKEN under var/secrets/")
+    return argv
+
+
+_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&\s]*")
+
+
+class MaskTokenFilter(logging.Filter):
+    """Masks `?token=...` in Sanic's access log lines (the request line is in `record.request`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if isinstance(request, str):
+            record.request = _TOKEN_IN_URL.sub(r"\1***", request)
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_URL.sub(r"\1***", record.msg)
+        return True
+
+
 def main() -> None:
     install()
+    logging.getLogger("sanic.access").addFilter(MaskTokenFilter())
+    sys.argv[1:] = with_api_credentials(sys.argv[1:], dict(os.environ))
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

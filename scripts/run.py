@@ -1,11 +1,20 @@
 """`make run`: prepare the database, start every process, print the URLs, stop on Ctrl-C."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 
+from common.local_secrets import SECRETS, secrets_dir
 from scripts.stack import Stack
+
+
+def secrets_note() -> str:
+    """Where the secrets are and which came from the environment; never their values."""
+    from_env = [name for name in SECRETS if os.environ.get(name)]
+    note = "um arquivo por segredo, modo 0600, nunca impresso"
+    return f"{note}; do ambiente: {', '.join(from_env)}" if from_env else note
 
 
 def main() -> int:
@@ -19,9 +28,12 @@ def main() -> int:
     print(
         "\nAssistente no ar:\n"
         f"  API do backend ...... {stack.backend_url}/api/health\n"
-        f"  Rasa (REST) ......... {stack.rasa_url}/webhooks/rest/webhook\n"
-        f"  servidor de ações ... http://127.0.0.1:{stack.actions_port}/health\n"
+        f"  Rasa (REST) ......... {stack.rasa_url}/webhooks/rest/webhook"
+        f"{' (Authorization: Bearer $REST_CHANNEL_TOKEN)' if os.environ.get('REST_CHANNEL_TOKEN') else ''}\n"
+        f"  servidor de ações ... {stack.actions_url}/health\n"
         f"  logs ................ {stack.var_dir / 'log'}/\n"
+        f"  segredos ............ {secrets_dir(stack.var_dir)}/ ({secrets_note()})\n"
+        "  API HTTP do Rasa .... exige ?token=<RASA_TOKEN>; servidor de ações, o ACTION_SERVER_TOKEN\n"
         "Ctrl-C para parar.",
         flush=True,
     )

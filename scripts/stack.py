@@ -3,10 +3,18 @@
 One place for this, used by `make run`, the integration tests and the benchmarks. Each
 process runs in its own process group (so stopping it also stops its children), logs to its
 own file, and counts as started only once it answers on its port.
+
+Perimeter (docs/deploy.md): every process listens on 127.0.0.1 unless HOST says otherwise
+(BACKEND_HOST still sets the backend's own); Rasa's HTTP API requires RASA_TOKEN (bot.rasa_server
+reads it from the environment), the action server ACTION_SERVER_TOKEN (bot.action_server, sent by
+Rasa in a header), and Rasa answers cross-origin browser calls only from WIDGET_ALLOWED_ORIGINS
+(default: the backend's public origin, where the widget page is, and Rasa's own). The files
+written under var/ hold `${VAR}` references instead of secrets, and are private (0600) anyway.
 """
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -79,17 +87,53 @@ def lock_store_config() -> dict | None:
     }
 
 
-def write_endpoints(path: Path, action_port: int, var_dir: Path) -> Path:
-    endpoints = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
-        "tracker_store": tracker_store_config(var_dir),
+# endpoints.yml section -> the environment variable that carries its password to Rasa
+PASSWORD_VARS = {"tracker_store": "TRACKER_STORE_PASSWORD", "lock_store": "LOCK_STORE_PASSWORD"}
+
+
+def _store_configs(var_dir: Path) -> dict[str, dict]:
+    return {"tracker_store": tracker_store_config(var_dir), "lock_store": lock_store_config() or {}}
+
+
+def endpoint_secrets(var_dir: Path) -> dict[str, str]:
+    """The tracker-store and lock-store passwords, by the environment variable that carries each
+    to Rasa: endpoints.yml names the variable (`password: ${VAR}`) and Rasa substitutes it when it
+    reads the file (rasa.shared.utils.io.replace_environment_variables). Taken from the same
+    configs write_endpoints() writes, so both always agree."""
+    return {
+        PASSWORD_VARS[section]: str(config["password"])
+        for section, config in _store_configs(var_dir).items() if config.get("password")
     }
-    lock_store = lock_store_config()
-    if lock_store:
-        endpoints["lock_store"] = lock_store
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Writes `text` to `path` with mode 0600 (the file never exists with a wider mode)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
     return path
+
+
+def write_endpoints(path: Path, action_port: int, var_dir: Path, action_host: str = "127.0.0.1") -> Path:
+    """Rasa's endpoints file. No secret in it: the action server's token goes in a header
+    (never in a URL, so never in a log) and every secret is a `${VAR}` reference to Rasa's
+    environment (the stack puts ACTION_SERVER_TOKEN and endpoint_secrets() there)."""
+    endpoints = {
+        "action_endpoint": {
+            "url": f"http://{action_host}:{action_port}/webhook",
+            "headers": {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"},
+        },
+    }
+    for section, config in _store_configs(var_dir).items():
+        if config.get("password"):
+            config = {**config, "password": f"${{{PASSWORD_VARS[section]}}}"}
+        if config:
+            endpoints[section] = config
+    return write_private(path, yaml.safe_dump(endpoints, sort_keys=False))
 
 
 # Input channels enabled only when all of their settings are in the environment (contract §7).
@@ -132,9 +176,42 @@ def write_credentials(path: Path, env: dict[str, str]) -> Path:
     credentials, warnings = channel_credentials(env)
     for warning in warnings:
         print(warning, file=sys.stderr, flush=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(credentials, sort_keys=False, allow_unicode=True))
-    return path
+    return write_private(path, yaml.safe_dump(credentials, sort_keys=False, allow_unicode=True))
+
+
+def bind_host(env: dict[str, str]) -> str:
+    """Where the processes listen: HOST, else loopback only."""
+    return env.get("HOST") or "127.0.0.1"
+
+
+def connect_host(bind: str) -> str:
+    """How this machine reaches a process listening on `bind`."""
+    if bind in ("", "0.0.0.0", "::", "[::]"):
+        return "127.0.0.1"
+    return f"[{bind}]" if ":" in bind and not bind.startswith("[") else bind
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] as a browser sends it in `Origin` (no default port, no path)."""
+    parts = urlsplit(url.strip())
+    scheme = (parts.scheme or "http").lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def widget_origins(env: dict[str, str], rasa_url: str) -> list[str]:
+    """Origins whose pages may call Rasa from a browser (Rasa's --cors: the widget's socket.io and
+    file upload). WIDGET_ALLOWED_ORIGINS (comma or space separated) when set; else the backend's
+    public origin, where the widget page is served, and Rasa's own public origin."""
+    configured = [item for item in re.split(r"[\s,]+", env.get("WIDGET_ALLOWED_ORIGINS", "")) if item]
+    if configured:
+        return [item if item == "*" else origin(item) for item in configured]
+    defaults = [env.get("PUBLIC_BACKEND_URL") or "", env.get("PUBLIC_RASA_URL") or rasa_url]
+    return list(dict.fromkeys(origin(url) for url in defaults if url))
 
 
 @dataclass
@@ -200,12 +277,30 @@ class Stack:
     processes: list[Process] = field(default_factory=list)
 
     @property
+    def host(self) -> str:
+        """Where the action server and Rasa listen (HOST, default loopback only)."""
+        return bind_host({**os.environ, **self.extra_env})
+
+    @property
+    def backend_host(self) -> str:
+        settings = {**os.environ, **self.extra_env}
+        return settings.get("BACKEND_HOST") or bind_host(settings)
+
+    @property
     def backend_url(self) -> str:
-        return f"http://127.0.0.1:{self.backend_port}"
+        return f"http://{connect_host(self.backend_host)}:{self.backend_port}"
 
     @property
     def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
+        return f"http://{connect_host(self.host)}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{connect_host(self.host)}:{self.actions_port}"
+
+    def environment(self) -> dict[str, str]:
+        """The environment every process gets (secrets included: never print it)."""
+        return self._env()
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -215,6 +310,8 @@ class Stack:
         # secrets from the environment, or generated once under var/secrets/ (0600); every process
         # gets the same values (common.local_secrets)
         env.update(ensure_all(Path(env["VAR_DIR"]), env))
+        # the passwords endpoints.yml refers to as ${VAR} (read from the same place as the file)
+        env.update(endpoint_secrets(Path(env["VAR_DIR"])))
         env.update(
             BACKEND_URL=self.backend_url,
             BACKEND_PORT=str(self.backend_port),
@@ -238,22 +335,28 @@ class Stack:
         env = self._env()
         logs = self.var_dir / "log"
         model = self.model or latest_model()
-        endpoints = write_endpoints(self.var_dir / "endpoints.yml", self.actions_port, self.var_dir)
+        endpoints = write_endpoints(self.var_dir / "endpoints.yml", self.actions_port, self.var_dir,
+                                    action_host=connect_host(self.host))
         credentials = write_credentials(self.var_dir / "credentials.yml", env)
         self.processes = [
             Process(
                 "backend",
-                [sys.executable, "-m", "backend", "--host", "127.0.0.1", "--port", str(self.backend_port)],
+                [sys.executable, "-m", "backend", "--host", self.backend_host, "--port", str(self.backend_port)],
                 f"{self.backend_url}/api/health", logs / "backend.log", env,
             ),
             Process(
                 "actions",
-                [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(self.actions_port)],
-                f"http://127.0.0.1:{self.actions_port}/health", logs / "actions.log", env,
+                # ACTION_SERVER_TOKEN comes from the environment, never from the command line
+                [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions",
+                 "--host", self.host, "--port", str(self.actions_port)],
+                f"{self.actions_url}/health", logs / "actions.log", env,
             ),
             Process(
                 "rasa",
-                [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api", "--cors", "*", "--port", str(self.rasa_port),
+                # RASA_TOKEN / RASA_JWT_SECRET: bot.rasa_server adds them from the environment
+                [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api",
+                 "--interface", self.host, "--port", str(self.rasa_port),
+                 "--cors", *widget_origins(env, self.rasa_url),
                  "--model", str(model), "--endpoints", str(endpoints),
                  "--credentials", str(credentials)],
                 f"{self.rasa_url}/", logs / "rasa.log", env,

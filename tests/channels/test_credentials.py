@@ -19,7 +19,7 @@ TELEGRAM = {"TELEGRAM_BOT_TOKEN": "123:segredo-telegram", "TELEGRAM_WEBHOOK_SECR
 
 def test_no_settings_only_the_templates_channels():
     credentials, warnings = channel_credentials({})
-    assert "rest" in credentials and set(credentials) == TEMPLATE and warnings == []
+    assert "channels.rest.RestInput" in credentials and set(credentials) == TEMPLATE and warnings == []
 
 
 def test_partial_settings_leave_the_channel_off_with_a_warning():

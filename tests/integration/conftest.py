@@ -29,13 +29,17 @@ def running_stack(tmp_path_factory, **env: str) -> Iterator[Stack]:
         extra_env={"DATABASE_URL": f"sqlite:///{var_dir / 'backend.db'}", "MAIL_BACKEND": "maildir", **env},
     )
     stack.prepare_database()
-    with stack:
+    stack.start(timeout_s=600)  # loading the model takes minutes on a busy machine (2 shared cores)
+    try:
         yield stack
+    finally:
+        stack.stop()
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with running_stack(tmp_path_factory) as stack:
+def stack(request, tmp_path_factory):
+    """One stack per module; the module's STACK_ENV (if any) adds settings (e.g. REST_CHANNEL_TOKEN)."""
+    with running_stack(tmp_path_factory, **getattr(request.module, "STACK_ENV", {})) as stack:
         yield stack
 
 

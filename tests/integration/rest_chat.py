@@ -6,21 +6,49 @@ import json
 import mailbox
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 from scripts.stack import Stack
 
 
-def post_json(url: str, payload: dict) -> tuple[int, dict | list]:
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
-    )
+def post_json(url: str, payload: dict, headers: dict | None = None) -> tuple[int, dict | list]:
+    return call_json("POST", url, payload, headers)
+
+
+def call_json(method: str, url: str, payload=None, headers: dict | None = None) -> tuple[int, dict | list | str | None]:
+    """One HTTP call; (status, the JSON body, or the text when it is not JSON)."""
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=60) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
+            status, raw = resp.status, resp.read()
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
+        status, raw = err.code, err.read()
+    try:
+        return status, json.loads(raw or b"null")
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+def rest_headers(stack: Stack) -> dict[str, str]:
+    """What a REST-channel client sends: the bearer token when the stack's Rasa requires one
+    (REST_CHANNEL_TOKEN), nothing otherwise (local use, as in the README)."""
+    token = stack.environment().get("REST_CHANNEL_TOKEN")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def rasa_api(stack: Stack, method: str, path: str, payload=None, *, token: str | None = "stack"):
+    """Rasa's HTTP API; token="stack" sends the stack's RASA_TOKEN (`?token=`, as Rasa reads it),
+    None sends no credentials, anything else is sent as is."""
+    if token == "stack":
+        token = stack.environment()["RASA_TOKEN"]
+    url = f"{stack.rasa_url}{path}"
+    if token is not None:
+        url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"token": token})
+    return call_json(method, url, payload)
 
 
 _senders = itertools.count()
@@ -33,10 +61,11 @@ class Chat:
         self.stack = stack
         self.sender = f"{name}-{next(_senders)}"
         self.last: list[dict] = []
+        self.headers = rest_headers(stack)
 
     def say(self, text: str, metadata: dict | None = None) -> str:
         body = {"sender": self.sender, "message": text, **({"metadata": metadata} if metadata else {})}
-        status, messages = post_json(f"{self.stack.rasa_url}/webhooks/rest/webhook", body)
+        status, messages = post_json(f"{self.stack.rasa_url}/webhooks/rest/webhook", body, self.headers)
         assert status == 200, messages
         self.last = messages
         return "\n".join(m.get("text", "") for m in messages)

@@ -1,0 +1,94 @@
+"""The action server's entry point: rasa_sdk's Sanic app, with a shared secret on every call.
+
+    python -m bot.action_server [--host H] [--port P] [--actions bot.actions]
+
+Only the Rasa server may run actions: /webhook runs any action on any conversation with whatever
+tracker the caller sends (slots included), and /actions lists them. Both, and any other route but
+/health, require the secret ACTION_SERVER_TOKEN, sent by Rasa as `Authorization: Bearer <secret>`
+(endpoints.yml: action_endpoint.headers, filled from Rasa's environment); a wrong or missing one
+gets 401 JSON. The server refuses to start without the secret. It listens on 127.0.0.1 unless
+--host or HOST says otherwise, and allows no cross-origin browser call (Rasa is its only client).
+
+Everything else (action loading, the executor, plugins, SANIC_WORKERS) is rasa_sdk's own.
+"""
+from __future__ import annotations
+
+import argparse
+import hmac
+import logging
+import os
+import sys
+from typing import Optional
+
+from rasa_sdk import utils
+from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME, DEFAULT_SERVER_PORT
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.plugin import plugin_manager
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+TOKEN_ENV = "ACTION_SERVER_TOKEN"
+OPEN_PATHS = {"/health"}
+
+logger = logging.getLogger(__name__)
+
+
+def token_matches(request: Request, token: str) -> bool:
+    scheme, _, provided = (request.headers.get("Authorization") or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(provided.strip().encode(), token.encode())
+
+
+def protect(app: Sanic, token: str) -> Sanic:
+    """Every request but /health must carry the secret (/webhook/ is checked like /webhook)."""
+    if not token:
+        raise ValueError(f"{TOKEN_ENV} is empty")
+
+    @app.middleware("request")
+    async def require_token(request: Request) -> Optional[HTTPResponse]:
+        if request.path.rstrip("/") in OPEN_PATHS or token_matches(request, token):
+            return None
+        return response.json(
+            {"error": "unauthorized", "message": f"Authorization: Bearer <{TOKEN_ENV}> required"},
+            status=401, headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    return app
+
+
+def build_app(actions: str, token: str) -> Sanic:
+    app = create_app(actions, cors_origins=None)  # no CORS headers: browsers never call it
+    return protect(app, token)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.action_server", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=DEFAULT_SERVER_PORT)
+    parser.add_argument("--actions", default="bot.actions")
+    utils.add_logging_level_option_arguments(parser)
+    utils.add_logging_file_arguments(parser)
+    args = parser.parse_args(argv)
+
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        print(f"{TOKEN_ENV} is not set: the action server does not run without its shared secret "
+              "(make run generates it under var/secrets/)", file=sys.stderr)
+        return 2
+
+    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file,
+    )
+    utils.update_sanic_log_level()
+
+    app = build_app(args.actions, token)
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    logger.info("action server listening on http://%s:%s (shared secret required)", args.host, args.port)
+    app.run(args.host, args.port, workers=utils.number_of_sanic_workers())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
