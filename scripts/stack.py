@@ -72,9 +72,9 @@ def tracker_store_config(var_dir: Path, env: dict[str, str] | None = None) -> di
     return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": str(var_dir / "rasa_tracker.db")}
 
 
-def lock_store_config() -> dict | None:
+def lock_store_config(env: dict[str, str] | None = None) -> dict | None:
     """A Redis lock store when LOCK_STORE_URL is set (needed with several Rasa instances)."""
-    url = os.environ.get("LOCK_STORE_URL")
+    url = (os.environ if env is None else env).get("LOCK_STORE_URL")
     if not url:
         return None
     parts = urlsplit(url)
@@ -83,7 +83,7 @@ def lock_store_config() -> dict | None:
         "url": parts.hostname,
         "port": parts.port or 6379,
         "db": int(parts.path.lstrip("/") or 0),
-        "password": parts.password,
+        "password": unquote(parts.password) if parts.password else None,
     }
 
 
@@ -91,18 +91,18 @@ def lock_store_config() -> dict | None:
 PASSWORD_VARS = {"tracker_store": "TRACKER_STORE_PASSWORD", "lock_store": "LOCK_STORE_PASSWORD"}
 
 
-def _store_configs(var_dir: Path) -> dict[str, dict]:
-    return {"tracker_store": tracker_store_config(var_dir), "lock_store": lock_store_config() or {}}
+def _store_configs(var_dir: Path, env: dict[str, str] | None = None) -> dict[str, dict]:
+    return {"tracker_store": tracker_store_config(var_dir, env), "lock_store": lock_store_config(env) or {}}
 
 
-def endpoint_secrets(var_dir: Path) -> dict[str, str]:
+def endpoint_secrets(var_dir: Path, env: dict[str, str] | None = None) -> dict[str, str]:
     """The tracker-store and lock-store passwords, by the environment variable that carries each
     to Rasa: endpoints.yml names the variable (`password: ${VAR}`) and Rasa substitutes it when it
     reads the file (rasa.shared.utils.io.replace_environment_variables). Taken from the same
     configs write_endpoints() writes, so both always agree."""
     return {
         PASSWORD_VARS[section]: str(config["password"])
-        for section, config in _store_configs(var_dir).items() if config.get("password")
+        for section, config in _store_configs(var_dir, env).items() if config.get("password")
     }
 
 
@@ -118,7 +118,8 @@ def write_private(path: Path, text: str) -> Path:
     return path
 
 
-def write_endpoints(path: Path, action_port: int, var_dir: Path, action_host: str = "127.0.0.1") -> Path:
+def write_endpoints(path: Path, action_port: int, var_dir: Path, action_host: str = "127.0.0.1",
+                    env: dict[str, str] | None = None) -> Path:
     """Rasa's endpoints file. No secret in it: the action server's token goes in a header
     (never in a URL, so never in a log) and every secret is a `${VAR}` reference to Rasa's
     environment (the stack puts ACTION_SERVER_TOKEN and endpoint_secrets() there)."""
@@ -128,7 +129,7 @@ def write_endpoints(path: Path, action_port: int, var_dir: Path, action_host: st
             "headers": {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"},
         },
     }
-    for section, config in _store_configs(var_dir).items():
+    for section, config in _store_configs(var_dir, env).items():
         if config.get("password"):
             config = {**config, "password": f"${{{PASSWORD_VARS[section]}}}"}
         if config:
@@ -311,7 +312,7 @@ class Stack:
         # gets the same values (common.local_secrets)
         env.update(ensure_all(Path(env["VAR_DIR"]), env))
         # the passwords endpoints.yml refers to as ${VAR} (read from the same place as the file)
-        env.update(endpoint_secrets(Path(env["VAR_DIR"])))
+        env.update(endpoint_secrets(Path(env["VAR_DIR"]), env))
         env.update(
             BACKEND_URL=self.backend_url,
             BACKEND_PORT=str(self.backend_port),
@@ -336,7 +337,7 @@ class Stack:
         logs = self.var_dir / "log"
         model = self.model or latest_model()
         endpoints = write_endpoints(self.var_dir / "endpoints.yml", self.actions_port, self.var_dir,
-                                    action_host=connect_host(self.host))
+                                    action_host=connect_host(self.host), env=env)
         credentials = write_credentials(self.var_dir / "credentials.yml", env)
         self.processes = [
             Process(
