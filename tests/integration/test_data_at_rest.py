@@ -11,11 +11,11 @@ import secrets
 import sqlite3
 import urllib.error
 import urllib.request
-import uuid
 
 import pytest
 
 from conftest import running_stack
+from postgres_support import fresh_database
 from rest_chat import Chat
 
 pytestmark = pytest.mark.integration
@@ -24,25 +24,6 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 MARIA = ("100200300401", "945.807.302-24", "12/03/1985")
 PERSONAL = ("94580730224", "945.807.302-24", "807.302", "12/03/1985", "1985-03-12", "100200300401",
             "1002 0030 0401", "Aparecida")
-
-
-@contextlib.contextmanager
-def fresh_postgres_database():
-    """A new database on TEST_DATABASE_URL's server for this module's stack, dropped afterwards."""
-    import psycopg2
-    from sqlalchemy.engine import make_url
-
-    name = f"data_at_rest_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(PG_URL)
-    admin.autocommit = True
-    try:
-        admin.cursor().execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
 
 
 @pytest.fixture(scope="module", params=[
@@ -56,12 +37,8 @@ def stack_and_events(request, tmp_path_factory):
         patch.delenv("RASA_TRACKER_URL", raising=False)
         env = {"DEMO_DATA": "1"}
         if request.param == "postgresql":
-            url = cleanup.enter_context(fresh_postgres_database())
-            # the stack writes Rasa's endpoints from this process's environment (tracker_store_config)
-            patch.setenv("DATABASE_URL", url)
-            env["DATABASE_URL"] = url
-        else:
-            patch.delenv("DATABASE_URL", raising=False)
+            url = cleanup.enter_context(fresh_database(PG_URL, "data_at_rest"))
+            env["DATABASE_URL"] = url  # the stack's endpoints follow it (backend and tracker)
         stack = cleanup.enter_context(running_stack(tmp_path_factory, **env))
 
         def read_events() -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.tracker_store import LIVE_ONLY_SLOTS, NAME_SLOTS, LiveTrackers, MaskingTrackerStore
 from common.pii import AtRestMasker, mask_at_rest, mask_log_text, mask_secret_paths
+from postgres_support import fresh_database
 from scripts.stack import tracker_store_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,20 +211,8 @@ def fresh_postgres_url():
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip("TEST_DATABASE_URL not set (CI sets it to the machine's PostgreSQL)")
-    import psycopg2
-    from sqlalchemy.engine import make_url
-
-    name = f"tracker_store_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(url)
-    admin.autocommit = True
-    try:
-        admin.cursor().execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    with fresh_database(url, "tracker_store") as fresh_url:
+        yield fresh_url
 
 
 async def test_postgresql_events_are_masked_too(tmp_path, fresh_postgres_url):
