@@ -165,8 +165,9 @@ def test_backend_down_gets_a_clear_message_and_keeps_the_data(stack, chat):
 
 
 def _today() -> str:
-    from datetime import date
-    return date.today().strftime("%Y%m%d")
+    """The operator's date (protocols are numbered by the day in Brazil, not the machine's UTC day)."""
+    from backend.clock import local_today
+    return local_today().strftime("%Y%m%d")
 
 
 def _operator_ans(stack) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 import urllib.request
-from datetime import date
+from backend.clock import local_today
 from pathlib import Path
 
 import pytest
@@ -80,7 +80,7 @@ def test_fees_then_bank_slip_of_the_overdue_one(maria):
 def test_income_tax_statement_asks_the_year(maria):
     answer = maria.say("preciso do demonstrativo para o imposto de renda")
     assert "De qual ano" in answer and len(maria.buttons) == 3
-    answer = maria.say(f"de {date.today().year}")  # typed, not tapped (the seed's fees are all recent)
+    answer = maria.say(f"de {local_today().year}")  # typed, not tapped (the seed's fees are all recent)
     assert DOCUMENT_RE.search(answer) and PROTOCOL_RE.search(answer), answer
     content_type, body = fetch(DOCUMENT_RE.search(answer).group(0))
     assert content_type == "application/pdf"
