@@ -2,6 +2,7 @@
 
 Listens on 127.0.0.1 unless --host, BACKEND_HOST or HOST (the stack's setting for every process)
 says otherwise."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,9 @@ from common.logs import configure_logging
 def main() -> None:
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
-    parser.add_argument("--host", default=os.environ.get("BACKEND_HOST") or os.environ.get("HOST") or settings.backend_host)
+    parser.add_argument(
+        "--host", default=os.environ.get("BACKEND_HOST") or os.environ.get("HOST") or settings.backend_host
+    )
     parser.add_argument("--port", type=int, default=settings.backend_port)
     args = parser.parse_args()
     configure_logging()

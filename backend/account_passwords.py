@@ -1,5 +1,6 @@
 """Rules for a password a beneficiary chooses on a page, besides the operator policy: not the
 CPF, card number or birth date, not one of the last HISTORY_SIZE passwords, typed twice alike."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,10 @@ def personal_data_violations(password: str, beneficiary: Beneficiary) -> list[st
 
 async def recent_password_hashes(session: AsyncSession, account_id: int) -> list[str]:
     rows = await session.execute(
-        select(PasswordHistory.password_hash).where(PasswordHistory.account_id == account_id)
-        .order_by(PasswordHistory.created_at.desc(), PasswordHistory.id.desc()).limit(HISTORY_SIZE)
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.account_id == account_id)
+        .order_by(PasswordHistory.created_at.desc(), PasswordHistory.id.desc())
+        .limit(HISTORY_SIZE)
     )
     return list(rows.scalars())
 
@@ -63,9 +66,14 @@ async def store_password(session: AsyncSession, account: Account, password_hash:
     account.failed_logins, account.locked_until = 0, None
     session.add(PasswordHistory(account_id=account.id, password_hash=password_hash))
     await session.flush()
-    keep = select(PasswordHistory.id).where(PasswordHistory.account_id == account.id).order_by(
-        PasswordHistory.created_at.desc(), PasswordHistory.id.desc()).limit(HISTORY_SIZE)
+    keep = (
+        select(PasswordHistory.id)
+        .where(PasswordHistory.account_id == account.id)
+        .order_by(PasswordHistory.created_at.desc(), PasswordHistory.id.desc())
+        .limit(HISTORY_SIZE)
+    )
     await session.execute(
-        delete(PasswordHistory).where(PasswordHistory.account_id == account.id, PasswordHistory.id.not_in(keep))
+        delete(PasswordHistory)
+        .where(PasswordHistory.account_id == account.id, PasswordHistory.id.not_in(keep))
         .execution_options(synchronize_session=False)
     )

@@ -13,6 +13,7 @@ stays on the tickets it handled. The database is DATABASE_URL's, as for the back
 
 The demo agent (`atendente`) exists only where the demo data was seeded (backend.seed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,13 @@ from backend.settings import Settings
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 AGENT_POLICY = PasswordPolicy(
-    name="agent", description="pelo menos 12 caracteres, com letras maiúsculas e minúsculas, número e símbolo",
-    min_length=12, max_length=72, require_letter=True, require_uppercase=True, require_digit=True,
+    name="agent",
+    description="pelo menos 12 caracteres, com letras maiúsculas e minúsculas, número e símbolo",
+    min_length=12,
+    max_length=72,
+    require_letter=True,
+    require_uppercase=True,
+    require_digit=True,
     require_symbol=True,
 )
 KNOWN_PASSWORDS = {"atende@2024", "senha@123456", "password@123", "atendente@2024"}
@@ -66,8 +72,10 @@ def read_password(stdin: TextIO, stderr: TextIO) -> str:
 
 async def add_agent(settings: Settings, username: str, name: str, password: str) -> None:
     if not USERNAME_RE.match(username):
-        raise AgentCommandError("Usuário inválido: use de 3 a 60 letras minúsculas, números, ponto, hífen ou "
-                                "sublinhado, começando por letra ou número.")
+        raise AgentCommandError(
+            "Usuário inválido: use de 3 a 60 letras minúsculas, números, ponto, hífen ou "
+            "sublinhado, começando por letra ou número."
+        )
     problems = password_problems(username, password)
     if problems:
         raise AgentCommandError("Senha recusada:\n- " + "\n- ".join(problems))
@@ -113,8 +121,14 @@ class _session:
             await self._engine.dispose()
 
 
-def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None, settings: Settings | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    settings: Settings | None = None,
+) -> int:
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     parser = argparse.ArgumentParser(prog="python -m backend.agents", description="Atendentes do console /atendente.")
     commands = parser.add_subparsers(dest="command", required=True)

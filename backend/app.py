@@ -1,4 +1,5 @@
 """aiohttp application factory."""
+
 from __future__ import annotations
 
 import logging
@@ -44,17 +45,40 @@ log = logging.getLogger("backend")
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     # service_auth_middleware: who may call what (the list of public routes is in its module)
-    app = web.Application(middlewares=[access_log_middleware, error_middleware, service_auth_middleware],
-                          client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[access_log_middleware, error_middleware, service_auth_middleware], client_max_size=MAX_BODY_BYTES
+    )
     if not settings.backend_service_token:
         log.warning("BACKEND_SERVICE_TOKEN is not set: the plan-system API refuses every call")
     app[SETTINGS] = settings
     app[OPERATOR] = load_profile(settings.operator_profile)
     app[MAILER] = Mailer(settings, sender_name=app[OPERATOR].short_name)
     app.cleanup_ctx.append(_database)
-    for module in (health, operator, auth, identity, password_reset, protocols, registration, password_change,
-                   email_change, account, downloads, billing, card, card_requests, network, plan, reimbursements,
-                   statements, chat, privacy, handoff, agent, console):
+    for module in (
+        health,
+        operator,
+        auth,
+        identity,
+        password_reset,
+        protocols,
+        registration,
+        password_change,
+        email_change,
+        account,
+        downloads,
+        billing,
+        card,
+        card_requests,
+        network,
+        plan,
+        reimbursements,
+        statements,
+        chat,
+        privacy,
+        handoff,
+        agent,
+        console,
+    ):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC_DIR)
     return app

@@ -1,4 +1,5 @@
 """Logins (beneficiary accounts and call-centre agents) and the bearer tokens they get."""
+
 from __future__ import annotations
 
 import hashlib
@@ -48,8 +49,11 @@ def hash_token(token: str) -> str:
 
 def issue_token(session: AsyncSession, *, account_id: int | None = None, agent_id: int | None = None) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(ApiSession(token_hash=hash_token(token), account_id=account_id, agent_id=agent_id,
-                           expires_at=utcnow() + SESSION_TTL))
+    session.add(
+        ApiSession(
+            token_hash=hash_token(token), account_id=account_id, agent_id=agent_id, expires_at=utcnow() + SESSION_TTL
+        )
+    )
     return token
 
 
@@ -78,8 +82,9 @@ async def login_beneficiary(
     token = issue_token(session, account_id=account.id)
     await session.commit()
     log.info("login succeeded", extra={"account_id": account.id})
-    return LoginResult(token=token, must_change_password=account.must_change_password,
-                       beneficiary_id=account.beneficiary_id)
+    return LoginResult(
+        token=token, must_change_password=account.must_change_password, beneficiary_id=account.beneficiary_id
+    )
 
 
 async def reserve_attempt(session: AsyncSession, model, id_column, row_id: int, now: datetime) -> int:
@@ -89,7 +94,8 @@ async def reserve_attempt(session: AsyncSession, model, id_column, row_id: int, 
     AccountLocked when none is left. A success gives them all back; a failure keeps its own."""
     open_row = or_(model.locked_until.is_(None), model.locked_until <= now)
     result = await session.execute(
-        update(model).where(id_column == row_id, model.failed_logins < MAX_LOGIN_FAILURES, open_row)
+        update(model)
+        .where(id_column == row_id, model.failed_logins < MAX_LOGIN_FAILURES, open_row)
         .values(failed_logins=model.failed_logins + 1)
     )
     if result.rowcount == 1:
@@ -99,7 +105,8 @@ async def reserve_attempt(session: AsyncSession, model, id_column, row_id: int, 
     # every attempt is taken: locked, or the last ones are being checked right now. Lock now too
     # (a check that never settles, e.g. a crashed process, cannot keep the row unusable forever).
     await session.execute(
-        update(model).where(id_column == row_id, model.failed_logins >= MAX_LOGIN_FAILURES, open_row)
+        update(model)
+        .where(id_column == row_id, model.failed_logins >= MAX_LOGIN_FAILURES, open_row)
         .values(failed_logins=0, locked_until=now + LOGIN_LOCK_TIME)
     )
     locked_until = (await session.execute(select(model.locked_until).where(id_column == row_id))).scalar_one()
@@ -107,14 +114,16 @@ async def reserve_attempt(session: AsyncSession, model, id_column, row_id: int, 
     raise AccountLocked(locked_until if locked_until and locked_until > now else now + LOGIN_LOCK_TIME, now)
 
 
-async def settle_failure(session: AsyncSession, model, id_column, row_id: int, reserved: int,
-                         now: datetime) -> datetime | None:
+async def settle_failure(
+    session: AsyncSession, model, id_column, row_id: int, reserved: int, now: datetime
+) -> datetime | None:
     """After a wrong password: the attempt that took the last slot locks the row for
     LOGIN_LOCK_TIME and returns the lock's end; the others keep their count and return None."""
     if reserved < MAX_LOGIN_FAILURES:
         return None
     await session.execute(
-        update(model).where(id_column == row_id, model.failed_logins >= MAX_LOGIN_FAILURES)
+        update(model)
+        .where(id_column == row_id, model.failed_logins >= MAX_LOGIN_FAILURES)
         .values(failed_logins=0, locked_until=now + LOGIN_LOCK_TIME)
     )
     locked_until = (await session.execute(select(model.locked_until).where(id_column == row_id))).scalar_one()
@@ -156,8 +165,9 @@ async def login_agent(session: AsyncSession, username: str, password: str, bcryp
         if locked_until:
             raise AccountLocked(locked_until, now)
         raise InvalidCredentials()
-    await session.execute(update(AgentState).where(AgentState.agent_id == agent.id)
-                          .values(failed_logins=0, locked_until=None))
+    await session.execute(
+        update(AgentState).where(AgentState.agent_id == agent.id).values(failed_logins=0, locked_until=None)
+    )
     await touch_agent(session, agent.id)  # a logged-in agent counts as online (backend.handoff)
     token = issue_token(session, agent_id=agent.id)
     await session.commit()
@@ -170,8 +180,11 @@ async def _ensure_agent_state(session: AsyncSession, agent_id: int) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    await session.execute(insert(AgentState).values(agent_id=agent_id, failed_logins=0)
-                          .on_conflict_do_nothing(index_elements=["agent_id"]))
+    await session.execute(
+        insert(AgentState)
+        .values(agent_id=agent_id, failed_logins=0)
+        .on_conflict_do_nothing(index_elements=["agent_id"])
+    )
     await session.commit()
 
 

@@ -4,6 +4,7 @@ Validity rule: the card of an active beneficiary is valid until 31 December of t
 yearly reissue of the physical card), and never after the plan ends — a cancelled plan has no card.
 The QR code (segno) encodes the card number only, nothing personal beyond what is printed.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,22 +19,25 @@ from PIL import Image, ImageDraw, ImageFont
 from backend.models import Beneficiary, Plan
 from backend.operator_profile import OperatorProfile
 
-RELATIONSHIP_LABELS = {"titular": "Titular", "filho": "Dependente (filho)", "filha": "Dependente (filha)",
-                       "cônjuge": "Dependente (cônjuge)"}
+RELATIONSHIP_LABELS = {
+    "titular": "Titular",
+    "filho": "Dependente (filho)",
+    "filha": "Dependente (filha)",
+    "cônjuge": "Dependente (cônjuge)",
+}
 ACCOMMODATION_LABELS = {"apartamento": "Apartamento", "enfermaria": "Enfermaria"}
 
 # Image geometry: an ID-1 card (85.6 x 54 mm) at 300 dpi.
 WIDTH, HEIGHT = 1012, 638
 BAND_HEIGHT = 150
-QR_MODULE_PX = 10         # size of one QR module in pixels
-QR_BORDER_MODULES = 2     # quiet zone, in modules
+QR_MODULE_PX = 10  # size of one QR module in pixels
+QR_BORDER_MODULES = 2  # quiet zone, in modules
 QR_RIGHT, QR_TOP = WIDTH - 40, BAND_HEIGHT + 40  # where the QR code (with its quiet zone) goes
 PRIMARY = (0, 94, 120)
 ACCENT = (0, 150, 136)
 INK = (33, 37, 41)
 MUTED = (96, 104, 112)
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
-             Path("/usr/share/fonts/TTF"))
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/share/fonts/TTF"))
 
 
 @dataclass(frozen=True)
@@ -71,21 +75,23 @@ class CardData:
 
     def text(self) -> str:
         """The card as a short WhatsApp-friendly text (pt-BR)."""
-        return "\n".join([
-            f"*{self.operator_short_name}* — carteirinha digital",
-            f"Nome: {self.name}",
-            f"Carteirinha: {self.card_number_formatted}",
-            f"Plano: {self.plan_name} (ANS nº {self.product_ans_registration})",
-            f"Cobertura: {', '.join(self.segments)}",
-            f"Acomodação: {self.accommodation}",
-            f"{self.relationship} · válida até {self.valid_until:%d/%m/%Y}",
-            f"Operadora: {self.operator_name} — ANS nº {self.operator_ans_registration}",
-        ])
+        return "\n".join(
+            [
+                f"*{self.operator_short_name}* — carteirinha digital",
+                f"Nome: {self.name}",
+                f"Carteirinha: {self.card_number_formatted}",
+                f"Plano: {self.plan_name} (ANS nº {self.product_ans_registration})",
+                f"Cobertura: {', '.join(self.segments)}",
+                f"Acomodação: {self.accommodation}",
+                f"{self.relationship} · válida até {self.valid_until:%d/%m/%Y}",
+                f"Operadora: {self.operator_name} — ANS nº {self.operator_ans_registration}",
+            ]
+        )
 
 
 def format_card_number(card_number: str) -> str:
     """'100200300401' -> '1002 0030 0401'."""
-    return " ".join(card_number[i:i + 4] for i in range(0, len(card_number), 4))
+    return " ".join(card_number[i : i + 4] for i in range(0, len(card_number), 4))
 
 
 def coverage_segments(plan: Plan) -> tuple[str, ...]:
@@ -110,8 +116,9 @@ def card_data(beneficiary: Beneficiary, plan: Plan, operator: OperatorProfile, t
         card_number=beneficiary.card_number,
         card_number_formatted=format_card_number(beneficiary.card_number),
         holder=beneficiary.holder_id is None,
-        relationship=RELATIONSHIP_LABELS.get(beneficiary.relationship,
-                                             "Titular" if beneficiary.holder_id is None else "Dependente"),
+        relationship=RELATIONSHIP_LABELS.get(
+            beneficiary.relationship, "Titular" if beneficiary.holder_id is None else "Dependente"
+        ),
         plan_name=plan.name,
         accommodation=ACCOMMODATION_LABELS.get(plan.accommodation, plan.accommodation.capitalize()),
         segments=coverage_segments(plan),
@@ -166,8 +173,9 @@ def render_png(card: CardData) -> bytes:
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, WIDTH, BAND_HEIGHT), fill=PRIMARY)
     draw.rectangle((0, BAND_HEIGHT, WIDTH, BAND_HEIGHT + 8), fill=ACCENT)
-    draw.text((40, 28), card.operator_short_name, font=_fit(draw, card.operator_short_name, 52, 620, True),
-              fill="white")
+    draw.text(
+        (40, 28), card.operator_short_name, font=_fit(draw, card.operator_short_name, 52, 620, True), fill="white"
+    )
     draw.text((40, 98), f"ANS nº {card.operator_ans_registration}", font=_font(26), fill="white")
     draw.text((WIDTH - 40, 40), "CARTEIRINHA", font=_font(28, True), fill="white", anchor="ra")
     draw.text((WIDTH - 40, 78), "DIGITAL", font=_font(28, True), fill="white", anchor="ra")
@@ -179,8 +187,13 @@ def render_png(card: CardData) -> bytes:
     qr_image = Image.open(buffer).convert("RGB")
     qr_x, qr_y = _qr_origin(qr)
     image.paste(qr_image, (qr_x, qr_y))
-    draw.text((qr_x + qr_image.width // 2, qr_y + qr_image.height + 6), "Nº da carteirinha",
-              font=_font(18), fill=MUTED, anchor="ma")
+    draw.text(
+        (qr_x + qr_image.width // 2, qr_y + qr_image.height + 6),
+        "Nº da carteirinha",
+        font=_font(18),
+        fill=MUTED,
+        anchor="ma",
+    )
     left_width = qr_x - 40 - 24
 
     y = BAND_HEIGHT + 36
@@ -201,8 +214,9 @@ def render_png(card: CardData) -> bytes:
     footer_y = HEIGHT - 56
     draw.line((40, footer_y - 14, WIDTH - 40, footer_y - 14), fill=(220, 224, 228), width=2)
     draw.text((40, footer_y), card.relationship, font=_font(24, True), fill=INK)
-    draw.text((WIDTH - 40, footer_y), f"Válida até {card.valid_until:%d/%m/%Y}", font=_font(24, True),
-              fill=INK, anchor="ra")
+    draw.text(
+        (WIDTH - 40, footer_y), f"Válida até {card.valid_until:%d/%m/%Y}", font=_font(24, True), fill=INK, anchor="ra"
+    )
     output = io.BytesIO()
     image.save(output, format="PNG", optimize=True)
     return output.getvalue()

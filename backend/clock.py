@@ -1,4 +1,5 @@
 """Time in one place: naive UTC for stored instants, Brazilian local date for business days."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone

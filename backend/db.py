@@ -1,4 +1,5 @@
 """Async engine and session factory."""
+
 from __future__ import annotations
 
 from sqlalchemy import event

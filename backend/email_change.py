@@ -31,6 +31,7 @@ from the one on file does not send an activation link to it: it asks for this ch
 Repeating the same request within rate_limits.REPEAT_WINDOW returns the same protocol and sends
 nothing; the e-mails a beneficiary and a conversation can cause are rate-limited.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -103,8 +104,11 @@ def cancel_url(public_url: str, token: str) -> str:
 
 async def email_in_use(session: AsyncSession, email: str, beneficiary_id: int) -> bool:
     """True when another beneficiary has this e-mail (it is a login, so it must stay unique)."""
-    query = select(func.count()).select_from(Beneficiary).where(
-        func.lower(Beneficiary.email) == email.lower(), Beneficiary.id != beneficiary_id)
+    query = (
+        select(func.count())
+        .select_from(Beneficiary)
+        .where(func.lower(Beneficiary.email) == email.lower(), Beneficiary.id != beneficiary_id)
+    )
     return (await session.execute(query)).scalar_one() > 0
 
 
@@ -123,11 +127,18 @@ async def request_email_change(
 ) -> EmailChangeResult:
     """The chat's "alterar e-mail": the full name first (a wrong one is a failed identity check).
     Raises IdentityError, EmailChangeRefused, RateLimited or MailError."""
-    await confirm_extra_factor(session, beneficiary, same_name(full_name, beneficiary.name), conversation_id,
-                               keys=keys)
-    return await schedule_email_change(session, beneficiary, new_email, keys=keys, operator=operator,
-                                       mailer=mailer, public_url=public_url, channel=channel,
-                                       conversation_id=conversation_id)
+    await confirm_extra_factor(session, beneficiary, same_name(full_name, beneficiary.name), conversation_id, keys=keys)
+    return await schedule_email_change(
+        session,
+        beneficiary,
+        new_email,
+        keys=keys,
+        operator=operator,
+        mailer=mailer,
+        public_url=public_url,
+        channel=channel,
+        conversation_id=conversation_id,
+    )
 
 
 async def schedule_email_change(
@@ -158,8 +169,12 @@ async def schedule_email_change(
         previous = await _recent_change(session, beneficiary.id, new_email, now)
         if previous is not None:
             await session.commit()
-            return EmailChangeResult(previous.protocol_number, mask_email(new_email),
-                                     previous.effective_at if old_email else None, repeated=True)
+            return EmailChangeResult(
+                previous.protocol_number,
+                mask_email(new_email),
+                previous.effective_at if old_email else None,
+                repeated=True,
+            )
     try:
         await count_account_mail(session, keys, beneficiary.id, channel, conversation_id, now)
     except RateLimited:
@@ -168,38 +183,60 @@ async def schedule_email_change(
     await _supersede_pending(session, beneficiary.id, now)
     new_email_masked = mask_email(new_email)
     protocol = await new_protocol(
-        session, KIND, ans_registration=operator.ans_registration, channel=channel, status="in_progress",
-        beneficiary_id=beneficiary.id, conversation_id=conversation_id,
+        session,
+        KIND,
+        ans_registration=operator.ans_registration,
+        channel=channel,
+        status="in_progress",
+        beneficiary_id=beneficiary.id,
+        conversation_id=conversation_id,
         details={"new_email_masked": new_email_masked},
     )
     cancel_token = secrets.token_urlsafe(32) if old_email else None
     effective_at = now + EMAIL_CHANGE_WAIT if old_email else now
-    change = EmailChange(beneficiary_id=beneficiary.id, new_email=new_email, protocol_number=protocol.number,
-                         cancel_token_hash=_hash(cancel_token) if cancel_token else None,
-                         requested_at=now, effective_at=effective_at)
+    change = EmailChange(
+        beneficiary_id=beneficiary.id,
+        new_email=new_email,
+        protocol_number=protocol.number,
+        cancel_token_hash=_hash(cancel_token) if cancel_token else None,
+        requested_at=now,
+        effective_at=effective_at,
+    )
     session.add(change)
     token = await issue_link(session, EMAIL_CHANGE, beneficiary.id, email=new_email, protocol_number=protocol.number)
     await session.commit()
     first_name = beneficiary.name.split()[0]
     try:
         if old_email:
-            await send_pending_notice(mailer, operator, old_email, first_name, new_email_masked, protocol.number,
-                                      when_text(effective_at), cancel_url(public_url, cancel_token))
-        await send_email_change_link(mailer, operator, new_email, first_name,
-                                     link_url(public_url, EMAIL_CHANGE, token), protocol.number)
+            await send_pending_notice(
+                mailer,
+                operator,
+                old_email,
+                first_name,
+                new_email_masked,
+                protocol.number,
+                when_text(effective_at),
+                cancel_url(public_url, cancel_token),
+            )
+        await send_email_change_link(
+            mailer, operator, new_email, first_name, link_url(public_url, EMAIL_CHANGE, token), protocol.number
+        )
     except MailError:
         await session.execute(update(EmailChange).where(EmailChange.id == change.id).values(cancelled_at=utcnow()))
         await set_protocol_status(session, protocol.number, "failed")
         await release(session, claim)
         await session.commit()
         raise
-    log.info("e-mail change requested", extra={"protocol": protocol.number, "beneficiary_id": beneficiary.id,
-                                               "waits": old_email is not None})
+    log.info(
+        "e-mail change requested",
+        extra={"protocol": protocol.number, "beneficiary_id": beneficiary.id, "waits": old_email is not None},
+    )
     return EmailChangeResult(protocol.number, new_email_masked, effective_at if old_email else None)
 
 
-async def count_account_mail(session: AsyncSession, keys: DataKeys, beneficiary_id: int, channel: str,
-                              conversation_id: str | None, now: datetime) -> None:
+async def count_account_mail(
+    session: AsyncSession, keys: DataKeys, beneficiary_id: int, channel: str, conversation_id: str | None, now: datetime
+) -> None:
     """The activation and confirmation e-mails a beneficiary and a conversation may cause
     (rate_limits); in the caller's transaction."""
     if conversation_id:
@@ -208,41 +245,69 @@ async def count_account_mail(session: AsyncSession, keys: DataKeys, beneficiary_
     await hit(session, keys, ACCOUNT_MAIL_PER_BENEFICIARY_DAY, beneficiary_id, now=now)
 
 
-
-
-async def _recent_change(session: AsyncSession, beneficiary_id: int, new_email: str,
-                         now: datetime) -> EmailChange | None:
-    return (await session.execute(
-        select(EmailChange).join(Protocol, Protocol.number == EmailChange.protocol_number)
-        .where(EmailChange.beneficiary_id == beneficiary_id, EmailChange.new_email == new_email,
-               EmailChange.requested_at > now - REPEAT_WINDOW, EmailChange.cancelled_at.is_(None),
-               Protocol.status != "failed")
-        .order_by(EmailChange.requested_at.desc(), EmailChange.id.desc()).limit(1)
-    )).scalar_one_or_none()
+async def _recent_change(
+    session: AsyncSession, beneficiary_id: int, new_email: str, now: datetime
+) -> EmailChange | None:
+    return (
+        await session.execute(
+            select(EmailChange)
+            .join(Protocol, Protocol.number == EmailChange.protocol_number)
+            .where(
+                EmailChange.beneficiary_id == beneficiary_id,
+                EmailChange.new_email == new_email,
+                EmailChange.requested_at > now - REPEAT_WINDOW,
+                EmailChange.cancelled_at.is_(None),
+                Protocol.status != "failed",
+            )
+            .order_by(EmailChange.requested_at.desc(), EmailChange.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def _supersede_pending(session: AsyncSession, beneficiary_id: int, now: datetime) -> None:
     """Only the newest request counts: older pending changes end (their links are voided by
     issue_link)."""
-    pending = (await session.execute(
-        select(EmailChange.id, EmailChange.protocol_number)
-        .where(EmailChange.beneficiary_id == beneficiary_id, EmailChange.applied_at.is_(None),
-               EmailChange.cancelled_at.is_(None))
-    )).all()
+    pending = (
+        await session.execute(
+            select(EmailChange.id, EmailChange.protocol_number).where(
+                EmailChange.beneficiary_id == beneficiary_id,
+                EmailChange.applied_at.is_(None),
+                EmailChange.cancelled_at.is_(None),
+            )
+        )
+    ).all()
     for change_id, protocol_number in pending:
         await session.execute(update(EmailChange).where(EmailChange.id == change_id).values(cancelled_at=now))
         await set_protocol_status(session, protocol_number, "cancelled")
 
 
-async def send_pending_notice(mailer: Mailer, operator: OperatorProfile, to: str, first_name: str,
-                              new_email_masked: str, protocol: str, effective: str, url: str) -> None:
-    text, html_body = render("email_change_pending_notice", first_name=first_name, new_email_masked=new_email_masked,
-                             protocol=protocol, effective=effective, cancel_url=url, operator=operator.name,
-                             short_name=operator.short_name, central_phone=operator.phones["central_24h"])
+async def send_pending_notice(
+    mailer: Mailer,
+    operator: OperatorProfile,
+    to: str,
+    first_name: str,
+    new_email_masked: str,
+    protocol: str,
+    effective: str,
+    url: str,
+) -> None:
+    text, html_body = render(
+        "email_change_pending_notice",
+        first_name=first_name,
+        new_email_masked=new_email_masked,
+        protocol=protocol,
+        effective=effective,
+        cancel_url=url,
+        operator=operator.name,
+        short_name=operator.short_name,
+        central_phone=operator.phones["central_24h"],
+    )
     await mailer.send_mail(to, f"{operator.short_name}: pedido de troca do seu e-mail", text, html_body)
 
 
 # --- confirmation, cancellation, application -----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Confirmation:
@@ -260,18 +325,26 @@ class Confirmation:
     def paragraphs(self) -> list[str]:
         if self.applied:
             return [f"A partir de agora, as mensagens do plano vão para {self.new_email_masked}."]
-        return [f"Por segurança, a troca para {self.new_email_masked} vale a partir de {when_text(self.effective_at)}. "
-                "Até lá, o e-mail atual do cadastro continua valendo; ele recebeu um aviso e pode cancelar o pedido.",
-                "Você não precisa fazer mais nada."]
+        return [
+            f"Por segurança, a troca para {self.new_email_masked} vale a partir de {when_text(self.effective_at)}. "
+            "Até lá, o e-mail atual do cadastro continua valendo; ele recebeu um aviso e pode cancelar o pedido.",
+            "Você não precisa fazer mais nada.",
+        ]
 
 
-async def confirm_email_change(session: AsyncSession, link: AccountLink, beneficiary: Beneficiary) -> Confirmation | None:
+async def confirm_email_change(
+    session: AsyncSession, link: AccountLink, beneficiary: Beneficiary
+) -> Confirmation | None:
     """The new address opened its link: uses the link and marks the change confirmed; it is
     applied now if its wait is over (or there was none). None when the link was used, expired
     or its change was cancelled meanwhile."""
-    change = (await session.execute(
-        select(EmailChange).where(EmailChange.protocol_number == link.protocol_number)
-    )).scalar_one_or_none() if link.protocol_number else None
+    change = (
+        (
+            await session.execute(select(EmailChange).where(EmailChange.protocol_number == link.protocol_number))
+        ).scalar_one_or_none()
+        if link.protocol_number
+        else None
+    )
     if change is None or change.cancelled_at is not None or change.applied_at is not None:
         await session.rollback()
         return None  # (a link issued before this design has no change to confirm: ask again)
@@ -280,8 +353,9 @@ async def confirm_email_change(session: AsyncSession, link: AccountLink, benefic
         return None
     now = utcnow()
     confirmed = await session.execute(
-        update(EmailChange).where(EmailChange.id == change.id, EmailChange.cancelled_at.is_(None),
-                                  EmailChange.applied_at.is_(None)).values(confirmed_at=now)
+        update(EmailChange)
+        .where(EmailChange.id == change.id, EmailChange.cancelled_at.is_(None), EmailChange.applied_at.is_(None))
+        .values(confirmed_at=now)
     )
     if confirmed.rowcount != 1:
         await session.rollback()
@@ -300,9 +374,9 @@ class CancelOutcome:
 
 
 async def find_by_cancel_token(session: AsyncSession, token: str) -> EmailChange | None:
-    return (await session.execute(
-        select(EmailChange).where(EmailChange.cancel_token_hash == _hash(token))
-    )).scalar_one_or_none()
+    return (
+        await session.execute(select(EmailChange).where(EmailChange.cancel_token_hash == _hash(token)))
+    ).scalar_one_or_none()
 
 
 async def cancel_email_change(session: AsyncSession, token: str) -> str:
@@ -313,8 +387,9 @@ async def cancel_email_change(session: AsyncSession, token: str) -> str:
         return CancelOutcome.UNKNOWN
     now = utcnow()
     result = await session.execute(
-        update(EmailChange).where(EmailChange.id == change.id, EmailChange.applied_at.is_(None),
-                                  EmailChange.cancelled_at.is_(None)).values(cancelled_at=now)
+        update(EmailChange)
+        .where(EmailChange.id == change.id, EmailChange.applied_at.is_(None), EmailChange.cancelled_at.is_(None))
+        .values(cancelled_at=now)
     )
     if result.rowcount != 1:
         await session.commit()
@@ -322,8 +397,12 @@ async def cancel_email_change(session: AsyncSession, token: str) -> str:
         return CancelOutcome.ALREADY_APPLIED if change.applied_at else CancelOutcome.ALREADY_CANCELLED
     await set_protocol_status(session, change.protocol_number, "cancelled")
     await session.execute(
-        update(AccountLink).where(AccountLink.protocol_number == change.protocol_number,
-                                  AccountLink.used_at.is_(None), AccountLink.expires_at > now)
+        update(AccountLink)
+        .where(
+            AccountLink.protocol_number == change.protocol_number,
+            AccountLink.used_at.is_(None),
+            AccountLink.expires_at > now,
+        )
         .values(expires_at=now)
     )
     await session.commit()
@@ -335,10 +414,20 @@ async def apply_due_email_changes(session: AsyncSession, now: datetime | None = 
     """Applies the confirmed changes whose wait is over (each once, whichever process gets it
     first) and commits. Returns how many were applied."""
     now = now or utcnow()
-    due = (await session.execute(
-        select(EmailChange.id).where(EmailChange.applied_at.is_(None), EmailChange.cancelled_at.is_(None),
-                                     EmailChange.confirmed_at.is_not(None), EmailChange.effective_at <= now)
-    )).scalars().all()
+    due = (
+        (
+            await session.execute(
+                select(EmailChange.id).where(
+                    EmailChange.applied_at.is_(None),
+                    EmailChange.cancelled_at.is_(None),
+                    EmailChange.confirmed_at.is_not(None),
+                    EmailChange.effective_at <= now,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
     applied = 0
     for change_id in due:
         applied += await _apply(session, change_id, now)
@@ -349,19 +438,22 @@ async def apply_due_email_changes(session: AsyncSession, now: datetime | None = 
 async def _apply(session: AsyncSession, change_id: int, now: datetime) -> bool:
     """In the caller's transaction: marks the change applied (atomically) and sets the e-mail."""
     result = await session.execute(
-        update(EmailChange).where(EmailChange.id == change_id, EmailChange.applied_at.is_(None),
-                                  EmailChange.cancelled_at.is_(None)).values(applied_at=now)
+        update(EmailChange)
+        .where(EmailChange.id == change_id, EmailChange.applied_at.is_(None), EmailChange.cancelled_at.is_(None))
+        .values(applied_at=now)
     )
     if result.rowcount != 1:
         return False
     change = (await session.execute(select(EmailChange).where(EmailChange.id == change_id))).scalar_one()
     if await email_in_use(session, change.new_email, change.beneficiary_id):  # taken meanwhile
-        await session.execute(update(EmailChange).where(EmailChange.id == change_id)
-                              .values(applied_at=None, cancelled_at=now))
+        await session.execute(
+            update(EmailChange).where(EmailChange.id == change_id).values(applied_at=None, cancelled_at=now)
+        )
         await set_protocol_status(session, change.protocol_number, "failed")
         return False
-    await session.execute(update(Beneficiary).where(Beneficiary.id == change.beneficiary_id)
-                          .values(email=change.new_email))
+    await session.execute(
+        update(Beneficiary).where(Beneficiary.id == change.beneficiary_id).values(email=change.new_email)
+    )
     await set_protocol_status(session, change.protocol_number, "completed")
     log.info("e-mail changed", extra={"beneficiary_id": change.beneficiary_id, "protocol": change.protocol_number})
     return True

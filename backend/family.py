@@ -1,5 +1,6 @@
 """Whose data a verified beneficiary may see: a holder sees themself and their dependents; a
 dependent sees only themself. Every plan-services area asks here."""
+
 from __future__ import annotations
 
 from sqlalchemy import or_, select
@@ -21,10 +22,15 @@ async def visible_members(session: AsyncSession, verified: Beneficiary) -> list[
     if verified.holder_id is not None:
         return [verified]
     dependents = (
-        await session.execute(
-            select(Beneficiary).where(Beneficiary.holder_id == verified.id).order_by(Beneficiary.birth_date)
+        (
+            await session.execute(
+                select(Beneficiary).where(Beneficiary.holder_id == verified.id).order_by(Beneficiary.birth_date)
+            )
         )
-    ).unique().scalars().all()
+        .unique()
+        .scalars()
+        .all()
+    )
     return [verified, *dependents]
 
 
@@ -42,9 +48,15 @@ async def family_of_holder(session: AsyncSession, verified: Beneficiary) -> list
     """Everyone on the verified beneficiary's contract (holder first): for fees, which the holder pays."""
     holder_id = holder_id_of(verified)
     members = (
-        await session.execute(
-            select(Beneficiary).where(or_(Beneficiary.id == holder_id, Beneficiary.holder_id == holder_id))
-            .order_by(Beneficiary.holder_id.is_not(None), Beneficiary.birth_date)
+        (
+            await session.execute(
+                select(Beneficiary)
+                .where(or_(Beneficiary.id == holder_id, Beneficiary.holder_id == holder_id))
+                .order_by(Beneficiary.holder_id.is_not(None), Beneficiary.birth_date)
+            )
         )
-    ).unique().scalars().all()
+        .unique()
+        .scalars()
+        .all()
+    )
     return list(members)

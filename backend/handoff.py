@@ -3,6 +3,7 @@
 The delivery path between the console (this process) and the user's channel (the Rasa process) is
 described in docs/handoff.md; the HTTP calls to Rasa are in backend.rasa_client.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,48 +59,70 @@ def clean_transcript(items: object) -> list[dict] | None:
         return None
     cleaned = []
     for item in items:
-        if not isinstance(item, dict) or item.get("from") not in ("user", "bot") or not isinstance(item.get("text"), str):
+        if (
+            not isinstance(item, dict)
+            or item.get("from") not in ("user", "bot")
+            or not isinstance(item.get("text"), str)
+        ):
             return None
         at = item.get("at")
-        cleaned.append({"from": item["from"], "text": mask_text(item["text"][:TRANSCRIPT_TEXT_MAX]),
-                        "at": at if isinstance(at, (str, int, float)) else None})
+        cleaned.append(
+            {
+                "from": item["from"],
+                "text": mask_text(item["text"][:TRANSCRIPT_TEXT_MAX]),
+                "at": at if isinstance(at, (str, int, float)) else None,
+            }
+        )
     return cleaned[-TRANSCRIPT_MAX_ITEMS:]
 
 
 # --- queue -------------------------------------------------------------------------------------
 
+
 async def active_ticket(session: AsyncSession, conversation_id: str) -> HandoffTicket | None:
-    return (await session.execute(
-        select(HandoffTicket).where(HandoffTicket.conversation_id == conversation_id,
-                                    HandoffTicket.status.in_(ACTIVE_STATUSES))
-    )).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(HandoffTicket).where(
+                HandoffTicket.conversation_id == conversation_id, HandoffTicket.status.in_(ACTIVE_STATUSES)
+            )
+        )
+    ).scalar_one_or_none()
 
 
 async def latest_ticket(session: AsyncSession, conversation_id: str) -> HandoffTicket | None:
-    return (await session.execute(
-        select(HandoffTicket).where(HandoffTicket.conversation_id == conversation_id)
-        .order_by(HandoffTicket.created_at.desc(), HandoffTicket.id.desc()).limit(1)
-    )).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(HandoffTicket)
+            .where(HandoffTicket.conversation_id == conversation_id)
+            .order_by(HandoffTicket.created_at.desc(), HandoffTicket.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def queue_position(session: AsyncSession, ticket: HandoffTicket) -> int:
     """1-based place among the tickets still waiting (0 once an agent has it)."""
     if ticket.status != OPEN:
         return 0
-    ahead = (await session.execute(
-        select(func.count(HandoffTicket.id)).where(
-            HandoffTicket.status == OPEN,
-            or_(HandoffTicket.created_at < ticket.created_at,
-                and_(HandoffTicket.created_at == ticket.created_at, HandoffTicket.id < ticket.id)))
-    )).scalar_one()
+    ahead = (
+        await session.execute(
+            select(func.count(HandoffTicket.id)).where(
+                HandoffTicket.status == OPEN,
+                or_(
+                    HandoffTicket.created_at < ticket.created_at,
+                    and_(HandoffTicket.created_at == ticket.created_at, HandoffTicket.id < ticket.id),
+                ),
+            )
+        )
+    ).scalar_one()
     return ahead + 1
 
 
 async def agents_online(session: AsyncSession, now: datetime | None = None) -> int:
     since = (now or utcnow()) - AGENT_ONLINE_WINDOW
-    return (await session.execute(
-        select(func.count(AgentState.agent_id)).where(AgentState.last_seen_at >= since)
-    )).scalar_one()
+    return (
+        await session.execute(select(func.count(AgentState.agent_id)).where(AgentState.last_seen_at >= since))
+    ).scalar_one()
 
 
 async def touch_agent(session: AsyncSession, agent_id: int) -> None:
@@ -125,20 +148,40 @@ class Opened:
 
 
 async def open_ticket(
-    session: AsyncSession, *, operator: OperatorProfile, conversation_id: str, channel: str, reason: str,
-    beneficiary_id: int | None, transcript: list[dict], callback: bool,
+    session: AsyncSession,
+    *,
+    operator: OperatorProfile,
+    conversation_id: str,
+    channel: str,
+    reason: str,
+    beneficiary_id: int | None,
+    transcript: list[dict],
+    callback: bool,
 ) -> Opened:
     """A new ticket with its protocol, or the one this conversation already has waiting/in progress."""
     existing = await active_ticket(session, conversation_id)
     if existing is not None:
         return Opened(existing, False)
     protocol = await new_protocol(
-        session, "handoff", ans_registration=operator.ans_registration, channel=channel,
-        beneficiary_id=beneficiary_id, conversation_id=conversation_id, details={"reason": reason},
+        session,
+        "handoff",
+        ans_registration=operator.ans_registration,
+        channel=channel,
+        beneficiary_id=beneficiary_id,
+        conversation_id=conversation_id,
+        details={"reason": reason},
     )
-    ticket = HandoffTicket(protocol_number=protocol.number, channel=channel, conversation_id=conversation_id,
-                           reason=reason, status=OPEN, beneficiary_id=beneficiary_id, transcript=transcript,
-                           callback=callback, created_at=utcnow())
+    ticket = HandoffTicket(
+        protocol_number=protocol.number,
+        channel=channel,
+        conversation_id=conversation_id,
+        reason=reason,
+        status=OPEN,
+        beneficiary_id=beneficiary_id,
+        transcript=transcript,
+        callback=callback,
+        created_at=utcnow(),
+    )
     session.add(ticket)
     try:
         await session.commit()
@@ -155,7 +198,9 @@ async def open_ticket(
 async def list_tickets(session: AsyncSession, status: str) -> list[HandoffTicket]:
     query = select(HandoffTicket)
     if status == "open":
-        query = query.where(HandoffTicket.status.in_(ACTIVE_STATUSES)).order_by(HandoffTicket.created_at, HandoffTicket.id)
+        query = query.where(HandoffTicket.status.in_(ACTIVE_STATUSES)).order_by(
+            HandoffTicket.created_at, HandoffTicket.id
+        )
     elif status == "closed":
         query = query.where(HandoffTicket.status == CLOSED).order_by(HandoffTicket.closed_at.desc()).limit(50)
     else:  # waiting only
@@ -171,20 +216,29 @@ async def get_ticket(session: AsyncSession, ticket_id: int) -> HandoffTicket:
 
 
 async def messages_of(session: AsyncSession, ticket_id: int) -> list[HandoffMessage]:
-    return list((await session.execute(
-        select(HandoffMessage).where(HandoffMessage.ticket_id == ticket_id)
-        .order_by(HandoffMessage.created_at, HandoffMessage.id)
-    )).scalars().all())
+    return list(
+        (
+            await session.execute(
+                select(HandoffMessage)
+                .where(HandoffMessage.ticket_id == ticket_id)
+                .order_by(HandoffMessage.created_at, HandoffMessage.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 # --- agent actions -----------------------------------------------------------------------------
+
 
 async def claim(session: AsyncSession, rasa: RasaClient, ticket_id: int, agent_id: int) -> HandoffTicket:
     """The agent takes a waiting ticket (atomic: two agents cannot both get it). Claiming it again
     is harmless. The conversation is paused in Rasa (again: a call-back ticket was not paused)."""
     now = utcnow()
     result = await session.execute(
-        update(HandoffTicket).where(HandoffTicket.id == ticket_id, HandoffTicket.status == OPEN)
+        update(HandoffTicket)
+        .where(HandoffTicket.id == ticket_id, HandoffTicket.status == OPEN)
         .values(status=IN_PROGRESS, agent_id=agent_id, claimed_at=now)
     )
     await session.commit()
@@ -218,20 +272,26 @@ async def _own_active(session: AsyncSession, rasa: RasaClient, ticket_id: int, a
     return ticket
 
 
-async def send_agent_message(session: AsyncSession, rasa: RasaClient, ticket_id: int, agent_id: int,
-                             agent_name: str, text: str) -> HandoffMessage:
+async def send_agent_message(
+    session: AsyncSession, rasa: RasaClient, ticket_id: int, agent_id: int, agent_name: str, text: str
+) -> HandoffMessage:
     """Delivers the text to the user's channel through Rasa, then records it. Raises
     RasaUnavailable (recorded as not delivered) when Rasa does not take it."""
     ticket = await _own_active(session, rasa, ticket_id, agent_id)
     await session.commit()  # no database lock held while Rasa is called
     delivered = True
     try:
-        await rasa.send_text(ticket.conversation_id, ticket.channel, text,
-                             metadata={"handoff": True, "agent": agent_name.split()[0], "protocol": ticket.protocol_number})
+        await rasa.send_text(
+            ticket.conversation_id,
+            ticket.channel,
+            text,
+            metadata={"handoff": True, "agent": agent_name.split()[0], "protocol": ticket.protocol_number},
+        )
     except RasaUnavailable:
         delivered = False
-    message = HandoffMessage(ticket_id=ticket.id, sender="agent", text=text, agent_id=agent_id,
-                             delivered=delivered, created_at=utcnow())
+    message = HandoffMessage(
+        ticket_id=ticket.id, sender="agent", text=text, agent_id=agent_id, delivered=delivered, created_at=utcnow()
+    )
     session.add(message)
     await session.commit()
     if not delivered:
@@ -240,11 +300,15 @@ async def send_agent_message(session: AsyncSession, rasa: RasaClient, ticket_id:
 
 
 def resume_text(protocol: str) -> str:
-    return (f"Seu atendimento com a nossa equipe foi encerrado (protocolo {protocol}). "
-            "Voltei a falar com você por aqui: posso ajudar em mais alguma coisa?")
+    return (
+        f"Seu atendimento com a nossa equipe foi encerrado (protocolo {protocol}). "
+        "Voltei a falar com você por aqui: posso ajudar em mais alguma coisa?"
+    )
 
 
-async def close(session: AsyncSession, rasa: RasaClient, ticket_id: int, agent_id: int, resolution: str) -> HandoffTicket:
+async def close(
+    session: AsyncSession, rasa: RasaClient, ticket_id: int, agent_id: int, resolution: str
+) -> HandoffTicket:
     """Gives the conversation back to the assistant in Rasa first (a Rasa failure leaves the ticket
     open, to try again), then closes the ticket with its resolution."""
     ticket = await _own_active(session, rasa, ticket_id, agent_id)
@@ -252,13 +316,17 @@ async def close(session: AsyncSession, rasa: RasaClient, ticket_id: int, agent_i
     await session.commit()
     await rasa.resume(ticket.conversation_id, ticket.channel, resume_text(ticket.protocol_number))
     result = await session.execute(
-        update(HandoffTicket).where(HandoffTicket.id == ticket.id, HandoffTicket.status == IN_PROGRESS)
+        update(HandoffTicket)
+        .where(HandoffTicket.id == ticket.id, HandoffTicket.status == IN_PROGRESS)
         .values(status=CLOSED, resolution=resolution, closed_at=utcnow())
     )
     if result.rowcount:
         await set_protocol_status(session, ticket.protocol_number, "completed")
-        session.add(HandoffMessage(ticket_id=ticket.id, sender="system", text=f"Atendimento encerrado: {resolution}",
-                                   agent_id=agent_id))
+        session.add(
+            HandoffMessage(
+                ticket_id=ticket.id, sender="system", text=f"Atendimento encerrado: {resolution}", agent_id=agent_id
+            )
+        )
     await session.commit()
     await session.refresh(ticket)
     log.info("handoff ticket closed", extra={"ticket_id": ticket.id, "agent_id": agent_id})
@@ -282,7 +350,7 @@ def user_messages_in(events: list[dict], since_epoch: float) -> list[tuple[str, 
     if start is None:
         return []
     found = []
-    for event in events[start + 1:]:
+    for event in events[start + 1 :]:
         if event.get("event") == "resume":
             break
         if event.get("event") == "user" and (event.get("text") or "").strip():
@@ -291,8 +359,9 @@ def user_messages_in(events: list[dict], since_epoch: float) -> list[tuple[str, 
     return found
 
 
-async def pull_user_messages(session: AsyncSession, rasa: RasaClient, ticket: HandoffTicket, *,
-                             force: bool = False) -> int:
+async def pull_user_messages(
+    session: AsyncSession, rasa: RasaClient, ticket: HandoffTicket, *, force: bool = False
+) -> int:
     """Copies the user's new messages from the Rasa tracker into the ticket (PII masked). Returns
     how many were new. Throttled per ticket unless forced; Rasa being down is not an error here."""
     if ticket.status == CLOSED:
@@ -311,16 +380,30 @@ async def pull_user_messages(session: AsyncSession, rasa: RasaClient, ticket: Ha
     found = user_messages_in(events, since_epoch)
     if not found:
         return 0
-    known = set((await session.execute(
-        select(HandoffMessage.external_id).where(HandoffMessage.ticket_id == ticket.id,
-                                                 HandoffMessage.external_id.is_not(None))
-    )).scalars().all())
+    known = set(
+        (
+            await session.execute(
+                select(HandoffMessage.external_id).where(
+                    HandoffMessage.ticket_id == ticket.id, HandoffMessage.external_id.is_not(None)
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
     added = 0
     for key, text in found:
         if key in known:
             continue
-        session.add(HandoffMessage(ticket_id=ticket.id, sender="user", text=mask_text(text[:MESSAGE_MAX]),
-                                   external_id=key, created_at=utcnow()))
+        session.add(
+            HandoffMessage(
+                ticket_id=ticket.id,
+                sender="user",
+                text=mask_text(text[:MESSAGE_MAX]),
+                external_id=key,
+                created_at=utcnow(),
+            )
+        )
         try:
             await session.commit()
             added += 1

@@ -10,6 +10,7 @@ taken, which serialises the checks of one login, so N concurrent guesses cannot 
 locked yet". Attempts and counters live in the database, so every backend process shares them,
 and their keys are HMAC-SHA256 under DATA_HMAC_SECRET (attempt_key), never the login itself.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -103,7 +104,11 @@ def same_name(typed: str, on_file: str) -> bool:
 
 
 async def verify_identity(
-    session: AsyncSession, claim: IdentityClaim, conversation_id: str | None, *, keys: DataKeys,
+    session: AsyncSession,
+    claim: IdentityClaim,
+    conversation_id: str | None,
+    *,
+    keys: DataKeys,
     channel: str = "rest",
 ) -> Beneficiary:
     """Returns the beneficiary or raises an IdentityError (TooManyAttempts: a rate limit).
@@ -123,8 +128,9 @@ async def verify_identity(
         await hit(session, keys, IDENTITY_PER_LOGIN, claim.login_kind, claim.login, now=now)
         failures = await _failures_unless_locked(session, key, now)
         beneficiary = await _match(session, claim)
-        session.add(IdentityAttempt(key=key, succeeded=beneficiary is not None, created_at=now,
-                                    conversation_id=conversation_id))
+        session.add(
+            IdentityAttempt(key=key, succeeded=beneficiary is not None, created_at=now, conversation_id=conversation_id)
+        )
         if beneficiary is not None:
             person_count = counted[[rule for rule, _ in checks].index(IDENTITY_FAILURES_PER_PERSON)]
             await give_back(session, person_count)  # the person's rule counts failures only
@@ -142,7 +148,11 @@ async def verify_identity(
 
 
 async def confirm_extra_factor(
-    session: AsyncSession, beneficiary: Beneficiary, matches: bool, conversation_id: str | None, *,
+    session: AsyncSession,
+    beneficiary: Beneficiary,
+    matches: bool,
+    conversation_id: str | None,
+    *,
     keys: DataKeys,
 ) -> None:
     """A factor asked after the verification (the full name, to change the e-mail). A mismatch
@@ -164,10 +174,14 @@ async def confirm_extra_factor(
         return
     success = (
         await session.execute(
-            select(IdentityAttempt).where(IdentityAttempt.conversation_id == conversation_id,
-                                          IdentityAttempt.succeeded.is_(True),
-                                          IdentityAttempt.created_at > now - VERIFICATION_TTL)
-            .order_by(IdentityAttempt.created_at.desc()).limit(1)
+            select(IdentityAttempt)
+            .where(
+                IdentityAttempt.conversation_id == conversation_id,
+                IdentityAttempt.succeeded.is_(True),
+                IdentityAttempt.created_at > now - VERIFICATION_TTL,
+            )
+            .order_by(IdentityAttempt.created_at.desc())
+            .limit(1)
         )
     ).scalar_one_or_none()
     if success is not None:
@@ -211,8 +225,7 @@ async def _recent_failures(session: AsyncSession, key: str, now: datetime) -> li
         since = last_success
     rows = await session.execute(
         select(IdentityAttempt.created_at)
-        .where(IdentityAttempt.key == key, IdentityAttempt.succeeded.is_(False),
-               IdentityAttempt.created_at > since)
+        .where(IdentityAttempt.key == key, IdentityAttempt.succeeded.is_(False), IdentityAttempt.created_at > since)
         .order_by(IdentityAttempt.created_at)
     )
     return list(rows.scalars())
@@ -235,8 +248,11 @@ async def _match(session: AsyncSession, claim: IdentityClaim) -> Beneficiary | N
     else:
         query = query.where(func.lower(Beneficiary.email) == claim.login)
     beneficiary = (await session.execute(query)).unique().scalars().first()
-    if beneficiary is not None and claim.mother_name is not None and not same_name(claim.mother_name,
-                                                                                  beneficiary.mother_name):
+    if (
+        beneficiary is not None
+        and claim.mother_name is not None
+        and not same_name(claim.mother_name, beneficiary.mother_name)
+    ):
         return None
     return beneficiary
 
@@ -258,9 +274,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue_verification(session: AsyncSession, beneficiary: Beneficiary, conversation_id: str,
-                             idle_ttl: timedelta = VERIFICATION_TTL, *, channel: str,
-                             scope: str = FULL_SCOPE) -> str:
+async def issue_verification(
+    session: AsyncSession,
+    beneficiary: Beneficiary,
+    conversation_id: str,
+    idle_ttl: timedelta = VERIFICATION_TTL,
+    *,
+    channel: str,
+    scope: str = FULL_SCOPE,
+) -> str:
     """A token proving that this conversation — `conversation_id` on `channel` — passed the
     identity check; only its hash is stored. `scope` REGISTRATION_SCOPE: the check was made
     without a CPF, and the token serves registration only."""
@@ -268,16 +290,30 @@ async def issue_verification(session: AsyncSession, beneficiary: Beneficiary, co
         raise ValueError(f"unknown verification scope {scope!r}")
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(IdentityVerification(token_hash=_token_hash(token), beneficiary_id=beneficiary.id,
-                                     conversation_id=conversation_id, channel=channel, scope=scope,
-                                     created_at=now, expires_at=now + idle_ttl))
+    session.add(
+        IdentityVerification(
+            token_hash=_token_hash(token),
+            beneficiary_id=beneficiary.id,
+            conversation_id=conversation_id,
+            channel=channel,
+            scope=scope,
+            created_at=now,
+            expires_at=now + idle_ttl,
+        )
+    )
     await session.commit()
     return token
 
 
-async def redeem_verification(session: AsyncSession, token: str, conversation_id: str,
-                              idle_ttl: timedelta = VERIFICATION_TTL, *, channel: str,
-                              accepted_scopes: frozenset[str] = frozenset({FULL_SCOPE})) -> Beneficiary | None:
+async def redeem_verification(
+    session: AsyncSession,
+    token: str,
+    conversation_id: str,
+    idle_ttl: timedelta = VERIFICATION_TTL,
+    *,
+    channel: str,
+    accepted_scopes: frozenset[str] = frozenset({FULL_SCOPE}),
+) -> Beneficiary | None:
     """The verified beneficiary, if `token` is unexpired, was issued to this very conversation
     (same sender id on the same channel: the same id on another channel is somebody else) and
     its scope is one of `accepted_scopes`; None otherwise. Raises VerificationOutOfScope for a
@@ -286,9 +322,7 @@ async def redeem_verification(session: AsyncSession, token: str, conversation_id
 
     The session is one of inactivity: every use pushes the expiry to `idle_ttl` from now."""
     row = (
-        await session.execute(
-            select(IdentityVerification).where(IdentityVerification.token_hash == _token_hash(token))
-        )
+        await session.execute(select(IdentityVerification).where(IdentityVerification.token_hash == _token_hash(token)))
     ).scalar_one_or_none()
     now = utcnow()
     if row is None or row.expires_at <= now or (row.conversation_id, row.channel) != (conversation_id, channel):

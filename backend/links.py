@@ -3,6 +3,7 @@
 The token goes only into the link; the database keeps its SHA-256. Issuing a link voids the
 unused links of the same purpose for the same beneficiary, so only the newest one works.
 """
+
 from __future__ import annotations
 
 import enum
@@ -40,27 +41,45 @@ def link_url(public_base_url: str, purpose: str, token: str) -> str:
 
 
 async def issue_link(
-    session: AsyncSession, purpose: str, beneficiary_id: int, *, email: str | None = None,
+    session: AsyncSession,
+    purpose: str,
+    beneficiary_id: int,
+    *,
+    email: str | None = None,
     protocol_number: str | None = None,
 ) -> str:
     """Adds the link (the caller commits) and returns its token."""
     now = utcnow()
     await session.execute(
         update(AccountLink)
-        .where(AccountLink.beneficiary_id == beneficiary_id, AccountLink.purpose == purpose,
-               AccountLink.used_at.is_(None), AccountLink.expires_at > now)
+        .where(
+            AccountLink.beneficiary_id == beneficiary_id,
+            AccountLink.purpose == purpose,
+            AccountLink.used_at.is_(None),
+            AccountLink.expires_at > now,
+        )
         .values(expires_at=now)
     )
     token = secrets.token_urlsafe(32)
-    session.add(AccountLink(token_hash=_hash(token), purpose=purpose, beneficiary_id=beneficiary_id, email=email,
-                            protocol_number=protocol_number, created_at=now, expires_at=now + TTL[purpose]))
+    session.add(
+        AccountLink(
+            token_hash=_hash(token),
+            purpose=purpose,
+            beneficiary_id=beneficiary_id,
+            email=email,
+            protocol_number=protocol_number,
+            created_at=now,
+            expires_at=now + TTL[purpose],
+        )
+    )
     return token
 
 
 async def find_link(session: AsyncSession, purpose: str, token: str) -> tuple[LinkState, AccountLink | None]:
     link = (
-        await session.execute(select(AccountLink).where(AccountLink.token_hash == _hash(token),
-                                                        AccountLink.purpose == purpose))
+        await session.execute(
+            select(AccountLink).where(AccountLink.token_hash == _hash(token), AccountLink.purpose == purpose)
+        )
     ).scalar_one_or_none()
     if link is None:
         return LinkState.UNKNOWN, None

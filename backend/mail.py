@@ -1,4 +1,5 @@
 """Outgoing e-mail: a Maildir under VAR_DIR (default) or a real SMTP server, plus the templates."""
+
 from __future__ import annotations
 
 import asyncio
@@ -79,37 +80,49 @@ def render(name: str, **values: str) -> tuple[str, str]:
 
 
 def _operator_values(operator: OperatorProfile) -> dict[str, str]:
-    return {"operator": operator.name, "short_name": operator.short_name,
-            "central_phone": operator.phones["central_24h"], "policy": operator.password_policy.description}
+    return {
+        "operator": operator.name,
+        "short_name": operator.short_name,
+        "central_phone": operator.phones["central_24h"],
+        "policy": operator.password_policy.description,
+    }
 
 
 async def send_temporary_password(
     mailer: Mailer, operator: OperatorProfile, to: str, first_name: str, password: str, protocol: str
 ) -> None:
-    text, html_body = render("temporary_password", first_name=first_name, password=password, protocol=protocol,
-                             **_operator_values(operator))
+    text, html_body = render(
+        "temporary_password", first_name=first_name, password=password, protocol=protocol, **_operator_values(operator)
+    )
     await mailer.send_mail(to, f"{operator.short_name}: sua senha temporária", text, html_body)
 
 
 async def send_activation_link(
     mailer: Mailer, operator: OperatorProfile, to: str, first_name: str, url: str, protocol: str
 ) -> None:
-    text, html_body = render("activation", first_name=first_name, url=url, protocol=protocol,
-                             **_operator_values(operator))
+    text, html_body = render(
+        "activation", first_name=first_name, url=url, protocol=protocol, **_operator_values(operator)
+    )
     await mailer.send_mail(to, f"{operator.short_name}: ative o seu cadastro", text, html_body)
 
 
 async def send_email_change_link(
     mailer: Mailer, operator: OperatorProfile, to: str, first_name: str, url: str, protocol: str
 ) -> None:
-    text, html_body = render("email_change_confirm", first_name=first_name, url=url, protocol=protocol,
-                             **_operator_values(operator))
+    text, html_body = render(
+        "email_change_confirm", first_name=first_name, url=url, protocol=protocol, **_operator_values(operator)
+    )
     await mailer.send_mail(to, f"{operator.short_name}: confirme o seu novo e-mail", text, html_body)
 
 
 async def send_email_change_notice(
     mailer: Mailer, operator: OperatorProfile, to: str, first_name: str, new_email: str, protocol: str
 ) -> None:
-    text, html_body = render("email_change_notice", first_name=first_name, new_email_masked=mask_email(new_email),
-                             protocol=protocol, **_operator_values(operator))
+    text, html_body = render(
+        "email_change_notice",
+        first_name=first_name,
+        new_email_masked=mask_email(new_email),
+        protocol=protocol,
+        **_operator_values(operator),
+    )
     await mailer.send_mail(to, f"{operator.short_name}: pedido de troca do seu e-mail", text, html_body)

@@ -1,4 +1,5 @@
 """`python -m backend.migrate`: brings the database schema up to date (alembic upgrade head)."""
+
 from __future__ import annotations
 
 from alembic import command

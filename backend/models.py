@@ -1,4 +1,5 @@
 """Database model of the plan system: plans, beneficiaries, accounts, fees, requests, protocols."""
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -249,8 +250,13 @@ class HandoffTicket(Base):
     __table_args__ = (
         Index("ix_handoff_tickets_conversation_id_status", "conversation_id", "status"),
         # at most one ticket waiting or in progress per conversation (a repeated request gets it back)
-        Index("uq_handoff_tickets_active_conversation", "conversation_id", unique=True,
-              sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'")),
+        Index(
+            "uq_handoff_tickets_active_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("status != 'closed'"),
+            postgresql_where=text("status != 'closed'"),
+        ),
     )
     id = Column(Integer, primary_key=True)
     protocol_number = Column(String(20), ForeignKey("protocols.number"), nullable=False, unique=True)

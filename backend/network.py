@@ -6,6 +6,7 @@ asked city.
 The normalisers are pure functions of the text (no I/O besides reading the two YAML files once), so
 the bot can reuse them or the same YAML files.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -26,9 +27,9 @@ SEED_DATA = Path(__file__).resolve().parent / "seed_data"
 SPECIALTIES_FILE = SEED_DATA / "specialties.yaml"
 CITIES_FILE = SEED_DATA / "cities.yaml"
 PAGE_SIZE = 5
-TYPO_CUTOFF = 0.85         # difflib ratio for a typo to still count ("cardiologsta", "pediatera")
-MIN_TYPO_LENGTH = 5        # shorter words are matched exactly only ("ps", "orto", "rio")
-MIN_CONTAINED_LENGTH = 4   # shorter synonyms do not match inside a longer sentence
+TYPO_CUTOFF = 0.85  # difflib ratio for a typo to still count ("cardiologsta", "pediatera")
+MIN_TYPO_LENGTH = 5  # shorter words are matched exactly only ("ps", "orto", "rio")
+MIN_CONTAINED_LENGTH = 4  # shorter synonyms do not match inside a longer sentence
 
 # Provider types as stored, and how users say them.
 PROVIDER_TYPES = {
@@ -139,8 +140,11 @@ def catalog() -> Catalog:
     specialties_data = yaml.safe_load(SPECIALTIES_FILE.read_text(encoding="utf-8"))
     cities_data = yaml.safe_load(CITIES_FILE.read_text(encoding="utf-8"))
     specialties = {
-        name: Specialty(name=name, synonyms=tuple(str(s) for s in data.get("synonyms") or ()),
-                        related=tuple(data.get("related") or ()))
+        name: Specialty(
+            name=name,
+            synonyms=tuple(str(s) for s in data.get("synonyms") or ()),
+            related=tuple(data.get("related") or ()),
+        )
         for name, data in specialties_data.items()
     }
     cities = {
@@ -173,6 +177,7 @@ def normalize_provider_type(text: str | None) -> str | None:
 
 # --- search ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Page:
     results: list[Provider]
@@ -197,10 +202,19 @@ def _filters(specialty: str, city: str | None, kind: str | None) -> list:
 async def search(session: AsyncSession, specialty: str, city: str, kind: str | None, page: int) -> Page:
     conditions = _filters(specialty, city, kind)
     total = (await session.execute(select(func.count()).select_from(Provider).where(*conditions))).scalar_one()
-    rows = (await session.execute(
-        select(Provider).where(*conditions).order_by(Provider.name, Provider.id)
-        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    )).scalars().all()
+    rows = (
+        (
+            await session.execute(
+                select(Provider)
+                .where(*conditions)
+                .order_by(Provider.name, Provider.id)
+                .offset((page - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE)
+            )
+        )
+        .scalars()
+        .all()
+    )
     return Page(results=list(rows), total=total, page=page, pages=max(1, math.ceil(total / PAGE_SIZE)))
 
 
@@ -228,8 +242,9 @@ async def network_specialties(session: AsyncSession) -> dict[str, list[str]]:
     return {name: sorted(cities) for name, cities in found.items()}
 
 
-async def suggestions(session: AsyncSession, specialty: Specialty, city_name: str, city: City | None,
-                      kind: str | None) -> dict:
+async def suggestions(
+    session: AsyncSession, specialty: Specialty, city_name: str, city: City | None, kind: str | None
+) -> dict:
     """What to offer when the search found nothing:
 
     - ``nearest_city``: the closest city (great circle) that has the specialty (of the asked type, or
@@ -251,8 +266,12 @@ async def suggestions(session: AsyncSession, specialty: Specialty, city_name: st
         ranked = sorted((distance_km(city, table[name]), name) for name in counts if name in table)
         if ranked:
             distance, name = ranked[0]
-            result["nearest_city"] = {"city": name, "state": table[name].state,
-                                      "distance_km": int(round(distance)), "total": counts[name]}
+            result["nearest_city"] = {
+                "city": name,
+                "state": table[name].state,
+                "distance_km": int(round(distance)),
+                "total": counts[name],
+            }
     else:
         result["other_cities"] = [{"city": name, "total": counts[name]} for name in sorted(counts)]
     for related in specialty.related:
@@ -284,8 +303,10 @@ def nothing_found_message(specialty: str, city: str, kind: str | None, suggestio
         parts.append(f"Sem filtrar o tipo, há {options(suggestion['other_types'])} de {specialty} em {city}.")
     nearest = suggestion["nearest_city"]
     if nearest:
-        parts.append(f"A cidade mais próxima com {specialty} é {nearest['city']} ({nearest['state']}), "
-                     f"a cerca de {format_km(nearest['distance_km'])} km.")
+        parts.append(
+            f"A cidade mais próxima com {specialty} é {nearest['city']} ({nearest['state']}), "
+            f"a cerca de {format_km(nearest['distance_km'])} km."
+        )
     elif suggestion["other_cities"]:
         parts.append(f"Há {specialty} em {join_pt([item['city'] for item in suggestion['other_cities']])}.")
     related = [item["specialty"] for item in suggestion["related_specialties"]]

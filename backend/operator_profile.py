@@ -1,4 +1,5 @@
 """The operator profile: identity, phones, call-centre hours and password policy (YAML files)."""
+
 from __future__ import annotations
 
 import re
@@ -25,25 +26,30 @@ class OpeningHours:
 @dataclass(frozen=True)
 class BillingProfile:
     """Where fees are paid (bank slip and PIX) and the late-payment charges (`billing:` in the YAML)."""
-    bank_code: str          # FEBRABAN code, e.g. "001" (Banco do Brasil)
+
+    bank_code: str  # FEBRABAN code, e.g. "001" (Banco do Brasil)
     bank_name: str
-    agency: str             # agência / conta do beneficiário, as printed on the slip
+    agency: str  # agência / conta do beneficiário, as printed on the slip
     account: str
-    convenio: str           # 7-digit BB convênio (nosso número = convênio + 10-digit sequence)
-    carteira: str           # 2 digits
-    beneficiary_name: str   # the operator as payee (cedente)
+    convenio: str  # 7-digit BB convênio (nosso número = convênio + 10-digit sequence)
+    carteira: str  # 2 digits
+    beneficiary_name: str  # the operator as payee (cedente)
     beneficiary_cnpj: str
     pix_key: str
     pix_merchant_name: str  # up to 25 characters, no accents
     pix_merchant_city: str  # up to 15 characters, no accents
-    fine_percent: Decimal   # once, after the due date
+    fine_percent: Decimal  # once, after the due date
     monthly_interest_percent: Decimal  # simple, pro rata die
 
 
 def _billing(data: dict, path: Path) -> BillingProfile:
     values = {key: str(value) for key, value in data.items()}
-    for key, pattern in (("bank_code", r"\d{3}"), ("convenio", r"\d{7}"), ("carteira", r"\d{2}"),
-                         ("beneficiary_cnpj", r"\d{14}")):
+    for key, pattern in (
+        ("bank_code", r"\d{3}"),
+        ("convenio", r"\d{7}"),
+        ("carteira", r"\d{2}"),
+        ("beneficiary_cnpj", r"\d{14}"),
+    ):
         if not re.fullmatch(pattern, values.get(key, "")):
             raise ValueError(f"{path}: billing.{key} must match {pattern}")
     if len(values["pix_merchant_name"]) > 25 or len(values["pix_merchant_city"]) > 15:

@@ -1,5 +1,6 @@
 """Alterar senha: a single-use link (15 min) to a page that asks the current password and the new
 one. The bot gets it after the identity check; a login with a temporary password gets one too."""
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,13 @@ class ChangeLink:
 
 
 async def request_change_link(
-    session: AsyncSession, beneficiary: Beneficiary, *, operator: OperatorProfile, public_url: str,
-    channel: str, conversation_id: str | None,
+    session: AsyncSession,
+    beneficiary: Beneficiary,
+    *,
+    operator: OperatorProfile,
+    public_url: str,
+    channel: str,
+    conversation_id: str | None,
 ) -> ChangeLink:
     """For a verified beneficiary with an active account; raises ChangeRefused."""
     if beneficiary.status != ACTIVE:
@@ -43,8 +49,12 @@ async def request_change_link(
     if beneficiary.account is None or beneficiary.account.status != ACTIVE:
         raise ChangeRefused("no_account")
     protocol = await new_protocol(
-        session, KIND, ans_registration=operator.ans_registration, channel=channel,
-        beneficiary_id=beneficiary.id, conversation_id=conversation_id,
+        session,
+        KIND,
+        ans_registration=operator.ans_registration,
+        channel=channel,
+        beneficiary_id=beneficiary.id,
+        conversation_id=conversation_id,
     )
     token = await issue_link(session, PASSWORD_CHANGE, beneficiary.id, protocol_number=protocol.number)
     await session.commit()

@@ -8,6 +8,7 @@ two taps on "sim") waits for the first one's commit, gets its protocol and sends
 e-mail, one password. If the e-mail cannot be sent, the previous password is put back (unless it
 was changed meanwhile) and the protocol ends as 'failed'.
 """
+
 from __future__ import annotations
 
 import logging
@@ -100,23 +101,37 @@ async def reset_password(
     except RateLimited:
         await session.rollback()
         raise
-    old_hash, old_must_change = (await session.execute(
-        select(Account.password_hash, Account.must_change_password).where(Account.id == account.id)
-    )).one()
+    old_hash, old_must_change = (
+        await session.execute(
+            select(Account.password_hash, Account.must_change_password).where(Account.id == account.id)
+        )
+    ).one()
     protocol = await new_protocol(
-        session, KIND, ans_registration=operator.ans_registration, channel=channel, status="completed",
-        beneficiary_id=beneficiary.id, conversation_id=conversation_id, details={"email_masked": email_masked},
+        session,
+        KIND,
+        ans_registration=operator.ans_registration,
+        channel=channel,
+        status="completed",
+        beneficiary_id=beneficiary.id,
+        conversation_id=conversation_id,
+        details={"email_masked": email_masked},
     )
-    await session.execute(update(Account).where(Account.id == account.id).values(
-        password_hash=password_hash, must_change_password=True, failed_logins=0, locked_until=None))
+    await session.execute(
+        update(Account)
+        .where(Account.id == account.id)
+        .values(password_hash=password_hash, must_change_password=True, failed_logins=0, locked_until=None)
+    )
     await session.commit()  # the password works before the e-mail that carries it leaves
     try:
         await send_temporary_password(
             mailer, operator, beneficiary.email, beneficiary.name.split()[0], password, protocol.number
         )
     except MailError:
-        await session.execute(update(Account).where(Account.id == account.id, Account.password_hash == password_hash)
-                              .values(password_hash=old_hash, must_change_password=old_must_change))
+        await session.execute(
+            update(Account)
+            .where(Account.id == account.id, Account.password_hash == password_hash)
+            .values(password_hash=old_hash, must_change_password=old_must_change)
+        )
         await set_protocol_status(session, protocol.number, "failed")
         await release(session, claim)
         await session.commit()
@@ -126,8 +141,16 @@ async def reset_password(
 
 
 async def _recent_reset(session: AsyncSession, beneficiary_id: int, now: datetime) -> str | None:
-    return (await session.execute(
-        select(Protocol.number).where(Protocol.kind == KIND, Protocol.beneficiary_id == beneficiary_id,
-                                      Protocol.status == "completed", Protocol.created_at > now - REPEAT_WINDOW)
-        .order_by(Protocol.created_at.desc(), Protocol.id.desc()).limit(1)
-    )).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(Protocol.number)
+            .where(
+                Protocol.kind == KIND,
+                Protocol.beneficiary_id == beneficiary_id,
+                Protocol.status == "completed",
+                Protocol.created_at > now - REPEAT_WINDOW,
+            )
+            .order_by(Protocol.created_at.desc(), Protocol.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()

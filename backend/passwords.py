@@ -1,4 +1,5 @@
 """Password policy, temporary passwords and bcrypt hashing (off the event loop)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,10 +63,13 @@ class PasswordPolicy:
         found = [PasswordRule("min_length", self.min_length, f"Use pelo menos {self.min_length} caracteres.")]
         if self.max_length:
             found.append(PasswordRule("max_length", self.max_length, f"Use no máximo {self.max_length} caracteres."))
-        found.append(PasswordRule("max_bytes", BCRYPT_MAX_BYTES,
-                                  "A senha está longa demais: use uma senha mais curta."))
+        found.append(
+            PasswordRule("max_bytes", BCRYPT_MAX_BYTES, "A senha está longa demais: use uma senha mais curta.")
+        )
         if self.alphanumeric_only:
-            found.append(PasswordRule("alphanumeric", None, "Use só letras e números, sem símbolos, espaços ou acentos."))
+            found.append(
+                PasswordRule("alphanumeric", None, "Use só letras e números, sem símbolos, espaços ou acentos.")
+            )
         if self.first_char_lowercase:
             found.append(PasswordRule("first_lowercase", None, "Comece a senha com uma letra minúscula."))
         if self.require_letter:

@@ -1,4 +1,5 @@
 """Protocol numbers: operator ANS registration (6) + AAAAMMDD + daily sequence (6) = 20 digits."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -18,6 +18,7 @@ Every one of these routes is behind Rasa's `requires_auth` (rasa/server.py): the
 Rasa with `--auth-token` (RASA_TOKEN), which Rasa reads only from the `token` query parameter, so
 each call carries `?token=<RASA_TOKEN>`. The token is never logged here (only the base URL is).
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,34 +70,50 @@ class RasaClient:
     async def _expect_ok(self, method: str, url: str, *, params: dict, body: Any = None) -> Any:
         status, data = await self._call(method, url, params=params, body=body)
         if status >= 400:
-            log.warning("rasa refused a call", extra={
-                "status": status, "path": url.split("/conversations/")[0],
-                **({"hint": "RASA_TOKEN missing or not the one Rasa runs with"} if status in (401, 403) else {}),
-            })
+            log.warning(
+                "rasa refused a call",
+                extra={
+                    "status": status,
+                    "path": url.split("/conversations/")[0],
+                    **({"hint": "RASA_TOKEN missing or not the one Rasa runs with"} if status in (401, 403) else {}),
+                },
+            )
             raise RasaUnavailable(f"HTTP {status}")
         return data
 
     async def send_text(self, conversation_id: str, channel: str, text: str, *, metadata: dict | None = None) -> None:
         """The text reaches the user on `channel` (the Rasa input channel's name)."""
         event = {"event": "bot", "text": text, "metadata": metadata or {}}
-        await self._expect_ok("POST", self._url(conversation_id, "tracker/events"),
-                              params=self._params(output_channel=channel, execute_side_effects="true"), body=[event])
+        await self._expect_ok(
+            "POST",
+            self._url(conversation_id, "tracker/events"),
+            params=self._params(output_channel=channel, execute_side_effects="true"),
+            body=[event],
+        )
 
     async def pause(self, conversation_id: str) -> None:
         """The bot stops answering this conversation (the user's messages are only logged)."""
-        await self._expect_ok("POST", self._url(conversation_id, "tracker/events"),
-                              params=self._params(), body=[{"event": "pause"}])
+        await self._expect_ok(
+            "POST", self._url(conversation_id, "tracker/events"), params=self._params(), body=[{"event": "pause"}]
+        )
 
     async def resume(self, conversation_id: str, channel: str, fallback_text: str) -> None:
         """Ends the pause and lets the bot speak; if the bot has no RESUME_INTENT yet (404), the
         fallback text is sent as a plain bot message."""
         # The pause came from the bot's own action, so no action_listen was logged after it; one is
         # added with the resume so that the bot's rule for RESUME_INTENT matches a fresh turn.
-        await self._expect_ok("POST", self._url(conversation_id, "tracker/events"), params=self._params(),
-                              body=[{"event": "resume"}, {"event": "action", "name": "action_listen"}])
-        status, _ = await self._call("POST", self._url(conversation_id, "trigger_intent"),
-                                     params=self._params(output_channel=channel),
-                                     body={"name": RESUME_INTENT, "entities": []})
+        await self._expect_ok(
+            "POST",
+            self._url(conversation_id, "tracker/events"),
+            params=self._params(),
+            body=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+        )
+        status, _ = await self._call(
+            "POST",
+            self._url(conversation_id, "trigger_intent"),
+            params=self._params(output_channel=channel),
+            body={"name": RESUME_INTENT, "entities": []},
+        )
         if status == 404:
             log.warning("the bot has no resume intent; sending the fallback text", extra={"intent": RESUME_INTENT})
             await self.send_text(conversation_id, channel, fallback_text)

@@ -15,6 +15,7 @@ or an 11-digit CPF can be inverted by trying them all; the HMAC cannot without t
 
 The limits of the product are the Rule constants below (docs/security.md lists them).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,35 +51,46 @@ _MIN, _HOUR, _DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
 # Identity check (POST /api/identity/verifications). The per-login lockout (5 failures in 15 min
 # -> 30 min) stays in backend.identity; these rules bound what it cannot see.
-IDENTITY_PER_CLIENT = Rule("identity.client", 10, 15 * _MIN,
-                           "Foram muitas tentativas de confirmar os dados nesta conversa.")
-IDENTITY_PER_LOGIN = Rule("identity.login", 20, 15 * _MIN,
-                          "Foram muitas tentativas de confirmar os dados com essa carteirinha ou esse e-mail.")
+IDENTITY_PER_CLIENT = Rule(
+    "identity.client", 10, 15 * _MIN, "Foram muitas tentativas de confirmar os dados nesta conversa."
+)
+IDENTITY_PER_LOGIN = Rule(
+    "identity.login",
+    20,
+    15 * _MIN,
+    "Foram muitas tentativas de confirmar os dados com essa carteirinha ou esse e-mail.",
+)
 # Failures only: counted before the check, given back when the data matched. With one CPF and
 # birth date, trying card after card (each one a new login, each with its own lockout) stops here.
-IDENTITY_FAILURES_PER_PERSON = Rule("identity.person", 10, _HOUR,
-                                    "Por segurança, pausei as tentativas de confirmar esses dados.")
-IDENTITY_GLOBAL = Rule("identity.global", 300, _MIN,
-                       "Estamos recebendo pedidos demais de confirmação de dados agora.")
+IDENTITY_FAILURES_PER_PERSON = Rule(
+    "identity.person", 10, _HOUR, "Por segurança, pausei as tentativas de confirmar esses dados."
+)
+IDENTITY_GLOBAL = Rule("identity.global", 300, _MIN, "Estamos recebendo pedidos demais de confirmação de dados agora.")
 # The app's login (POST /api/auth/login); the account lockout is backend.auth's.
 LOGIN_PER_ADDRESS = Rule("login.address", 50, 15 * _MIN, "Foram muitas tentativas de entrar a partir da sua rede.")
 LOGIN_PER_LOGIN = Rule("login.login", 10, 15 * _MIN, "Foram muitas tentativas de entrar com esse login.")
 # New handoff tickets (a conversation asking again gets its open ticket back, uncounted).
-HANDOFF_PER_CONVERSATION = Rule("handoff.conversation", 3, _HOUR,
-                                "Esta conversa já abriu vários pedidos de atendimento na última hora.")
+HANDOFF_PER_CONVERSATION = Rule(
+    "handoff.conversation", 3, _HOUR, "Esta conversa já abriu vários pedidos de atendimento na última hora."
+)
 HANDOFF_GLOBAL = Rule("handoff.global", 60, 10 * _MIN, "A fila de atendimento recebeu pedidos demais agora.")
 # E-mails that a verified conversation makes the backend send (a repeat within REPEAT_WINDOW
 # sends nothing and is not counted): temporary passwords…
 RESET_PER_BENEFICIARY = Rule("reset.beneficiary", 3, _HOUR, "Você já pediu senhas temporárias várias vezes.")
-RESET_PER_BENEFICIARY_DAY = Rule("reset.beneficiary.day", 5, _DAY, "Você já pediu senhas temporárias várias vezes hoje.")
+RESET_PER_BENEFICIARY_DAY = Rule(
+    "reset.beneficiary.day", 5, _DAY, "Você já pediu senhas temporárias várias vezes hoje."
+)
 RESET_PER_CONVERSATION = Rule("reset.conversation", 3, _HOUR, "Esta conversa já pediu senhas temporárias várias vezes.")
 # … and activation / e-mail confirmation links (with the notice to the address on file).
-ACCOUNT_MAIL_PER_BENEFICIARY = Rule("account_mail.beneficiary", 3, _HOUR,
-                                    "Já enviamos vários e-mails de ativação ou confirmação para você.")
-ACCOUNT_MAIL_PER_BENEFICIARY_DAY = Rule("account_mail.beneficiary.day", 6, _DAY,
-                                        "Já enviamos vários e-mails de ativação ou confirmação para você hoje.")
-ACCOUNT_MAIL_PER_CONVERSATION = Rule("account_mail.conversation", 3, _HOUR,
-                                     "Esta conversa já pediu vários e-mails de ativação ou confirmação.")
+ACCOUNT_MAIL_PER_BENEFICIARY = Rule(
+    "account_mail.beneficiary", 3, _HOUR, "Já enviamos vários e-mails de ativação ou confirmação para você."
+)
+ACCOUNT_MAIL_PER_BENEFICIARY_DAY = Rule(
+    "account_mail.beneficiary.day", 6, _DAY, "Já enviamos vários e-mails de ativação ou confirmação para você hoje."
+)
+ACCOUNT_MAIL_PER_CONVERSATION = Rule(
+    "account_mail.conversation", 3, _HOUR, "Esta conversa já pediu vários e-mails de ativação ou confirmação."
+)
 
 # A repeated request (double submit, "não recebi") within this window gets the same protocol and
 # no new e-mail (claim_once).
@@ -121,19 +133,25 @@ class Count:
 # One statement on both databases (SQLite >= 3.35 has RETURNING; SQLAlchemy 1.4 only compiles it
 # for PostgreSQL, hence the text). In DO UPDATE, `rate_limits.x` is the stored row and
 # `excluded.x` the row that was to be inserted.
-_COUNT = text(
-    "INSERT INTO rate_limits (bucket, hits, window_start, expires_at) VALUES (:bucket, 1, :now, :expires) "
-    "ON CONFLICT (bucket) DO UPDATE SET "
-    "hits = CASE WHEN rate_limits.window_start > :cutoff THEN rate_limits.hits + 1 ELSE 1 END, "
-    "window_start = CASE WHEN rate_limits.window_start > :cutoff THEN rate_limits.window_start "
-    "ELSE excluded.window_start END, "
-    "expires_at = CASE WHEN rate_limits.window_start > :cutoff THEN rate_limits.expires_at "
-    "ELSE excluded.expires_at END "
-    "RETURNING hits, window_start"
-).bindparams(
-    bindparam("bucket", type_=String), bindparam("now", type_=DateTime), bindparam("expires", type_=DateTime),
-    bindparam("cutoff", type_=DateTime),
-).columns(hits=Integer, window_start=DateTime)
+_COUNT = (
+    text(
+        "INSERT INTO rate_limits (bucket, hits, window_start, expires_at) VALUES (:bucket, 1, :now, :expires) "
+        "ON CONFLICT (bucket) DO UPDATE SET "
+        "hits = CASE WHEN rate_limits.window_start > :cutoff THEN rate_limits.hits + 1 ELSE 1 END, "
+        "window_start = CASE WHEN rate_limits.window_start > :cutoff THEN rate_limits.window_start "
+        "ELSE excluded.window_start END, "
+        "expires_at = CASE WHEN rate_limits.window_start > :cutoff THEN rate_limits.expires_at "
+        "ELSE excluded.expires_at END "
+        "RETURNING hits, window_start"
+    )
+    .bindparams(
+        bindparam("bucket", type_=String),
+        bindparam("now", type_=DateTime),
+        bindparam("expires", type_=DateTime),
+        bindparam("cutoff", type_=DateTime),
+    )
+    .columns(hits=Integer, window_start=DateTime)
+)
 
 _hits_since_cleanup = 0
 
@@ -143,8 +161,9 @@ async def count(session: AsyncSession, bucket: str, window: timedelta, now: date
     locked until the caller commits or rolls back."""
     global _hits_since_cleanup
     now = now or utcnow()
-    row = (await session.execute(_COUNT, {"bucket": bucket, "now": now, "expires": now + window,
-                                          "cutoff": now - window})).one()
+    row = (
+        await session.execute(_COUNT, {"bucket": bucket, "now": now, "expires": now + window, "cutoff": now - window})
+    ).one()
     _hits_since_cleanup += 1
     if _hits_since_cleanup >= CLEANUP_EVERY:
         _hits_since_cleanup = 0
@@ -152,8 +171,9 @@ async def count(session: AsyncSession, bucket: str, window: timedelta, now: date
     return Count(bucket, row.hits, row.window_start)
 
 
-async def hit(session: AsyncSession, keys: DataKeys, rule: Rule, *subject: object,
-              now: datetime | None = None) -> Count:
+async def hit(
+    session: AsyncSession, keys: DataKeys, rule: Rule, *subject: object, now: datetime | None = None
+) -> Count:
     """Counts one request of `subject` under `rule`; raises RateLimited when it is over the limit
     (it still counts). The caller commits (the count survives a refusal only if committed)."""
     now = now or utcnow()
@@ -164,8 +184,9 @@ async def hit(session: AsyncSession, keys: DataKeys, rule: Rule, *subject: objec
     return counted
 
 
-async def hit_all(session: AsyncSession, keys: DataKeys, checks: list[tuple[Rule, tuple]],
-                  now: datetime | None = None) -> list[Count]:
+async def hit_all(
+    session: AsyncSession, keys: DataKeys, checks: list[tuple[Rule, tuple]], now: datetime | None = None
+) -> list[Count]:
     """hit() for each (rule, subject) in order, in its own transaction, committed even when a
     rule refuses (the refused request counts; the rules after it are not counted)."""
     counted = []
@@ -180,14 +201,20 @@ async def hit_all(session: AsyncSession, keys: DataKeys, checks: list[tuple[Rule
 async def give_back(session: AsyncSession, counted: Count) -> None:
     """Takes back a hit (a failure-only rule whose request succeeded); the caller commits."""
     await session.execute(
-        update(RateLimit).where(RateLimit.bucket == counted.bucket, RateLimit.window_start == counted.window_start,
-                                RateLimit.hits > 0)
+        update(RateLimit)
+        .where(RateLimit.bucket == counted.bucket, RateLimit.window_start == counted.window_start, RateLimit.hits > 0)
         .values(hits=RateLimit.hits - 1)
     )
 
 
-async def claim_once(session: AsyncSession, keys: DataKeys, scope: str, *subject: object,
-                     window: timedelta = REPEAT_WINDOW, now: datetime | None = None) -> tuple[bool, str]:
+async def claim_once(
+    session: AsyncSession,
+    keys: DataKeys,
+    scope: str,
+    *subject: object,
+    window: timedelta = REPEAT_WINDOW,
+    now: datetime | None = None,
+) -> tuple[bool, str]:
     """(first, bucket): whether this is the first request of `subject` within `window`. The row
     stays locked until the caller's transaction ends, so a concurrent repeat waits for the first
     request to commit what it did and then sees it. release() makes the next request a first."""
@@ -202,6 +229,7 @@ async def release(session: AsyncSession, bucket: str) -> None:
 
 
 # --- what the user reads ------------------------------------------------------------------------
+
 
 def try_again_text(retry_after_seconds: int, now: datetime | None = None) -> str:
     """'Tente de novo daqui a 12 minutos (a partir das 14h35).' in the operator's time zone."""
@@ -224,11 +252,17 @@ def too_many(exc: RateLimited, code: str = "rate_limited", *, extra: str = "") -
     message = f"{exc.rule.message} {try_again_text(exc.retry_after_seconds)}"
     if extra:
         message += f" {extra}"
-    return ApiError(429, code, message, headers={"Retry-After": str(exc.retry_after_seconds)},
-                    retry_after_minutes=exc.retry_after_minutes)
+    return ApiError(
+        429,
+        code,
+        message,
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+        retry_after_minutes=exc.retry_after_minutes,
+    )
 
 
 # --- who is asking ------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=8)
 def _networks(trusted: tuple[str, ...]) -> tuple:
@@ -254,8 +288,12 @@ def client_address(request: web.Request, trusted_proxies: tuple[str, ...]) -> st
     networks = _networks(tuple(trusted_proxies))
     if not _is_trusted(_address(remote), networks):
         return remote
-    hops = [hop.strip() for header in request.headers.getall("X-Forwarded-For", [])
-            for hop in header.split(",") if hop.strip()]
+    hops = [
+        hop.strip()
+        for header in request.headers.getall("X-Forwarded-For", [])
+        for hop in header.split(",")
+        if hop.strip()
+    ]
     for hop in reversed(hops):
         address = _address(hop)
         if address is None:

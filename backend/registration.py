@@ -14,6 +14,7 @@ The pending account and the link are committed before the e-mail leaves; the sam
 rate_limits.REPEAT_WINDOW (a double submit, "não chegou") returns the same protocol and sends
 nothing; activation e-mails are rate-limited per beneficiary and per conversation.
 """
+
 from __future__ import annotations
 
 import logging
@@ -84,8 +85,17 @@ async def register(
     if not target:
         raise RegistrationRefused("email_required")
     if on_file and target != on_file:
-        return await _change_email_first(session, beneficiary, target, keys=keys, operator=operator, mailer=mailer,
-                                         public_url=public_url, channel=channel, conversation_id=conversation_id)
+        return await _change_email_first(
+            session,
+            beneficiary,
+            target,
+            keys=keys,
+            operator=operator,
+            mailer=mailer,
+            public_url=public_url,
+            channel=channel,
+            conversation_id=conversation_id,
+        )
     if not on_file and await email_in_use(session, target, beneficiary.id):
         raise RegistrationRefused("email_in_use")
 
@@ -105,14 +115,25 @@ async def register(
         session.add(Account(beneficiary_id=beneficiary.id, status=PENDING, password_hash=None))
     email_masked = mask_email(target)
     protocol = await new_protocol(
-        session, KIND, ans_registration=operator.ans_registration, channel=channel,
-        beneficiary_id=beneficiary.id, conversation_id=conversation_id, details={"email_masked": email_masked},
+        session,
+        KIND,
+        ans_registration=operator.ans_registration,
+        channel=channel,
+        beneficiary_id=beneficiary.id,
+        conversation_id=conversation_id,
+        details={"email_masked": email_masked},
     )
     token = await issue_link(session, ACTIVATION, beneficiary.id, email=target, protocol_number=protocol.number)
     await session.commit()  # the link works before the e-mail that carries it leaves
     try:
-        await send_activation_link(mailer, operator, target, beneficiary.name.split()[0],
-                                   link_url(public_url, ACTIVATION, token), protocol.number)
+        await send_activation_link(
+            mailer,
+            operator,
+            target,
+            beneficiary.name.split()[0],
+            link_url(public_url, ACTIVATION, token),
+            protocol.number,
+        )
     except MailError:
         await set_protocol_status(session, protocol.number, "failed")
         await release(session, claim)
@@ -122,36 +143,53 @@ async def register(
     return RegistrationResult(protocol=protocol.number, email_masked=email_masked)
 
 
-async def _change_email_first(session: AsyncSession, beneficiary: Beneficiary, new_email: str, **kwargs) -> RegistrationResult:
+async def _change_email_first(
+    session: AsyncSession, beneficiary: Beneficiary, new_email: str, **kwargs
+) -> RegistrationResult:
     """A typed address other than the one on file: the pending account, and the e-mail change.
     Raises EmailChangeRefused (email_in_use), RateLimited, MailError."""
     if beneficiary.account is None:
         session.add(Account(beneficiary_id=beneficiary.id, status=PENDING, password_hash=None))
     change = await schedule_email_change(session, beneficiary, new_email, **kwargs)  # commits the account too
-    return RegistrationResult(protocol=change.protocol, email_masked=change.new_email_masked, repeated=change.repeated,
-                              email_change_effective_at=change.effective_at,
-                              email_change_effective_text=change.effective_text,
-                              current_email_masked=mask_email(beneficiary.email))
+    return RegistrationResult(
+        protocol=change.protocol,
+        email_masked=change.new_email_masked,
+        repeated=change.repeated,
+        email_change_effective_at=change.effective_at,
+        email_change_effective_text=change.effective_text,
+        current_email_masked=mask_email(beneficiary.email),
+    )
 
 
 async def _recent_activation(session: AsyncSession, beneficiary_id: int, email: str, now: datetime) -> str | None:
-    return (await session.execute(
-        select(AccountLink.protocol_number).join(Protocol, Protocol.number == AccountLink.protocol_number)
-        .where(AccountLink.purpose == ACTIVATION, AccountLink.beneficiary_id == beneficiary_id,
-               func.lower(AccountLink.email) == email, AccountLink.created_at > now - REPEAT_WINDOW,
-               AccountLink.used_at.is_(None), Protocol.status != "failed")
-        .order_by(AccountLink.created_at.desc(), AccountLink.id.desc()).limit(1)
-    )).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(AccountLink.protocol_number)
+            .join(Protocol, Protocol.number == AccountLink.protocol_number)
+            .where(
+                AccountLink.purpose == ACTIVATION,
+                AccountLink.beneficiary_id == beneficiary_id,
+                func.lower(AccountLink.email) == email,
+                AccountLink.created_at > now - REPEAT_WINDOW,
+                AccountLink.used_at.is_(None),
+                Protocol.status != "failed",
+            )
+            .order_by(AccountLink.created_at.desc(), AccountLink.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
-async def activate(session: AsyncSession, link: AccountLink, account: Account, beneficiary: Beneficiary,
-                   password_hash: str) -> bool:
+async def activate(
+    session: AsyncSession, link: AccountLink, account: Account, beneficiary: Beneficiary, password_hash: str
+) -> bool:
     """Uses the link and activates the account; False (nothing changed) when the link was used or
     expired meanwhile, or its address is no longer the one on file (or is someone else's now)."""
     on_file = beneficiary.email.lower() if beneficiary.email else None
     link_email = (link.email or "").lower()
-    if (on_file and link_email != on_file) or (not on_file and (
-            not link_email or await email_in_use(session, link_email, beneficiary.id))):
+    if (on_file and link_email != on_file) or (
+        not on_file and (not link_email or await email_in_use(session, link_email, beneficiary.id))
+    ):
         await session.rollback()
         log.info("activation refused: the link's address is not the one on file", extra={"account_id": account.id})
         return False

@@ -6,6 +6,7 @@ procedure, the amount paid and the documents (at least a receipt or an invoice),
 the same conversation. It gets a protocol and an answer deadline. Submitting the same request again
 (same beneficiary, provider document, date and amount) returns the first one instead of a copy.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,35 +67,54 @@ def answer_due_on(requested_on: date) -> date:
     return requested_on + timedelta(days=ANSWER_DAYS)
 
 
-async def pending_documents(session: AsyncSession, conversation_id: str, uploader_id: int) -> list[ReimbursementDocument]:
+async def pending_documents(
+    session: AsyncSession, conversation_id: str, uploader_id: int
+) -> list[ReimbursementDocument]:
     """Documents uploaded in this conversation by this beneficiary and not yet attached to a request."""
-    return list((await session.execute(
-        select(ReimbursementDocument).where(
-            ReimbursementDocument.conversation_id == conversation_id,
-            ReimbursementDocument.beneficiary_id == uploader_id,
-            ReimbursementDocument.reimbursement_id.is_(None),
-        ).order_by(ReimbursementDocument.id)
-    )).scalars().all())
+    return list(
+        (
+            await session.execute(
+                select(ReimbursementDocument)
+                .where(
+                    ReimbursementDocument.conversation_id == conversation_id,
+                    ReimbursementDocument.beneficiary_id == uploader_id,
+                    ReimbursementDocument.reimbursement_id.is_(None),
+                )
+                .order_by(ReimbursementDocument.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 async def count_pending_documents(session: AsyncSession, conversation_id: str) -> int:
-    return (await session.execute(
-        select(func.count()).select_from(ReimbursementDocument).where(
-            ReimbursementDocument.conversation_id == conversation_id,
-            ReimbursementDocument.reimbursement_id.is_(None),
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(ReimbursementDocument)
+            .where(
+                ReimbursementDocument.conversation_id == conversation_id,
+                ReimbursementDocument.reimbursement_id.is_(None),
+            )
         )
-    )).scalar_one()
+    ).scalar_one()
 
 
 async def find_duplicate(session: AsyncSession, beneficiary_id: int, claim: ReimbursementClaim) -> Reimbursement | None:
-    return (await session.execute(
-        select(Reimbursement).where(
-            Reimbursement.beneficiary_id == beneficiary_id,
-            Reimbursement.provider_document == claim.provider_document,
-            Reimbursement.service_date == claim.service_date,
-            Reimbursement.amount_requested == claim.amount,
-        ).order_by(Reimbursement.id).limit(1)
-    )).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(Reimbursement)
+            .where(
+                Reimbursement.beneficiary_id == beneficiary_id,
+                Reimbursement.provider_document == claim.provider_document,
+                Reimbursement.service_date == claim.service_date,
+                Reimbursement.amount_requested == claim.amount,
+            )
+            .order_by(Reimbursement.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def _lock_beneficiary(session: AsyncSession, beneficiary_id: int) -> None:
@@ -104,8 +124,16 @@ async def _lock_beneficiary(session: AsyncSession, beneficiary_id: int) -> None:
     await session.execute(select(Beneficiary.id).where(Beneficiary.id == beneficiary_id).with_for_update())
 
 
-async def submit(session: AsyncSession, *, verified: Beneficiary, beneficiary: Beneficiary, claim: ReimbursementClaim,
-                 conversation_id: str, channel: str, ans_registration: str) -> tuple[Reimbursement, bool]:
+async def submit(
+    session: AsyncSession,
+    *,
+    verified: Beneficiary,
+    beneficiary: Beneficiary,
+    claim: ReimbursementClaim,
+    conversation_id: str,
+    channel: str,
+    ans_registration: str,
+) -> tuple[Reimbursement, bool]:
     """Creates the request (protocol, status 'received', documents attached) and commits; returns it
     and whether it is a repeat of an earlier one (then nothing is created)."""
     if beneficiary.status != ACTIVE or verified.status != ACTIVE:
@@ -126,21 +154,35 @@ async def submit(session: AsyncSession, *, verified: Beneficiary, beneficiary: B
 
     today = local_today()
     protocol = await new_protocol(
-        session, "reimbursement", ans_registration=ans_registration, channel=channel,
-        beneficiary_id=beneficiary.id, conversation_id=conversation_id, day=today,
+        session,
+        "reimbursement",
+        ans_registration=ans_registration,
+        channel=channel,
+        beneficiary_id=beneficiary.id,
+        conversation_id=conversation_id,
+        day=today,
         details={"requested_by": verified.card_number} if verified.id != beneficiary.id else {},
     )
     reimbursement = Reimbursement(
-        beneficiary_id=beneficiary.id, protocol_number=protocol.number,
-        service_type=_service_type(claim.description), provider_name=claim.provider_name,
-        provider_document=claim.provider_document, service_date=claim.service_date,
-        amount_requested=claim.amount, status="received", requested_by_id=verified.id,
-        description=claim.description, answer_due_on=answer_due_on(today),
+        beneficiary_id=beneficiary.id,
+        protocol_number=protocol.number,
+        service_type=_service_type(claim.description),
+        provider_name=claim.provider_name,
+        provider_document=claim.provider_document,
+        service_date=claim.service_date,
+        amount_requested=claim.amount,
+        status="received",
+        requested_by_id=verified.id,
+        description=claim.description,
+        answer_due_on=answer_due_on(today),
     )
     session.add(reimbursement)
     await session.flush()
-    session.add(ReimbursementStatusChange(reimbursement_id=reimbursement.id, status="received",
-                                          changed_at=reimbursement.requested_at))
+    session.add(
+        ReimbursementStatusChange(
+            reimbursement_id=reimbursement.id, status="received", changed_at=reimbursement.requested_at
+        )
+    )
     for document in attached:
         document.reimbursement_id = reimbursement.id
     await session.commit()
@@ -149,34 +191,46 @@ async def submit(session: AsyncSession, *, verified: Beneficiary, beneficiary: B
 
 async def _reload(session: AsyncSession, reimbursement_id: int) -> Reimbursement:
     """The request with its history loaded (an async session cannot load it lazily)."""
-    return (await session.execute(
-        select(Reimbursement).where(Reimbursement.id == reimbursement_id).execution_options(populate_existing=True)
-    )).scalar_one()
+    return (
+        await session.execute(
+            select(Reimbursement).where(Reimbursement.id == reimbursement_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one()
 
 
 def _service_type(description: str) -> str:
     text = " ".join(description.split())
-    return text if len(text) <= SERVICE_TYPE_MAX else text[:SERVICE_TYPE_MAX - 1].rstrip() + "…"
+    return text if len(text) <= SERVICE_TYPE_MAX else text[: SERVICE_TYPE_MAX - 1].rstrip() + "…"
 
 
-async def visible_requests(session: AsyncSession, members: list[Beneficiary],
-                           protocol: str | None = None) -> list[Reimbursement]:
+async def visible_requests(
+    session: AsyncSession, members: list[Beneficiary], protocol: str | None = None
+) -> list[Reimbursement]:
     """The requests of these beneficiaries (only the one of `protocol`, if given), newest first."""
     statement = select(Reimbursement).where(Reimbursement.beneficiary_id.in_([member.id for member in members]))
     if protocol is not None:
         statement = statement.where(Reimbursement.protocol_number == protocol)
-    return list((await session.execute(
-        statement.order_by(Reimbursement.requested_at.desc(), Reimbursement.id.desc())
-    )).scalars().all())
+    return list(
+        (await session.execute(statement.order_by(Reimbursement.requested_at.desc(), Reimbursement.id.desc())))
+        .scalars()
+        .all()
+    )
 
 
 async def documents_of(session: AsyncSession, reimbursement_ids: list[int]) -> dict[int, list[ReimbursementDocument]]:
     if not reimbursement_ids:
         return {}
-    rows = (await session.execute(
-        select(ReimbursementDocument).where(ReimbursementDocument.reimbursement_id.in_(reimbursement_ids))
-        .order_by(ReimbursementDocument.id)
-    )).scalars().all()
+    rows = (
+        (
+            await session.execute(
+                select(ReimbursementDocument)
+                .where(ReimbursementDocument.reimbursement_id.in_(reimbursement_ids))
+                .order_by(ReimbursementDocument.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     found: dict[int, list[ReimbursementDocument]] = {}
     for row in rows:
         found.setdefault(row.reimbursement_id, []).append(row)
@@ -197,19 +251,28 @@ def show_provider_document(document: str | None) -> str | None:
 
 
 def document_view(document: ReimbursementDocument) -> dict:
-    return {"id": document.id, "kind": document.kind, "kind_label": DOCUMENT_KINDS.get(document.kind, document.kind),
-            "filename": document.filename, "size": document.size, "content_type": document.content_type}
+    return {
+        "id": document.id,
+        "kind": document.kind,
+        "kind_label": DOCUMENT_KINDS.get(document.kind, document.kind),
+        "filename": document.filename,
+        "size": document.size,
+        "content_type": document.content_type,
+    }
 
 
 def view(reimbursement: Reimbursement, beneficiary: Beneficiary, documents: list[ReimbursementDocument]) -> dict:
     """What the assistant shows about one request."""
-    history = [{
-        "status": change.status,
-        "label": STATUS_LABELS.get(change.status, change.status),
-        "date": local_date(change.changed_at).isoformat(),
-        "date_text": f"{local_date(change.changed_at):%d/%m/%Y}",
-        "note": change.note,
-    } for change in reimbursement.history]
+    history = [
+        {
+            "status": change.status,
+            "label": STATUS_LABELS.get(change.status, change.status),
+            "date": local_date(change.changed_at).isoformat(),
+            "date_text": f"{local_date(change.changed_at):%d/%m/%Y}",
+            "note": change.note,
+        }
+        for change in reimbursement.history
+    ]
     last_note = next((item["note"] for item in reversed(history) if item["status"] == reimbursement.status), None)
     paid_on = next((item["date"] for item in reversed(history) if item["status"] == "paid"), None)
     amount_paid = reimbursement.amount_paid

@@ -18,6 +18,7 @@ Idempotent (a second run deletes nothing), safe while the services run (short tr
 are removed only after the rows are gone, and a file left behind is caught by the next run), and
 prints what it deleted as `name=count` lines. For cron or a systemd timer: see docs/deploy.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,7 +53,8 @@ CLOSED_TICKET = "closed"
 _CHUNK = 500  # ids per IN (...) list: SQLite's parameter limit
 
 _events = sa.Table(  # the columns of Rasa's SQLTrackerStore `events` table this module uses
-    "events", sa.MetaData(),
+    "events",
+    sa.MetaData(),
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("sender_id", sa.String(255)),
     sa.Column("timestamp", sa.Float),
@@ -83,14 +85,19 @@ def tracker_database_url(var_dir: Path, env: Mapping[str, str]) -> str:
     config = tracker_store_config(var_dir, dict(env))
     if config["dialect"] == "sqlite":
         return f"sqlite:///{config['db']}"
-    return URL.create(config["dialect"], username=config.get("username"), password=config.get("password"),
-                      host=config.get("url"), port=config.get("port"),
-                      database=config.get("db")).render_as_string(hide_password=False)
+    return URL.create(
+        config["dialect"],
+        username=config.get("username"),
+        password=config.get("password"),
+        host=config.get("url"),
+        port=config.get("port"),
+        database=config.get("db"),
+    ).render_as_string(hide_password=False)
 
 
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
     for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
+        yield items[start : start + _CHUNK]
 
 
 async def _purge_backend(settings: Settings, cutoff: datetime, deleted: Deleted, dry_run: bool) -> list[str]:
@@ -98,33 +105,51 @@ async def _purge_backend(settings: Settings, cutoff: datetime, deleted: Deleted,
     engine = create_engine(settings)
     try:
         async with session_factory(engine)() as session:
-            documents = (await session.execute(
-                select(ReimbursementDocument.id, ReimbursementDocument.storage_path)
-                .outerjoin(Reimbursement, Reimbursement.id == ReimbursementDocument.reimbursement_id)
-                .where(ReimbursementDocument.uploaded_at < cutoff,
-                       or_(ReimbursementDocument.reimbursement_id.is_(None),
-                           Reimbursement.status.not_in(UNDECIDED_REIMBURSEMENT)))
-            )).all()
+            documents = (
+                await session.execute(
+                    select(ReimbursementDocument.id, ReimbursementDocument.storage_path)
+                    .outerjoin(Reimbursement, Reimbursement.id == ReimbursementDocument.reimbursement_id)
+                    .where(
+                        ReimbursementDocument.uploaded_at < cutoff,
+                        or_(
+                            ReimbursementDocument.reimbursement_id.is_(None),
+                            Reimbursement.status.not_in(UNDECIDED_REIMBURSEMENT),
+                        ),
+                    )
+                )
+            ).all()
             for ids in _chunks([row.id for row in documents]):
                 await session.execute(delete(ReimbursementDocument).where(ReimbursementDocument.id.in_(ids)))
             deleted.uploaded_files = len(documents)
 
-            tickets = (await session.execute(
-                select(HandoffTicket.id).where(HandoffTicket.status == CLOSED_TICKET, HandoffTicket.closed_at < cutoff)
-            )).scalars().all()
+            tickets = (
+                (
+                    await session.execute(
+                        select(HandoffTicket.id).where(
+                            HandoffTicket.status == CLOSED_TICKET, HandoffTicket.closed_at < cutoff
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
             for ids in _chunks(tickets):
                 result = await session.execute(delete(HandoffMessage).where(HandoffMessage.ticket_id.in_(ids)))
                 deleted.handoff_messages += result.rowcount
                 await session.execute(delete(HandoffTicket).where(HandoffTicket.id.in_(ids)))
             deleted.handoff_tickets = len(tickets)
 
-            deleted.identity_attempts = (await session.execute(
-                delete(IdentityAttempt).where(IdentityAttempt.created_at < cutoff))).rowcount
-            deleted.identity_verifications = (await session.execute(
-                delete(IdentityVerification).where(IdentityVerification.expires_at < cutoff))).rowcount
-            deleted.account_links = (await session.execute(
-                delete(AccountLink).where(or_(AccountLink.expires_at < cutoff, AccountLink.used_at < cutoff))
-            )).rowcount
+            deleted.identity_attempts = (
+                await session.execute(delete(IdentityAttempt).where(IdentityAttempt.created_at < cutoff))
+            ).rowcount
+            deleted.identity_verifications = (
+                await session.execute(delete(IdentityVerification).where(IdentityVerification.expires_at < cutoff))
+            ).rowcount
+            deleted.account_links = (
+                await session.execute(
+                    delete(AccountLink).where(or_(AccountLink.expires_at < cutoff, AccountLink.used_at < cutoff))
+                )
+            ).rowcount
             await (session.rollback() if dry_run else session.commit())
         async with session_factory(engine)() as session:
             still_referenced = set((await session.execute(select(ReimbursementDocument.storage_path))).scalars())
@@ -146,12 +171,17 @@ async def _purge_tracker(url: str, var_dir: Path, cutoff: datetime, deleted: Del
                 deleted.notes.append("# no tracker events table yet")
                 return
         async with engine.connect() as connection:
-            old = (select(_events.c.sender_id).group_by(_events.c.sender_id)
-                   .having(func.max(_events.c.timestamp) < cutoff_epoch))
-            deleted.tracker_conversations = (await connection.execute(
-                select(func.count()).select_from(old.subquery()))).scalar_one()
-            deleted.tracker_events = (await connection.execute(
-                delete(_events).where(_events.c.sender_id.in_(old.scalar_subquery())))).rowcount
+            old = (
+                select(_events.c.sender_id)
+                .group_by(_events.c.sender_id)
+                .having(func.max(_events.c.timestamp) < cutoff_epoch)
+            )
+            deleted.tracker_conversations = (
+                await connection.execute(select(func.count()).select_from(old.subquery()))
+            ).scalar_one()
+            deleted.tracker_events = (
+                await connection.execute(delete(_events).where(_events.c.sender_id.in_(old.scalar_subquery())))
+            ).rowcount
             await (connection.rollback() if dry_run else connection.commit())
     finally:
         await engine.dispose()
@@ -179,14 +209,24 @@ def _orphans(var_dir: Path, referenced: set[str], cutoff: datetime) -> list[Path
     cutoff_epoch = (cutoff - datetime(1970, 1, 1)).total_seconds()
     found = []
     for path in uploads.rglob("*"):
-        if path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff_epoch \
-                and str(path.relative_to(var_dir)) not in referenced:
+        if (
+            path.is_file()
+            and not path.is_symlink()
+            and path.stat().st_mtime < cutoff_epoch
+            and str(path.relative_to(var_dir)) not in referenced
+        ):
             found.append(path)
     return found
 
 
-async def purge(settings: Settings, days: int, *, env: Mapping[str, str] | None = None,
-                now: datetime | None = None, dry_run: bool = False) -> Deleted:
+async def purge(
+    settings: Settings,
+    days: int,
+    *,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> Deleted:
     """Deletes what is older than `days` (see the module's docstring); returns the counts."""
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -213,11 +253,16 @@ async def purge(settings: Settings, days: int, *, env: Mapping[str, str] | None 
 
 def main(argv: list[str] | None = None) -> int:
     env_days = os.environ.get("RETENTION_DAYS")
-    parser = argparse.ArgumentParser(prog="python -m backend.retention",
-                                     description="Deletes conversations, received files, closed handoffs and "
-                                                 "identity checks older than N days.")
-    parser.add_argument("--days", type=int, default=int(env_days) if env_days else DEFAULT_DAYS,
-                        help=f"age in days (default RETENTION_DAYS, else {DEFAULT_DAYS})")
+    parser = argparse.ArgumentParser(
+        prog="python -m backend.retention",
+        description="Deletes conversations, received files, closed handoffs and identity checks older than N days.",
+    )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=int(env_days) if env_days else DEFAULT_DAYS,
+        help=f"age in days (default RETENTION_DAYS, else {DEFAULT_DAYS})",
+    )
     parser.add_argument("--dry-run", action="store_true", help="count what would go, delete nothing")
     args = parser.parse_args(argv)
     if args.days < 1:

@@ -8,6 +8,7 @@ personas). An operator's own installation (OPERATOR_PROFILE=casse, ams…) gets 
 demo agent — whose password is public — even though `make run` calls this on every start; its
 agents are created with `python -m backend.agents add`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,33 +48,107 @@ DEMO_AGENT = ("atendente", "Atendente de Demonstração", "Atende@2024")
 
 PLANS = {
     "completo": dict(
-        name="Vida Sergipe Completo", ans_product_registration="482913191", outpatient=True,
-        hospital=True, obstetrics=True, accommodation="apartamento", coparticipation=False,
+        name="Vida Sergipe Completo",
+        ans_product_registration="482913191",
+        outpatient=True,
+        hospital=True,
+        obstetrics=True,
+        accommodation="apartamento",
+        coparticipation=False,
     ),
     "essencial": dict(
-        name="Vida Sergipe Essencial", ans_product_registration="482914192", outpatient=True,
-        hospital=True, obstetrics=False, accommodation="enfermaria", coparticipation=True,
+        name="Vida Sergipe Essencial",
+        ans_product_registration="482914192",
+        outpatient=True,
+        hospital=True,
+        obstetrics=False,
+        accommodation="enfermaria",
+        coparticipation=True,
     ),
 }
 
 # card: (name, cpf, birth, mother, e-mail, phone, plan, holder card, relationship, app password)
 PERSONAS = {
-    "100200300401": ("Maria Aparecida Santos", "94580730224", date(1985, 3, 12), "Josefa Aparecida Santos",
-                     "maria.santos@exemplo.com.br", "+55 79 99811-0001", "completo", None, "titular", "Saude@2024"),
-    "100200300402": ("João Pedro Santos", "15736819384", date(2012, 7, 30), "Maria Aparecida Santos",
-                     None, None, "completo", "100200300401", "filho", None),
-    "100200300403": ("Ana Clara Santos", None, date(2024, 1, 5), "Maria Aparecida Santos",
-                     None, None, "completo", "100200300401", "filha", None),
-    "200300400501": ("José Carlos Oliveira", "03642621252", date(1960, 8, 14), "Maria José Oliveira",
-                     "jose.oliveira@exemplo.com.br", "+55 79 99811-0002", "essencial", None, "titular", None),
-    "300400500601": ("Ana Beatriz Lima", "99722003372", date(1992, 2, 2), "Lúcia Lima",
-                     None, "+55 79 99811-0003", "essencial", None, "titular", "Lima@2024!"),
-    "400500600701": ("Carlos Eduardo Souza", "22453832301", date(1978, 9, 19), "Teresa Souza",
-                     "carlos.souza@exemplo.com.br", "+55 79 99811-0004", "essencial", None, "titular", None),
+    "100200300401": (
+        "Maria Aparecida Santos",
+        "94580730224",
+        date(1985, 3, 12),
+        "Josefa Aparecida Santos",
+        "maria.santos@exemplo.com.br",
+        "+55 79 99811-0001",
+        "completo",
+        None,
+        "titular",
+        "Saude@2024",
+    ),
+    "100200300402": (
+        "João Pedro Santos",
+        "15736819384",
+        date(2012, 7, 30),
+        "Maria Aparecida Santos",
+        None,
+        None,
+        "completo",
+        "100200300401",
+        "filho",
+        None,
+    ),
+    "100200300403": (
+        "Ana Clara Santos",
+        None,
+        date(2024, 1, 5),
+        "Maria Aparecida Santos",
+        None,
+        None,
+        "completo",
+        "100200300401",
+        "filha",
+        None,
+    ),
+    "200300400501": (
+        "José Carlos Oliveira",
+        "03642621252",
+        date(1960, 8, 14),
+        "Maria José Oliveira",
+        "jose.oliveira@exemplo.com.br",
+        "+55 79 99811-0002",
+        "essencial",
+        None,
+        "titular",
+        None,
+    ),
+    "300400500601": (
+        "Ana Beatriz Lima",
+        "99722003372",
+        date(1992, 2, 2),
+        "Lúcia Lima",
+        None,
+        "+55 79 99811-0003",
+        "essencial",
+        None,
+        "titular",
+        "Lima@2024!",
+    ),
+    "400500600701": (
+        "Carlos Eduardo Souza",
+        "22453832301",
+        date(1978, 9, 19),
+        "Teresa Souza",
+        "carlos.souza@exemplo.com.br",
+        "+55 79 99811-0004",
+        "essencial",
+        None,
+        "titular",
+        None,
+    ),
 }
 CANCELLED_CARDS = {"400500600701": 75}  # card -> cancelled this many days ago
-MONTHLY_AMOUNTS = {"100200300401": "1289.70", "200300400501": "842.15", "300400500601": "398.40",
-                   "400500600701": "455.90"}
+MONTHLY_AMOUNTS = {
+    "100200300401": "1289.70",
+    "200300400501": "842.15",
+    "300400500601": "398.40",
+    "400500600701": "455.90",
+}
 MARIA, JOAO = "100200300401", "100200300402"
 # Services used (extrato de atendimentos), last 6 months: card -> (days ago, provider, procedure, amount)
 SERVICE_USAGES = {
@@ -116,17 +191,30 @@ def map_url(address: str) -> str:
 async def seed(session: AsyncSession, settings: Settings, today: date | None = None) -> None:
     today = today or local_today()
     ans = load_profile(settings.operator_profile).ans_registration
-    plans = {key: await _get_or_create(session, Plan, {"name": values["name"]}, values)
-             for key, values in PLANS.items()}
+    plans = {
+        key: await _get_or_create(session, Plan, {"name": values["name"]}, values) for key, values in PLANS.items()
+    }
     people = {}
     for card, (name, cpf, birth, mother, email, phone, plan, holder, kin, password) in PERSONAS.items():
         cancelled_days = CANCELLED_CARDS.get(card)
-        people[card] = await _get_or_create(session, Beneficiary, {"card_number": card}, dict(
-            name=name, cpf=cpf, birth_date=birth, mother_name=mother, email=email, phone=phone,
-            plan_id=plans[plan].id, holder_id=people[holder].id if holder else None, relationship=kin,
-            status="cancelled" if cancelled_days else "active",
-            cancelled_at=today - timedelta(days=cancelled_days) if cancelled_days else None,
-        ))
+        people[card] = await _get_or_create(
+            session,
+            Beneficiary,
+            {"card_number": card},
+            dict(
+                name=name,
+                cpf=cpf,
+                birth_date=birth,
+                mother_name=mother,
+                email=email,
+                phone=phone,
+                plan_id=plans[plan].id,
+                holder_id=people[holder].id if holder else None,
+                relationship=kin,
+                status="cancelled" if cancelled_days else "active",
+                cancelled_at=today - timedelta(days=cancelled_days) if cancelled_days else None,
+            ),
+        )
         if password and not await _exists(session, Account, beneficiary_id=people[card].id):
             password_hash = await hash_password(password, settings.bcrypt_rounds)
             account = Account(beneficiary_id=people[card].id, password_hash=password_hash)
@@ -142,8 +230,11 @@ async def seed(session: AsyncSession, settings: Settings, today: date | None = N
     await _seed_providers(session)
     username, agent_name, password = DEMO_AGENT
     if not await _exists(session, Agent, username=username):
-        session.add(Agent(username=username, name=agent_name,
-                          password_hash=await hash_password(password, settings.bcrypt_rounds)))
+        session.add(
+            Agent(
+                username=username, name=agent_name, password_hash=await hash_password(password, settings.bcrypt_rounds)
+            )
+        )
     await session.commit()
 
 
@@ -179,11 +270,18 @@ async def _seed_fees(session: AsyncSession, holder: Beneficiary, amount: Decimal
             status, paid_at = ("open" if back == 0 else "overdue"), None
         if await _exists(session, Fee, beneficiary_id=holder.id, reference_month=reference, type="Mensalidade"):
             continue
-        session.add(Fee(
-            beneficiary_id=holder.id, document_number=f"{holder.card_number[-6:]}{reference:%Y%m}",
-            reference_month=reference, due_date=due, type="Mensalidade", amount=amount,
-            paid_at=paid_at, status=status,
-        ))
+        session.add(
+            Fee(
+                beneficiary_id=holder.id,
+                document_number=f"{holder.card_number[-6:]}{reference:%Y%m}",
+                reference_month=reference,
+                due_date=due,
+                type="Mensalidade",
+                amount=amount,
+                paid_at=paid_at,
+                status=status,
+            )
+        )
 
 
 async def _seed_waiting_periods(session: AsyncSession, holder: Beneficiary, today: date) -> None:
@@ -196,8 +294,12 @@ async def _seed_waiting_periods(session: AsyncSession, holder: Beneficiary, toda
         "Parto a termo": 120,
     }
     for group, days in ends_in_days.items():
-        await _get_or_create(session, WaitingPeriod, {"beneficiary_id": holder.id, "coverage_group": group},
-                             {"ends_on": today + timedelta(days=days)})
+        await _get_or_create(
+            session,
+            WaitingPeriod,
+            {"beneficiary_id": holder.id, "coverage_group": group},
+            {"ends_on": today + timedelta(days=days)},
+        )
 
 
 async def _seed_reimbursements(session: AsyncSession, holder: Beneficiary, ans: str, today: date) -> None:
@@ -205,30 +307,57 @@ async def _seed_reimbursements(session: AsyncSession, holder: Beneficiary, ans: 
         return
     requests = [
         # service, provider, days ago (service, request), requested, paid, status history (status, days ago)
-        ("Consulta com dermatologista", "Dermacare Aracaju", (62, 58), "300.00", "240.00",
-         [("received", 58), ("under_analysis", 56), ("paid", 41)]),
-        ("Sessão de fisioterapia", "Fisio Movimento Aracaju", (12, 9), "180.00", None,
-         [("received", 9), ("under_analysis", 7)]),
+        (
+            "Consulta com dermatologista",
+            "Dermacare Aracaju",
+            (62, 58),
+            "300.00",
+            "240.00",
+            [("received", 58), ("under_analysis", 56), ("paid", 41)],
+        ),
+        (
+            "Sessão de fisioterapia",
+            "Fisio Movimento Aracaju",
+            (12, 9),
+            "180.00",
+            None,
+            [("received", 9), ("under_analysis", 7)],
+        ),
     ]
     for service, provider, (served, requested), amount, paid, history in requests:
         status = history[-1][0]
         requested_at = _at(today - timedelta(days=requested))
         protocol = await new_protocol(
-            session, "reimbursement", ans_registration=ans, channel="portal", beneficiary_id=holder.id,
-            status="completed" if status == "paid" else "in_progress", day=requested_at.date(),
+            session,
+            "reimbursement",
+            ans_registration=ans,
+            channel="portal",
+            beneficiary_id=holder.id,
+            status="completed" if status == "paid" else "in_progress",
+            day=requested_at.date(),
         )
         protocol.created_at = requested_at
         reimbursement = Reimbursement(
-            beneficiary_id=holder.id, protocol_number=protocol.number, service_type=service,
-            provider_name=provider, service_date=today - timedelta(days=served),
-            amount_requested=Decimal(amount), amount_paid=Decimal(paid) if paid else None,
-            status=status, requested_at=requested_at,
+            beneficiary_id=holder.id,
+            protocol_number=protocol.number,
+            service_type=service,
+            provider_name=provider,
+            service_date=today - timedelta(days=served),
+            amount_requested=Decimal(amount),
+            amount_paid=Decimal(paid) if paid else None,
+            status=status,
+            requested_at=requested_at,
         )
         session.add(reimbursement)
         await session.flush()
-        session.add_all(ReimbursementStatusChange(
-            reimbursement_id=reimbursement.id, status=step, changed_at=_at(today - timedelta(days=ago)),
-        ) for step, ago in history)
+        session.add_all(
+            ReimbursementStatusChange(
+                reimbursement_id=reimbursement.id,
+                status=step,
+                changed_at=_at(today - timedelta(days=ago)),
+            )
+            for step, ago in history
+        )
 
 
 async def _seed_card_request(session: AsyncSession, dependent: Beneficiary, ans: str, today: date) -> None:
@@ -236,16 +365,30 @@ async def _seed_card_request(session: AsyncSession, dependent: Beneficiary, ans:
         return
     requested_at = _at(today - timedelta(days=5))
     protocol = await new_protocol(
-        session, "card_reissue", ans_registration=ans, channel="portal", beneficiary_id=dependent.holder_id,
-        status="in_progress", day=requested_at.date(), details={"reason": "Extravio"},
+        session,
+        "card_reissue",
+        ans_registration=ans,
+        channel="portal",
+        beneficiary_id=dependent.holder_id,
+        status="in_progress",
+        day=requested_at.date(),
+        details={"reason": "Extravio"},
     )
     protocol.created_at = requested_at
-    session.add(CardRequest(beneficiary_id=dependent.id, reason="Extravio", status="in_production",
-                            requested_at=requested_at, protocol_number=protocol.number))
+    session.add(
+        CardRequest(
+            beneficiary_id=dependent.id,
+            reason="Extravio",
+            status="in_production",
+            requested_at=requested_at,
+            protocol_number=protocol.number,
+        )
+    )
 
 
-async def _seed_service_usages(session: AsyncSession, people: dict[str, Beneficiary], plans: dict[str, Plan],
-                               today: date) -> None:
+async def _seed_service_usages(
+    session: AsyncSession, people: dict[str, Beneficiary], plans: dict[str, Plan], today: date
+) -> None:
     """Coparticipation only where the plan has it (Essencial): 20% of the service."""
     for card, services in SERVICE_USAGES.items():
         beneficiary = people[card]
@@ -255,11 +398,16 @@ async def _seed_service_usages(session: AsyncSession, people: dict[str, Benefici
         rate = COPARTICIPATION_RATE if plan.coparticipation else Decimal(0)
         for days_ago, provider, procedure, amount in services:
             value = Decimal(amount)
-            session.add(ServiceUsage(
-                beneficiary_id=beneficiary.id, service_date=today - timedelta(days=days_ago),
-                provider_name=provider, procedure=procedure, amount=value,
-                coparticipation=(value * rate).quantize(Decimal("0.01")),
-            ))
+            session.add(
+                ServiceUsage(
+                    beneficiary_id=beneficiary.id,
+                    service_date=today - timedelta(days=days_ago),
+                    provider_name=provider,
+                    procedure=procedure,
+                    amount=value,
+                    coparticipation=(value * rate).quantize(Decimal("0.01")),
+                )
+            )
 
 
 async def _seed_providers(session: AsyncSession) -> None:
@@ -267,9 +415,18 @@ async def _seed_providers(session: AsyncSession) -> None:
     for city, data in network.items():
         for name, kind, specialty, street, phone in data["providers"]:
             address = f"{street}, {city} - {data['state']}"
-            await _get_or_create(session, Provider, {"name": name, "specialty": specialty, "city": city}, dict(
-                type=kind, state=data["state"], address=address, phone=phone, map_url=map_url(address),
-            ))
+            await _get_or_create(
+                session,
+                Provider,
+                {"name": name, "specialty": specialty, "city": city},
+                dict(
+                    type=kind,
+                    state=data["state"],
+                    address=address,
+                    phone=phone,
+                    map_url=map_url(address),
+                ),
+            )
 
 
 def _at(day: date) -> datetime:
@@ -298,8 +455,10 @@ def main() -> None:
     if asyncio.run(run(settings)):
         log.info("demo data seeded")
     else:
-        log.info("no demo data: operator profile %r (set DEMO_DATA=1 to seed the demo personas and agent)",
-                 settings.operator_profile)
+        log.info(
+            "no demo data: operator profile %r (set DEMO_DATA=1 to seed the demo personas and agent)",
+            settings.operator_profile,
+        )
 
 
 if __name__ == "__main__":

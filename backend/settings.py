@@ -1,4 +1,5 @@
 """Backend settings, read from the environment (secrets only come from there)."""
+
 from __future__ import annotations
 
 import ipaddress

@@ -4,6 +4,7 @@ Nothing is stored: the token carries the document kind, its parameters and the e
 HMAC-SHA256 over them with the backend's key (Settings.link_signing_secret). Without the key a
 link cannot be forged or altered; after `expires` it is refused.
 """
+
 from __future__ import annotations
 
 import base64
@@ -44,8 +45,9 @@ def _mac(secret: bytes, payload: str) -> str:
     return _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
 
 
-def sign(secret: bytes, kind: str, params: dict[str, Any], *, ttl: timedelta = DEFAULT_TTL,
-         now: datetime | None = None) -> str:
+def sign(
+    secret: bytes, kind: str, params: dict[str, Any], *, ttl: timedelta = DEFAULT_TTL, now: datetime | None = None
+) -> str:
     """A token for `kind` with JSON-serialisable `params`, valid for `ttl`."""
     now = now or datetime.now(timezone.utc)
     body = {"k": kind, "p": params, "e": int((now + ttl).timestamp())}

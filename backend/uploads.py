@@ -5,6 +5,7 @@ client claims, so an executable renamed "recibo.pdf" is refused. Files are writt
 `<var_dir>/uploads/<area>/` with a random name (the user's file name is only kept in the database),
 streamed in chunks, with their SHA-256.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -59,12 +60,13 @@ def safe_filename(name: str | None, extension: str, default_stem: str = "documen
     base = re.split(r"[\\/]", unquote(name or ""))[-1]  # aiohttp clients percent-encode names
     base = "".join(ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable()).strip(" .")
     stem = base.rsplit(".", 1)[0].strip(" .") if "." in base else base
-    stem = stem[:_FILENAME_MAX - len(extension) - 1] or default_stem
+    stem = stem[: _FILENAME_MAX - len(extension) - 1] or default_stem
     return f"{stem}.{extension}"
 
 
-async def store_stream(chunks: AsyncIterator[bytes], var_dir: Path, area: str,
-                       max_bytes: int = MAX_UPLOAD_BYTES) -> StoredFile:
+async def store_stream(
+    chunks: AsyncIterator[bytes], var_dir: Path, area: str, max_bytes: int = MAX_UPLOAD_BYTES
+) -> StoredFile:
     """Writes the chunks to a new random file under var_dir/uploads/<area>/ while checking the type
     (first bytes) and the size; on refusal nothing is left on disk."""
     directory = var_dir / "uploads" / area
@@ -106,8 +108,13 @@ async def store_stream(chunks: AsyncIterator[bytes], var_dir: Path, area: str,
     except BaseException:
         await asyncio.to_thread(_remove, partial)
         raise
-    return StoredFile(relative_path=str(final.relative_to(var_dir)), content_type=content_type,
-                      extension=extension, size=size, sha256=digest.hexdigest())
+    return StoredFile(
+        relative_path=str(final.relative_to(var_dir)),
+        content_type=content_type,
+        extension=extension,
+        size=size,
+        sha256=digest.hexdigest(),
+    )
 
 
 def _remove(path: Path) -> None:

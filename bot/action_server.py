@@ -11,6 +11,7 @@ gets 401 JSON. The server refuses to start without the secret. It listens on 127
 
 Everything else (action loading, the executor, plugins, SANIC_WORKERS) is rasa_sdk's own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,8 @@ def protect(app: Sanic, token: str) -> Sanic:
             return None
         return response.json(
             {"error": "unauthorized", "message": f"Authorization: Bearer <{TOKEN_ENV}> required"},
-            status=401, headers={"WWW-Authenticate": "Bearer"},
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
         )
 
     return app
@@ -72,14 +74,20 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     token = os.environ.get(TOKEN_ENV, "")
     if not token:
-        print(f"{TOKEN_ENV} is not set: the action server does not run without its shared secret "
-              "(make run generates it under var/secrets/)", file=sys.stderr)
+        print(
+            f"{TOKEN_ENV} is not set: the action server does not run without its shared secret "
+            "(make run generates it under var/secrets/)",
+            file=sys.stderr,
+        )
         return 2
 
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(
-        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file,
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME),
+        args.log_file,
+        args.loglevel,
+        args.logging_config_file,
     )
     utils.update_sanic_log_level()
 

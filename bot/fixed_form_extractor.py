@@ -10,6 +10,7 @@ valor) and keeps its judgement on "hoje" and "ontem", which are a date only in s
 ("paguei ontem", not "a senha que uso hoje"). Nothing is trained, so changing the patterns
 needs no retraining.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import (ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATTRIBUTE_START,
-                                       ENTITY_ATTRIBUTE_TYPE, ENTITY_ATTRIBUTE_VALUE, TEXT)
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 
 from common.patterns import DAY_WORD_RE, FIXED_FORM_ENTITIES, fixed_form_spans, overlaps
@@ -32,8 +39,10 @@ def _overlaps(entity: dict[str, Any], spans: list[tuple[str, int, int]]) -> bool
 
 
 def _is_day_word_date(entity: dict[str, Any]) -> bool:
-    return (entity.get(ENTITY_ATTRIBUTE_TYPE) == "data"
-            and DAY_WORD_RE.fullmatch(str(entity.get(ENTITY_ATTRIBUTE_VALUE) or "").strip()) is not None)
+    return (
+        entity.get(ENTITY_ATTRIBUTE_TYPE) == "data"
+        and DAY_WORD_RE.fullmatch(str(entity.get(ENTITY_ATTRIBUTE_VALUE) or "").strip()) is not None
+    )
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -41,8 +50,13 @@ class FixedFormEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Extracts cpf, carteirinha, email, protocolo and data by their written form."""
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "FixedFormEntityExtractor":
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "FixedFormEntityExtractor":
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -52,15 +66,29 @@ class FixedFormEntityExtractor(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT) or ""
             spans = fixed_form_spans(text)
             entities = message.get(ENTITIES, [])
-            kept = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) not in FIXED_FORM_ENTITIES
-                    and not _overlaps(e, spans)]
+            kept = [
+                e
+                for e in entities
+                if e.get(ENTITY_ATTRIBUTE_TYPE) not in FIXED_FORM_ENTITIES and not _overlaps(e, spans)
+            ]
             found = list(spans)
-            found += [("data", e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END]) for e in entities
-                      if _is_day_word_date(e) and not _overlaps(e, spans)]
-            found = self.add_extractor_name([
-                {ENTITY_ATTRIBUTE_TYPE: name, ENTITY_ATTRIBUTE_START: start, ENTITY_ATTRIBUTE_END: end,
-                 ENTITY_ATTRIBUTE_VALUE: text[start:end]}
-                for name, start, end in found])
-            message.set(ENTITIES, sorted(kept + found, key=lambda e: e.get(ENTITY_ATTRIBUTE_START) or 0),
-                        add_to_output=True)
+            found += [
+                ("data", e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END])
+                for e in entities
+                if _is_day_word_date(e) and not _overlaps(e, spans)
+            ]
+            found = self.add_extractor_name(
+                [
+                    {
+                        ENTITY_ATTRIBUTE_TYPE: name,
+                        ENTITY_ATTRIBUTE_START: start,
+                        ENTITY_ATTRIBUTE_END: end,
+                        ENTITY_ATTRIBUTE_VALUE: text[start:end],
+                    }
+                    for name, start, end in found
+                ]
+            )
+            message.set(
+                ENTITIES, sorted(kept + found, key=lambda e: e.get(ENTITY_ATTRIBUTE_START) or 0), add_to_output=True
+            )
         return messages

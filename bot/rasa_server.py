@@ -15,6 +15,7 @@ arguments inside this process, so they never show in the process list; without e
 refuses to start. An explicit `--auth-token` / `--jwt-secret` on the command line still wins.
 Sanic's access log, when a log level enables it, gets `token=` values masked.
 """
+
 from __future__ import annotations
 
 import functools
@@ -71,8 +72,10 @@ def with_api_credentials(argv: list[str], env: dict[str, str]) -> list[str]:
     if not given("--jwt-secret") and env.get("RASA_JWT_SECRET"):
         argv += ["--jwt-secret", env["RASA_JWT_SECRET"]]
     if not (given("--auth-token") or given("--jwt-secret")):
-        raise SystemExit("the Rasa HTTP API (--enable-api) needs credentials: set RASA_TOKEN "
-                         "(and/or RASA_JWT_SECRET); make run generates RASA_TOKEN under var/secrets/")
+        raise SystemExit(
+            "the Rasa HTTP API (--enable-api) needs credentials: set RASA_TOKEN "
+            "(and/or RASA_JWT_SECRET); make run generates RASA_TOKEN under var/secrets/"
+        )
     return argv
 
 

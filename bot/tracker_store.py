@@ -46,6 +46,7 @@ Works with any lock store (Rasa serialises a conversation's turns with it before
 `save`). `rasa test` and `rasa shell` use it when given these endpoints; without them Rasa uses its
 in-memory store, as before.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,20 +68,46 @@ from common.pii import AT_REST, AtRestMasker, surnames_after
 logger = logging.getLogger(__name__)
 
 # Slots never stored with a value: the identity data and the verified session.
-LIVE_ONLY_SLOTS = frozenset({
-    "login", "cpf", "data_nascimento", "nome_mae", "nome_completo", "email_novo", "email_confirmacao",
-    "identidade_token", "identidade_info",
-    "carteirinha_membro_nome", "reembolso_membro_nome", "reembolso_prestador", "reembolso_doc_prestador",
-})
+LIVE_ONLY_SLOTS = frozenset(
+    {
+        "login",
+        "cpf",
+        "data_nascimento",
+        "nome_mae",
+        "nome_completo",
+        "email_novo",
+        "email_confirmacao",
+        "identidade_token",
+        "identidade_info",
+        "carteirinha_membro_nome",
+        "reembolso_membro_nome",
+        "reembolso_prestador",
+        "reembolso_doc_prestador",
+    }
+)
 # Slots that hold a person's name (masked wherever the name appears in the conversation).
-NAME_SLOTS = frozenset({"nome_mae", "nome_completo", "carteirinha_membro_nome", "reembolso_membro_nome",
-                        "reembolso_prestador"})
+NAME_SLOTS = frozenset(
+    {"nome_mae", "nome_completo", "carteirinha_membro_nome", "reembolso_membro_nome", "reembolso_prestador"}
+)
 # Questions answered with a typed name: the whole answer is stored as "[nome]".
 NAME_QUESTIONS = frozenset({"nome_mae", "nome_completo", "reembolso_prestador"})
 # Event keys that name things (actions, intents, event types) or time them: never personal data.
-_EVENT_KEEP = frozenset({"event", "timestamp", "name", "policy", "confidence", "input_channel", "message_id",
-                         "date_time", "kill_on_user_msg", "hide_rule_turn", "use_text_for_featurization",
-                         "is_interrupted"})
+_EVENT_KEEP = frozenset(
+    {
+        "event",
+        "timestamp",
+        "name",
+        "policy",
+        "confidence",
+        "input_channel",
+        "message_id",
+        "date_time",
+        "kill_on_user_msg",
+        "hide_rule_turn",
+        "use_text_for_featurization",
+        "is_interrupted",
+    }
+)
 _PARSE_DATA_KEEP = frozenset({"intent", "intent_ranking", "entity", "extractor", "role", "group", "processors"})
 _RESETS_FORM = frozenset({"restart", "session_started", "reset_slots"})
 
@@ -168,8 +195,12 @@ class ConversationMasker:
                 masked[key] = self.masker.value(value, _PARSE_DATA_KEEP)
             else:
                 masked[key] = self.masker.value(value)
-        if kind == "user" and requested_slot in NAME_QUESTIONS and (data.get("text") or "").strip() \
-                and not data["text"].startswith("/"):
+        if (
+            kind == "user"
+            and requested_slot in NAME_QUESTIONS
+            and (data.get("text") or "").strip()
+            and not data["text"].startswith("/")
+        ):
             masked["text"] = AT_REST["nome"]
             if isinstance(masked.get("parse_data"), dict):
                 masked["parse_data"] = {**masked["parse_data"], "text": AT_REST["nome"]}
@@ -210,8 +241,9 @@ def masked_events(tracker: DialogueStateTracker, start: int) -> list[dict[str, A
 class MaskingTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that stores masked events and keeps active conversations raw in memory."""
 
-    def __init__(self, *args: Any, live_minutes: Optional[float] = None, live_size: Optional[int] = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, live_minutes: Optional[float] = None, live_size: Optional[int] = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         minutes = float(live_minutes) if live_minutes is not None else _default_live_minutes()
         self.live = LiveTrackers(minutes * 60, int(live_size or DEFAULT_LIVE_SIZE))
@@ -226,15 +258,18 @@ class MaskingTrackerStore(SQLTrackerStore):
             stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
             new = masked_events(tracker, stored)
             for data in new:
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=data.get("event"),
-                    timestamp=data.get("timestamp"),
-                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY)
-                    if isinstance(data.get("parse_data"), dict) else None,
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
-                ))
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=data.get("event"),
+                        timestamp=data.get("timestamp"),
+                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY)
+                        if isinstance(data.get("parse_data"), dict)
+                        else None,
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
             session.flush()
             last_event_id = self._last_event_id(session, tracker.sender_id)
             session.commit()

@@ -7,6 +7,7 @@ Inbound attachment contract (what the bot receives; see docs/channels.md):
                                 "content_type": "application/pdf", "filename": "<name>",
                                 "size": 12345}]}
 """
+
 from __future__ import annotations
 
 import os
@@ -172,7 +173,13 @@ def store_attachment(content: bytes, content_type: str | None, filename: str | N
 
 
 # commands a user may type; anything else starting with "/" is not taken as an intent
-USER_COMMANDS = {"/start": "oi", "/inicio": "oi", "/ajuda": "ajuda", "/menu": "menu", "/atendente": "quero falar com um atendente"}
+USER_COMMANDS = {
+    "/start": "oi",
+    "/inicio": "oi",
+    "/ajuda": "ajuda",
+    "/menu": "menu",
+    "/atendente": "quero falar com um atendente",
+}
 
 
 def user_text(text: str | None) -> str:

@@ -1,6 +1,7 @@
 """Per-conversation ordering: jobs with the same key run one after the other, in the order
 they were submitted; jobs of different keys run concurrently. A key's worker task exists only
 while it has work, so idle conversations cost nothing."""
+
 from __future__ import annotations
 
 import asyncio

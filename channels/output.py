@@ -1,4 +1,5 @@
 """The output-channel side both provider channels share (WhatsApp, Telegram)."""
+
 from __future__ import annotations
 
 from typing import Any

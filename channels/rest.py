@@ -11,6 +11,7 @@ So it is meant for trusted integrations only, and:
   (Rasa's own channel takes `input_channel` from the body), since the actions and the handoff
   decide things by the channel a message came from.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -46,12 +47,15 @@ class RestInput(RasaRestInput):
         blueprint = super().blueprint(on_new_message)
         token = self.token
         if token:
+
             @blueprint.middleware("request")  # Sanic runs a blueprint's middleware on its routes only
             async def require_bearer(request: Request) -> Optional[HTTPResponse]:
                 if bearer_matches(request, token):
                     return None
                 return response.json(
                     {"error": "unauthorized", "message": "Authorization: Bearer <REST_CHANNEL_TOKEN> required"},
-                    status=401, headers={"WWW-Authenticate": "Bearer"},
+                    status=401,
+                    headers={"WWW-Authenticate": "Bearer"},
                 )
+
         return blueprint

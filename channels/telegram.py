@@ -12,6 +12,7 @@
   link and uploaded (so the backend need not be reachable from Telegram); the user's files
   are downloaded with getFile into var/uploads/inbound/ (same contract as WhatsApp).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -82,7 +83,6 @@ class TelegramOutput(WholeMessageOutput):
                 await self.channel.lanes.run(str(recipient_id), lambda item=item: self.channel.send(recipient_id, item))
 
 
-
 class TelegramInput(InputChannel):
     """credentials.yml:
         channels.telegram.TelegramInput:
@@ -102,15 +102,23 @@ class TelegramInput(InputChannel):
         token = env("TELEGRAM_BOT_TOKEN", credentials, "token")
         secret = env("TELEGRAM_WEBHOOK_SECRET", credentials, "webhook_secret")
         if not token or not secret:
-            raise RasaException("telegram channel: TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are required (see docs/channels.md)")
+            raise RasaException(
+                "telegram channel: TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are required (see docs/channels.md)"
+            )
         return cls(
-            token, secret,
+            token,
+            secret,
             public_base_url=env("PUBLIC_BASE_URL", credentials, "public_base_url"),
             api_base_url=env("TELEGRAM_API_BASE_URL", credentials, "api_base_url") or TELEGRAM_API_BASE_URL,
         )
 
-    def __init__(self, token: str, webhook_secret: str, public_base_url: str | None = None,
-                 api_base_url: str = TELEGRAM_API_BASE_URL) -> None:
+    def __init__(
+        self,
+        token: str,
+        webhook_secret: str,
+        public_base_url: str | None = None,
+        api_base_url: str = TELEGRAM_API_BASE_URL,
+    ) -> None:
         self.webhook_secret = webhook_secret
         self.public_base_url = (public_base_url or "").rstrip("/") or None
         self.bot = make_bot(token, api_base_url)
@@ -137,7 +145,8 @@ class TelegramInput(InputChannel):
         try:
             bot = await self.ready_bot()
             await bot.set_webhook(
-                url=self.public_base_url + WEBHOOK_PATH, secret_token=self.webhook_secret,
+                url=self.public_base_url + WEBHOOK_PATH,
+                secret_token=self.webhook_secret,
                 allowed_updates=["message", "callback_query"],
             )
             logger.info("telegram: webhook registered at %s", self.public_base_url + WEBHOOK_PATH)
@@ -209,10 +218,16 @@ class TelegramInput(InputChannel):
                 return
             metadata = {"attachments": [a.as_metadata() for a in attachments]} if attachments else None
             logger.info("telegram: message in chat %s (%d attachment(s))", chat_id, len(attachments))
-            await on_new_message(UserMessage(
-                text, out, chat_id, input_channel=self.name(), metadata=metadata,
-                message_id=f"tg-{update.update_id}",
-            ))
+            await on_new_message(
+                UserMessage(
+                    text,
+                    out,
+                    chat_id,
+                    input_channel=self.name(),
+                    metadata=metadata,
+                    message_id=f"tg-{update.update_id}",
+                )
+            )
             self.options.remember(chat_id, out.options_shown)
         except Exception:  # noqa: BLE001 - the user must hear back; the lane must go on
             logger.exception("telegram: failed to handle an update in chat %s", chat_id)
@@ -256,7 +271,7 @@ class TelegramInput(InputChannel):
         title = _button_title(query)
         if data.startswith(LONG_PAYLOAD_PREFIX):  # a payload longer than callback_data allows
             payload = ""
-            index = data[len(LONG_PAYLOAD_PREFIX):]
+            index = data[len(LONG_PAYLOAD_PREFIX) :]
             options = self.options.get(chat_id)
             if index.isdigit() and int(index) < len(options):
                 payload = options[int(index)].get("payload") or ""
@@ -274,7 +289,9 @@ class TelegramInput(InputChannel):
             logger.info("telegram: callback acknowledgement failed: %r", exc)
         return payload
 
-    async def download(self, file_id: str, content_type: str | None, size: int | None, filename: str | None) -> Attachment:
+    async def download(
+        self, file_id: str, content_type: str | None, size: int | None, filename: str | None
+    ) -> Attachment:
         check_attachment(content_type, size)
         bot = await self.ready_bot()
         file = await bot.get_file(file_id)
@@ -289,7 +306,9 @@ class TelegramInput(InputChannel):
         bot = await self.ready_bot()
         markup = None
         if item.buttons:
-            markup = InlineKeyboardMarkup([[InlineKeyboardButton(b.title, callback_data=b.callback_data)] for b in item.buttons])
+            markup = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(b.title, callback_data=b.callback_data)] for b in item.buttons]
+            )
         if item.kind == "text":
             await bot.send_message(chat_id, item.text, reply_markup=markup)
             return
@@ -299,7 +318,9 @@ class TelegramInput(InputChannel):
             photo = InputFile(content, filename=item.filename or "imagem.png") if content is not None else item.url
             await bot.send_photo(chat_id, photo, caption=caption)
         else:
-            document = InputFile(content, filename=item.filename or "documento.pdf") if content is not None else item.url
+            document = (
+                InputFile(content, filename=item.filename or "documento.pdf") if content is not None else item.url
+            )
             await bot.send_document(chat_id, document, caption=caption)
 
     async def fetch(self, url: str | None) -> bytes | None:

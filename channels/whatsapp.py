@@ -16,6 +16,7 @@ Better than Rasa's built-in `twilio` connector:
   under var/uploads/inbound/ and handed to the bot as message metadata (docs/channels.md);
 - the sender (whatsapp:+55...) is the conversation id and never logged unmasked.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -169,7 +170,6 @@ class WhatsAppOutput(WholeMessageOutput):
             await self.channel.lanes.run(recipient_id, lambda: self.channel.sender.send(recipient_id, item))
 
 
-
 class WhatsAppInput(InputChannel):
     """credentials.yml:
         channels.whatsapp.WhatsAppInput:
@@ -198,8 +198,14 @@ class WhatsAppInput(InputChannel):
         api_base_url = env("TWILIO_API_BASE_URL", credentials, "api_base_url") or TWILIO_API_BASE_URL
         return cls(**settings, api_base_url=api_base_url)
 
-    def __init__(self, account_sid: str, auth_token: str, whatsapp_number: str, public_base_url: str,
-                 api_base_url: str = TWILIO_API_BASE_URL) -> None:
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        whatsapp_number: str,
+        public_base_url: str,
+        api_base_url: str = TWILIO_API_BASE_URL,
+    ) -> None:
         if not whatsapp_number.startswith("whatsapp:"):
             whatsapp_number = f"whatsapp:{whatsapp_number}"
         self.public_base_url = public_base_url.rstrip("/")
@@ -271,10 +277,16 @@ class WhatsAppInput(InputChannel):
                 return
             metadata = {"attachments": [a.as_metadata() for a in attachments]} if attachments else None
             logger.info("whatsapp: message from %s (%d attachment(s))", mask_address(sender), len(attachments))
-            await on_new_message(UserMessage(
-                text, out, sender, input_channel=self.name(), metadata=metadata,
-                message_id=params.get("MessageSid"),
-            ))
+            await on_new_message(
+                UserMessage(
+                    text,
+                    out,
+                    sender,
+                    input_channel=self.name(),
+                    metadata=metadata,
+                    message_id=params.get("MessageSid"),
+                )
+            )
             self.options.remember(sender, out.options_shown)
         except Exception:  # noqa: BLE001 - the user must hear back; the lane must go on
             logger.exception("whatsapp: failed to handle a message from %s", mask_address(sender))

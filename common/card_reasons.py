@@ -1,6 +1,7 @@
 """The reasons for a card reissue (CASSE list) as people type them: 'perdi' -> Extravio,
 'quebrou' -> Danificação, 'roubaram, tenho B.O.' -> Roubo C/ B.O. Pure functions shared by the
 backend (which decides) and the bot (which asks "com ou sem B.O.?" before submitting)."""
+
 from __future__ import annotations
 
 import re
@@ -12,21 +13,108 @@ ROBBERY = "Roubo"  # robbery or theft, police report not said: ask before reques
 
 # Folded words/phrases (lowercase, no accents, punctuation as spaces) -> reason.
 REASON_SYNONYMS: dict[str, tuple[str, ...]] = {
-    DAMAGE: ("danificacao", "danificada", "danificado", "danificou", "danificar", "dano", "danos", "quebrou",
-             "quebrada", "quebrado", "quebrei", "estragou", "estragada", "estragado", "rasgou", "rasgada",
-             "rasgado", "molhou", "molhada", "desgastada", "gasta", "apagada", "apagou", "ilegivel",
-             "trincou", "trincada", "dobrou", "chip", "tarja", "nao passa", "nao le"),
-    LOSS: ("extravio", "extraviada", "extraviado", "extraviou", "extraviei", "perdi", "perdeu", "perda",
-           "perdida", "perdido", "sumiu", "sumida", "nao acho", "nao encontro", "esqueci onde"),
-    RENEWAL: ("renovacao", "renovar", "renova", "venceu", "vencida", "vencido", "vencimento", "validade",
-              "expirou", "expirada", "expirado", "fora da validade"),
+    DAMAGE: (
+        "danificacao",
+        "danificada",
+        "danificado",
+        "danificou",
+        "danificar",
+        "dano",
+        "danos",
+        "quebrou",
+        "quebrada",
+        "quebrado",
+        "quebrei",
+        "estragou",
+        "estragada",
+        "estragado",
+        "rasgou",
+        "rasgada",
+        "rasgado",
+        "molhou",
+        "molhada",
+        "desgastada",
+        "gasta",
+        "apagada",
+        "apagou",
+        "ilegivel",
+        "trincou",
+        "trincada",
+        "dobrou",
+        "chip",
+        "tarja",
+        "nao passa",
+        "nao le",
+    ),
+    LOSS: (
+        "extravio",
+        "extraviada",
+        "extraviado",
+        "extraviou",
+        "extraviei",
+        "perdi",
+        "perdeu",
+        "perda",
+        "perdida",
+        "perdido",
+        "sumiu",
+        "sumida",
+        "nao acho",
+        "nao encontro",
+        "esqueci onde",
+    ),
+    RENEWAL: (
+        "renovacao",
+        "renovar",
+        "renova",
+        "venceu",
+        "vencida",
+        "vencido",
+        "vencimento",
+        "validade",
+        "expirou",
+        "expirada",
+        "expirado",
+        "fora da validade",
+    ),
 }
-_ROBBERY_WORDS = ("roubo", "roubada", "roubado", "roubaram", "roubou", "furto", "furtada", "furtado",
-                  "furtaram", "furtou", "assalto", "assaltado", "assaltada", "assaltaram")
-_WITHOUT_REPORT = ("s bo", "sem bo", "nao fiz bo", "nao tenho bo", "nao registrei", "nao fiz o bo",
-                   "sem registro", "nao tem bo")
-_WITH_REPORT = ("c bo", "com bo", "fiz bo", "fiz o bo", "tenho bo", "tenho o bo", "registrei", "registrado",
-                "com registro")
+_ROBBERY_WORDS = (
+    "roubo",
+    "roubada",
+    "roubado",
+    "roubaram",
+    "roubou",
+    "furto",
+    "furtada",
+    "furtado",
+    "furtaram",
+    "furtou",
+    "assalto",
+    "assaltado",
+    "assaltada",
+    "assaltaram",
+)
+_WITHOUT_REPORT = (
+    "s bo",
+    "sem bo",
+    "nao fiz bo",
+    "nao tenho bo",
+    "nao registrei",
+    "nao fiz o bo",
+    "sem registro",
+    "nao tem bo",
+)
+_WITH_REPORT = (
+    "c bo",
+    "com bo",
+    "fiz bo",
+    "fiz o bo",
+    "tenho bo",
+    "tenho o bo",
+    "registrei",
+    "registrado",
+    "com registro",
+)
 
 
 def fold(text: str | None) -> str:

@@ -4,6 +4,7 @@ Numeric forms (12/03/1985, 12-03-85, 12.03.1985, 12031985) are parsed strictly h
 impossible date (31/02) is rejected instead of guessed; written forms ("12 de março de 1985",
 "ontem", "semana passada") go to dateparser, a well-kept library with Portuguese support.
 """
+
 from __future__ import annotations
 
 from common.patterns import COMPACT_DATE_RE as _COMPACT_RE

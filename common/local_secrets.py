@@ -7,6 +7,7 @@ are created with mode 0600 inside a 0700 directory and are never written anywher
 
 This is the only module of `common/` that touches the disk.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Structured (JSON lines) logging with PII masking (and no link secret: common.pii.mask_log_text),
 shared by every process."""
+
 from __future__ import annotations
 
 import json

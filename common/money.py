@@ -1,4 +1,5 @@
 """Money shown to users: Decimal -> 'R$ 1.234,56' (Brazilian grouping and decimal comma)."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal

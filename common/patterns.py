@@ -1,5 +1,6 @@
 """The fixed-form values users type (CPF, card, e-mail, protocol, dates), as regular expressions
 (one place for all: the NLU pipeline's FixedFormEntityExtractor and the actions use them)."""
+
 from __future__ import annotations
 
 import re
@@ -13,19 +14,40 @@ COMPACT_DATE_RE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{4})(?!\d)")
 ISO_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 DAY_MONTH_RE = re.compile(r"(?<![\d/])(?:0[1-9]|[12]\d|3[01])/(?:0[1-9]|1[0-2])(?![\d/])")  # "10/02", no year
 # month names as typed (with and without the cedilla, abbreviated) -> month number
-MONTHS = {name: number for number, names in enumerate([
-    ("janeiro", "jan"), ("fevereiro", "fev"), ("março", "marco", "mar"), ("abril", "abr"), ("maio", "mai"),
-    ("junho", "jun"), ("julho", "jul"), ("agosto", "ago"), ("setembro", "set"), ("outubro", "out"),
-    ("novembro", "nov"), ("dezembro", "dez")], start=1) for name in names}
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("janeiro", "jan"),
+            ("fevereiro", "fev"),
+            ("março", "marco", "mar"),
+            ("abril", "abr"),
+            ("maio", "mai"),
+            ("junho", "jun"),
+            ("julho", "jul"),
+            ("agosto", "ago"),
+            ("setembro", "set"),
+            ("outubro", "out"),
+            ("novembro", "nov"),
+            ("dezembro", "dez"),
+        ],
+        start=1,
+    )
+    for name in names
+}
 _MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"  # longest first: "março" before "mar"
 WRITTEN_DATE_RE = re.compile(  # "12 de março de 1985", "1º de janeiro", "2 jul 1996"
-    r"(?<![\d/])(?:[12]\d|3[01]|0?[1-9])(?:º|°|o)?\s*(?:de\s+)?" + _MONTH
-    + r"(?![a-zçã])(?:\s*(?:de\s+|/\s*)?(?:\d{4}|\d{2})(?!\d))?", re.IGNORECASE)
+    r"(?<![\d/])(?:[12]\d|3[01]|0?[1-9])(?:º|°|o)?\s*(?:de\s+)?"
+    + _MONTH
+    + r"(?![a-zçã])(?:\s*(?:de\s+|/\s*)?(?:\d{4}|\d{2})(?!\d))?",
+    re.IGNORECASE,
+)
 RELATIVE_DATE_RE = re.compile(  # "anteontem", "semana passada", "segunda-feira passada"
     r"\b(?:anteontem|antes\s+de\s+ontem"
     r"|semana\s+(?:passada|retrasada)|m[eê]s\s+(?:passado|retrasado)|ano\s+(?:passado|retrasado)"
     r"|(?:segunda|ter[cç]a|quarta|quinta|sexta)(?:[\s-]feira)?\s+passada|(?:s[aá]bado|domingo)\s+passado)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # "hoje" and "ontem" date an event ("paguei ontem") or mean "now" ("a senha que uso hoje", "por
 # hoje é só"); the form alone cannot tell, so they are not in fixed_form_spans.
 DAY_WORD_RE = re.compile(r"(?:hoje|ontem)", re.IGNORECASE)
@@ -43,7 +65,7 @@ def _typed_value(pattern: re.Pattern, text: str) -> str | None:
 
 def _typed_spans(pattern: re.Pattern, text: str) -> Iterator[tuple[int, int]]:
     for m in pattern.finditer(text):
-        if not text[m.end():m.end() + 1].isalpha():
+        if not text[m.end() : m.end() + 1].isalpha():
             yield m.span()
 
 

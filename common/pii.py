@@ -10,6 +10,7 @@ only its kind: "[cpf]", "[carteirinha]", "[e-mail]", "[data]", "[telefone]", "[n
 numbers stay (they are how a request is followed). Log lines also lose the secret of the one-time
 links (`mask_secret_paths`: /conta/ativar/[token], /documentos/[token]).
 """
+
 from __future__ import annotations
 
 import logging
@@ -116,8 +117,15 @@ def mask_log_text(text: str) -> str:
 
 
 # --- at rest --------------------------------------------------------------------------------------
-AT_REST = {"cpf": "[cpf]", "carteirinha": "[carteirinha]", "email": "[e-mail]", "data": "[data]",
-           "telefone": "[telefone]", "nome": "[nome]", "dado": "[dado]"}
+AT_REST = {
+    "cpf": "[cpf]",
+    "carteirinha": "[carteirinha]",
+    "email": "[e-mail]",
+    "data": "[data]",
+    "telefone": "[telefone]",
+    "nome": "[nome]",
+    "dado": "[dado]",
+}
 _KEPT_AT_REST = {"protocolo"}
 _NAME_CONNECTORS = {"da", "de", "do", "das", "dos", "e", "di", "du", "van", "von"}
 _ACCENTS = {"a": "aáàâãä", "e": "eéèêë", "i": "iíìîï", "o": "oóòôõö", "u": "uúùûü", "c": "cç", "n": "nñ"}
@@ -126,7 +134,8 @@ _CAPITALIZED = r"[A-ZÀ-Ý][a-zà-ÿ]+"
 _CONNECTOR = r"(?:(?:d[aeo]s?|e)[ \t]+)?"
 # a run of capitalized words around a masked name, on one line ("João Pedro [nome]" -> "[nome]")
 _NAME_RUN_RE = re.compile(
-    rf"(?:{_CAPITALIZED}[ \t]+{_CONNECTOR})*\[nome\](?:[ \t]+{_CONNECTOR}(?:{_CAPITALIZED}|\[nome\]))*")
+    rf"(?:{_CAPITALIZED}[ \t]+{_CONNECTOR})*\[nome\](?:[ \t]+{_CONNECTOR}(?:{_CAPITALIZED}|\[nome\]))*"
+)
 
 
 def _fold(text: str) -> str:
@@ -146,8 +155,11 @@ def _name_patterns(names: Iterable[str]) -> list[re.Pattern]:
         if not parts:
             continue
         wholes.add(r"\s+".join(_letters_pattern(part) for part in parts))
-        words.update(_letters_pattern(part) for part in parts
-                     if len(part) >= 3 and _fold(part) not in _NAME_CONNECTORS and part.isalpha())
+        words.update(
+            _letters_pattern(part)
+            for part in parts
+            if len(part) >= 3 and _fold(part) not in _NAME_CONNECTORS and part.isalpha()
+        )
     ordered = sorted(wholes, key=len, reverse=True) + sorted(words - wholes, key=len, reverse=True)
     return [re.compile(rf"(?<!\w){pattern}(?!\w)", re.IGNORECASE) for pattern in ordered]
 
@@ -156,17 +168,26 @@ def surnames_after(names: Iterable[str], texts: Iterable[str]) -> set[str]:
     """The capitalized words that follow a known name on the same line of `texts`: with the first
     name "Maria" known, "Maria Aparecida Santos" in a text teaches "Aparecida" and "Santos", which
     then also mask "João Pedro Santos"."""
-    words = {_letters_pattern(word) for name in names for word in re.split(r"\s+", str(name or "").strip())
-             if len(word) >= 3 and word.isalpha() and _fold(word) not in _NAME_CONNECTORS}
+    words = {
+        _letters_pattern(word)
+        for name in names
+        for word in re.split(r"\s+", str(name or "").strip())
+        if len(word) >= 3 and word.isalpha() and _fold(word) not in _NAME_CONNECTORS
+    }
     if not words:
         return set()
-    run = re.compile(rf"(?<!\w)(?i:{'|'.join(sorted(words, key=len, reverse=True))})(?!\w)"
-                     rf"((?:[ \t]+{_CONNECTOR}{_CAPITALIZED}(?!\w))+)")
+    run = re.compile(
+        rf"(?<!\w)(?i:{'|'.join(sorted(words, key=len, reverse=True))})(?!\w)"
+        rf"((?:[ \t]+{_CONNECTOR}{_CAPITALIZED}(?!\w))+)"
+    )
     found: set[str] = set()
     for text in texts:
         for match in run.finditer(text or ""):
-            found.update(word for word in re.findall(_CAPITALIZED, match.group(1))
-                         if _fold(word) not in _NAME_CONNECTORS and len(word) >= 3)
+            found.update(
+                word
+                for word in re.findall(_CAPITALIZED, match.group(1))
+                if _fold(word) not in _NAME_CONNECTORS and len(word) >= 3
+            )
     return found
 
 

@@ -3,6 +3,7 @@
 Each validator returns the normalised value or raises InvalidValue with a short pt-BR
 message that says what is wrong and what to type.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,13 +49,11 @@ def normalize_cpf(value: str) -> str:
     digits = only_digits(value)
     if len(digits) != 11:
         raise InvalidValue(
-            f"O CPF tem 11 números e você digitou {len(digits)}. "
-            "Digite de novo, com ou sem pontos: 123.456.789-09."
+            f"O CPF tem 11 números e você digitou {len(digits)}. Digite de novo, com ou sem pontos: 123.456.789-09."
         )
     if not _cpf.validate(digits):
         raise InvalidValue(
-            "Esse CPF não é válido: os dígitos verificadores não batem. "
-            "Confira o número e digite de novo."
+            "Esse CPF não é válido: os dígitos verificadores não batem. Confira o número e digite de novo."
         )
     return digits
 
@@ -62,9 +61,7 @@ def normalize_cpf(value: str) -> str:
 def normalize_email(value: str) -> str:
     email = (value or "").strip().strip(".,;").lower()
     if not EMAIL_RE.fullmatch(email):
-        raise InvalidValue(
-            "Esse e-mail não parece completo. Digite no formato nome@provedor.com.br."
-        )
+        raise InvalidValue("Esse e-mail não parece completo. Digite no formato nome@provedor.com.br.")
     return email
 
 
@@ -73,23 +70,18 @@ def normalize_birth_date(value: str, today: date | None = None) -> date:
     parsed = parse_date_pt(value, today=today, past=True)
     if parsed is None and has_numeric_date(value):
         raise InvalidValue(
-            "Essa data não existe no calendário. Confira o dia e o mês e digite de novo, "
-            "por exemplo: 12/03/1985."
+            "Essa data não existe no calendário. Confira o dia e o mês e digite de novo, por exemplo: 12/03/1985."
         )
     if parsed is None:
         raise InvalidValue(
-            "Não entendi essa data. Digite a data de nascimento como dia/mês/ano, "
-            "por exemplo: 12/03/1985."
+            "Não entendi essa data. Digite a data de nascimento como dia/mês/ano, por exemplo: 12/03/1985."
         )
     if parsed >= today:
         raise InvalidValue(
-            "A data de nascimento precisa ser anterior a hoje. Confira e digite de novo, "
-            "por exemplo: 12/03/1985."
+            "A data de nascimento precisa ser anterior a hoje. Confira e digite de novo, por exemplo: 12/03/1985."
         )
     if today.year - parsed.year > MAX_AGE_YEARS:
-        raise InvalidValue(
-            "Essa data está muito no passado. Confira o ano e digite de novo, por exemplo: 12/03/1985."
-        )
+        raise InvalidValue("Essa data está muito no passado. Confira o ano e digite de novo, por exemplo: 12/03/1985.")
     return parsed
 
 
@@ -101,8 +93,11 @@ def classify_login(value: str) -> tuple[str, str]:
 
 
 _FULL_NAME_RE = re.compile(r"^[A-Za-zÀ-ÿ' .-]+$")
-_NAME_PREFIX_RE = re.compile(r"^(o nome (completo )?(dela|da minha m[aã]e) [eé]|meu nome( completo)? [eé]|"
-                             r"minha m[aã]e (se chama|[eé])|nome:?)\s+", re.IGNORECASE)
+_NAME_PREFIX_RE = re.compile(
+    r"^(o nome (completo )?(dela|da minha m[aã]e) [eé]|meu nome( completo)? [eé]|"
+    r"minha m[aã]e (se chama|[eé])|nome:?)\s+",
+    re.IGNORECASE,
+)
 
 
 def normalize_full_name(value: str, example: str = "Maria Aparecida Santos") -> str:
@@ -123,8 +118,10 @@ SERVICE_DATE_MAX_MONTHS = 12
 _cnpj = _CNPJ()
 _DOCUMENT_MASK_RE = re.compile(r"[\s.\-/]")
 _CNPJ_SHAPE_RE = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
-_DOCUMENT_HINT = ("Digite o CPF (11 números) ou o CNPJ (14 caracteres) de quem atendeu, como está no "
-                  "recibo ou na nota fiscal, por exemplo: 12.345.678/0001-95.")
+_DOCUMENT_HINT = (
+    "Digite o CPF (11 números) ou o CNPJ (14 caracteres) de quem atendeu, como está no "
+    "recibo ou na nota fiscal, por exemplo: 12.345.678/0001-95."
+)
 
 
 def normalize_cpf_or_cnpj(value: str) -> str:
@@ -134,16 +131,20 @@ def normalize_cpf_or_cnpj(value: str) -> str:
     compact = _DOCUMENT_MASK_RE.sub("", value or "").upper()
     if compact.isascii() and compact.isdigit() and len(compact) == CPF_DIGITS:
         if not _cpf.validate(compact):
-            raise InvalidValue("Esse CPF não é válido: os dígitos verificadores não batem. "
-                               "Confira no recibo e digite de novo.")
+            raise InvalidValue(
+                "Esse CPF não é válido: os dígitos verificadores não batem. Confira no recibo e digite de novo."
+            )
         return compact
     if len(compact) == CNPJ_LENGTH and compact.isascii() and compact.isalnum():
         if not _CNPJ_SHAPE_RE.fullmatch(compact):
-            raise InvalidValue("Esse CNPJ não é válido: os dois últimos caracteres são sempre números. "
-                               "Confira na nota fiscal e digite de novo.")
+            raise InvalidValue(
+                "Esse CNPJ não é válido: os dois últimos caracteres são sempre números. "
+                "Confira na nota fiscal e digite de novo."
+            )
         if len(set(compact)) == 1 or not _cnpj.validate(compact):
-            raise InvalidValue("Esse CNPJ não é válido: os dígitos verificadores não batem. "
-                               "Confira na nota fiscal e digite de novo.")
+            raise InvalidValue(
+                "Esse CNPJ não é válido: os dígitos verificadores não batem. Confira na nota fiscal e digite de novo."
+            )
         return compact
     if not compact:
         raise InvalidValue(_DOCUMENT_HINT)
@@ -159,8 +160,7 @@ _THOUSANDS_COMMA_RE = re.compile(r"\d{1,3}(,\d{3})+\.\d{1,2}")
 _AMOUNT_EXAMPLE = "Digite só o valor, por exemplo: 150,00 ou R$ 1.250,00."
 
 
-def normalize_amount(value: str | int | float | Decimal,
-                     maximum: Decimal = MAX_REIMBURSEMENT_AMOUNT) -> Decimal:
+def normalize_amount(value: str | int | float | Decimal, maximum: Decimal = MAX_REIMBURSEMENT_AMOUNT) -> Decimal:
     """An amount in reais as people type it -> Decimal with cents.
 
     'R$ 1.250,00', '1250', '150 reais', '150,5', '150.50', '1.250' (thousands), '1,250.00',
@@ -200,8 +200,9 @@ def normalize_amount(value: str | int | float | Decimal,
     if amount <= 0:
         raise InvalidValue(f"O valor precisa ser maior que zero. {_AMOUNT_EXAMPLE}")
     if amount > maximum:
-        raise InvalidValue(f"O valor máximo por pedido é de {format_brl(maximum)}. "
-                           "Confira o valor pago e digite de novo.")
+        raise InvalidValue(
+            f"O valor máximo por pedido é de {format_brl(maximum)}. Confira o valor pago e digite de novo."
+        )
     return amount
 
 
@@ -211,21 +212,24 @@ def months_before(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
-def normalize_service_date(value: str, today: date | None = None,
-                           max_months: int = SERVICE_DATE_MAX_MONTHS) -> date:
+def normalize_service_date(value: str, today: date | None = None, max_months: int = SERVICE_DATE_MAX_MONTHS) -> date:
     """Date of a service already done: not in the future and at most `max_months` months ago."""
     today = today or date.today()
     parsed = parse_date_pt(value, today=today, past=True)
     if parsed is None and has_numeric_date(value):
-        raise InvalidValue("Essa data não existe no calendário. Confira o dia e o mês e digite de novo, "
-                           "por exemplo: 05/03/2026.")
+        raise InvalidValue(
+            "Essa data não existe no calendário. Confira o dia e o mês e digite de novo, por exemplo: 05/03/2026."
+        )
     if parsed is None:
-        raise InvalidValue("Não entendi essa data. Digite a data do atendimento como dia/mês/ano, "
-                           f"por exemplo: {today:%d/%m/%Y}.")
+        raise InvalidValue(
+            f"Não entendi essa data. Digite a data do atendimento como dia/mês/ano, por exemplo: {today:%d/%m/%Y}."
+        )
     if parsed > today:
         raise InvalidValue("A data do atendimento não pode ser no futuro. Confira e digite de novo.")
     oldest = months_before(today, max_months)
     if parsed < oldest:
-        raise InvalidValue(f"O reembolso pode ser pedido até {max_months} meses depois do atendimento "
-                           f"(atendimentos a partir de {oldest:%d/%m/%Y}). Esse atendimento passou do prazo.")
+        raise InvalidValue(
+            f"O reembolso pode ser pedido até {max_months} meses depois do atendimento "
+            f"(atendimentos a partir de {oldest:%d/%m/%Y}). Esse atendimento passou do prazo."
+        )
     return parsed

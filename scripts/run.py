@@ -1,4 +1,5 @@
 """`make run`: prepare the database, start every process, print the URLs, stop on Ctrl-C."""
+
 from __future__ import annotations
 
 import os

@@ -13,6 +13,7 @@ POST /api/agent/tickets/{id}/close       {resolution} -> 200 {ticket}; 502 rasa_
 GET  /api/agent/events                   -> text/event-stream: `queue` events (the open tickets)
 404 ticket_not_found; 401 unauthorized without a valid agent token.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,7 +62,7 @@ routes = web.RouteTableDef()
 log = logging.getLogger(__name__)
 
 TEXT_MAX_LENGTH = 2000
-EVENTS_INTERVAL_S = 2.0   # how often the event stream looks at the queue (and pulls the users' messages)
+EVENTS_INTERVAL_S = 2.0  # how often the event stream looks at the queue (and pulls the users' messages)
 EVENTS_KEEPALIVE_S = 15.0
 CHANNEL_LABELS = {"whatsapp": "WhatsApp", "telegram": "Telegram", "socketio": "Chat do site", "rest": "API (rest)"}
 TICKET_STATUS_LABELS = {OPEN: "aguardando", IN_PROGRESS: "em atendimento", CLOSED: "encerrado"}
@@ -73,8 +74,9 @@ _HANDOFF_ERRORS = {
 
 
 def _unauthorized() -> ApiError:
-    return ApiError(401, "unauthorized", "Entre com seu usuário e senha de atendente.",
-                    headers={"WWW-Authenticate": "Bearer"})
+    return ApiError(
+        401, "unauthorized", "Entre com seu usuário e senha de atendente.", headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def _token(request: web.Request, *, allow_query: bool = False) -> str:
@@ -89,10 +91,13 @@ def _token(request: web.Request, *, allow_query: bool = False) -> str:
 async def _agent_for(session: AsyncSession, token: str) -> Agent | None:
     if not token:
         return None
-    return (await session.execute(
-        select(Agent).join(ApiSession, ApiSession.agent_id == Agent.id)
-        .where(ApiSession.token_hash == hash_token(token), ApiSession.expires_at > utcnow())
-    )).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(Agent)
+            .join(ApiSession, ApiSession.agent_id == Agent.id)
+            .where(ApiSession.token_hash == hash_token(token), ApiSession.expires_at > utcnow())
+        )
+    ).scalar_one_or_none()
 
 
 async def current_agent(request: web.Request, session: AsyncSession, *, allow_query: bool = False) -> Agent:
@@ -121,9 +126,16 @@ def _iso(value: datetime | None) -> str | None:
     return iso_utc(value) if value else None
 
 
-def ticket_json(ticket: HandoffTicket, *, position: int = 0, agent_name: str | None = None,
-                beneficiary_name: str | None = None, messages: int = 0, last_user_message_at: datetime | None = None,
-                now: datetime | None = None) -> dict:
+def ticket_json(
+    ticket: HandoffTicket,
+    *,
+    position: int = 0,
+    agent_name: str | None = None,
+    beneficiary_name: str | None = None,
+    messages: int = 0,
+    last_user_message_at: datetime | None = None,
+    now: datetime | None = None,
+) -> dict:
     now = now or utcnow()
     waited_until = ticket.claimed_at or ticket.closed_at or now
     return {
@@ -154,28 +166,61 @@ async def tickets_json(session: AsyncSession, tickets: list[HandoffTicket]) -> l
     if not tickets:
         return []
     ids = [ticket.id for ticket in tickets]
-    agents = dict((await session.execute(
-        select(Agent.id, Agent.name).where(Agent.id.in_({t.agent_id for t in tickets if t.agent_id}))
-    )).all())
-    names = dict((await session.execute(
-        select(Beneficiary.id, Beneficiary.name)
-        .where(Beneficiary.id.in_({t.beneficiary_id for t in tickets if t.beneficiary_id}))
-    )).all())
-    counts = {row[0]: (row[1], row[2]) for row in (await session.execute(
-        select(HandoffMessage.ticket_id, func.count(HandoffMessage.id),
-               func.max(HandoffMessage.created_at).filter(HandoffMessage.sender == "user"))
-        .where(HandoffMessage.ticket_id.in_(ids)).group_by(HandoffMessage.ticket_id)
-    )).all()}
-    waiting = (await session.execute(
-        select(HandoffTicket.id).where(HandoffTicket.status == OPEN).order_by(HandoffTicket.created_at, HandoffTicket.id)
-    )).scalars().all()
+    agents = dict(
+        (
+            await session.execute(
+                select(Agent.id, Agent.name).where(Agent.id.in_({t.agent_id for t in tickets if t.agent_id}))
+            )
+        ).all()
+    )
+    names = dict(
+        (
+            await session.execute(
+                select(Beneficiary.id, Beneficiary.name).where(
+                    Beneficiary.id.in_({t.beneficiary_id for t in tickets if t.beneficiary_id})
+                )
+            )
+        ).all()
+    )
+    counts = {
+        row[0]: (row[1], row[2])
+        for row in (
+            await session.execute(
+                select(
+                    HandoffMessage.ticket_id,
+                    func.count(HandoffMessage.id),
+                    func.max(HandoffMessage.created_at).filter(HandoffMessage.sender == "user"),
+                )
+                .where(HandoffMessage.ticket_id.in_(ids))
+                .group_by(HandoffMessage.ticket_id)
+            )
+        ).all()
+    }
+    waiting = (
+        (
+            await session.execute(
+                select(HandoffTicket.id)
+                .where(HandoffTicket.status == OPEN)
+                .order_by(HandoffTicket.created_at, HandoffTicket.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     positions = {ticket_id: index + 1 for index, ticket_id in enumerate(waiting)}
     now = utcnow()
-    return [ticket_json(ticket, position=positions.get(ticket.id, 0), agent_name=agents.get(ticket.agent_id),
-                        beneficiary_name=names.get(ticket.beneficiary_id),
-                        messages=counts.get(ticket.id, (0, None))[0],
-                        last_user_message_at=counts.get(ticket.id, (0, None))[1], now=now)
-            for ticket in tickets]
+    return [
+        ticket_json(
+            ticket,
+            position=positions.get(ticket.id, 0),
+            agent_name=agents.get(ticket.agent_id),
+            beneficiary_name=names.get(ticket.beneficiary_id),
+            messages=counts.get(ticket.id, (0, None))[0],
+            last_user_message_at=counts.get(ticket.id, (0, None))[1],
+            now=now,
+        )
+        for ticket in tickets
+    ]
 
 
 async def customer_context(session: AsyncSession, beneficiary_id: int | None) -> dict | None:
@@ -186,25 +231,52 @@ async def customer_context(session: AsyncSession, beneficiary_id: int | None) ->
     if beneficiary is None:
         return None
     plan = beneficiary.plan
-    segments = [label for flag, label in ((plan.outpatient, "ambulatorial"), (plan.hospital, "hospitalar"),
-                                          (plan.obstetrics, "obstetrícia")) if flag]
+    segments = [
+        label
+        for flag, label in (
+            (plan.outpatient, "ambulatorial"),
+            (plan.hospital, "hospitalar"),
+            (plan.obstetrics, "obstetrícia"),
+        )
+        if flag
+    ]
     today = local_today()
     holder_id = holder_id_of(beneficiary)
     holder = beneficiary if holder_id == beneficiary.id else await session.get(Beneficiary, holder_id)
-    fees = (await session.execute(
-        select(Fee).where(Fee.beneficiary_id == holder_id, Fee.paid_at.is_(None)).order_by(Fee.due_date)
-    )).scalars().all()
+    fees = (
+        (
+            await session.execute(
+                select(Fee).where(Fee.beneficiary_id == holder_id, Fee.paid_at.is_(None)).order_by(Fee.due_date)
+            )
+        )
+        .scalars()
+        .all()
+    )
     open_fees = []
     for fee in fees:
         status = effective_status(fee.status, fee.paid_at, fee.due_date, today)
         if status in (FEE_OPEN, OVERDUE):
-            open_fees.append({"reference_month": f"{fee.reference_month:%m/%Y}", "amount": format_brl(fee.amount),
-                              "due_date": f"{fee.due_date:%d/%m/%Y}", "status": status,
-                              "status_label": "vencida" if status == OVERDUE else "em aberto"})
-    protocols = (await session.execute(
-        select(Protocol).where(Protocol.beneficiary_id == beneficiary.id)
-        .order_by(Protocol.created_at.desc(), Protocol.id.desc()).limit(5)
-    )).scalars().all()
+            open_fees.append(
+                {
+                    "reference_month": f"{fee.reference_month:%m/%Y}",
+                    "amount": format_brl(fee.amount),
+                    "due_date": f"{fee.due_date:%d/%m/%Y}",
+                    "status": status,
+                    "status_label": "vencida" if status == OVERDUE else "em aberto",
+                }
+            )
+    protocols = (
+        (
+            await session.execute(
+                select(Protocol)
+                .where(Protocol.beneficiary_id == beneficiary.id)
+                .order_by(Protocol.created_at.desc(), Protocol.id.desc())
+                .limit(5)
+            )
+        )
+        .scalars()
+        .all()
+    )
     return {
         "name": beneficiary.name,
         "card_number": beneficiary.card_number,
@@ -215,31 +287,50 @@ async def customer_context(session: AsyncSession, beneficiary_id: int | None) ->
         "phone_masked": mask_phone(beneficiary.phone) if beneficiary.phone else None,
         "plan_status": beneficiary.status,
         "plan_status_label": "ativo" if beneficiary.status == "active" else "cancelado",
-        "plan": {"name": plan.name, "segmentation": ", ".join(segments), "accommodation": plan.accommodation,
-                 "ans_registration": plan.ans_product_registration},
+        "plan": {
+            "name": plan.name,
+            "segmentation": ", ".join(segments),
+            "accommodation": plan.accommodation,
+            "ans_registration": plan.ans_product_registration,
+        },
         "open_fees": open_fees,
-        "recent_protocols": [{"protocol": p.number, "kind_label": KIND_LABELS.get(p.kind, "atendimento"),
-                              "status_label": STATUS_LABELS.get(p.status, p.status),
-                              "created_on": f"{p.created_at:%d/%m/%Y}"} for p in protocols],
+        "recent_protocols": [
+            {
+                "protocol": p.number,
+                "kind_label": KIND_LABELS.get(p.kind, "atendimento"),
+                "status_label": STATUS_LABELS.get(p.status, p.status),
+                "created_on": f"{p.created_at:%d/%m/%Y}",
+            }
+            for p in protocols
+        ],
     }
 
 
 def _message_json(message: HandoffMessage, agent_names: dict[int, str]) -> dict:
-    return {"id": message.id, "from": message.sender, "text": message.text, "at": iso_utc(message.created_at),
-            "agent_name": agent_names.get(message.agent_id) if message.agent_id else None,
-            "delivered": bool(message.delivered)}
+    return {
+        "id": message.id,
+        "from": message.sender,
+        "text": message.text,
+        "at": iso_utc(message.created_at),
+        "agent_name": agent_names.get(message.agent_id) if message.agent_id else None,
+        "delivered": bool(message.delivered),
+    }
 
 
 async def ticket_detail(session: AsyncSession, ticket: HandoffTicket) -> dict:
     [summary] = await tickets_json(session, [ticket])
     messages = await messages_of(session, ticket.id)
     agent_names = dict((await session.execute(select(Agent.id, Agent.name))).all())
-    return {"ticket": summary, "transcript": list(ticket.transcript or []),
-            "messages": [_message_json(m, agent_names) for m in messages],
-            "context": await customer_context(session, ticket.beneficiary_id)}
+    return {
+        "ticket": summary,
+        "transcript": list(ticket.transcript or []),
+        "messages": [_message_json(m, agent_names) for m in messages],
+        "context": await customer_context(session, ticket.beneficiary_id),
+    }
 
 
 # --- routes ------------------------------------------------------------------------------------
+
 
 @routes.get("/api/agent/me")
 async def me(request: web.Request) -> web.Response:
@@ -266,8 +357,13 @@ async def tickets(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         await current_agent(request, session)
         found = await list_tickets(session, status)
-        return json_response({"tickets": await tickets_json(session, found),
-                              "agents_online": await agents_online(session), "now": iso_utc(utcnow())})
+        return json_response(
+            {
+                "tickets": await tickets_json(session, found),
+                "agents_online": await agents_online(session),
+                "now": iso_utc(utcnow()),
+            }
+        )
 
 
 @routes.get("/api/agent/tickets/{ticket_id}")
@@ -305,13 +401,17 @@ async def send_message(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         agent = await current_agent(request, session)
         try:
-            message = await send_agent_message(session, rasa_client(request.app), ticket_id, agent.id, agent.name,
-                                               text.strip())
+            message = await send_agent_message(
+                session, rasa_client(request.app), ticket_id, agent.id, agent.name, text.strip()
+            )
         except HandoffError as exc:
             raise _handoff_error(exc) from None
         except RasaUnavailable:
-            raise ApiError(502, "message_not_delivered",
-                           "A mensagem não chegou ao cliente: o assistente não respondeu. Tente de novo.") from None
+            raise ApiError(
+                502,
+                "message_not_delivered",
+                "A mensagem não chegou ao cliente: o assistente não respondeu. Tente de novo.",
+            ) from None
         return json_response({"message": _message_json(message, {agent.id: agent.name})}, status=201)
 
 
@@ -328,9 +428,12 @@ async def close_ticket(request: web.Request) -> web.Response:
         except HandoffError as exc:
             raise _handoff_error(exc) from None
         except RasaUnavailable:
-            raise ApiError(502, "rasa_unavailable",
-                           "Não consegui devolver a conversa ao assistente agora; o atendimento continua aberto. "
-                           "Tente encerrar de novo.") from None
+            raise ApiError(
+                502,
+                "rasa_unavailable",
+                "Não consegui devolver a conversa ao assistente agora; o atendimento continua aberto. "
+                "Tente encerrar de novo.",
+            ) from None
         [summary] = await tickets_json(session, [closed])
         return json_response({"ticket": summary})
 
@@ -342,8 +445,11 @@ async def queue_snapshot(session: AsyncSession) -> dict:
 
 def _comparable(snapshot: dict) -> str:
     """The snapshot without what changes every second (the console counts wait times itself)."""
-    return json.dumps([{k: v for k, v in t.items() if k != "wait_seconds"} for t in snapshot["tickets"]]
-                      + [snapshot["agents_online"]], sort_keys=True)
+    return json.dumps(
+        [{k: v for k, v in t.items() if k != "wait_seconds"} for t in snapshot["tickets"]]
+        + [snapshot["agents_online"]],
+        sort_keys=True,
+    )
 
 
 @routes.get("/api/agent/events")
@@ -355,8 +461,13 @@ async def events(request: web.Request) -> web.StreamResponse:
     token = _token(request, allow_query=True)
     async with request.app[SESSIONS]() as session:
         await current_agent(request, session, allow_query=True)
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
-                                           "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+        }
+    )
     await response.prepare(request)
     rasa = rasa_client(request.app)
     last, last_write = None, 0.0

@@ -6,8 +6,16 @@ from backend.api.forms import Form
 from backend.api.responses import json_response
 from backend.auth import AccountLocked, InvalidCredentials, login_agent, login_beneficiary
 from backend.password_change import login_change_url
-from backend.rate_limits import LOGIN_PER_ADDRESS, LOGIN_PER_LOGIN, DataKeys, RateLimited, client_address, \
-    hit_all, too_many, try_again_text
+from backend.rate_limits import (
+    LOGIN_PER_ADDRESS,
+    LOGIN_PER_LOGIN,
+    DataKeys,
+    RateLimited,
+    client_address,
+    hit_all,
+    too_many,
+    try_again_text,
+)
 from common.pii import only_digits
 from common.validators import classify_login, normalize_cpf
 
@@ -38,30 +46,43 @@ async def login(request: web.Request) -> web.Response:
         async with request.app[SESSIONS]() as session:
             # counted before anything is checked: per client address (X-Forwarded-For only from a
             # trusted proxy) and per login, whether or not the login exists
-            await hit_all(session, DataKeys(settings.data_hmac_secret), [
-                (LOGIN_PER_ADDRESS, (client_address(request, settings.trusted_proxies),)),
-                (LOGIN_PER_LOGIN, parsed),
-            ])
+            await hit_all(
+                session,
+                DataKeys(settings.data_hmac_secret),
+                [
+                    (LOGIN_PER_ADDRESS, (client_address(request, settings.trusted_proxies),)),
+                    (LOGIN_PER_LOGIN, parsed),
+                ],
+            )
             result = await login_beneficiary(session, *parsed, password, settings.bcrypt_rounds)
             body = {"token": result.token, "must_change_password": result.must_change_password}
             if result.must_change_password:  # temporary password: the change page comes first
                 body["change_password_url"] = await login_change_url(
-                    session, result.beneficiary_id, settings.public_backend_url)
+                    session, result.beneficiary_id, settings.public_backend_url
+                )
     except InvalidCredentials:
         raise _invalid_credentials() from None
     except RateLimited as exc:
-        raise too_many(exc, extra="Se esqueceu a senha, peça uma nova no chat: \"esqueci minha senha\".") from None
+        raise too_many(exc, extra='Se esqueceu a senha, peça uma nova no chat: "esqueci minha senha".') from None
     except AccountLocked as exc:
-        raise locked_error(exc, "Por segurança, seu acesso ficou bloqueado depois de várias tentativas erradas.",
-                           "Se esqueceu a senha, peça uma nova no chat: \"esqueci minha senha\".") from None
+        raise locked_error(
+            exc,
+            "Por segurança, seu acesso ficou bloqueado depois de várias tentativas erradas.",
+            'Se esqueceu a senha, peça uma nova no chat: "esqueci minha senha".',
+        ) from None
     return json_response(body)
 
 
 def locked_error(exc: AccountLocked, reason: str, extra: str = "") -> ApiError:
     """423 with Retry-After (seconds) and when to try again, in pt-BR."""
     message = f"{reason} {try_again_text(exc.retry_after_seconds)}" + (f" {extra}" if extra else "")
-    return ApiError(423, "account_locked", message, headers={"Retry-After": str(exc.retry_after_seconds)},
-                    retry_after_minutes=exc.retry_after_minutes)
+    return ApiError(
+        423,
+        "account_locked",
+        message,
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+        retry_after_minutes=exc.retry_after_minutes,
+    )
 
 
 @routes.post("/api/agent/login")

@@ -4,6 +4,7 @@ GET  /api/fees                                 the last 12 fees, newest first, w
 POST /api/fees/{document_number}/slips         a new slip (protocol, linha digitável, PIX, PDF link)
 GET  /documentos/{token}  (kind "boleto")      the slip PDF, through backend.api.downloads
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,20 +55,29 @@ def _percent(value: Decimal) -> str:
 
 
 def not_holder() -> ApiError:
-    return ApiError(403, "not_holder",
-                    "As mensalidades e os boletos ficam com o titular do plano. Só o titular pode ver e "
-                    "pagar as mensalidades por aqui.")
+    return ApiError(
+        403,
+        "not_holder",
+        "As mensalidades e os boletos ficam com o titular do plano. Só o titular pode ver e "
+        "pagar as mensalidades por aqui.",
+    )
 
 
 def fee_not_found() -> ApiError:
-    return ApiError(404, "fee_not_found",
-                    "Não encontrei esse documento entre as suas mensalidades. Confira o número e tente de novo.")
+    return ApiError(
+        404,
+        "fee_not_found",
+        "Não encontrei esse documento entre as suas mensalidades. Confira o número e tente de novo.",
+    )
 
 
 def _billing_or_503(operator: OperatorProfile):
     if operator.billing is None:
-        raise ApiError(503, "billing_unavailable",
-                       f"A emissão de boletos não está disponível agora. Ligue {operator.phones['central_24h']}.")
+        raise ApiError(
+            503,
+            "billing_unavailable",
+            f"A emissão de boletos não está disponível agora. Ligue {operator.phones['central_24h']}.",
+        )
     return operator.billing
 
 
@@ -100,13 +110,17 @@ def _summary(fees: list[dict], holder: Beneficiary) -> str:
     overdue = [fee for fee in fees if fee["status"] == OVERDUE]
     open_ = [fee for fee in fees if fee["status"] == OPEN]
     if overdue:
-        listed = ", ".join(f"{fee['reference_month_text']} ({fee['amount_text']}, venceu em {fee['due_date_text']})"
-                           for fee in overdue)
-        parts.append(f"Você tem {len(overdue)} mensalidade{'s' if len(overdue) > 1 else ''} vencida"
-                     f"{'s' if len(overdue) > 1 else ''}: {listed}.")
+        listed = ", ".join(
+            f"{fee['reference_month_text']} ({fee['amount_text']}, venceu em {fee['due_date_text']})" for fee in overdue
+        )
+        parts.append(
+            f"Você tem {len(overdue)} mensalidade{'s' if len(overdue) > 1 else ''} vencida"
+            f"{'s' if len(overdue) > 1 else ''}: {listed}."
+        )
     if open_:
-        listed = ", ".join(f"{fee['reference_month_text']} ({fee['amount_text']}, vence em {fee['due_date_text']})"
-                           for fee in open_)
+        listed = ", ".join(
+            f"{fee['reference_month_text']} ({fee['amount_text']}, vence em {fee['due_date_text']})" for fee in open_
+        )
         parts.append(f"Em aberto: {listed}.")
     if not overdue and not open_:
         parts.append("Todas as suas mensalidades estão pagas.")
@@ -132,31 +146,45 @@ async def list_fees(request: web.Request) -> web.Response:
     today = local_today()
     async with request.app[SESSIONS]() as session:
         holder = _holder(await verified_from_headers(request, session))
-        rows = (await session.execute(
-            select(Fee).where(Fee.beneficiary_id == holder.id)
-            .order_by(Fee.reference_month.desc(), Fee.due_date.desc(), Fee.id.desc()).limit(FEES_SHOWN)
-        )).scalars().all()
+        rows = (
+            (
+                await session.execute(
+                    select(Fee)
+                    .where(Fee.beneficiary_id == holder.id)
+                    .order_by(Fee.reference_month.desc(), Fee.due_date.desc(), Fee.id.desc())
+                    .limit(FEES_SHOWN)
+                )
+            )
+            .scalars()
+            .all()
+        )
         fees = [_fee_json(fee, today) for fee in rows]
         await session.commit()
-    return json_response({
-        "holder": {"name": holder.name, "first_name": holder.name.split()[0], "card_number": holder.card_number},
-        "plan_active": holder.status == ACTIVE,
-        "fees": fees,
-        "summary": _summary(fees, holder),
-    })
+    return json_response(
+        {
+            "holder": {"name": holder.name, "first_name": holder.name.split()[0], "card_number": holder.card_number},
+            "plan_active": holder.status == ACTIVE,
+            "fees": fees,
+            "summary": _summary(fees, holder),
+        }
+    )
 
 
 def _slip_message(fee: Fee, charge, billing) -> str:
     reference = f"{fee.reference_month:%m/%Y}"
     if charge.days_late:
-        return (f"Segunda via da mensalidade de {reference}, atualizada para pagamento hoje, "
-                f"{_day(charge.due_date)}: {format_brl(charge.amount)}. O valor original era "
-                f"{format_brl(charge.original_amount)} (vencimento em {_day(charge.original_due_date)}) e inclui "
-                f"multa de {_percent(billing.fine_percent)} ({format_brl(charge.fine)}) e juros de "
-                f"{_percent(billing.monthly_interest_percent)} ao mês ({format_brl(charge.interest)}) por "
-                f"{charge.days_late} dia{'s' if charge.days_late > 1 else ''} de atraso.")
-    return (f"Segunda via da mensalidade de {reference}: {format_brl(charge.amount)}, "
-            f"com vencimento em {_day(charge.due_date)}.")
+        return (
+            f"Segunda via da mensalidade de {reference}, atualizada para pagamento hoje, "
+            f"{_day(charge.due_date)}: {format_brl(charge.amount)}. O valor original era "
+            f"{format_brl(charge.original_amount)} (vencimento em {_day(charge.original_due_date)}) e inclui "
+            f"multa de {_percent(billing.fine_percent)} ({format_brl(charge.fine)}) e juros de "
+            f"{_percent(billing.monthly_interest_percent)} ao mês ({format_brl(charge.interest)}) por "
+            f"{charge.days_late} dia{'s' if charge.days_late > 1 else ''} de atraso."
+        )
+    return (
+        f"Segunda via da mensalidade de {reference}: {format_brl(charge.amount)}, "
+        f"com vencimento em {_day(charge.due_date)}."
+    )
 
 
 @routes.post("/api/fees/{document_number}/slips")
@@ -185,31 +213,46 @@ async def create_slip(request: web.Request) -> web.Response:
         holder = _holder(await verified_beneficiary(request, session, token, conversation_id))
         fee = None
         if _DOCUMENT_RE.fullmatch(document_number):
-            fee = (await session.execute(
-                select(Fee).where(Fee.document_number == document_number, Fee.beneficiary_id == holder.id)
-            )).scalar_one_or_none()
+            fee = (
+                await session.execute(
+                    select(Fee).where(Fee.document_number == document_number, Fee.beneficiary_id == holder.id)
+                )
+            ).scalar_one_or_none()
         if fee is None:
             raise fee_not_found()
         status = effective_status(fee.status, fee.paid_at, fee.due_date, today)
         if status == PAID:
             paid = f" em {_day(fee.paid_at)}" if fee.paid_at else ""
-            raise ApiError(409, "already_paid",
-                           f"A mensalidade de {fee.reference_month:%m/%Y} já está paga: o pagamento foi "
-                           f"registrado{paid}. Não é preciso emitir boleto.",
-                           paid_at=fee.paid_at.isoformat() if fee.paid_at else None,
-                           paid_at_text=_day(fee.paid_at))
+            raise ApiError(
+                409,
+                "already_paid",
+                f"A mensalidade de {fee.reference_month:%m/%Y} já está paga: o pagamento foi "
+                f"registrado{paid}. Não é preciso emitir boleto.",
+                paid_at=fee.paid_at.isoformat() if fee.paid_at else None,
+                paid_at_text=_day(fee.paid_at),
+            )
         slip = build_slip(operator, fee, today)
         charge = slip.charge
         protocol = await new_protocol(
-            session, PROTOCOL_KIND, ans_registration=operator.ans_registration, channel=channel,
-            status="completed", beneficiary_id=holder.id, conversation_id=conversation_id,
-            details={"document_number": fee.document_number, "due_date": charge.due_date.isoformat(),
-                     "amount": _money(charge.amount), "fine": _money(charge.fine),
-                     "interest": _money(charge.interest)},
+            session,
+            PROTOCOL_KIND,
+            ans_registration=operator.ans_registration,
+            channel=channel,
+            status="completed",
+            beneficiary_id=holder.id,
+            conversation_id=conversation_id,
+            details={
+                "document_number": fee.document_number,
+                "due_date": charge.due_date.isoformat(),
+                "amount": _money(charge.amount),
+                "fine": _money(charge.fine),
+                "interest": _money(charge.interest),
+            },
         )
         await session.commit()
-        log.info("bank slip issued", extra={"protocol": protocol.number, "fee_id": fee.id,
-                                            "days_late": charge.days_late})
+        log.info(
+            "bank slip issued", extra={"protocol": protocol.number, "fee_id": fee.id, "days_late": charge.days_late}
+        )
         body = {
             "protocol": protocol.number,
             "document_number": fee.document_number,
@@ -237,9 +280,11 @@ async def create_slip(request: web.Request) -> web.Response:
             "pix_copia_e_cola": slip.pix_copia_e_cola,
             "message": _slip_message(fee, charge, billing),
         }
-    link = sign(settings.link_signing_secret, KIND,
-                {"fee": fee.document_number, "holder": holder.id, "issued_on": today.isoformat(),
-                 "protocol": protocol.number})
+    link = sign(
+        settings.link_signing_secret,
+        KIND,
+        {"fee": fee.document_number, "holder": holder.id, "issued_on": today.isoformat(), "protocol": protocol.number},
+    )
     body["pdf_url"] = url(settings.public_backend_url, link)
     body["expires_in_minutes"] = int(DEFAULT_TTL.total_seconds() // 60)
     return json_response(body, status=201)
@@ -249,9 +294,11 @@ async def create_slip(request: web.Request) -> web.Response:
 async def render_boleto(request: web.Request, session: AsyncSession, params: dict) -> File:
     operator = request.app[OPERATOR]
     _billing_or_503(operator)
-    fee = (await session.execute(
-        select(Fee).where(Fee.document_number == params["fee"], Fee.beneficiary_id == params["holder"])
-    )).scalar_one_or_none()
+    fee = (
+        await session.execute(
+            select(Fee).where(Fee.document_number == params["fee"], Fee.beneficiary_id == params["holder"])
+        )
+    ).scalar_one_or_none()
     holder = await session.get(Beneficiary, params["holder"])
     if fee is None or holder is None:
         raise fee_not_found()
@@ -259,5 +306,4 @@ async def render_boleto(request: web.Request, session: AsyncSession, params: dic
     slip = build_slip(operator, fee, issued_on)
     # Uncompressed: a one-page slip stays small, and its text can be checked (and indexed) as is.
     content = render_slip(slip_data(operator, holder, fee, slip, issued_on, params["protocol"]), compress=False)
-    return File(content=content, content_type="application/pdf",
-                filename=f"boleto-{fee.document_number}.pdf")
+    return File(content=content, content_type="application/pdf", filename=f"boleto-{fee.document_number}.pdf")

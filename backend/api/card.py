@@ -1,5 +1,6 @@
 """GET /api/card: the virtual card (cartao_virtual) of the verified beneficiary or, for a holder, of a
 dependent; its image is a signed link (kind "card") served by /documentos/{token}."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -24,15 +25,19 @@ KIND = "card"
 
 
 def not_in_family() -> ApiError:
-    return ApiError(403, "not_in_family",
-                    "Só posso mostrar a sua carteirinha e, para quem é titular, a dos dependentes do plano.")
+    return ApiError(
+        403, "not_in_family", "Só posso mostrar a sua carteirinha e, para quem é titular, a dos dependentes do plano."
+    )
 
 
 def plan_cancelled(beneficiary: Beneficiary, operator: OperatorProfile) -> ApiError:
     since = f" em {beneficiary.cancelled_at:%d/%m/%Y}" if beneficiary.cancelled_at else ""
-    return ApiError(409, "plan_cancelled",
-                    f"O plano de {beneficiary.name.split()[0]} foi cancelado{since}, então a carteirinha não "
-                    f"vale mais para atendimentos. Para tirar dúvidas, ligue {operator.phones['central_24h']}.")
+    return ApiError(
+        409,
+        "plan_cancelled",
+        f"O plano de {beneficiary.name.split()[0]} foi cancelado{since}, então a carteirinha não "
+        f"vale mais para atendimentos. Para tirar dúvidas, ligue {operator.phones['central_24h']}.",
+    )
 
 
 async def _plan(session: AsyncSession, beneficiary: Beneficiary) -> Plan:
@@ -65,24 +70,34 @@ async def get_card(request: web.Request) -> web.Response:
             raise plan_cancelled(target, operator)
         card = card_data(target, await _plan(session, target), operator, local_today())
     token = sign(settings.link_signing_secret, KIND, {"card": target.card_number})
-    return json_response({
-        "card": card.as_json(),
-        "text": card.text(),
-        "image_url": url(settings.public_backend_url, token),
-        "expires_in_minutes": int(DEFAULT_TTL.total_seconds() // 60),
-        "members": [{"name": person.name, "first_name": person.name.split()[0],
-                     "card_number": person.card_number,
-                     "card_number_formatted": format_card_number(person.card_number),
-                     "holder": person.holder_id is None, "selected": person.id == target.id}
-                    for person in members],
-    })
+    return json_response(
+        {
+            "card": card.as_json(),
+            "text": card.text(),
+            "image_url": url(settings.public_backend_url, token),
+            "expires_in_minutes": int(DEFAULT_TTL.total_seconds() // 60),
+            "members": [
+                {
+                    "name": person.name,
+                    "first_name": person.name.split()[0],
+                    "card_number": person.card_number,
+                    "card_number_formatted": format_card_number(person.card_number),
+                    "holder": person.holder_id is None,
+                    "selected": person.id == target.id,
+                }
+                for person in members
+            ],
+        }
+    )
 
 
 @renderer(KIND)
 async def render_card(request: web.Request, session: AsyncSession, params: dict) -> File:
-    beneficiary = (await session.execute(
-        select(Beneficiary).where(Beneficiary.card_number == str(params.get("card", "")))
-    )).unique().scalar_one_or_none()
+    beneficiary = (
+        (await session.execute(select(Beneficiary).where(Beneficiary.card_number == str(params.get("card", "")))))
+        .unique()
+        .scalar_one_or_none()
+    )
     if beneficiary is None:
         raise ApiError(404, "not_found", "Esta carteirinha não foi encontrada. Peça a carteirinha de novo no chat.")
     if beneficiary.status != ACTIVE:

@@ -5,6 +5,7 @@ POST /api/card-requests     body {verification, conversation_id, channel, benefi
 GET  /api/card-requests     headers X-Verification, X-Conversation-Id
 GET  /api/card-requests/reasons   (no identity) the reasons and what users call them
 """
+
 from __future__ import annotations
 
 import re
@@ -45,23 +46,43 @@ from common.validators import InvalidValue, normalize_card
 
 routes = web.RouteTableDef()
 _POLICE_REPORT_RE = re.compile(r"^[A-Za-z0-9./\- ]+$")
-_MYSELF = {"eu", "eu mesmo", "eu mesma", "mim", "para mim", "pra mim", "minha", "a minha", "meu", "titular",
-           "o titular", "a titular"}
+_MYSELF = {
+    "eu",
+    "eu mesmo",
+    "eu mesma",
+    "mim",
+    "para mim",
+    "pra mim",
+    "minha",
+    "a minha",
+    "meu",
+    "titular",
+    "o titular",
+    "a titular",
+}
 REASONS_TEXT = "Danificação, Extravio, Renovação, Roubo C/ B.O ou Roubo S/ B.O"
 
 
 def _member_brief(person: Beneficiary) -> dict:
-    return {"name": person.name, "card_number": person.card_number,
-            "role": "titular" if person.holder_id is None else "dependente"}
+    return {
+        "name": person.name,
+        "card_number": person.card_number,
+        "role": "titular" if person.holder_id is None else "dependente",
+    }
 
 
 def _request_body(request: CardRequest, person: Beneficiary) -> dict:
     due = expected_by(request)
     return {
-        "protocol": request.protocol_number, "beneficiary": _member_brief(person), "reason": request.reason,
-        "status": request.status, "status_label": STATUS_LABELS.get(request.status, request.status),
-        "requested_at": iso_utc(request.requested_at), "requested_on": request.requested_at.date().isoformat(),
-        "expected_by": due.isoformat() if due else None, "note": request.note,
+        "protocol": request.protocol_number,
+        "beneficiary": _member_brief(person),
+        "reason": request.reason,
+        "status": request.status,
+        "status_label": STATUS_LABELS.get(request.status, request.status),
+        "requested_at": iso_utc(request.requested_at),
+        "requested_on": request.requested_at.date().isoformat(),
+        "expected_by": due.isoformat() if due else None,
+        "note": request.note,
     }
 
 
@@ -87,9 +108,10 @@ async def _pick_member(session, verified: Beneficiary, said: str | None) -> Bene
     if found:
         message = f"Encontrei mais de uma pessoa com esse nome. Para quem é a carteirinha? {names}."
     else:
-        message = f"Não encontrei \"{said}\" no seu grupo familiar. Para quem é a carteirinha? {names}."
-    raise ApiError(400, "invalid_request", message, fields={"beneficiary": message},
-                   members=[_member_brief(m) for m in members])
+        message = f'Não encontrei "{said}" no seu grupo familiar. Para quem é a carteirinha? {names}.'
+    raise ApiError(
+        400, "invalid_request", message, fields={"beneficiary": message}, members=[_member_brief(m) for m in members]
+    )
 
 
 def _read_reason(form: Form) -> tuple[str | None, str | None]:
@@ -104,8 +126,10 @@ def _read_reason(form: Form) -> tuple[str | None, str | None]:
         if not report:
             form.errors["police_report"] = "Para roubo com B.O., informe o número do boletim de ocorrência."
         elif not POLICE_REPORT_MIN <= len(report) <= POLICE_REPORT_MAX or not _POLICE_REPORT_RE.match(report):
-            form.errors["police_report"] = (f"O número do B.O. deve ter de {POLICE_REPORT_MIN} a {POLICE_REPORT_MAX} "
-                                            "caracteres, só com letras, números, ponto, barra ou hífen.")
+            form.errors["police_report"] = (
+                f"O número do B.O. deve ter de {POLICE_REPORT_MIN} a {POLICE_REPORT_MAX} "
+                "caracteres, só com letras, números, ponto, barra ou hífen."
+            )
         return reason, report or None
     return reason, None
 
@@ -127,8 +151,13 @@ async def create_card_request(request: web.Request) -> web.Response:
     form.validate()
     if reason == ROBBERY:
         question = "Você registrou boletim de ocorrência (B.O.) do roubo? Responda com B.O. ou sem B.O."
-        raise ApiError(400, "reason_ambiguous", question, fields={"reason": question},
-                       options=[ROBBERY_WITH_REPORT, ROBBERY_WITHOUT_REPORT])
+        raise ApiError(
+            400,
+            "reason_ambiguous",
+            question,
+            fields={"reason": question},
+            options=[ROBBERY_WITH_REPORT, ROBBERY_WITHOUT_REPORT],
+        )
 
     operator = request.app[OPERATOR]
     phone = operator.phones["central_24h"]
@@ -137,27 +166,41 @@ async def create_card_request(request: web.Request) -> web.Response:
         person = await _pick_member(session, verified, said_member)
         try:
             created = await request_card(
-                session, verified, person, NewCardRequest(reason=reason, police_report=police_report, note=note),
-                ans_registration=operator.ans_registration, channel=channel, conversation_id=conversation_id)
+                session,
+                verified,
+                person,
+                NewCardRequest(reason=reason, police_report=police_report, note=note),
+                ans_registration=operator.ans_registration,
+                channel=channel,
+                conversation_id=conversation_id,
+            )
         except CardRequestRefused as exc:
             if exc.code == "plan_cancelled":
-                raise ApiError(409, "plan_cancelled",
-                               f"O plano de {person.name.split()[0]} está cancelado, então não é possível pedir "
-                               f"uma nova carteirinha. Para mais informações, ligue {phone}.") from None
+                raise ApiError(
+                    409,
+                    "plan_cancelled",
+                    f"O plano de {person.name.split()[0]} está cancelado, então não é possível pedir "
+                    f"uma nova carteirinha. Para mais informações, ligue {phone}.",
+                ) from None
             existing = _request_body(exc.existing, person)
             raise ApiError(
-                409, "already_requested",
+                409,
+                "already_requested",
                 f"Já existe um pedido de carteirinha para {person.name} em andamento: protocolo "
                 f"{existing['protocol']}, {existing['status_label']}, pedido em "
                 f"{br_date(exc.existing.requested_at.date())}. Não é preciso pedir de novo.",
-                protocol=existing["protocol"], status_label=existing["status_label"], request=existing,
+                protocol=existing["protocol"],
+                status_label=existing["status_label"],
+                request=existing,
             ) from None
         body = _request_body(created, person)
     body.update(
         expected_days=EXPECTED_BUSINESS_DAYS,
-        message=(f"Pronto! Pedi uma nova carteirinha para {person.name} (motivo: {reason}). "
-                 f"Protocolo: {body['protocol']}. A carteirinha fica pronta em até {EXPECTED_BUSINESS_DAYS} "
-                 f"dias úteis (até {br_date(expected_by(created))}). Enquanto isso, use a carteirinha virtual."),
+        message=(
+            f"Pronto! Pedi uma nova carteirinha para {person.name} (motivo: {reason}). "
+            f"Protocolo: {body['protocol']}. A carteirinha fica pronta em até {EXPECTED_BUSINESS_DAYS} "
+            f"dias úteis (até {br_date(expected_by(created))}). Enquanto isso, use a carteirinha virtual."
+        ),
     )
     return json_response(body, status=201)
 
@@ -178,15 +221,24 @@ async def list_card_requests(request: web.Request) -> web.Response:
         message = "\n".join(
             f"{body['beneficiary']['name']}: {body['status_label']} (motivo {item.reason}, pedido em "
             f"{br_date(item.requested_at.date())}, protocolo {item.protocol_number})"
-            for item, body in zip(items, found))
+            for item, body in zip(items, found)
+        )
     return json_response({"requests": found, "members": [_member_brief(m) for m in members], "message": message})
 
 
 @routes.get("/api/card-requests/reasons")
 async def list_reasons(request: web.Request) -> web.Response:
     """200 {reasons: [{name, synonyms, needs_police_report}], expected_days}: for the bot's buttons/NLU."""
-    return json_response({
-        "reasons": [{"name": name, "synonyms": list(REASON_SYNONYMS.get(name, ())),
-                     "needs_police_report": name == ROBBERY_WITH_REPORT} for name in CARD_REISSUE_REASONS],
-        "expected_days": EXPECTED_BUSINESS_DAYS,
-    })
+    return json_response(
+        {
+            "reasons": [
+                {
+                    "name": name,
+                    "synonyms": list(REASON_SYNONYMS.get(name, ())),
+                    "needs_police_report": name == ROBBERY_WITH_REPORT,
+                }
+                for name in CARD_REISSUE_REASONS
+            ],
+            "expected_days": EXPECTED_BUSINESS_DAYS,
+        }
+    )

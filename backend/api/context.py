@@ -1,4 +1,5 @@
 """Typed keys of what the application shares with its handlers."""
+
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 

@@ -3,6 +3,7 @@ notice to it with a cancel link, and the change waits (backend.email_change says
 
 Also the page of that cancel link, /conta/cancelar-troca-de-email/{token} (GET shows a button,
 POST with the form's CSRF token cancels: mail scanners open links too)."""
+
 from aiohttp import web
 
 from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
@@ -38,11 +39,14 @@ _REFUSALS = {
 
 def change_body(result: EmailChangeResult) -> dict:
     """What the assistant needs to explain a change: when it happens (null: on confirmation)."""
-    return {"protocol": result.protocol, "new_email_masked": result.new_email_masked,
-            "effective_at": result.effective_at.isoformat(timespec="seconds") + "Z" if result.effective_at else None,
-            "effective_text": result.effective_text,
-            "wait_hours": int(EMAIL_CHANGE_WAIT.total_seconds() // 3600) if result.effective_at else 0,
-            "repeated": result.repeated}
+    return {
+        "protocol": result.protocol,
+        "new_email_masked": result.new_email_masked,
+        "effective_at": result.effective_at.isoformat(timespec="seconds") + "Z" if result.effective_at else None,
+        "effective_text": result.effective_text,
+        "wait_hours": int(EMAIL_CHANGE_WAIT.total_seconds() // 3600) if result.effective_at else 0,
+        "repeated": result.repeated,
+    }
 
 
 @routes.post("/api/email-changes")
@@ -64,9 +68,16 @@ async def create_email_change(request: web.Request) -> web.Response:
         async with request.app[SESSIONS]() as session:
             beneficiary = await verified_beneficiary(request, session, token, conversation_id)
             result = await request_email_change(
-                session, beneficiary, full_name, new_email, keys=DataKeys(settings.data_hmac_secret),
-                operator=request.app[OPERATOR], mailer=request.app[MAILER], public_url=settings.public_backend_url,
-                channel=channel, conversation_id=conversation_id,
+                session,
+                beneficiary,
+                full_name,
+                new_email,
+                keys=DataKeys(settings.data_hmac_secret),
+                operator=request.app[OPERATOR],
+                mailer=request.app[MAILER],
+                public_url=settings.public_backend_url,
+                channel=channel,
+                conversation_id=conversation_id,
             )
     except IdentityNotConfirmed as exc:
         raise identity_not_confirmed(exc.attempts_left) from None
@@ -79,12 +90,17 @@ async def create_email_change(request: web.Request) -> web.Response:
     except EmailChangeRefused as exc:
         raise ApiError(409, exc.code, _REFUSALS[exc.code]) from None
     except MailError:
-        raise ApiError(503, "email_not_sent", "Não consegui enviar o e-mail de confirmação agora e nada mudou "
-                                              "no seu cadastro. Tente de novo em alguns minutos.") from None
+        raise ApiError(
+            503,
+            "email_not_sent",
+            "Não consegui enviar o e-mail de confirmação agora e nada mudou "
+            "no seu cadastro. Tente de novo em alguns minutos.",
+        ) from None
     return json_response(change_body(result), status=201)
 
 
 # --- the cancel link's page ----------------------------------------------------------------------
+
 
 def _page_message(request: web.Request, title: str, *paragraphs: str, status: int = 200) -> web.Response:
     response = message(request.app[OPERATOR], title, *paragraphs, status=status)
@@ -93,24 +109,39 @@ def _page_message(request: web.Request, title: str, *paragraphs: str, status: in
 
 
 def _unknown(request: web.Request) -> web.Response:
-    return _page_message(request, "Link não encontrado",
-                         "Não encontramos este link. Confira se o endereço foi copiado inteiro.", status=404)
+    return _page_message(
+        request,
+        "Link não encontrado",
+        "Não encontramos este link. Confira se o endereço foi copiado inteiro.",
+        status=404,
+    )
 
 
 def _after(request: web.Request, outcome: str) -> web.Response:
     phone = request.app[OPERATOR].phones["central_24h"]
     if outcome == CancelOutcome.CANCELLED:
-        return _page_message(request, "Troca de e-mail cancelada",
-                             "Pronto: o e-mail do seu cadastro continua o mesmo.",
-                             f"Se não foi você quem pediu a troca, alguém pode ter os seus dados: ligue para a "
-                             f"nossa central 24h, {phone}.")
+        return _page_message(
+            request,
+            "Troca de e-mail cancelada",
+            "Pronto: o e-mail do seu cadastro continua o mesmo.",
+            f"Se não foi você quem pediu a troca, alguém pode ter os seus dados: ligue para a "
+            f"nossa central 24h, {phone}.",
+        )
     if outcome == CancelOutcome.ALREADY_CANCELLED:
-        return _page_message(request, "Esta troca já foi cancelada",
-                             "O e-mail do seu cadastro continua o mesmo. Não é preciso fazer mais nada.", status=410)
+        return _page_message(
+            request,
+            "Esta troca já foi cancelada",
+            "O e-mail do seu cadastro continua o mesmo. Não é preciso fazer mais nada.",
+            status=410,
+        )
     if outcome == CancelOutcome.ALREADY_APPLIED:
-        return _page_message(request, "Esta troca já foi feita",
-                             "O prazo para cancelar acabou e o e-mail do cadastro já foi trocado.",
-                             f"Se não foi você quem pediu, ligue agora para a nossa central 24h: {phone}.", status=410)
+        return _page_message(
+            request,
+            "Esta troca já foi feita",
+            "O prazo para cancelar acabou e o e-mail do cadastro já foi trocado.",
+            f"Se não foi você quem pediu, ligue agora para a nossa central 24h: {phone}.",
+            status=410,
+        )
     return _unknown(request)
 
 
@@ -126,8 +157,9 @@ async def cancel_form(request: web.Request) -> web.Response:
     if change.applied_at is not None:
         return _after(request, CancelOutcome.ALREADY_APPLIED)
     token = csrf.new_token()
-    body = fill("message", title="Cancelar a troca de e-mail", paragraphs=_cancel_form(mask_email(change.new_email),
-                                                                                        token))
+    body = fill(
+        "message", title="Cancelar a troca de e-mail", paragraphs=_cancel_form(mask_email(change.new_email), token)
+    )
     response = page(request.app[OPERATOR], "Cancelar a troca de e-mail", body)
     csrf.bind(response, request, token, secure=request.app[SETTINGS].public_backend_url.startswith("https:"))
     return response
@@ -149,8 +181,12 @@ def _cancel_form(new_email_masked: str, csrf_token: str):
 @routes.post(CANCEL_PATH + "/{token}")
 async def cancel_submit(request: web.Request) -> web.Response:
     if not csrf.is_valid(request, await request.post()):
-        return message(request.app[OPERATOR], "Não foi possível enviar o formulário",
-                       "Por segurança, abra o link de novo e toque no botão outra vez.", status=403)
+        return message(
+            request.app[OPERATOR],
+            "Não foi possível enviar o formulário",
+            "Por segurança, abra o link de novo e toque no botão outra vez.",
+            status=403,
+        )
     async with request.app[SESSIONS]() as session:
         outcome = await cancel_email_change(session, request.match_info["token"])
     return _after(request, outcome)

@@ -1,4 +1,5 @@
 """JSON errors with stable codes: {"error": {"code": "...", "message": "<pt-BR>", ...}}."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,13 +36,11 @@ class ApiError(Exception):
 
 
 def invalid_request(fields: dict[str, str]) -> ApiError:
-    return ApiError(400, "invalid_request", "Alguns dados não estão certos. Confira e envie de novo.",
-                    fields=fields)
+    return ApiError(400, "invalid_request", "Alguns dados não estão certos. Confira e envie de novo.", fields=fields)
 
 
 def retry_after(status: int, code: str, message: str, minutes: int) -> ApiError:
-    return ApiError(status, code, message, headers={"Retry-After": str(minutes * 60)},
-                    retry_after_minutes=minutes)
+    return ApiError(status, code, message, headers={"Retry-After": str(minutes * 60)}, retry_after_minutes=minutes)
 
 
 @web.middleware
@@ -61,8 +60,9 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     except Exception:
         log.exception("unhandled error", extra={"method": request.method, "path": loggable_path(request)})
         phone = request.app[OPERATOR].phones["central_24h"]
-        return ApiError(500, "internal_error",
-                        f"Tivemos um problema aqui. Tente de novo em alguns minutos ou ligue {phone}.").response()
+        return ApiError(
+            500, "internal_error", f"Tivemos um problema aqui. Tente de novo em alguns minutos ou ligue {phone}."
+        ).response()
 
 
 def _is_secret(variable: str) -> bool:
@@ -83,7 +83,8 @@ def loggable_path(request: web.Request) -> str:
     if resource is not None and any(_is_secret(name) for name in info):
         path = _ROUTE_VARIABLE_RE.sub(
             lambda m: SECRET_PLACEHOLDER if _is_secret(m.group(1)) else str(info.get(m.group(1), m.group(0))),
-            resource.canonical)
+            resource.canonical,
+        )
     return mask_secret_paths(path)
 
 
@@ -99,7 +100,15 @@ async def access_log_middleware(request: web.Request, handler) -> web.StreamResp
         return response
     finally:
         path = loggable_path(request)
-        log.info("%s %s %s", request.method, path, status, extra={
-            "method": request.method, "path": path, "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        })
+        log.info(
+            "%s %s %s",
+            request.method,
+            path,
+            status,
+            extra={
+                "method": request.method,
+                "path": path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )

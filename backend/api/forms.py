@@ -1,4 +1,5 @@
 """Reading JSON bodies and collecting field errors in pt-BR."""
+
 from __future__ import annotations
 
 import json

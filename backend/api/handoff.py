@@ -3,6 +3,7 @@
 POST /api/handoffs: a ticket with its protocol, the place in the queue and the message for the user.
 GET  /api/handoffs?conversation_id=...: the conversation's latest ticket (e.g. for the resume message).
 """
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -40,28 +41,39 @@ def rasa_client(app: web.Application) -> RasaClient:
     return RasaClient(settings.rasa_url, settings.rasa_token)
 
 
-def user_message(ticket: HandoffTicket, position: int, operator: OperatorProfile, *, in_hours: bool,
-                 online: bool) -> str:
+def user_message(
+    ticket: HandoffTicket, position: int, operator: OperatorProfile, *, in_hours: bool, online: bool
+) -> str:
     """What the assistant tells the user (plain text, WhatsApp-friendly)."""
     protocol = ticket.protocol_number
     phone = operator.phones["central_24h"]
     if ticket.status == CLOSED:
         return f"Seu atendimento com a nossa equipe (protocolo {protocol}) foi encerrado."
     if ticket.status == IN_PROGRESS:
-        return (f"Seu atendimento (protocolo {protocol}) já está com um atendente. "
-                "É só escrever por aqui que ele recebe.")
+        return (
+            f"Seu atendimento (protocolo {protocol}) já está com um atendente. É só escrever por aqui que ele recebe."
+        )
     if not in_hours:
-        return (f"Anotei seu pedido de atendimento: protocolo {protocol}. Nossa equipe atende pelo chat "
-                f"{operator.opening_hours.text} e vai retornar seu contato assim que o atendimento abrir. "
-                f"Se for urgente, ligue {phone}, que funciona 24 horas.")
+        return (
+            f"Anotei seu pedido de atendimento: protocolo {protocol}. Nossa equipe atende pelo chat "
+            f"{operator.opening_hours.text} e vai retornar seu contato assim que o atendimento abrir. "
+            f"Se for urgente, ligue {phone}, que funciona 24 horas."
+        )
     if not online:
-        return (f"Anotei seu pedido de atendimento: protocolo {protocol}. Neste momento não há atendente "
-                f"disponível no chat; nossa equipe vai retornar seu contato. Se preferir, ligue {phone} (24 horas).")
+        return (
+            f"Anotei seu pedido de atendimento: protocolo {protocol}. Neste momento não há atendente "
+            f"disponível no chat; nossa equipe vai retornar seu contato. Se preferir, ligue {phone} (24 horas)."
+        )
     ahead = position - 1
-    queue = "Você é o próximo da fila." if ahead == 0 else (
-        f"Você está na posição {position} da fila ({ahead} pessoa{'s' if ahead > 1 else ''} na sua frente).")
-    return (f"Certo, vou te passar para um atendente. Seu protocolo é {protocol}. {queue} "
-            "Pode ir escrevendo o que precisa: o atendente vê esta conversa e responde por aqui.")
+    queue = (
+        "Você é o próximo da fila."
+        if ahead == 0
+        else (f"Você está na posição {position} da fila ({ahead} pessoa{'s' if ahead > 1 else ''} na sua frente).")
+    )
+    return (
+        f"Certo, vou te passar para um atendente. Seu protocolo é {protocol}. {queue} "
+        "Pode ir escrevendo o que precisa: o atendente vê esta conversa e responde por aqui."
+    )
 
 
 async def _answer(request: web.Request, session, ticket: HandoffTicket, status: int) -> web.Response:
@@ -70,19 +82,22 @@ async def _answer(request: web.Request, session, ticket: HandoffTicket, status: 
     online = await agents_online(session) > 0
     position = await queue_position(session, ticket)
     pause = ticket.status == IN_PROGRESS or (ticket.status == OPEN and in_hours and online)
-    return json_response({
-        "protocol": ticket.protocol_number,
-        "ticket_id": ticket.id,
-        "status": ticket.status,
-        "position": position,
-        "agents_online": online,
-        "within_hours": in_hours,
-        "callback": ticket.status == OPEN and not (in_hours and online),
-        "pause": pause,
-        "phone": operator.phones["central_24h"],
-        "message": user_message(ticket, position, operator, in_hours=in_hours, online=online),
-        "resolution": ticket.resolution,
-    }, status=status)
+    return json_response(
+        {
+            "protocol": ticket.protocol_number,
+            "ticket_id": ticket.id,
+            "status": ticket.status,
+            "position": position,
+            "agents_online": online,
+            "within_hours": in_hours,
+            "callback": ticket.status == OPEN and not (in_hours and online),
+            "pause": pause,
+            "phone": operator.phones["central_24h"],
+            "message": user_message(ticket, position, operator, in_hours=in_hours, online=online),
+            "resolution": ticket.resolution,
+        },
+        status=status,
+    )
 
 
 @routes.post("/api/handoffs")
@@ -119,8 +134,14 @@ async def create_handoff(request: web.Request) -> web.Response:
         in_hours = within_hours(operator.opening_hours, local_now())
         online = await agents_online(session) > 0
         opened = await open_ticket(
-            session, operator=operator, conversation_id=conversation_id, channel=channel, reason=reason,
-            beneficiary_id=beneficiary_id, transcript=transcript, callback=not (in_hours and online),
+            session,
+            operator=operator,
+            conversation_id=conversation_id,
+            channel=channel,
+            reason=reason,
+            beneficiary_id=beneficiary_id,
+            transcript=transcript,
+            callback=not (in_hours and online),
         )
         return await _answer(request, session, opened.ticket, 201 if opened.created else 200)
 
@@ -130,8 +151,11 @@ async def _count_new_ticket(request: web.Request, session, channel: str, convers
     opened; 429 with the phone when over a limit."""
     settings = request.app[SETTINGS]
     try:
-        await hit_all(session, DataKeys(settings.data_hmac_secret), [
-            (HANDOFF_PER_CONVERSATION, (channel, conversation_id)), (HANDOFF_GLOBAL, ())])
+        await hit_all(
+            session,
+            DataKeys(settings.data_hmac_secret),
+            [(HANDOFF_PER_CONVERSATION, (channel, conversation_id)), (HANDOFF_GLOBAL, ())],
+        )
     except RateLimited as exc:
         phone = request.app[OPERATOR].phones["central_24h"]
         raise too_many(exc, extra=f"Se precisar agora, ligue {phone} (24 horas).") from None

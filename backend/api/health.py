@@ -17,6 +17,11 @@ async def health(request: web.Request) -> web.Response:
             await session.execute(text("SELECT 1"))
     except Exception:  # any database failure means "not healthy"
         log.warning("health check: database unavailable", exc_info=True)
-        return json_response({"status": "unavailable", "error": {
-            "code": "database_unavailable", "message": "O sistema está indisponível no momento."}}, status=503)
+        return json_response(
+            {
+                "status": "unavailable",
+                "error": {"code": "database_unavailable", "message": "O sistema está indisponível no momento."},
+            },
+            status=503,
+        )
     return json_response({"status": "ok"})

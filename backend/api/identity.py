@@ -1,4 +1,5 @@
 """POST /api/identity/verifications: the identity check every flow of the assistant starts with."""
+
 from datetime import timedelta
 
 from aiohttp import web
@@ -31,15 +32,22 @@ NAME_MAX_LENGTH = 160
 
 
 def identity_not_confirmed(attempts_left: int) -> ApiError:
-    return ApiError(401, "identity_not_confirmed",
-                    "Não consegui confirmar seus dados. Confira as informações e tente de novo.",
-                    attempts_left=attempts_left)
+    return ApiError(
+        401,
+        "identity_not_confirmed",
+        "Não consegui confirmar seus dados. Confira as informações e tente de novo.",
+        attempts_left=attempts_left,
+    )
 
 
 def identity_locked(retry_after_minutes: int) -> ApiError:
-    return retry_after(423, "identity_locked",
-                       "Por segurança, a confirmação de identidade ficou bloqueada por alguns minutos "
-                       f"depois de várias tentativas. {try_again_text(retry_after_minutes * 60)}", retry_after_minutes)
+    return retry_after(
+        423,
+        "identity_locked",
+        "Por segurança, a confirmação de identidade ficou bloqueada por alguns minutos "
+        f"depois de várias tentativas. {try_again_text(retry_after_minutes * 60)}",
+        retry_after_minutes,
+    )
 
 
 def verified_session_ttl(request: web.Request) -> timedelta:
@@ -61,8 +69,9 @@ def request_channel(request: web.Request) -> str:
     return header or body or DEFAULT_CHANNEL
 
 
-async def verified_beneficiary(request: web.Request, session: AsyncSession, token: str,
-                               conversation_id: str, *, for_registration: bool = False) -> Beneficiary:
+async def verified_beneficiary(
+    request: web.Request, session: AsyncSession, token: str, conversation_id: str, *, for_registration: bool = False
+) -> Beneficiary:
     """The beneficiary a verification token vouches for, when it was issued to this conversation
     on this channel (request_channel); 401 verification_invalid otherwise. A verification made
     without CPF serves only requests with `for_registration` (POST /api/registrations): any
@@ -70,12 +79,22 @@ async def verified_beneficiary(request: web.Request, session: AsyncSession, toke
     Each use keeps the verified session alive (see backend.identity.redeem_verification)."""
     scopes = frozenset({FULL_SCOPE, REGISTRATION_SCOPE}) if for_registration else frozenset({FULL_SCOPE})
     try:
-        beneficiary = await redeem_verification(session, token, conversation_id, verified_session_ttl(request),
-                                                channel=request_channel(request), accepted_scopes=scopes)
+        beneficiary = await redeem_verification(
+            session,
+            token,
+            conversation_id,
+            verified_session_ttl(request),
+            channel=request_channel(request),
+            accepted_scopes=scopes,
+        )
     except VerificationOutOfScope:
-        raise ApiError(401, "verification_invalid",
-                       "Para isso eu preciso confirmar seus dados com o CPF: a confirmação sem CPF vale só "
-                       "para o cadastro no aplicativo.", reason="cpf_required") from None
+        raise ApiError(
+            401,
+            "verification_invalid",
+            "Para isso eu preciso confirmar seus dados com o CPF: a confirmação sem CPF vale só "
+            "para o cadastro no aplicativo.",
+            reason="cpf_required",
+        ) from None
     if beneficiary is None:
         raise _verification_invalid()
     return beneficiary
@@ -117,14 +136,15 @@ async def create_verification(request: web.Request) -> web.Response:
     form.validate()
     scope = REGISTRATION_SCOPE if no_cpf else FULL_SCOPE
 
-    claim = IdentityClaim(login_kind=login[0], login=login[1], cpf=cpf, birth_date=birth_date,
-                          mother_name=mother_name)
+    claim = IdentityClaim(login_kind=login[0], login=login[1], cpf=cpf, birth_date=birth_date, mother_name=mother_name)
     try:
         async with request.app[SESSIONS]() as session:
-            beneficiary = await verify_identity(session, claim, conversation_id, channel=channel,
-                                                keys=DataKeys(request.app[SETTINGS].data_hmac_secret))
-            token = await issue_verification(session, beneficiary, conversation_id, verified_session_ttl(request),
-                                             channel=channel, scope=scope)
+            beneficiary = await verify_identity(
+                session, claim, conversation_id, channel=channel, keys=DataKeys(request.app[SETTINGS].data_hmac_secret)
+            )
+            token = await issue_verification(
+                session, beneficiary, conversation_id, verified_session_ttl(request), channel=channel, scope=scope
+            )
             dependents = len(await visible_members(session, beneficiary)) - 1
     except IdentityNotConfirmed as exc:
         raise identity_not_confirmed(exc.attempts_left) from None
@@ -134,13 +154,16 @@ async def create_verification(request: web.Request) -> web.Response:
         raise too_many(exc.limited, "too_many_attempts") from None
     account = beneficiary.account
     return json_response(
-        {"token": token, "expires_in_minutes": request.app[SETTINGS].verified_session_minutes,
-         "first_name": beneficiary.name.split()[0],
-         "email_masked": mask_email(beneficiary.email) if beneficiary.email else None,
-         "has_account": account is not None and account.status == ACTIVE,
-         "plan_active": beneficiary.status == ACTIVE,
-         "dependents": dependents,
-         "scope": scope},
+        {
+            "token": token,
+            "expires_in_minutes": request.app[SETTINGS].verified_session_minutes,
+            "first_name": beneficiary.name.split()[0],
+            "email_masked": mask_email(beneficiary.email) if beneficiary.email else None,
+            "has_account": account is not None and account.status == ACTIVE,
+            "plan_active": beneficiary.status == ACTIVE,
+            "dependents": dependents,
+            "scope": scope,
+        },
         status=201,
     )
 
@@ -153,6 +176,16 @@ async def family(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         verified = await verified_from_headers(request, session)
         members = await visible_members(session, verified)
-    return json_response({"members": [
-        {"name": person.name, "first_name": person.name.split()[0], "card_number": person.card_number,
-         "holder": person.holder_id is None} for person in members]})
+    return json_response(
+        {
+            "members": [
+                {
+                    "name": person.name,
+                    "first_name": person.name.split()[0],
+                    "card_number": person.card_number,
+                    "holder": person.holder_id is None,
+                }
+                for person in members
+            ]
+        }
+    )

@@ -4,6 +4,7 @@ GET /api/providers?especialidade=&cidade=&tipo=&pagina=1
 GET /api/providers/specialties
 GET /api/providers/cities
 """
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -32,15 +33,23 @@ EXAMPLE_SPECIALTIES = ("Cardiologia", "Pediatria", "Dermatologia", "Odontologia"
 
 
 def _bad_request(fields: dict[str, str]) -> ApiError:
-    message = next(iter(fields.values())) if len(fields) == 1 else \
-        "Alguns dados não estão certos. Confira e envie de novo."
+    message = (
+        next(iter(fields.values())) if len(fields) == 1 else "Alguns dados não estão certos. Confira e envie de novo."
+    )
     return ApiError(400, "invalid_request", message, fields=fields)
 
 
 def _provider(provider) -> dict:
-    return {"name": provider.name, "type": provider.type, "specialty": provider.specialty,
-            "address": provider.address, "city": provider.city, "state": provider.state,
-            "phone": provider.phone, "map_url": provider.map_url}
+    return {
+        "name": provider.name,
+        "type": provider.type,
+        "specialty": provider.specialty,
+        "address": provider.address,
+        "city": provider.city,
+        "state": provider.state,
+        "phone": provider.phone,
+        "map_url": provider.map_url,
+    }
 
 
 @routes.get("/api/providers")
@@ -77,8 +86,9 @@ async def search_providers(request: web.Request) -> web.Response:
     specialty = known.specialty(raw_specialty)
     if specialty is None:
         raise ApiError(
-            422, "unknown_specialty",
-            f"Não encontrei a especialidade \"{raw_specialty}\" na rede. Tente, por exemplo: "
+            422,
+            "unknown_specialty",
+            f'Não encontrei a especialidade "{raw_specialty}" na rede. Tente, por exemplo: '
             f"{join_pt(list(EXAMPLE_SPECIALTIES), 'ou')}.",
             known_specialties=sorted(known.specialties),
         )
@@ -89,10 +99,16 @@ async def search_providers(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         found = await search(session, specialty.name, city_name, kind, page)
         body = {
-            "specialty": specialty.name, "city": city_name, "state": city.state if city else None,
-            "city_known": city is not None, "type": kind,
+            "specialty": specialty.name,
+            "city": city_name,
+            "state": city.state if city else None,
+            "city_known": city is not None,
+            "type": kind,
             "results": [_provider(provider) for provider in found.results],
-            "total": found.total, "page": found.page, "pages": found.pages, "per_page": PAGE_SIZE,
+            "total": found.total,
+            "page": found.page,
+            "pages": found.pages,
+            "per_page": PAGE_SIZE,
             "has_more": found.has_more,
         }
         if found.total == 0:
@@ -102,8 +118,10 @@ async def search_providers(request: web.Request) -> web.Response:
             body["message"] = f"Esses eram todos os resultados: {found.total} no total."
         else:
             first = (found.page - 1) * PAGE_SIZE + 1
-            body["message"] = (f"Encontrei {options(found.total)} de {specialty.name} em {city_name}"
-                               f"{f' ({kind})' if kind else ''}. Mostrando {first} a {first + len(found.results) - 1}.")
+            body["message"] = (
+                f"Encontrei {options(found.total)} de {specialty.name} em {city_name}"
+                f"{f' ({kind})' if kind else ''}. Mostrando {first} a {first + len(found.results) - 1}."
+            )
     return json_response(body)
 
 
@@ -112,10 +130,19 @@ async def list_specialties(request: web.Request) -> web.Response:
     """200 {specialties: [{name, synonyms, related, cities}]}: every specialty the search knows."""
     async with request.app[SESSIONS]() as session:
         where = await network_specialties(session)
-    return json_response({"specialties": [
-        {"name": s.name, "synonyms": list(s.synonyms), "related": list(s.related), "cities": where.get(s.name, [])}
-        for s in sorted(catalog().specialties.values(), key=lambda s: s.name)
-    ]})
+    return json_response(
+        {
+            "specialties": [
+                {
+                    "name": s.name,
+                    "synonyms": list(s.synonyms),
+                    "related": list(s.related),
+                    "cities": where.get(s.name, []),
+                }
+                for s in sorted(catalog().specialties.values(), key=lambda s: s.name)
+            ]
+        }
+    )
 
 
 @routes.get("/api/providers/cities")
@@ -125,9 +152,18 @@ async def list_cities(request: web.Request) -> web.Response:
     known = catalog().cities
     async with request.app[SESSIONS]() as session:
         present = await network_cities(session)
-    return json_response({
-        "cities": [{"name": name, "state": state, "aliases": list(known[name].aliases) if name in known else [],
-                    "providers": count} for name, (state, count) in sorted(present.items())],
-        "known_cities": sorted(known),
-        "provider_types": list(PROVIDER_TYPES),
-    })
+    return json_response(
+        {
+            "cities": [
+                {
+                    "name": name,
+                    "state": state,
+                    "aliases": list(known[name].aliases) if name in known else [],
+                    "providers": count,
+                }
+                for name, (state, count) in sorted(present.items())
+            ],
+            "known_cities": sorted(known),
+            "provider_types": list(PROVIDER_TYPES),
+        }
+    )

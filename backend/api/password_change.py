@@ -1,4 +1,5 @@
 """POST /api/password-change-links: a single-use link to the change-password page."""
+
 from aiohttp import web
 
 from backend.api.context import OPERATOR, SESSIONS, SETTINGS
@@ -15,7 +16,7 @@ routes = web.RouteTableDef()
 def _refusal_message(code: str, phones: dict[str, str]) -> str:
     return {
         "plan_cancelled": "Seu plano está cancelado, então não é possível trocar a senha por aqui. "
-                          f"Para mais informações, ligue {phones['central_24h']}.",
+        f"Para mais informações, ligue {phones['central_24h']}.",
         "no_account": "Você ainda não tem cadastro no aplicativo. Faça o seu primeiro acesso pela opção Cadastro.",
     }[code]
 
@@ -33,10 +34,21 @@ async def create_password_change_link(request: web.Request) -> web.Response:
     try:
         async with request.app[SESSIONS]() as session:
             beneficiary = await verified_beneficiary(request, session, token, conversation_id)
-            link = await request_change_link(session, beneficiary, operator=operator,
-                                             public_url=request.app[SETTINGS].public_backend_url,
-                                             channel=channel, conversation_id=conversation_id)
+            link = await request_change_link(
+                session,
+                beneficiary,
+                operator=operator,
+                public_url=request.app[SETTINGS].public_backend_url,
+                channel=channel,
+                conversation_id=conversation_id,
+            )
     except ChangeRefused as exc:
         raise ApiError(409, exc.code, _refusal_message(exc.code, operator.phones)) from None
-    return json_response({"url": link.url, "expires_in_minutes": int(TTL[PASSWORD_CHANGE].total_seconds() // 60),
-                          "protocol": link.protocol}, status=201)
+    return json_response(
+        {
+            "url": link.url,
+            "expires_in_minutes": int(TTL[PASSWORD_CHANGE].total_seconds() // 60),
+            "protocol": link.protocol,
+        },
+        status=201,
+    )

@@ -15,10 +15,10 @@ routes = web.RouteTableDef()
 def _refusal_message(code: str, phones: dict[str, str]) -> str:
     return {
         "plan_cancelled": "Seu plano está cancelado, então não é possível recuperar a senha por aqui. "
-                          f"Para mais informações, ligue {phones['central_24h']}.",
+        f"Para mais informações, ligue {phones['central_24h']}.",
         "no_account": "Você ainda não tem cadastro no aplicativo. Faça o seu primeiro acesso pela opção Cadastro.",
         "no_email_on_file": "Não há e-mail no seu cadastro para enviarmos a senha temporária. "
-                            f"Atualize seu e-mail com o setor de cadastro: {phones['cadastro']}.",
+        f"Atualize seu e-mail com o setor de cadastro: {phones['cadastro']}.",
     }[code]
 
 
@@ -39,8 +39,13 @@ async def create_password_reset(request: web.Request) -> web.Response:
         async with request.app[SESSIONS]() as session:
             beneficiary = await verified_beneficiary(request, session, token, conversation_id)
             result = await reset_password(
-                session, beneficiary, keys=DataKeys(settings.data_hmac_secret), operator=operator,
-                mailer=request.app[MAILER], bcrypt_rounds=settings.bcrypt_rounds, channel=channel,
+                session,
+                beneficiary,
+                keys=DataKeys(settings.data_hmac_secret),
+                operator=operator,
+                mailer=request.app[MAILER],
+                bcrypt_rounds=settings.bcrypt_rounds,
+                channel=channel,
                 conversation_id=conversation_id,
             )
     except ResetRefused as exc:
@@ -48,8 +53,11 @@ async def create_password_reset(request: web.Request) -> web.Response:
     except RateLimited as exc:
         raise too_many(exc, extra="Se a senha temporária já chegou, use a do e-mail mais recente.") from None
     except MailError:
-        raise ApiError(503, "email_not_sent",
-                       "Não consegui enviar o e-mail agora e sua senha não foi alterada. "
-                       "Tente de novo em alguns minutos.") from None
-    return json_response({"protocol": result.protocol, "email_masked": result.email_masked,
-                          "repeated": result.repeated}, status=201)
+        raise ApiError(
+            503,
+            "email_not_sent",
+            "Não consegui enviar o e-mail agora e sua senha não foi alterada. Tente de novo em alguns minutos.",
+        ) from None
+    return json_response(
+        {"protocol": result.protocol, "email_masked": result.email_masked, "repeated": result.repeated}, status=201
+    )

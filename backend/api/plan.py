@@ -4,6 +4,7 @@ X-Conversation-Id (see backend.api.identity.verified_from_headers).
 GET /api/plan[?beneficiario=<card>]
 GET /api/waiting-periods
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -25,8 +26,12 @@ routes = web.RouteTableDef()
 
 # Coverage groups of the ANS waiting-period rules (Lei 9.656/98, art. 12, V), as the seed names them.
 # Obstetrics (childbirth) only counts when the plan covers it.
-COVERAGE_GROUPS = ("Urgência e emergência", "Consultas e exames simples", "Internações e cirurgias",
-                   "Doenças e lesões preexistentes")
+COVERAGE_GROUPS = (
+    "Urgência e emergência",
+    "Consultas e exames simples",
+    "Internações e cirurgias",
+    "Doenças e lesões preexistentes",
+)
 CHILDBIRTH_GROUP = "Parto a termo"
 
 
@@ -35,8 +40,7 @@ def br_date(day: date) -> str:
 
 
 def not_in_family() -> ApiError:
-    return ApiError(403, "not_in_family",
-                    "Só posso mostrar dados seus e, se você for titular, dos seus dependentes.")
+    return ApiError(403, "not_in_family", "Só posso mostrar dados seus e, se você for titular, dos seus dependentes.")
 
 
 def segments(plan: Plan) -> list[str]:
@@ -62,8 +66,11 @@ def role(beneficiary: Beneficiary) -> str:
 async def _holder_of(session, beneficiary: Beneficiary) -> Beneficiary:
     if beneficiary.holder_id is None:
         return beneficiary
-    return (await session.execute(select(Beneficiary).where(Beneficiary.id == beneficiary.holder_id))
-            ).unique().scalar_one()
+    return (
+        (await session.execute(select(Beneficiary).where(Beneficiary.id == beneficiary.holder_id)))
+        .unique()
+        .scalar_one()
+    )
 
 
 def plan_status(beneficiary: Beneficiary, holder: Beneficiary) -> tuple[str, date | None]:
@@ -74,19 +81,25 @@ def plan_status(beneficiary: Beneficiary, holder: Beneficiary) -> tuple[str, dat
     return "active", None
 
 
-def _plan_message(beneficiary: Beneficiary, verified: Beneficiary, plan: Plan, status: str,
-                  cancelled_on: date | None, phone: str) -> str:
-    whose = f"{verified.name.split()[0]}, seu plano" if beneficiary.id == verified.id else \
-        f"O plano de {beneficiary.name}"
+def _plan_message(
+    beneficiary: Beneficiary, verified: Beneficiary, plan: Plan, status: str, cancelled_on: date | None, phone: str
+) -> str:
+    whose = (
+        f"{verified.name.split()[0]}, seu plano" if beneficiary.id == verified.id else f"O plano de {beneficiary.name}"
+    )
     if status == "cancelled":
         when = f" em {br_date(cancelled_on)}" if cancelled_on else ""
-        return (f"{whose} {plan.name} foi cancelado{when}. "
-                "Por isso, novos atendimentos não têm cobertura do plano. "
-                f"Para entender o cancelamento ou voltar a ter um plano, ligue {phone} (24 horas).")
+        return (
+            f"{whose} {plan.name} foi cancelado{when}. "
+            "Por isso, novos atendimentos não têm cobertura do plano. "
+            f"Para entender o cancelamento ou voltar a ter um plano, ligue {phone} (24 horas)."
+        )
     coparticipation = "com coparticipação" if plan.coparticipation else "sem coparticipação"
-    return (f"{whose} é o {plan.name} ({role(beneficiary)}): cobertura "
-            f"{segments_text(plan)}, acomodação em {plan.accommodation}, {coparticipation}. "
-            f"Registro do produto na ANS: {plan.ans_product_registration}.")
+    return (
+        f"{whose} é o {plan.name} ({role(beneficiary)}): cobertura "
+        f"{segments_text(plan)}, acomodação em {plan.accommodation}, {coparticipation}. "
+        f"Registro do produto na ANS: {plan.ans_product_registration}."
+    )
 
 
 @routes.get("/api/plan")
@@ -108,11 +121,20 @@ async def get_plan(request: web.Request) -> web.Response:
         plan = beneficiary.plan
         status, cancelled_on = plan_status(beneficiary, holder)
         body = {
-            "beneficiary": {"name": beneficiary.name, "card_number": beneficiary.card_number,
-                            "role": role(beneficiary), "relationship": beneficiary.relationship},
-            "plan": {"name": plan.name, "ans_product_registration": plan.ans_product_registration,
-                     "segments": segments(plan), "segments_text": segments_text(plan),
-                     "accommodation": plan.accommodation, "coparticipation": plan.coparticipation},
+            "beneficiary": {
+                "name": beneficiary.name,
+                "card_number": beneficiary.card_number,
+                "role": role(beneficiary),
+                "relationship": beneficiary.relationship,
+            },
+            "plan": {
+                "name": plan.name,
+                "ans_product_registration": plan.ans_product_registration,
+                "segments": segments(plan),
+                "segments_text": segments_text(plan),
+                "accommodation": plan.accommodation,
+                "coparticipation": plan.coparticipation,
+            },
             "operator": {"name": operator.name, "ans_registration": operator.ans_registration},
             "status": status,
             "cancelled_on": cancelled_on.isoformat() if cancelled_on else None,
@@ -124,10 +146,20 @@ async def get_plan(request: web.Request) -> web.Response:
 def _group(name: str, ends_on: date | None, today: date) -> dict:
     """`until`: the day the coverage may be used from (the waiting period's end)."""
     if ends_on is None or ends_on <= today:
-        return {"group": name, "fulfilled": True, "until": None, "days_left": 0,
-                "fulfilled_on": ends_on.isoformat() if ends_on else None}
-    return {"group": name, "fulfilled": False, "until": ends_on.isoformat(), "days_left": (ends_on - today).days,
-            "fulfilled_on": None}
+        return {
+            "group": name,
+            "fulfilled": True,
+            "until": None,
+            "days_left": 0,
+            "fulfilled_on": ends_on.isoformat() if ends_on else None,
+        }
+    return {
+        "group": name,
+        "fulfilled": False,
+        "until": ends_on.isoformat(),
+        "days_left": (ends_on - today).days,
+        "fulfilled_on": None,
+    }
 
 
 def _member_message(person: Beneficiary, groups: list[dict], has_rows: bool) -> str:
@@ -140,7 +172,8 @@ def _member_message(person: Beneficiary, groups: list[dict], has_rows: bool) -> 
     items = "; ".join(
         f"{g['group']}: liberado a partir de {br_date(date.fromisoformat(g['until']))} "
         f"(falta{'m' if g['days_left'] != 1 else ''} {g['days_left']} dia{'s' if g['days_left'] != 1 else ''})"
-        for g in pending)
+        for g in pending
+    )
     return f"{who} ainda tem carência em {items}. As demais coberturas já estão liberadas."
 
 
@@ -159,10 +192,17 @@ async def get_waiting_periods(request: web.Request) -> web.Response:
         verified = await verified_from_headers(request, session)
         members = await visible_members(session, verified)
         holder = await _holder_of(session, verified)
-        rows = (await session.execute(
-            select(WaitingPeriod).where(WaitingPeriod.beneficiary_id.in_([m.id for m in members]))
-            .order_by(WaitingPeriod.id)
-        )).scalars().all()
+        rows = (
+            (
+                await session.execute(
+                    select(WaitingPeriod)
+                    .where(WaitingPeriod.beneficiary_id.in_([m.id for m in members]))
+                    .order_by(WaitingPeriod.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
         status, cancelled_on = plan_status(verified, holder)
         answer = []
         for person in members:
@@ -170,16 +210,29 @@ async def get_waiting_periods(request: web.Request) -> web.Response:
             names = list(COVERAGE_GROUPS) + ([CHILDBIRTH_GROUP] if person.plan.obstetrics else [])
             names += [name for name in stored if name not in names]
             groups = [_group(name, stored.get(name), today) for name in names]
-            answer.append({
-                "name": person.name, "card_number": person.card_number, "role": role(person),
-                "all_fulfilled": all(g["fulfilled"] for g in groups), "groups": groups,
-                "message": _member_message(person, groups, bool(stored)),
-            })
+            answer.append(
+                {
+                    "name": person.name,
+                    "card_number": person.card_number,
+                    "role": role(person),
+                    "all_fulfilled": all(g["fulfilled"] for g in groups),
+                    "groups": groups,
+                    "message": _member_message(person, groups, bool(stored)),
+                }
+            )
     if status == "cancelled":
         when = f" em {br_date(cancelled_on)}" if cancelled_on else ""
-        message = (f"Seu plano foi cancelado{when}, então não há carências em contagem nem cobertura para "
-                   f"novos atendimentos. Para mais informações, ligue {request.app[OPERATOR].phones['central_24h']}.")
+        message = (
+            f"Seu plano foi cancelado{when}, então não há carências em contagem nem cobertura para "
+            f"novos atendimentos. Para mais informações, ligue {request.app[OPERATOR].phones['central_24h']}."
+        )
     else:
         message = "\n".join(m["message"] for m in answer)
-    return json_response({"plan_status": status, "cancelled_on": cancelled_on.isoformat() if cancelled_on else None,
-                          "members": answer, "message": message})
+    return json_response(
+        {
+            "plan_status": status,
+            "cancelled_on": cancelled_on.isoformat() if cancelled_on else None,
+            "members": answer,
+            "message": message,
+        }
+    )

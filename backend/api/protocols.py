@@ -30,14 +30,17 @@ async def get_protocol(request: web.Request) -> web.Response:
         async with request.app[SESSIONS]() as session:
             protocol = await find_protocol(session, number)
     if protocol is None:
-        raise ApiError(404, "protocol_not_found",
-                       "Não encontrei esse protocolo. Confira os 20 números e tente de novo.")
-    return json_response({
-        "protocol": protocol.number,
-        "kind": protocol.kind,
-        "kind_label": KIND_LABELS.get(protocol.kind, "atendimento"),
-        "status": protocol.status,
-        "status_label": STATUS_LABELS.get(protocol.status, protocol.status),
-        "created_at": iso_utc(protocol.created_at),
-        "created_on_text": f"{protocol.created_at:%d/%m/%Y}",
-    })
+        raise ApiError(
+            404, "protocol_not_found", "Não encontrei esse protocolo. Confira os 20 números e tente de novo."
+        )
+    return json_response(
+        {
+            "protocol": protocol.number,
+            "kind": protocol.kind,
+            "kind_label": KIND_LABELS.get(protocol.kind, "atendimento"),
+            "status": protocol.status,
+            "status_label": STATUS_LABELS.get(protocol.status, protocol.status),
+            "created_at": iso_utc(protocol.created_at),
+            "created_on_text": f"{protocol.created_at:%d/%m/%Y}",
+        }
+    )

@@ -1,4 +1,5 @@
 """POST /api/registrations: cadastro (first access) with an activation link by e-mail."""
+
 from aiohttp import web
 
 from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
@@ -19,9 +20,9 @@ routes = web.RouteTableDef()
 def _refusal_message(code: str, phones: dict[str, str]) -> str:
     return {
         "already_registered": "Você já tem cadastro no aplicativo. Se não lembra a senha, posso ajudar a "
-                              "recuperar: é só pedir \"esqueci minha senha\".",
+        'recuperar: é só pedir "esqueci minha senha".',
         "plan_cancelled": "Seu plano está cancelado, então não é possível fazer o cadastro no aplicativo. "
-                          f"Para mais informações, ligue {phones['central_24h']}.",
+        f"Para mais informações, ligue {phones['central_24h']}.",
         "email_in_use": "Esse e-mail já está no cadastro de outra pessoa. Informe outro e-mail.",
     }[code]
 
@@ -49,8 +50,14 @@ async def create_registration(request: web.Request) -> web.Response:
         async with request.app[SESSIONS]() as session:
             beneficiary = await verified_beneficiary(request, session, token, conversation_id, for_registration=True)
             result = await register(
-                session, beneficiary, email, keys=DataKeys(settings.data_hmac_secret), operator=operator,
-                mailer=request.app[MAILER], public_url=settings.public_backend_url, channel=channel,
+                session,
+                beneficiary,
+                email,
+                keys=DataKeys(settings.data_hmac_secret),
+                operator=operator,
+                mailer=request.app[MAILER],
+                public_url=settings.public_backend_url,
+                channel=channel,
                 conversation_id=conversation_id,
             )
     except RegistrationRefused as exc:
@@ -62,16 +69,29 @@ async def create_registration(request: web.Request) -> web.Response:
     except RateLimited as exc:
         raise too_many(exc) from None
     except MailError:
-        raise ApiError(503, "email_not_sent", "Não consegui enviar o e-mail de ativação agora. "
-                                              "Tente de novo em alguns minutos.") from None
+        raise ApiError(
+            503, "email_not_sent", "Não consegui enviar o e-mail de ativação agora. Tente de novo em alguns minutos."
+        ) from None
     if result.email_change_effective_at is not None:
-        return json_response({
-            "protocol": result.protocol, "email_masked": result.email_masked,
-            "current_email_masked": result.current_email_masked, "email_change_pending": True,
-            "effective_at": result.email_change_effective_at.isoformat(timespec="seconds") + "Z",
-            "effective_text": result.email_change_effective_text,
-            "wait_hours": int(EMAIL_CHANGE_WAIT.total_seconds() // 3600), "repeated": result.repeated,
-        }, status=202)
-    return json_response({"protocol": result.protocol, "email_masked": result.email_masked,
-                          "expires_in_hours": int(TTL[ACTIVATION].total_seconds() // 3600),
-                          "repeated": result.repeated}, status=201)
+        return json_response(
+            {
+                "protocol": result.protocol,
+                "email_masked": result.email_masked,
+                "current_email_masked": result.current_email_masked,
+                "email_change_pending": True,
+                "effective_at": result.email_change_effective_at.isoformat(timespec="seconds") + "Z",
+                "effective_text": result.email_change_effective_text,
+                "wait_hours": int(EMAIL_CHANGE_WAIT.total_seconds() // 3600),
+                "repeated": result.repeated,
+            },
+            status=202,
+        )
+    return json_response(
+        {
+            "protocol": result.protocol,
+            "email_masked": result.email_masked,
+            "expires_in_hours": int(TTL[ACTIVATION].total_seconds() // 3600),
+            "repeated": result.repeated,
+        },
+        status=201,
+    )

@@ -10,6 +10,7 @@
 Uploads and GETs carry the verification in the headers X-Verification and X-Conversation-Id; the
 POST of the request carries {verification, conversation_id, channel} in its JSON body.
 """
+
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
@@ -59,27 +60,40 @@ MAX_DOCUMENTS_PER_REQUEST = MAX_PENDING_DOCUMENTS
 
 def _plan_cancelled(request: web.Request) -> ApiError:
     phone = request.app[OPERATOR].phones["central_24h"]
-    return ApiError(409, "plan_cancelled",
-                    "O plano está cancelado, então não é possível pedir reembolso por aqui. "
-                    f"Se o atendimento foi antes do cancelamento, ligue {phone} (24 horas).")
+    return ApiError(
+        409,
+        "plan_cancelled",
+        "O plano está cancelado, então não é possível pedir reembolso por aqui. "
+        f"Se o atendimento foi antes do cancelamento, ligue {phone} (24 horas).",
+    )
 
 
 _UPLOAD_REFUSALS = {
-    "file_too_large": (413, "O arquivo passa do limite de 10 MB. Envie uma foto ou um PDF menor "
-                            "(se precisar, mande uma foto de cada página)."),
-    "unsupported_type": (415, "Só consigo receber fotos (JPG ou PNG) e arquivos PDF. "
-                              "Envie o documento em um desses formatos."),
+    "file_too_large": (
+        413,
+        "O arquivo passa do limite de 10 MB. Envie uma foto ou um PDF menor "
+        "(se precisar, mande uma foto de cada página).",
+    ),
+    "unsupported_type": (
+        415,
+        "Só consigo receber fotos (JPG ou PNG) e arquivos PDF. Envie o documento em um desses formatos.",
+    ),
     "empty_file": (400, "O arquivo chegou vazio. Envie de novo, por favor."),
 }
 
 
 def _too_many_documents() -> ApiError:
-    return ApiError(409, "too_many_documents",
-                    f"Você já enviou {MAX_PENDING_DOCUMENTS} documentos nesta conversa, que é o máximo por pedido. "
-                    "Conclua o pedido de reembolso ou remova algum documento.", limit=MAX_PENDING_DOCUMENTS)
+    return ApiError(
+        409,
+        "too_many_documents",
+        f"Você já enviou {MAX_PENDING_DOCUMENTS} documentos nesta conversa, que é o máximo por pedido. "
+        "Conclua o pedido de reembolso ou remova algum documento.",
+        limit=MAX_PENDING_DOCUMENTS,
+    )
 
 
 # --- documents ----------------------------------------------------------------------------------
+
 
 async def _verified_uploader(request: web.Request) -> tuple[Beneficiary, str]:
     conversation_id = request.headers.get("X-Conversation-Id", "")
@@ -169,9 +183,14 @@ async def upload_document(request: web.Request) -> web.Response:
             await remove_stored(var_dir, stored.relative_path)
             raise _too_many_documents()
         document = ReimbursementDocument(
-            beneficiary_id=beneficiary.id, conversation_id=conversation_id, kind=kind,
-            filename=safe_filename(filename, stored.extension), content_type=stored.content_type,
-            size=stored.size, sha256=stored.sha256, storage_path=stored.relative_path,
+            beneficiary_id=beneficiary.id,
+            conversation_id=conversation_id,
+            kind=kind,
+            filename=safe_filename(filename, stored.extension),
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            storage_path=stored.relative_path,
         )
         session.add(document)
         await session.commit()
@@ -184,8 +203,9 @@ async def list_pending_documents(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         beneficiary = await verified_from_headers(request, session)
         documents = await pending_documents(session, request.headers["X-Conversation-Id"], beneficiary.id)
-    return json_response({"documents": [document_view(document) for document in documents],
-                          "limit": MAX_PENDING_DOCUMENTS})
+    return json_response(
+        {"documents": [document_view(document) for document in documents], "limit": MAX_PENDING_DOCUMENTS}
+    )
 
 
 @routes.delete("/api/reimbursement-documents/{id}")
@@ -205,6 +225,7 @@ async def delete_pending_document(request: web.Request) -> web.Response:
 
 
 # --- requests -----------------------------------------------------------------------------------
+
 
 class ReimbursementForm(Form):
     def amount(self, name: str = "amount"):
@@ -231,8 +252,11 @@ class ReimbursementForm(Form):
         value = self.raw(name)
         if value is None:
             return ()
-        if (not isinstance(value, list) or len(value) > MAX_DOCUMENTS_PER_REQUEST
-                or not all(isinstance(item, int) and not isinstance(item, bool) for item in value)):
+        if (
+            not isinstance(value, list)
+            or len(value) > MAX_DOCUMENTS_PER_REQUEST
+            or not all(isinstance(item, int) and not isinstance(item, bool) for item in value)
+        ):
             self.errors[name] = f"Envie a lista dos números dos documentos (até {MAX_DOCUMENTS_PER_REQUEST})."
             return ()
         return tuple(dict.fromkeys(value))
@@ -257,48 +281,68 @@ async def create_reimbursement(request: web.Request) -> web.Response:
             card = normalize_card(card)
         except InvalidValue as exc:
             form.errors["beneficiary"] = str(exc)
-    provider_name = form.bounded_text("provider_name", "o nome do profissional ou da clínica",
-                                      PROVIDER_NAME_MIN, PROVIDER_NAME_MAX)
+    provider_name = form.bounded_text(
+        "provider_name", "o nome do profissional ou da clínica", PROVIDER_NAME_MIN, PROVIDER_NAME_MAX
+    )
     provider_document = form.parsed("provider_document", "o CPF ou CNPJ de quem atendeu", normalize_cpf_or_cnpj)
-    service_date = form.parsed("service_date", "a data do atendimento",
-                               lambda value: normalize_service_date(value, today=local_today()))
-    description = form.bounded_text("description", "a descrição do procedimento (por exemplo: consulta com dermatologista)",
-                                    DESCRIPTION_MIN, DESCRIPTION_MAX)
+    service_date = form.parsed(
+        "service_date", "a data do atendimento", lambda value: normalize_service_date(value, today=local_today())
+    )
+    description = form.bounded_text(
+        "description",
+        "a descrição do procedimento (por exemplo: consulta com dermatologista)",
+        DESCRIPTION_MIN,
+        DESCRIPTION_MAX,
+    )
     amount = form.amount()
     document_ids = form.document_ids()
     form.validate()
 
-    claim = ReimbursementClaim(provider_name=provider_name, provider_document=provider_document,
-                               service_date=service_date, description=description, amount=amount,
-                               document_ids=document_ids)
+    claim = ReimbursementClaim(
+        provider_name=provider_name,
+        provider_document=provider_document,
+        service_date=service_date,
+        description=description,
+        amount=amount,
+        document_ids=document_ids,
+    )
     async with request.app[SESSIONS]() as session:
         verified = await verified_beneficiary(request, session, token, conversation_id)
         try:
             beneficiary = await member(session, verified, card)
         except NotInFamily:
-            raise ApiError(403, "not_in_family",
-                           "Só é possível pedir reembolso para você mesmo ou, se você for titular, "
-                           "para os seus dependentes.") from None
+            raise ApiError(
+                403,
+                "not_in_family",
+                "Só é possível pedir reembolso para você mesmo ou, se você for titular, para os seus dependentes.",
+            ) from None
         try:
             reimbursement, duplicate = await submit(
-                session, verified=verified, beneficiary=beneficiary, claim=claim,
-                conversation_id=conversation_id, channel=channel,
+                session,
+                verified=verified,
+                beneficiary=beneficiary,
+                claim=claim,
+                conversation_id=conversation_id,
+                channel=channel,
                 ans_registration=request.app[OPERATOR].ans_registration,
             )
         except ReimbursementRefused as exc:
             raise _refusal(request, exc) from None
         documents = (await documents_of(session, [reimbursement.id])).get(reimbursement.id, [])
         item = view(reimbursement, beneficiary, documents)
-    return json_response({
-        "protocol": item["protocol"],
-        "status": item["status"],
-        "status_label": item["status_label"],
-        "answer_due_on": item["answer_due_on"],
-        "answer_due_on_text": _date_text(item["answer_due_on"]),
-        "duplicate": duplicate,
-        "summary": summary_text(item),
-        "reimbursement": item,
-    }, status=200 if duplicate else 201)
+    return json_response(
+        {
+            "protocol": item["protocol"],
+            "status": item["status"],
+            "status_label": item["status_label"],
+            "answer_due_on": item["answer_due_on"],
+            "answer_due_on_text": _date_text(item["answer_due_on"]),
+            "duplicate": duplicate,
+            "summary": summary_text(item),
+            "reimbursement": item,
+        },
+        status=200 if duplicate else 201,
+    )
 
 
 def _date_text(iso: str | None) -> str | None:
@@ -309,12 +353,18 @@ def _refusal(request: web.Request, exc: ReimbursementRefused) -> ApiError:
     if exc.code == "plan_cancelled":
         return _plan_cancelled(request)
     if exc.code == "documents_required":
-        return ApiError(422, "documents_required",
-                        "Falta o recibo ou a nota fiscal do atendimento. Envie uma foto ou um PDF do recibo "
-                        "ou da nota fiscal para concluir o pedido.")
-    return ApiError(422, "documents_invalid",
-                    "Não encontrei alguns dos documentos enviados nesta conversa. Envie esses documentos de novo.",
-                    **exc.extra)
+        return ApiError(
+            422,
+            "documents_required",
+            "Falta o recibo ou a nota fiscal do atendimento. Envie uma foto ou um PDF do recibo "
+            "ou da nota fiscal para concluir o pedido.",
+        )
+    return ApiError(
+        422,
+        "documents_invalid",
+        "Não encontrei alguns dos documentos enviados nesta conversa. Envie esses documentos de novo.",
+        **exc.extra,
+    )
 
 
 @routes.get("/api/reimbursements")
@@ -329,8 +379,9 @@ async def list_reimbursements(request: web.Request) -> web.Response:
             try:
                 members = [await member(session, verified, card)]
             except NotInFamily:
-                raise ApiError(403, "not_in_family",
-                               "Você só pode ver os reembolsos seus e dos seus dependentes.") from None
+                raise ApiError(
+                    403, "not_in_family", "Você só pode ver os reembolsos seus e dos seus dependentes."
+                ) from None
         return json_response({"reimbursements": await _views(session, members)})
 
 
@@ -343,8 +394,11 @@ async def get_reimbursement(request: web.Request) -> web.Response:
         members = await visible_members(session, verified)
         items = await _views(session, members, protocol=number)
     if not items:
-        raise ApiError(404, "reimbursement_not_found",
-                       "Não encontrei um pedido de reembolso seu com esse protocolo. Confira os 20 números.")
+        raise ApiError(
+            404,
+            "reimbursement_not_found",
+            "Não encontrei um pedido de reembolso seu com esse protocolo. Confira os 20 números.",
+        )
     return json_response({"reimbursement": items[0]})
 
 

@@ -35,6 +35,7 @@ Three kinds of caller, three credentials, never interchangeable:
 A new route is service-only until it is added here; tests/backend/test_backend_service_auth.py
 walks the router so that none can be forgotten.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -102,9 +103,12 @@ def _bearer(request: web.Request) -> str:
 
 
 def service_unauthorized() -> ApiError:
-    return ApiError(401, "service_unauthorized",
-                    "Acesso restrito aos serviços do assistente. Envie a credencial de serviço.",
-                    headers={"WWW-Authenticate": 'Bearer realm="servico"'})
+    return ApiError(
+        401,
+        "service_unauthorized",
+        "Acesso restrito aos serviços do assistente. Envie a credencial de serviço.",
+        headers={"WWW-Authenticate": 'Bearer realm="servico"'},
+    )
 
 
 def is_service_call(request: web.Request) -> bool:

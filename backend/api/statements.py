@@ -1,5 +1,6 @@
 """POST /api/statements: income-tax statement, annual debt-discharge declaration and statement of
 services used, as a PDF behind a short-lived signed link (kind "statement")."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -26,9 +27,11 @@ from common.validators import InvalidValue, normalize_card
 routes = web.RouteTableDef()
 LINK_KIND = "statement"
 PROTOCOL_KIND = "statement"
-KIND_LABELS = {"demonstrativo_ir": "o demonstrativo de imposto de renda",
-               "quitacao_debitos": "a declaração de quitação de débitos",
-               "extrato_atendimentos": "o extrato de atendimentos"}
+KIND_LABELS = {
+    "demonstrativo_ir": "o demonstrativo de imposto de renda",
+    "quitacao_debitos": "a declaração de quitação de débitos",
+    "extrato_atendimentos": "o extrato de atendimentos",
+}
 
 
 def _plain(text: str) -> str:
@@ -104,37 +107,68 @@ async def create_statement(request: web.Request) -> web.Response:
         except StatementRefused as exc:
             raise _refused(exc) from None
         protocol = await new_protocol(
-            session, PROTOCOL_KIND, ans_registration=operator.ans_registration, channel=channel,
-            status="completed", beneficiary_id=verified.id, conversation_id=conversation_id,
-            details={"statement": kind, "year": year, "month": month, "beneficiary": card_number,
-                     "empty": statement.empty},
+            session,
+            PROTOCOL_KIND,
+            ans_registration=operator.ans_registration,
+            channel=channel,
+            status="completed",
+            beneficiary_id=verified.id,
+            conversation_id=conversation_id,
+            details={
+                "statement": kind,
+                "year": year,
+                "month": month,
+                "beneficiary": card_number,
+                "empty": statement.empty,
+            },
         )
         number = protocol.number
         await session.commit()
-    answer = {"protocol": number, "kind": kind, "year": year, "month": month, "summary": statement.summary,
-              "empty": statement.empty}
+    answer = {
+        "protocol": number,
+        "kind": kind,
+        "year": year,
+        "month": month,
+        "summary": statement.summary,
+        "empty": statement.empty,
+    }
     if statement.empty:
         return json_response({**answer, "message": f"{statement.summary} Quer ver outro mês?"}, status=200)
     link = sign(settings.link_signing_secret, LINK_KIND, {"protocol": number})
-    return json_response({**answer, "url": url(settings.public_backend_url, link),
-                          "expires_in_minutes": int(DEFAULT_TTL.total_seconds() // 60),
-                          "filename": statement.filename}, status=201)
+    return json_response(
+        {
+            **answer,
+            "url": url(settings.public_backend_url, link),
+            "expires_in_minutes": int(DEFAULT_TTL.total_seconds() // 60),
+            "filename": statement.filename,
+        },
+        status=201,
+    )
 
 
 @renderer(LINK_KIND)
 async def render_statement(request: web.Request, session: AsyncSession, params: dict) -> File:
     """Rebuilds the statement of the protocol with the data as of its day of issue."""
-    protocol = (await session.execute(
-        select(Protocol).where(Protocol.number == str(params.get("protocol", "")), Protocol.kind == PROTOCOL_KIND)
-    )).scalar_one_or_none()
+    protocol = (
+        await session.execute(
+            select(Protocol).where(Protocol.number == str(params.get("protocol", "")), Protocol.kind == PROTOCOL_KIND)
+        )
+    ).scalar_one_or_none()
     verified = await session.get(Beneficiary, protocol.beneficiary_id) if protocol else None
     if protocol is None or verified is None:
         raise ApiError(404, "not_found", "Este documento não está mais disponível. Peça de novo no chat.")
     details = protocol.details
     issued_at = local_issue_time(protocol.created_at)
     try:
-        statement = await prepare(session, verified, details["statement"], details["year"], details.get("month"),
-                                  details.get("beneficiary"), issued_at.date())
+        statement = await prepare(
+            session,
+            verified,
+            details["statement"],
+            details["year"],
+            details.get("month"),
+            details.get("beneficiary"),
+            issued_at.date(),
+        )
     except StatementRefused as exc:
         raise _refused(exc) from None
     content = statement.pdf(request.app[OPERATOR], protocol.number, issued_at)

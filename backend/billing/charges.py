@@ -6,6 +6,7 @@ Rule (per operator profile, `billing.fine_percent` and `billing.monthly_interest
   the due date up to the payment day (today) included, i.e. `(today - due_date).days`;
 - fine and interest are each rounded to cents, half up (R$ 0,005 -> R$ 0,01), then added.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,8 +37,14 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def charge_on(amount: Decimal, due_date: date, today: date, *, fine_percent: Decimal = Decimal(2),
-              monthly_interest_percent: Decimal = Decimal(1)) -> Charge:
+def charge_on(
+    amount: Decimal,
+    due_date: date,
+    today: date,
+    *,
+    fine_percent: Decimal = Decimal(2),
+    monthly_interest_percent: Decimal = Decimal(1),
+) -> Charge:
     amount = Decimal(amount)
     days_late = max(0, (today - due_date).days)
     if days_late == 0:

@@ -14,6 +14,7 @@ The due-date factor counts days from 07/10/1997 (factor 1000 = 03/07/2000). It r
 21/02/2025 and restarted at 1000 on 22/02/2025 (FEBRABAN's 2025 factor reset), repeating every
 9000 days.
 """
+
 from __future__ import annotations
 
 import re
@@ -94,8 +95,7 @@ def linha_digitavel(code: str) -> str:
     field1 = code[0:4] + free[0:5]
     field2 = free[5:15]
     field3 = free[15:25]
-    return (f"{field1}{mod10(field1)}{field2}{mod10(field2)}{field3}{mod10(field3)}"
-            f"{code[4]}{code[5:19]}")
+    return f"{field1}{mod10(field1)}{field2}{mod10(field2)}{field3}{mod10(field3)}{code[4]}{code[5:19]}"
 
 
 def format_linha(digits: str) -> str:

@@ -1,17 +1,18 @@
 """PIX *copia e cola*: a static EMV BR Code (BCB "Manual de Padrões para Iniciação do Pix").
 
-    00 Payload Format Indicator "01"
-    26 Merchant Account Information: 00 GUI "br.gov.bcb.pix", 01 the key
-    52 Merchant Category Code "0000"
-    53 Transaction Currency "986" (real)
-    54 Transaction Amount, e.g. "462.35"
-    58 Country Code "BR"
-    59 Merchant Name (up to 25 characters, no accents)
-    60 Merchant City (up to 15 characters, no accents)
-    62 Additional Data Field: 05 txid (up to 25 letters and digits)
-    63 CRC16 (CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF) over everything before it, including "6304",
-       as 4 uppercase hex digits
+00 Payload Format Indicator "01"
+26 Merchant Account Information: 00 GUI "br.gov.bcb.pix", 01 the key
+52 Merchant Category Code "0000"
+53 Transaction Currency "986" (real)
+54 Transaction Amount, e.g. "462.35"
+58 Country Code "BR"
+59 Merchant Name (up to 25 characters, no accents)
+60 Merchant City (up to 15 characters, no accents)
+62 Additional Data Field: 05 txid (up to 25 letters and digits)
+63 CRC16 (CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF) over everything before it, including "6304",
+   as 4 uppercase hex digits
 """
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,9 @@ def txid(text: str) -> str:
     return value or "***"
 
 
-def brcode(*, key: str, merchant_name: str, merchant_city: str, amount: Decimal | None = None,
-           transaction_id: str = "***") -> str:
+def brcode(
+    *, key: str, merchant_name: str, merchant_city: str, amount: Decimal | None = None, transaction_id: str = "***"
+) -> str:
     """The *copia e cola* text (also the content of the QR code)."""
     payload = (
         tlv("00", "01")
@@ -86,10 +88,10 @@ def parse_fields(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     position = 0
     while position < len(text):
-        tag, length = text[position:position + 2], text[position + 2:position + 4]
+        tag, length = text[position : position + 2], text[position + 2 : position + 4]
         if not (tag.isdigit() and length.isdigit()):
             raise InvalidBrCode(f"malformed field at {position}")
-        value = text[position + 4:position + 4 + int(length)]
+        value = text[position + 4 : position + 4 + int(length)]
         if len(value) != int(length):
             raise InvalidBrCode(f"field {tag} is cut short")
         fields[tag] = value

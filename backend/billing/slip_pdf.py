@@ -1,5 +1,6 @@
 """The bank-slip PDF (fpdf2): payee, payer, document, due date, amounts, linha digitável, the
 barcode drawn as Interleaved 2 of 5 and the PIX QR code (segno)."""
+
 from __future__ import annotations
 
 import io
@@ -79,9 +80,11 @@ def slip_fields(data: SlipData) -> list[tuple[str, str]]:
 
 
 def instructions(data: SlipData) -> str:
-    return (f"Pague até {_day(data.due_date)} em qualquer banco, lotérica ou aplicativo, pelo código de barras "
-            f"ou pelo PIX abaixo. Depois do vencimento: multa de {_percent(data.fine_percent)} e juros de "
-            f"{_percent(data.monthly_interest_percent)} ao mês, proporcionais aos dias de atraso.")
+    return (
+        f"Pague até {_day(data.due_date)} em qualquer banco, lotérica ou aplicativo, pelo código de barras "
+        f"ou pelo PIX abaixo. Depois do vencimento: multa de {_percent(data.fine_percent)} e juros de "
+        f"{_percent(data.monthly_interest_percent)} ao mês, proporcionais aos dias de atraso."
+    )
 
 
 def qr_png(payload: str) -> bytes:
@@ -103,8 +106,13 @@ def render_slip(data: SlipData, *, compress: bool = True) -> bytes:
     pdf.set_font("Helvetica", "B", 14)
     pdf.cell(width, 8, data.operator_name, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    pdf.cell(width, 6, f"2ª via de boleto - mensalidade {data.reference_month:%m/%Y} - protocolo {data.protocol}",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        width,
+        6,
+        f"2ª via de boleto - mensalidade {data.reference_month:%m/%Y} - protocolo {data.protocol}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.cell(width, 6, f"Emitido em {_day(data.issued_on)}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
@@ -139,8 +147,13 @@ def render_slip(data: SlipData, *, compress: bool = True) -> bytes:
     pdf.image(io.BytesIO(qr_png(data.pix_copia_e_cola)), x=pdf.l_margin, y=top, w=45, h=45)
     pdf.set_xy(pdf.l_margin + 50, top)
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(width - 50, 4.5, "Abra o aplicativo do seu banco, escolha PIX > Ler QR code, ou use o "
-                   "PIX copia e cola:", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(
+        width - 50,
+        4.5,
+        "Abra o aplicativo do seu banco, escolha PIX > Ler QR code, ou use o PIX copia e cola:",
+        new_x="LEFT",
+        new_y="NEXT",
+    )
     pdf.set_font("Courier", "", 8)
     pdf.multi_cell(width - 50, 4, data.pix_copia_e_cola, align="L", new_x="LEFT", new_y="NEXT")
     return bytes(pdf.output())

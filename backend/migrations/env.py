@@ -1,4 +1,5 @@
 """Alembic environment: URL from backend.settings (sync driver), metadata from backend.models."""
+
 from logging.config import fileConfig
 
 from alembic import context
@@ -30,9 +31,7 @@ def run_migrations_online() -> None:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.sync_database_url, poolclass=pool.NullPool, future=True)
     with engine.connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=metadata, render_as_batch=settings.is_sqlite
-        )
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=settings.is_sqlite)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

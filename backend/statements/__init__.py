@@ -1,5 +1,6 @@
 """Statements (demonstrativo_ir, quitacao_debitos, extrato_atendimentos): who may ask, loading the
 rows, and the PDF. The rules of each statement are in backend.statements.data."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,16 @@ from common.money import format_brl
 INCOME_TAX, DEBT_DISCHARGE, SERVICES = "demonstrativo_ir", "quitacao_debitos", "extrato_atendimentos"
 KINDS = (INCOME_TAX, DEBT_DISCHARGE, SERVICES)
 
-__all__ = ["KINDS", "INCOME_TAX", "DEBT_DISCHARGE", "SERVICES", "Statement", "StatementRefused", "prepare",
-           "local_issue_time"]
+__all__ = [
+    "KINDS",
+    "INCOME_TAX",
+    "DEBT_DISCHARGE",
+    "SERVICES",
+    "Statement",
+    "StatementRefused",
+    "prepare",
+    "local_issue_time",
+]
 
 
 @dataclass
@@ -57,8 +66,11 @@ class Statement:
         data = self.data
         if isinstance(data, IncomeTaxStatement):
             names = _names([m.person.first_name for m in data.members if m.total])
-            head = (f"Demonstrativo parcial de {data.year} (pagamentos até {data.until:%d/%m/%Y})" if data.partial
-                    else f"Demonstrativo de imposto de renda de {data.year}")
+            head = (
+                f"Demonstrativo parcial de {data.year} (pagamentos até {data.until:%d/%m/%Y})"
+                if data.partial
+                else f"Demonstrativo de imposto de renda de {data.year}"
+            )
             return f"{head}: total pago {format_brl(data.total)}, dividido entre {names}."
         if isinstance(data, DebtDischargeStatement):
             count = len(data.fees)
@@ -73,8 +85,11 @@ class Statement:
         return text + "."
 
     def pdf(self, operator: OperatorProfile, protocol: str, issued_at: datetime) -> bytes:
-        build = {IncomeTaxStatement: pdf.income_tax_pdf, DebtDischargeStatement: pdf.debt_discharge_pdf,
-                 ServicesStatement: pdf.services_pdf}[type(self.data)]
+        build = {
+            IncomeTaxStatement: pdf.income_tax_pdf,
+            DebtDischargeStatement: pdf.debt_discharge_pdf,
+            ServicesStatement: pdf.services_pdf,
+        }[type(self.data)]
         return build(self.data, self.holder, operator, protocol, issued_at)
 
 
@@ -83,9 +98,15 @@ def _names(names: list[str]) -> str:
 
 
 def person(beneficiary: Beneficiary) -> Person:
-    return Person(id=beneficiary.id, name=beneficiary.name, card_number=beneficiary.card_number,
-                  relationship=beneficiary.relationship, cpf=beneficiary.cpf, birth_date=beneficiary.birth_date,
-                  holder=beneficiary.holder_id is None)
+    return Person(
+        id=beneficiary.id,
+        name=beneficiary.name,
+        card_number=beneficiary.card_number,
+        relationship=beneficiary.relationship,
+        cpf=beneficiary.cpf,
+        birth_date=beneficiary.birth_date,
+        holder=beneficiary.holder_id is None,
+    )
 
 
 def local_issue_time(created_at: datetime) -> datetime:
@@ -95,28 +116,58 @@ def local_issue_time(created_at: datetime) -> datetime:
 
 async def _fees(session: AsyncSession, holder_id: int) -> list[FeeRow]:
     rows = (await session.execute(select(Fee).where(Fee.beneficiary_id == holder_id))).scalars().all()
-    return [FeeRow(document_number=f.document_number, reference_month=f.reference_month, due_date=f.due_date,
-                   type=f.type, amount=f.amount, status=f.status, paid_at=f.paid_at) for f in rows]
+    return [
+        FeeRow(
+            document_number=f.document_number,
+            reference_month=f.reference_month,
+            due_date=f.due_date,
+            type=f.type,
+            amount=f.amount,
+            status=f.status,
+            paid_at=f.paid_at,
+        )
+        for f in rows
+    ]
 
 
 async def _services(session: AsyncSession, people: list[Person]) -> list[ServiceRow]:
-    rows = (await session.execute(
-        select(ServiceUsage).where(ServiceUsage.beneficiary_id.in_([p.id for p in people]))
-    )).scalars().all()
-    return [ServiceRow(beneficiary_id=s.beneficiary_id, service_date=s.service_date, provider=s.provider_name,
-                       procedure=s.procedure, amount=s.amount, coparticipation=s.coparticipation) for s in rows]
+    rows = (
+        (await session.execute(select(ServiceUsage).where(ServiceUsage.beneficiary_id.in_([p.id for p in people]))))
+        .scalars()
+        .all()
+    )
+    return [
+        ServiceRow(
+            beneficiary_id=s.beneficiary_id,
+            service_date=s.service_date,
+            provider=s.provider_name,
+            procedure=s.procedure,
+            amount=s.amount,
+            coparticipation=s.coparticipation,
+        )
+        for s in rows
+    ]
 
 
-async def prepare(session: AsyncSession, verified: Beneficiary, kind: str, year: int, month: int | None,
-                  card_number: str | None, today: date) -> Statement:
+async def prepare(
+    session: AsyncSession,
+    verified: Beneficiary,
+    kind: str,
+    year: int,
+    month: int | None,
+    card_number: str | None,
+    today: date,
+) -> Statement:
     """The statement `verified` asked for, or StatementRefused (403 for a dependent asking for the
     family's payment statements or for someone else's services)."""
     if kind in (INCOME_TAX, DEBT_DISCHARGE):
         if verified.holder_id is not None:
             raise StatementRefused(
-                403, "holder_only",
+                403,
+                "holder_only",
                 "Esse documento é emitido para o titular do plano, que paga as mensalidades. "
-                "Peça para o titular solicitar pelo assistente ou pelo portal.")
+                "Peça para o titular solicitar pelo assistente ou pelo portal.",
+            )
         family = [person(b) for b in await family_of_holder(session, verified)]
         fees = await _fees(session, verified.id)
         if kind == INCOME_TAX:
@@ -127,12 +178,15 @@ async def prepare(session: AsyncSession, verified: Beneficiary, kind: str, year:
     if kind != SERVICES:
         raise ValueError(kind)
     try:
-        chosen = [await member(session, verified, card_number)] if card_number else \
-            await visible_members(session, verified)
+        chosen = (
+            [await member(session, verified, card_number)] if card_number else await visible_members(session, verified)
+        )
     except NotInFamily:
-        raise StatementRefused(403, "not_in_family",
-                               "Só posso mostrar os seus atendimentos e, para quem é titular, os dos "
-                               "dependentes do plano.") from None
+        raise StatementRefused(
+            403,
+            "not_in_family",
+            "Só posso mostrar os seus atendimentos e, para quem é titular, os dos dependentes do plano.",
+        ) from None
     people = [person(b) for b in chosen]
     data = services_statement(year, month, today, people, await _services(session, people))
     return Statement(kind, person(verified), data)

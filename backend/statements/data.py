@@ -14,6 +14,7 @@ Rules chosen (the seed has no per-member price, only the family's monthly fee pa
 * extrato_atendimentos: services by service date in the month (not a future month), with
   coparticipation; an empty month is not an error (the API answers `empty`).
 """
+
 from __future__ import annotations
 
 from calendar import monthrange
@@ -25,8 +26,20 @@ from common.money import format_brl
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-MONTH_NAMES = ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro",
-               "outubro", "novembro", "dezembro")
+MONTH_NAMES = (
+    "janeiro",
+    "fevereiro",
+    "março",
+    "abril",
+    "maio",
+    "junho",
+    "julho",
+    "agosto",
+    "setembro",
+    "outubro",
+    "novembro",
+    "dezembro",
+)
 PAID = "paid"
 STATUS_LABELS = {"open": "em aberto", "overdue": "vencida", "paid": "paga"}
 
@@ -65,10 +78,17 @@ class FeeRow:
     paid_at: date | None
 
     def as_json(self) -> dict:
-        return {"document_number": self.document_number, "reference_month": f"{self.reference_month:%m/%Y}",
-                "due_date": self.due_date.isoformat(), "due_date_text": f"{self.due_date:%d/%m/%Y}",
-                "type": self.type, "amount": str(self.amount), "amount_text": format_brl(self.amount),
-                "status": self.status, "status_text": STATUS_LABELS.get(self.status, self.status)}
+        return {
+            "document_number": self.document_number,
+            "reference_month": f"{self.reference_month:%m/%Y}",
+            "due_date": self.due_date.isoformat(),
+            "due_date_text": f"{self.due_date:%d/%m/%Y}",
+            "type": self.type,
+            "amount": str(self.amount),
+            "amount_text": format_brl(self.amount),
+            "status": self.status,
+            "status_text": STATUS_LABELS.get(self.status, self.status),
+        }
 
 
 @dataclass(frozen=True)
@@ -148,9 +168,11 @@ def _first_year(fees: list[FeeRow]) -> int | None:
 
 def _check_not_future(year: int, today: date, what: str) -> None:
     if year > today.year:
-        raise StatementRefused(422, "year_in_future",
-                               f"{year} ainda não chegou, então não há {what} desse ano. "
-                               f"Informe um ano até {today.year}.")
+        raise StatementRefused(
+            422,
+            "year_in_future",
+            f"{year} ainda não chegou, então não há {what} desse ano. Informe um ano até {today.year}.",
+        )
 
 
 def _check_plan_years(year: int, fees: list[FeeRow], what: str) -> None:
@@ -158,9 +180,13 @@ def _check_plan_years(year: int, fees: list[FeeRow], what: str) -> None:
     if first is None:
         raise StatementRefused(422, "no_fees", f"Não encontrei mensalidades no seu plano para emitir {what}.")
     if year < first:
-        raise StatementRefused(422, "before_plan_start",
-                               f"Não há {what} de {year}: as mensalidades do seu plano começam em {first}. "
-                               f"Informe um ano a partir de {first}.", first_year=first)
+        raise StatementRefused(
+            422,
+            "before_plan_start",
+            f"Não há {what} de {year}: as mensalidades do seu plano começam em {first}. "
+            f"Informe um ano a partir de {first}.",
+            first_year=first,
+        )
 
 
 def split_fee(amount: Decimal, covered: list[Person]) -> dict[int, Decimal]:
@@ -171,15 +197,18 @@ def split_fee(amount: Decimal, covered: list[Person]) -> dict[int, Decimal]:
     return shares
 
 
-def income_tax(year: int, today: date, members: list[Person], fees: list[FeeRow],
-               services: list[ServiceRow]) -> IncomeTaxStatement:
+def income_tax(
+    year: int, today: date, members: list[Person], fees: list[FeeRow], services: list[ServiceRow]
+) -> IncomeTaxStatement:
     """`members`: the contract, holder first. `fees`: all of the holder's fees."""
     what = "demonstrativo para o imposto de renda"
     _check_not_future(year, today, what)
     _check_plan_years(year, fees, what)
     totals = {person.id: MemberTotal(person) for person in members}
-    payments = sorted((fee for fee in fees if fee.status == PAID and fee.paid_at and fee.paid_at.year == year),
-                      key=lambda fee: (fee.paid_at, fee.reference_month))
+    payments = sorted(
+        (fee for fee in fees if fee.status == PAID and fee.paid_at and fee.paid_at.year == year),
+        key=lambda fee: (fee.paid_at, fee.reference_month),
+    )
     for fee in payments:
         end = _end_of_month(fee.reference_month)
         covered = [person for person in members if person.birth_date <= end] or members[:1]
@@ -188,13 +217,21 @@ def income_tax(year: int, today: date, members: list[Person], fees: list[FeeRow]
     for service in services:
         if service.service_date.year == year and service.service_date <= today and service.beneficiary_id in totals:
             totals[service.beneficiary_id].coparticipation += service.coparticipation
-    statement = IncomeTaxStatement(year=year, partial=year == today.year, until=min(today, date(year, 12, 31)),
-                                   payments=payments, members=list(totals.values()))
+    statement = IncomeTaxStatement(
+        year=year,
+        partial=year == today.year,
+        until=min(today, date(year, 12, 31)),
+        payments=payments,
+        members=list(totals.values()),
+    )
     if statement.total == ZERO:
-        raise StatementRefused(422, "no_payments",
-                               f"Não houve pagamentos ao plano em {year}"
-                               f"{' até hoje' if statement.partial else ''}, então não há valores para declarar. "
-                               "Se quiser, peço o de outro ano.")
+        raise StatementRefused(
+            422,
+            "no_payments",
+            f"Não houve pagamentos ao plano em {year}"
+            f"{' até hoje' if statement.partial else ''}, então não há valores para declarar. "
+            "Se quiser, peço o de outro ano.",
+        )
     return statement
 
 
@@ -202,35 +239,50 @@ def debt_discharge(year: int, today: date, fees: list[FeeRow]) -> DebtDischargeS
     what = "declaração de quitação"
     _check_not_future(year, today, what)
     if year == today.year:
-        raise StatementRefused(422, "year_not_closed",
-                               f"A declaração de quitação de {year} só pode ser emitida depois que o ano terminar, "
-                               f"porque ela cobre as mensalidades de janeiro a dezembro. Posso emitir a de {year - 1}.")
+        raise StatementRefused(
+            422,
+            "year_not_closed",
+            f"A declaração de quitação de {year} só pode ser emitida depois que o ano terminar, "
+            f"porque ela cobre as mensalidades de janeiro a dezembro. Posso emitir a de {year - 1}.",
+        )
     _check_plan_years(year, fees, "declaração de quitação")
     of_year = sorted((fee for fee in fees if fee.reference_month.year == year), key=lambda fee: fee.reference_month)
     if not of_year:
         raise StatementRefused(422, "no_fees_in_year", f"Não há mensalidades de {year} no seu plano.")
     open_fees = [fee for fee in of_year if fee.status != PAID]
     if open_fees:
-        listed = "; ".join(f"{fee.reference_month:%m/%Y} (vencimento {fee.due_date:%d/%m/%Y}, "
-                           f"{format_brl(fee.amount)})" for fee in open_fees)
+        listed = "; ".join(
+            f"{fee.reference_month:%m/%Y} (vencimento {fee.due_date:%d/%m/%Y}, {format_brl(fee.amount)})"
+            for fee in open_fees
+        )
         plural = len(open_fees) > 1
         raise StatementRefused(
-            409, "open_fees",
+            409,
+            "open_fees",
             f"Não posso emitir a declaração de quitação de {year} porque "
             f"{'há mensalidades' if plural else 'há uma mensalidade'} em aberto: {listed}. "
             "Depois do pagamento, é só pedir de novo.",
-            open_fees=[fee.as_json() for fee in open_fees])
+            open_fees=[fee.as_json() for fee in open_fees],
+        )
     return DebtDischargeStatement(year=year, fees=of_year)
 
 
-def services_statement(year: int, month: int, today: date, members: list[Person],
-                       services: list[ServiceRow]) -> ServicesStatement:
+def services_statement(
+    year: int, month: int, today: date, members: list[Person], services: list[ServiceRow]
+) -> ServicesStatement:
     if (year, month) > (today.year, today.month):
-        raise StatementRefused(422, "month_in_future",
-                               f"{MONTH_NAMES[month - 1].capitalize()} de {year} ainda não chegou. "
-                               "Informe um mês que já começou.")
+        raise StatementRefused(
+            422,
+            "month_in_future",
+            f"{MONTH_NAMES[month - 1].capitalize()} de {year} ainda não chegou. Informe um mês que já começou.",
+        )
     people = {person.id: person for person in members}
-    rows = sorted(((people[s.beneficiary_id], s) for s in services
-                   if s.beneficiary_id in people and (s.service_date.year, s.service_date.month) == (year, month)),
-                  key=lambda pair: (pair[1].service_date, pair[0].name))
+    rows = sorted(
+        (
+            (people[s.beneficiary_id], s)
+            for s in services
+            if s.beneficiary_id in people and (s.service_date.year, s.service_date.month) == (year, month)
+        ),
+        key=lambda pair: (pair[1].service_date, pair[0].name),
+    )
     return ServicesStatement(year=year, month=month, rows=rows)

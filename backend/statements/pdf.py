@@ -1,4 +1,5 @@
 """The statements as PDF (fpdf2, core Helvetica: Latin-1, enough for Portuguese)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -56,10 +57,22 @@ class _Document(FPDF):
         self.set_y(-16)
         self.set_font("Helvetica", "", 8)
         self.set_text_color(*GREY)
-        self.cell(0, 4, _latin1(f"Emitido em {self.issued_at:%d/%m/%Y às %H:%M} pelo assistente virtual · "
-                                f"Protocolo nº {self.protocol}"), new_x="LMARGIN", new_y="NEXT")
-        self.cell(0, 4, _latin1(f"Página {self.page_no()}/{{nb}} · Central 24 horas: "
-                                f"{self.operator.phones.get('central_24h', '')}"))
+        self.cell(
+            0,
+            4,
+            _latin1(
+                f"Emitido em {self.issued_at:%d/%m/%Y às %H:%M} pelo assistente virtual · Protocolo nº {self.protocol}"
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        self.cell(
+            0,
+            4,
+            _latin1(
+                f"Página {self.page_no()}/{{nb}} · Central 24 horas: {self.operator.phones.get('central_24h', '')}"
+            ),
+        )
         self.set_text_color(0, 0, 0)
 
     def title_block(self, subtitle: str, holder: Person) -> None:
@@ -86,8 +99,14 @@ class _Document(FPDF):
         self.multi_cell(0, 5.5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
-    def table(self, headings: list[str], widths: list[float], rows: list[list[str]],
-              aligns: list[str], total: list[str] | None = None) -> None:
+    def table(
+        self,
+        headings: list[str],
+        widths: list[float],
+        rows: list[list[str]],
+        aligns: list[str],
+        total: list[str] | None = None,
+    ) -> None:
         self.set_font("Helvetica", "B", 9)
         self.set_fill_color(230, 240, 243)
         for heading, width, align in zip(headings, widths, aligns):
@@ -118,20 +137,34 @@ def _output(document: _Document) -> bytes:
     return bytes(document.output())
 
 
-def income_tax_pdf(statement: IncomeTaxStatement, holder: Person, operator: OperatorProfile,
-                   protocol: str, issued_at: datetime) -> bytes:
-    doc = _Document(operator, f"Demonstrativo para o Imposto de Renda - ano-calendário {statement.year}",
-                    protocol, issued_at)
-    subtitle = ("Valores pagos ao plano de saúde no ano-calendário" if not statement.partial else
-                f"PARCIAL: pagamentos de 01/01/{statement.year} até {statement.until:%d/%m/%Y}")
+def income_tax_pdf(
+    statement: IncomeTaxStatement, holder: Person, operator: OperatorProfile, protocol: str, issued_at: datetime
+) -> bytes:
+    doc = _Document(
+        operator, f"Demonstrativo para o Imposto de Renda - ano-calendário {statement.year}", protocol, issued_at
+    )
+    subtitle = (
+        "Valores pagos ao plano de saúde no ano-calendário"
+        if not statement.partial
+        else f"PARCIAL: pagamentos de 01/01/{statement.year} até {statement.until:%d/%m/%Y}"
+    )
     doc.title_block(subtitle, holder)
     doc.set_font("Helvetica", "B", 11)
     doc.cell(0, 7, "Valores por beneficiário", new_x="LMARGIN", new_y="NEXT")
     doc.table(
         ["Beneficiário", "CPF", "Relação", "Mensalidades", "Coparticipação", "Total"],
         [52, 28, 22, 26, 26, 20],
-        [[m.person.name, _cpf(m.person), "Titular" if m.person.holder else "Dependente",
-          format_brl(m.fees), format_brl(m.coparticipation), format_brl(m.total)] for m in statement.members],
+        [
+            [
+                m.person.name,
+                _cpf(m.person),
+                "Titular" if m.person.holder else "Dependente",
+                format_brl(m.fees),
+                format_brl(m.coparticipation),
+                format_brl(m.total),
+            ]
+            for m in statement.members
+        ],
         ["L", "L", "L", "R", "R", "R"],
         total=["Total pago no ano", "", "", "", "", format_brl(statement.total)],
     )
@@ -140,56 +173,95 @@ def income_tax_pdf(statement: IncomeTaxStatement, holder: Person, operator: Oper
     doc.table(
         ["Competência", "Documento", "Vencimento", "Pagamento", "Valor"],
         [30, 40, 34, 34, 36],
-        [[f"{fee.reference_month:%m/%Y}", fee.document_number, f"{fee.due_date:%d/%m/%Y}",
-          f"{fee.paid_at:%d/%m/%Y}", format_brl(fee.amount)] for fee in statement.payments],
+        [
+            [
+                f"{fee.reference_month:%m/%Y}",
+                fee.document_number,
+                f"{fee.due_date:%d/%m/%Y}",
+                f"{fee.paid_at:%d/%m/%Y}",
+                format_brl(fee.amount),
+            ]
+            for fee in statement.payments
+        ],
         ["L", "L", "L", "L", "R"],
     )
     doc.paragraph(
         "As mensalidades são do contrato familiar e foram pagas pelo titular. Para a declaração, cada "
         "mensalidade foi dividida em partes iguais entre os beneficiários cobertos naquele mês (os centavos "
         "da divisão ficam com o titular); a coparticipação fica com quem usou o atendimento. Informe esses "
-        "valores em Pagamentos Efetuados, código 26 (Planos de saúde no Brasil).", size=9)
+        "valores em Pagamentos Efetuados, código 26 (Planos de saúde no Brasil).",
+        size=9,
+    )
     if statement.partial:
-        doc.paragraph(f"Este demonstrativo é parcial. O definitivo de {statement.year} fica disponível a partir de "
-                      f"janeiro de {statement.year + 1}.", size=9)
+        doc.paragraph(
+            f"Este demonstrativo é parcial. O definitivo de {statement.year} fica disponível a partir de "
+            f"janeiro de {statement.year + 1}.",
+            size=9,
+        )
     return _output(doc)
 
 
-def debt_discharge_pdf(statement: DebtDischargeStatement, holder: Person, operator: OperatorProfile,
-                       protocol: str, issued_at: datetime) -> bytes:
+def debt_discharge_pdf(
+    statement: DebtDischargeStatement, holder: Person, operator: OperatorProfile, protocol: str, issued_at: datetime
+) -> bytes:
     doc = _Document(operator, f"Declaração Anual de Quitação de Débitos - {statement.year}", protocol, issued_at)
     doc.title_block("Lei nº 12.007, de 29 de julho de 2009", holder)
     doc.paragraph(
         f"Declaramos, para os fins da Lei nº 12.007/2009, que o(a) beneficiário(a) titular {holder.name}, "
         f"carteirinha {holder.card_number}, CPF {_cpf(holder)}, está quite com as mensalidades do plano de saúde "
         f"referentes ao período de janeiro a dezembro de {statement.year} que constam em nosso cadastro, "
-        f"listadas abaixo.")
+        f"listadas abaixo."
+    )
     doc.table(
         ["Competência", "Documento", "Tipo", "Vencimento", "Pagamento", "Valor"],
         [26, 34, 30, 28, 28, 28],
-        [[f"{fee.reference_month:%m/%Y}", fee.document_number, fee.type, f"{fee.due_date:%d/%m/%Y}",
-          f"{fee.paid_at:%d/%m/%Y}" if fee.paid_at else "-", format_brl(fee.amount)] for fee in statement.fees],
+        [
+            [
+                f"{fee.reference_month:%m/%Y}",
+                fee.document_number,
+                fee.type,
+                f"{fee.due_date:%d/%m/%Y}",
+                f"{fee.paid_at:%d/%m/%Y}" if fee.paid_at else "-",
+                format_brl(fee.amount),
+            ]
+            for fee in statement.fees
+        ],
         ["L", "L", "L", "L", "L", "R"],
         total=["Total", "", "", "", "", format_brl(statement.total)],
     )
-    doc.paragraph("Esta declaração substitui, para a comprovação do pagamento, os comprovantes das mensalidades "
-                  "do ano. Ela não quita valores que venham a ser cobrados depois por atendimentos do período.",
-                  size=9)
+    doc.paragraph(
+        "Esta declaração substitui, para a comprovação do pagamento, os comprovantes das mensalidades "
+        "do ano. Ela não quita valores que venham a ser cobrados depois por atendimentos do período.",
+        size=9,
+    )
     return _output(doc)
 
 
-def services_pdf(statement: ServicesStatement, holder: Person, operator: OperatorProfile,
-                 protocol: str, issued_at: datetime) -> bytes:
+def services_pdf(
+    statement: ServicesStatement, holder: Person, operator: OperatorProfile, protocol: str, issued_at: datetime
+) -> bytes:
     doc = _Document(operator, f"Extrato de Atendimentos - {statement.month_name}", protocol, issued_at)
     doc.title_block("Atendimentos realizados pelo plano no mês", holder)
     doc.table(
         ["Data", "Beneficiário", "Prestador", "Procedimento", "Valor", "Copart."],
         [19, 20, 50, 51, 18, 16],
-        [[f"{row.service_date:%d/%m/%Y}", person.first_name, row.provider, row.procedure,
-          format_brl(row.amount), format_brl(row.coparticipation)] for person, row in statement.rows],
+        [
+            [
+                f"{row.service_date:%d/%m/%Y}",
+                person.first_name,
+                row.provider,
+                row.procedure,
+                format_brl(row.amount),
+                format_brl(row.coparticipation),
+            ]
+            for person, row in statement.rows
+        ],
         ["L", "L", "L", "L", "R", "R"],
         total=["Total", "", "", "", format_brl(statement.total), format_brl(statement.coparticipation)],
     )
-    doc.paragraph("Valor: o que o plano pagou ao prestador. Copart.: a coparticipação cobrada do beneficiário, "
-                  "quando o plano tem coparticipação.", size=9)
+    doc.paragraph(
+        "Valor: o que o plano pagou ao prestador. Copart.: a coparticipação cobrada do beneficiário, "
+        "quando o plano tem coparticipação.",
+        size=9,
+    )
     return _output(doc)

@@ -2,12 +2,18 @@
 
 GET shows the form (it does not use the link: mail scanners open links too); a successful POST uses it.
 """
+
 from __future__ import annotations
 
 from aiohttp import web
 
-from backend.account_passwords import HISTORY_SIZE, MISMATCH, SAME_AS_CURRENT, new_password_problems, \
-    recent_password_hashes
+from backend.account_passwords import (
+    HISTORY_SIZE,
+    MISMATCH,
+    SAME_AS_CURRENT,
+    new_password_problems,
+    recent_password_hashes,
+)
 from backend.api.context import OPERATOR, SESSIONS, SETTINGS
 from backend.auth import AccountLocked
 from backend.email_change import confirm_email_change
@@ -22,8 +28,11 @@ from common.pii import mask_email
 
 routes = web.RouteTableDef()
 
-_RESTART = {ACTIVATION: "quero me cadastrar", PASSWORD_CHANGE: "quero trocar minha senha",
-            EMAIL_CHANGE: "quero mudar meu e-mail"}
+_RESTART = {
+    ACTIVATION: "quero me cadastrar",
+    PASSWORD_CHANGE: "quero trocar minha senha",
+    EMAIL_CHANGE: "quero mudar meu e-mail",
+}
 _ACCOUNT_STATUS = {ACTIVATION: PENDING, PASSWORD_CHANGE: ACTIVE}
 
 
@@ -31,19 +40,33 @@ def _gone(request: web.Request, purpose: str, state: LinkState) -> web.Response:
     operator = request.app[OPERATOR]
     again = f"Peça de novo no chat: escreva '{_RESTART[purpose]}'."
     if state is LinkState.UNKNOWN:
-        return message(operator, "Link não encontrado",
-                       "Não encontramos este link. Confira se o endereço foi copiado inteiro.", again, status=404)
+        return message(
+            operator,
+            "Link não encontrado",
+            "Não encontramos este link. Confira se o endereço foi copiado inteiro.",
+            again,
+            status=404,
+        )
     if state is LinkState.USED:
-        return message(operator, "Este link já foi usado",
-                       "Cada link funciona uma vez só, e este já foi usado.", again, status=410)
-    return message(operator, "Este link venceu",
-                   "O prazo deste link acabou ou você pediu um link mais novo, que é o único que vale.",
-                   again, status=410)
+        return message(
+            operator, "Este link já foi usado", "Cada link funciona uma vez só, e este já foi usado.", again, status=410
+        )
+    return message(
+        operator,
+        "Este link venceu",
+        "O prazo deste link acabou ou você pediu um link mais novo, que é o único que vale.",
+        again,
+        status=410,
+    )
 
 
 def _csrf_refused(request: web.Request) -> web.Response:
-    return message(request.app[OPERATOR], "Não foi possível enviar o formulário",
-                   "Por segurança, abra o link de novo e preencha o formulário outra vez.", status=403)
+    return message(
+        request.app[OPERATOR],
+        "Não foi possível enviar o formulário",
+        "Por segurança, abra o link de novo e preencha o formulário outra vez.",
+        status=403,
+    )
 
 
 async def _open(request: web.Request, session, purpose: str) -> tuple[AccountLink, Beneficiary] | web.Response:
@@ -59,8 +82,9 @@ async def _open(request: web.Request, session, purpose: str) -> tuple[AccountLin
     return link, beneficiary
 
 
-def _password_form(request: web.Request, beneficiary: Beneficiary, purpose: str,
-                   errors: list[str] | None = None) -> web.Response:
+def _password_form(
+    request: web.Request, beneficiary: Beneficiary, purpose: str, errors: list[str] | None = None
+) -> web.Response:
     operator = request.app[OPERATOR]
     token = csrf.new_token()
     first_name = beneficiary.name.split()[0]
@@ -71,9 +95,18 @@ def _password_form(request: web.Request, beneficiary: Beneficiary, purpose: str,
         heading, button = "Troque a sua senha", "Trocar senha"
         current = fill("current_password", label="Senha atual (ou a senha temporária do e-mail)")
         intro = f"Olá, {first_name}! Digite a senha atual e escolha uma nova."
-    body = fill("password_form", heading=heading, intro=intro, errors=error_list(errors or []), csrf_token=token,
-                current_field=current, policy=operator.password_policy.description,
-                rules=policy_rules(operator.password_policy, HISTORY_SIZE), mismatch=MISMATCH, button=button)
+    body = fill(
+        "password_form",
+        heading=heading,
+        intro=intro,
+        errors=error_list(errors or []),
+        csrf_token=token,
+        current_field=current,
+        policy=operator.password_policy.description,
+        rules=policy_rules(operator.password_policy, HISTORY_SIZE),
+        mismatch=MISMATCH,
+        button=button,
+    )
     response = page(operator, heading, body, status=400 if errors else 200)
     csrf.bind(response, request, token, secure=request.app[SETTINGS].public_backend_url.startswith("https:"))
     return response
@@ -111,13 +144,18 @@ async def _submit_password_form(request: web.Request, purpose: str) -> web.Respo
             current = form.get("senha_atual", "")
             try:
                 if not current or not await check_current_password(session, account, current):
-                    return _password_form(request, beneficiary, purpose,
-                                          ["A senha atual não confere. Confira e digite de novo."])
+                    return _password_form(
+                        request, beneficiary, purpose, ["A senha atual não confere. Confira e digite de novo."]
+                    )
             except AccountLocked as exc:
-                return message(operator, "Acesso bloqueado por enquanto",
-                               "Por segurança, depois de várias tentativas erradas o acesso fica bloqueado. "
-                               f"Tente de novo daqui a {exc.retry_after_minutes} minutos ou peça no chat: "
-                               "'esqueci minha senha'.", status=423)
+                return message(
+                    operator,
+                    "Acesso bloqueado por enquanto",
+                    "Por segurança, depois de várias tentativas erradas o acesso fica bloqueado. "
+                    f"Tente de novo daqui a {exc.retry_after_minutes} minutos ou peça no chat: "
+                    "'esqueci minha senha'.",
+                    status=423,
+                )
             if password == current:
                 return _password_form(request, beneficiary, purpose, [SAME_AS_CURRENT])
         problems = await new_password_problems(operator.password_policy, beneficiary, password, confirmation, recent)
@@ -163,8 +201,9 @@ async def email_confirm_form(request: web.Request) -> web.Response:
         return opened
     link, beneficiary = opened
     token = csrf.new_token()
-    body = fill("email_confirm", first_name=beneficiary.name.split()[0], email_masked=mask_email(link.email),
-                csrf_token=token)
+    body = fill(
+        "email_confirm", first_name=beneficiary.name.split()[0], email_masked=mask_email(link.email), csrf_token=token
+    )
     response = page(request.app[OPERATOR], "Confirme o seu novo e-mail", body)
     csrf.bind(response, request, token, secure=request.app[SETTINGS].public_backend_url.startswith("https:"))
     return response

@@ -3,6 +3,7 @@ widget's assets from channels/web/ (the one <script> tag an operator pastes; see
 
 Where the page's widget finds Rasa: app[RASA_URL] if set (tests), else the PUBLIC_RASA_URL
 environment variable, else port 5005 on the host the page was asked from (what `make run` starts)."""
+
 from __future__ import annotations
 
 import os
@@ -54,17 +55,35 @@ async def demo_page(request: web.Request) -> web.Response:
     backend = request.app[SETTINGS].public_backend_url.rstrip("/")
     rasa = rasa_url(request)
     phone = operator.phones["central_24h"]
-    values = {key: escape(value) for key, value in {
-        "name": operator.name, "short": operator.short_name, "phone": phone, "tel": only_digits(phone),
-        "rasa": rasa, "backend": backend, "hours": operator.opening_hours.text,
-    }.items()}
+    values = {
+        key: escape(value)
+        for key, value in {
+            "name": operator.name,
+            "short": operator.short_name,
+            "phone": phone,
+            "tel": only_digits(phone),
+            "rasa": rasa,
+            "backend": backend,
+            "hours": operator.opening_hours.text,
+        }.items()
+    }
     html = DEMO_PAGE.format(**values)
-    csp = (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
-           f"connect-src 'self' {_origin(rasa)} {_websocket_origin(rasa)} {_origin(backend)}; "
-           f"base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-    return web.Response(text=html, content_type="text/html", charset="utf-8", headers={
-        "Content-Security-Policy": csp, "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-cache"})
+    csp = (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
+        f"connect-src 'self' {_origin(rasa)} {_websocket_origin(rasa)} {_origin(backend)}; "
+        f"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Content-Security-Policy": csp,
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-cache",
+        },
+    )
 
 
 @routes.get("/widget/{file}")
@@ -72,13 +91,16 @@ async def widget_asset(request: web.Request) -> web.StreamResponse:
     name = request.match_info["file"]
     if name not in ASSETS:
         raise web.HTTPNotFound(text="Arquivo não encontrado.")
-    return web.FileResponse(WIDGET_DIR / name, headers={
-        "Content-Type": f"{ASSETS[name]}; charset=utf-8",
-        "Cache-Control": "public, max-age=300",
-        "Access-Control-Allow-Origin": "*",  # any operator site may load the widget
-        "Cross-Origin-Resource-Policy": "cross-origin",
-        "X-Content-Type-Options": "nosniff",
-    })
+    return web.FileResponse(
+        WIDGET_DIR / name,
+        headers={
+            "Content-Type": f"{ASSETS[name]}; charset=utf-8",
+            "Cache-Control": "public, max-age=300",
+            "Access-Control-Allow-Origin": "*",  # any operator site may load the widget
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 DEMO_PAGE = """<!doctype html>

@@ -1,6 +1,7 @@
 """The call-centre console at /atendente (issue 7): one page, pt-BR, no external resources. It logs
 the agent in through POST /api/agent/login, follows the queue through the event stream
 GET /api/agent/events and uses the agent API of backend/api/agent.py (backend/static/console.js)."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -12,7 +13,7 @@ routes = web.RouteTableDef()
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",

@@ -1,6 +1,7 @@
 """CSRF protection of the pages' forms: each form carries a fresh random token in a hidden field,
 bound to an HttpOnly, SameSite=Strict cookie scoped to the form's own path; a POST must bring both,
 equal."""
+
 from __future__ import annotations
 
 import hmac
@@ -18,8 +19,9 @@ def new_token() -> str:
 
 
 def bind(response: web.Response, request: web.Request, token: str, *, secure: bool) -> None:
-    response.set_cookie(COOKIE, token, path=request.path, max_age=MAX_AGE_S, httponly=True,
-                        samesite="Strict", secure=secure)
+    response.set_cookie(
+        COOKIE, token, path=request.path, max_age=MAX_AGE_S, httponly=True, samesite="Strict", secure=secure
+    )
 
 
 def forget(response: web.Response, request: web.Request) -> None:

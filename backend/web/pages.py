@@ -1,5 +1,6 @@
 """HTML rendering: templates/<name>.html filled with string.Template; every value goes in escaped
 unless it is a fragment built here."""
+
 from __future__ import annotations
 
 from html import escape
@@ -18,7 +19,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # Tokens travel in the URL: no Referer may carry them away, and nothing is cached.
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -42,8 +43,12 @@ def page(operator: OperatorProfile, title: str, body: Html, status: int = 200) -
 
 
 def message(operator: OperatorProfile, title: str, *paragraphs: str, status: int = 200) -> web.Response:
-    return page(operator, title, fill("message", title=title,
-                                      paragraphs=Html("".join(f"<p>{escape(p, quote=False)}</p>" for p in paragraphs))), status)
+    return page(
+        operator,
+        title,
+        fill("message", title=title, paragraphs=Html("".join(f"<p>{escape(p, quote=False)}</p>" for p in paragraphs))),
+        status,
+    )
 
 
 def error_list(errors: list[str]) -> Html:

@@ -9,6 +9,7 @@
   backend answers no one else; see backend/api/service_auth.py). scripts/stack.py passes the
   same value to the backend and to the action server.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,8 +49,9 @@ class BackendResponse:
 
 
 class BackendClient:
-    def __init__(self, base_url: str | None = None, timeout_s: float | None = None,
-                 service_token: str | None = None) -> None:
+    def __init__(
+        self, base_url: str | None = None, timeout_s: float | None = None, service_token: str | None = None
+    ) -> None:
         self.base_url = (base_url or os.environ.get("BACKEND_URL", DEFAULT_URL)).rstrip("/")
         self._service_token = service_token
         self.timeout = aiohttp.ClientTimeout(
@@ -61,9 +63,7 @@ class BackendClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=self.timeout, connector=aiohttp.TCPConnector(limit=100)
-            )
+            self._session = aiohttp.ClientSession(timeout=self.timeout, connector=aiohttp.TCPConnector(limit=100))
         return self._session
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
@@ -77,35 +77,48 @@ class BackendClient:
         if self._session is not None:
             await self._session.close()
 
-    async def get(self, path: str, *, params: dict[str, str] | None = None,
-                  headers: dict[str, str] | None = None) -> BackendResponse:
+    async def get(
+        self, path: str, *, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> BackendResponse:
         return await self._request("GET", path, params=params, headers=headers)
 
     async def post(self, path: str, payload: dict[str, Any]) -> BackendResponse:
         return await self._request("POST", path, payload)
 
-    async def post_form(self, path: str, form: aiohttp.FormData, *,
-                        headers: dict[str, str] | None = None) -> BackendResponse:
+    async def post_form(
+        self, path: str, form: aiohttp.FormData, *, headers: dict[str, str] | None = None
+    ) -> BackendResponse:
         """A multipart upload (a file for a reimbursement)."""
         return await self._request("POST", path, form=form, headers=headers)
 
-    async def _request(self, method: str, path: str, payload: dict | None = None, *,
-                       params: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-                       form: aiohttp.FormData | None = None) -> BackendResponse:
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        payload: dict | None = None,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        form: aiohttp.FormData | None = None,
+    ) -> BackendResponse:
         url = f"{self.base_url}{path}"
         body = {"data": form} if form is not None else {"json": payload}
         for attempt in range(len(RETRY_DELAYS) + 1):
             try:
-                async with self._get_session().request(method, url, params=params,
-                                                       headers=self._headers(headers), **body) as resp:
+                async with self._get_session().request(
+                    method, url, params=params, headers=self._headers(headers), **body
+                ) as resp:
                     data = await resp.json(content_type=None) if resp.content_length != 0 else {}
                     if resp.status >= 500:
                         logger.warning("backend %s %s answered %s", method, path, resp.status)
                         raise BackendUnavailable(f"{method} {path}: HTTP {resp.status}")
                     response = BackendResponse(resp.status, data or {})
                     if response.error_code == "service_unauthorized":
-                        logger.error("backend refused the service credential (is BACKEND_SERVICE_TOKEN the "
-                                     "backend's?): %s %s", method, path)
+                        logger.error(
+                            "backend refused the service credential (is BACKEND_SERVICE_TOKEN the backend's?): %s %s",
+                            method,
+                            path,
+                        )
                     return response
             except aiohttp.ClientConnectorError as exc:
                 retry = form is None  # never reached the backend: safe to repeat (a FormData is sent once)

@@ -1,6 +1,7 @@
 """solicitar_carteirinha (CASSE): identity, whose card (the holder picks among the family), the
 reason from the CASSE list, the police report number only for "Roubo C/ B.O", an optional
 note, a summary to confirm — then the backend opens the request and gives the protocol."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,13 +17,17 @@ from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, request_co
 from common.card_reasons import CARD_REISSUE_REASONS, ROBBERY, ROBBERY_WITH_REPORT, normalize_reason
 
 NO_NOTE = "-"
-_ROBBERY_BUTTONS = [{"title": "Sim, tenho o B.O.", "payload": "Roubo C/ B.O"},
-                    {"title": "Não tenho B.O.", "payload": "Roubo S/ B.O"}]
+_ROBBERY_BUTTONS = [
+    {"title": "Sim, tenho o B.O.", "payload": "Roubo C/ B.O"},
+    {"title": "Não tenho B.O.", "payload": "Roubo S/ B.O"},
+]
 
 
 def _summary(tracker: Tracker) -> str:
-    lines = [f"Carteirinha de: {tracker.get_slot('carteirinha_membro_nome') or 'você'}",
-             f"Motivo: {tracker.get_slot('carteirinha_motivo')}"]
+    lines = [
+        f"Carteirinha de: {tracker.get_slot('carteirinha_membro_nome') or 'você'}",
+        f"Motivo: {tracker.get_slot('carteirinha_motivo')}",
+    ]
     if tracker.get_slot("carteirinha_bo"):
         lines.append(f"Boletim de ocorrência: {tracker.get_slot('carteirinha_bo')}")
     if tracker.get_slot("carteirinha_obs") not in (None, NO_NOTE):
@@ -66,12 +71,14 @@ class ValidateCarteirinhaForm(IdentityFormValidation):
     async def validate_carteirinha_motivo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         reason = normalize_reason(str(value))
         if reason == ROBBERY:
-            dispatcher.utter_message(text="Sinto muito pelo roubo. Você registrou boletim de ocorrência (B.O.)?",
-                                     buttons=_ROBBERY_BUTTONS)
+            dispatcher.utter_message(
+                text="Sinto muito pelo roubo. Você registrou boletim de ocorrência (B.O.)?", buttons=_ROBBERY_BUTTONS
+            )
             return {"carteirinha_motivo": None}
         if reason is None:
-            dispatcher.utter_message(text="Não entendi o motivo. Escolha um destes: "
-                                          f"{', '.join(CARD_REISSUE_REASONS)}.")
+            dispatcher.utter_message(
+                text=f"Não entendi o motivo. Escolha um destes: {', '.join(CARD_REISSUE_REASONS)}."
+            )
         return {"carteirinha_motivo": reason}
 
     async def validate_carteirinha_bo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -97,8 +104,9 @@ class ActionAskCarteirinhaMembro(Action):
         return "action_ask_carteirinha_form_carteirinha_membro"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="A segunda via é para quem?",
-                                 buttons=member_buttons(await family_members(tracker)))
+        dispatcher.utter_message(
+            text="A segunda via é para quem?", buttons=member_buttons(await family_members(tracker))
+        )
         return []
 
 
@@ -119,8 +127,11 @@ class ActionSolicitarCarteirinha(VerifiedFlowAction):
         if tracker.get_slot("carteirinha_confirmar") is False:
             return Outcome("Tudo bem, não fiz o pedido. Se quiser recomeçar, é só pedir a segunda via de novo.")
         body = {**request_context(tracker), "reason": tracker.get_slot("carteirinha_motivo")}
-        for field, slot in (("beneficiary", "carteirinha_membro"), ("police_report", "carteirinha_bo"),
-                            ("note", "carteirinha_obs")):
+        for field, slot in (
+            ("beneficiary", "carteirinha_membro"),
+            ("police_report", "carteirinha_bo"),
+            ("note", "carteirinha_obs"),
+        ):
             if tracker.get_slot(slot) not in (None, NO_NOTE):
                 body[field] = tracker.get_slot(slot)
         response = await backend.post("/api/card-requests", body)

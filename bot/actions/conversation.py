@@ -1,4 +1,5 @@
 """Actions that keep the conversation going in any state: cancel, fallback ladder, human contact."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,10 @@ class ActionSessionStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         profile = await operator_profile() or {}
         link = f" Saiba mais: {profile['privacy_url']}" if profile.get("privacy_url") else ""
-        dispatcher.utter_message(text="Aviso de privacidade: uso seus dados só para atender o seu pedido, como manda "
-                                      f"a LGPD, e nunca peço a sua senha.{link}")
+        dispatcher.utter_message(
+            text="Aviso de privacidade: uso seus dados só para atender o seu pedido, como manda "
+            f"a LGPD, e nunca peço a sua senha.{link}"
+        )
         return [SessionStarted(), ActionExecuted("action_listen")]
 
 
@@ -65,13 +68,21 @@ class ActionTrocarPedido(Action):
         events = end_flow_events(tracker)
         events += [SlotSet(slot, value) for slot, value in kept.items()]
         events += [SlotSet(slot, value) for slot, value in entity_slots(message, domain).items()]
-        parse_data = {key: message.get(key) for key in ("intent", "entities", "text", "intent_ranking")
-                      if message.get(key) is not None}
+        parse_data = {
+            key: message.get(key)
+            for key in ("intent", "entities", "text", "intent_ranking")
+            if message.get(key) is not None
+        }
         events += [
             ActionExecuted("action_listen"),
-            {"event": "user", "timestamp": None, "text": message.get("text"), "parse_data": parse_data,
-             "input_channel": tracker.get_latest_input_channel(),
-             "metadata": {**(message.get("metadata") or {}), REINJECTED: True}},
+            {
+                "event": "user",
+                "timestamp": None,
+                "text": message.get("text"),
+                "parse_data": parse_data,
+                "input_channel": tracker.get_latest_input_channel(),
+                "metadata": {**(message.get("metadata") or {}), REINJECTED: True},
+            },
         ]
         return events
 
@@ -82,8 +93,11 @@ def entity_slots(message: dict, domain: dict) -> dict[str, Any]:
     entities = {entity.get("entity"): entity.get("value") for entity in message.get("entities") or []}
     for slot, definition in (domain.get("slots") or {}).items():
         for mapping in definition.get("mappings") or []:
-            if (mapping.get("type") == "from_entity" and not mapping.get("conditions")
-                    and entities.get(mapping.get("entity")) is not None):
+            if (
+                mapping.get("type") == "from_entity"
+                and not mapping.get("conditions")
+                and entities.get(mapping.get("entity")) is not None
+            ):
                 values[slot] = entities[mapping["entity"]]
     return values
 
@@ -102,17 +116,32 @@ def consecutive_misses(tracker: Tracker) -> int:
 
 # What each request is called in a "Você quis dizer…?" button.
 INTENT_LABELS = {
-    "esqueci_senha": "Esqueci minha senha", "cadastro": "Fazer cadastro", "alterar_senha": "Trocar a senha",
-    "alterar_email": "Trocar o e-mail", "duvida_login": "Como entrar no app", "cartao_virtual": "Carteirinha digital",
-    "solicitar_carteirinha": "Segunda via da carteirinha", "status_carteirinha": "Acompanhar carteirinha",
-    "meu_plano": "Meu plano", "carencias": "Carências", "rede_credenciada": "Buscar médico na rede",
-    "telemedicina": "Telemedicina", "atencao_domiciliar": "Atenção domiciliar", "vacinacao": "Vacinação",
-    "contato_central": "Telefones da central", "segunda_via_boleto": "Segunda via do boleto",
-    "mensalidades": "Minhas mensalidades", "demonstrativo_ir": "Demonstrativo do IR",
-    "quitacao_debitos": "Declaração de quitação", "extrato_atendimentos": "Extrato de atendimentos",
-    "solicitar_reembolso": "Pedir reembolso", "status_reembolso": "Acompanhar reembolso",
-    "documentos_reembolso": "Documentos do reembolso", "consultar_protocolo": "Consultar protocolo",
-    "ouvidoria_reclamacao": "Reclamação / ouvidoria", "falar_com_atendente": "Falar com atendente",
+    "esqueci_senha": "Esqueci minha senha",
+    "cadastro": "Fazer cadastro",
+    "alterar_senha": "Trocar a senha",
+    "alterar_email": "Trocar o e-mail",
+    "duvida_login": "Como entrar no app",
+    "cartao_virtual": "Carteirinha digital",
+    "solicitar_carteirinha": "Segunda via da carteirinha",
+    "status_carteirinha": "Acompanhar carteirinha",
+    "meu_plano": "Meu plano",
+    "carencias": "Carências",
+    "rede_credenciada": "Buscar médico na rede",
+    "telemedicina": "Telemedicina",
+    "atencao_domiciliar": "Atenção domiciliar",
+    "vacinacao": "Vacinação",
+    "contato_central": "Telefones da central",
+    "segunda_via_boleto": "Segunda via do boleto",
+    "mensalidades": "Minhas mensalidades",
+    "demonstrativo_ir": "Demonstrativo do IR",
+    "quitacao_debitos": "Declaração de quitação",
+    "extrato_atendimentos": "Extrato de atendimentos",
+    "solicitar_reembolso": "Pedir reembolso",
+    "status_reembolso": "Acompanhar reembolso",
+    "documentos_reembolso": "Documentos do reembolso",
+    "consultar_protocolo": "Consultar protocolo",
+    "ouvidoria_reclamacao": "Reclamação / ouvidoria",
+    "falar_com_atendente": "Falar com atendente",
 }
 
 
@@ -139,8 +168,10 @@ class ActionFallback(Action):
         if intent != "nlu_fallback":
             # Understood, but the dialogue does not know what to do next (Rasa's core fallback):
             # say so and forget the message, so the conversation is back where it was.
-            dispatcher.utter_message(text="Desculpe, me perdi aqui. Pode repetir o que você precisa? "
-                                          "Se preferir, escreva \"menu\" ou \"atendente\".")
+            dispatcher.utter_message(
+                text="Desculpe, me perdi aqui. Pode repetir o que você precisa? "
+                'Se preferir, escreva "menu" ou "atendente".'
+            )
             return [UserUtteranceReverted()]
         if consecutive_misses(tracker) < 2:
             buttons = likely_requests(tracker)
@@ -149,12 +180,12 @@ class ActionFallback(Action):
             else:
                 dispatcher.utter_message(
                     text="Desculpe, não entendi. Pode escrever de outro jeito? "
-                    "Por exemplo: \"segunda via do boleto\" ou \"menu\"."
+                    'Por exemplo: "segunda via do boleto" ou "menu".'
                 )
         else:
             dispatcher.utter_message(
                 text="Ainda não consegui entender, desculpe. Você pode falar com "
-                f"{await call_centre_line()}, ou escrever \"atendente\".",
+                f'{await call_centre_line()}, ou escrever "atendente".',
                 buttons=[HUMAN_BUTTON],
             )
         return []

@@ -1,6 +1,7 @@
 """Correction of an earlier answer inside any form ("errei o CPF", "a data está errada"): the
 named value — or, when none is named, the last one given — is cleared and asked again; all the
 other answers are kept."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,14 +33,26 @@ _NAMED = (
     (("especialidade",), ("especialidade",)),
     (("nome",), ("nome_completo", MOTHER_SLOT)),
 )
-_LABELS = {"cpf": "o CPF", "data_nascimento": "a data de nascimento", "login": "a carteirinha ou o e-mail",
-           MOTHER_SLOT: "o nome da sua mãe", "nome_completo": "o nome completo", "email_novo": "o novo e-mail",
-           "email_confirmacao": "a confirmação do e-mail", "reembolso_data": "a data do atendimento",
-           "reembolso_valor": "o valor", "reembolso_prestador": "o prestador",
-           "reembolso_doc_prestador": "o CPF ou CNPJ do prestador", "reembolso_descricao": "o procedimento",
-           "carteirinha_motivo": "o motivo", "carteirinha_bo": "o número do B.O.",
-           "carteirinha_obs": "a observação", "cidade": "a cidade", "especialidade": "a especialidade",
-           "protocolo": "o número do protocolo"}
+_LABELS = {
+    "cpf": "o CPF",
+    "data_nascimento": "a data de nascimento",
+    "login": "a carteirinha ou o e-mail",
+    MOTHER_SLOT: "o nome da sua mãe",
+    "nome_completo": "o nome completo",
+    "email_novo": "o novo e-mail",
+    "email_confirmacao": "a confirmação do e-mail",
+    "reembolso_data": "a data do atendimento",
+    "reembolso_valor": "o valor",
+    "reembolso_prestador": "o prestador",
+    "reembolso_doc_prestador": "o CPF ou CNPJ do prestador",
+    "reembolso_descricao": "o procedimento",
+    "carteirinha_motivo": "o motivo",
+    "carteirinha_bo": "o número do B.O.",
+    "carteirinha_obs": "a observação",
+    "cidade": "a cidade",
+    "especialidade": "a especialidade",
+    "protocolo": "o número do protocolo",
+}
 
 
 def named_slot(text: str, form_slots: list[str]) -> str | None:
@@ -74,11 +87,14 @@ class ActionCorrigirDado(Action):
             dispatcher.utter_message(text="Sem problema, é só me mandar a informação certa.")
             return []
         if slot is None:
-            dispatcher.utter_message(text="Tudo bem. Me diga qual informação quer corrigir, por exemplo: \"errei o CPF\".")
+            dispatcher.utter_message(
+                text='Tudo bem. Me diga qual informação quer corrigir, por exemplo: "errei o CPF".'
+            )
             return []
         if verified and slot in (*IDENTITY_SLOTS, MOTHER_SLOT):
-            dispatcher.utter_message(text="Seus dados de identificação já foram confirmados, então não precisa "
-                                          "corrigir. Vamos seguir.")
+            dispatcher.utter_message(
+                text="Seus dados de identificação já foram confirmados, então não precisa corrigir. Vamos seguir."
+            )
             return []
         dispatcher.utter_message(text=f"Sem problema, vamos corrigir {_LABELS.get(slot, 'essa informação')}.")
         events = [SlotSet(slot, None)]

@@ -1,5 +1,6 @@
 """Whom a request can be for: the verified beneficiary and, for a holder, their dependents
 (GET /api/family). Used by the forms that ask "para quem?"."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,4 +36,6 @@ def pick_member(members: list[dict[str, Any]], answer: str) -> dict[str, Any] | 
     return None
 
 
-NOT_IN_FAMILY_TEXT = "Não encontrei essa pessoa no seu plano. Toque em um dos nomes ou mande o número da carteirinha dela."
+NOT_IN_FAMILY_TEXT = (
+    "Não encontrei essa pessoa no seu plano. Toque em um dos nomes ou mande o número da carteirinha dela."
+)

@@ -1,4 +1,5 @@
 """Ending a flow: which slots a flow owns, and the events that forget them."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,6 +5,7 @@ user writes next goes to the agent. Out of hours or with no agent online the tic
 a call back and the bot goes on. When the agent closes the ticket, the backend resumes the
 conversation and triggers `atendimento_encerrado`, answered by action_retomar_atendimento.
 Nothing personal is asked to reach a person (SAC rules). See docs/handoff.md."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -64,8 +65,12 @@ class ActionContatoAtendente(Action):
         return "action_contato_atendente"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        body = {"conversation_id": tracker.sender_id, "channel": input_channel(tracker),
-                "reason": handoff_reason(tracker), "transcript": transcript(tracker)}
+        body = {
+            "conversation_id": tracker.sender_id,
+            "channel": input_channel(tracker),
+            "reason": handoff_reason(tracker),
+            "transcript": transcript(tracker),
+        }
         if verified_for(tracker):  # the ticket shows the agent who this is (made here, with the CPF)
             body["verification"] = tracker.get_slot("identidade_token")
         try:

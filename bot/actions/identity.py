@@ -15,6 +15,7 @@ channel is somebody else: it is forgotten and the identity asked), and one made 
 possuo CPF" serves registration only (other flows say so and ask for the identity with the CPF);
 the backend refuses both anyway (backend.api.identity.verified_beneficiary).
 """
+
 from __future__ import annotations
 
 import re
@@ -60,12 +61,33 @@ _ENTITIES = {
     "cidade": ("cidade",),
 }
 # Requests that must reach the dialogue rules, never be taken as an answer.
-_NOT_ANSWERS = {"cancelar", "falar_com_atendente", "pergunta_robo", "ajuda", "duvida_login",
-                "despedida", "esqueci_senha", "cadastro", "alterar_senha", "alterar_email",
-                "cartao_virtual", "status_carteirinha", "meu_plano", "carencias", "mensalidades",
-                "segunda_via_boleto", "demonstrativo_ir", "quitacao_debitos", "extrato_atendimentos",
-                "status_reembolso", "solicitar_reembolso", "consultar_protocolo", "contato_central",
-                "ouvidoria_reclamacao", "corrigir_dado"}
+_NOT_ANSWERS = {
+    "cancelar",
+    "falar_com_atendente",
+    "pergunta_robo",
+    "ajuda",
+    "duvida_login",
+    "despedida",
+    "esqueci_senha",
+    "cadastro",
+    "alterar_senha",
+    "alterar_email",
+    "cartao_virtual",
+    "status_carteirinha",
+    "meu_plano",
+    "carencias",
+    "mensalidades",
+    "segunda_via_boleto",
+    "demonstrativo_ir",
+    "quitacao_debitos",
+    "extrato_atendimentos",
+    "status_reembolso",
+    "solicitar_reembolso",
+    "consultar_protocolo",
+    "contato_central",
+    "ouvidoria_reclamacao",
+    "corrigir_dado",
+}
 
 
 def _has_fixed_form(entity: dict) -> bool:
@@ -98,8 +120,10 @@ def extract_from_text(tracker: Tracker, slot: str, finder: Callable[[str], str |
     if found:
         return {slot: found}
     intent = (message.get("intent") or {}).get("name")
-    if tracker.get_slot("requested_slot") == slot and intent not in _NOT_ANSWERS and (
-        intent in ("informar", "nlu_fallback") or _looks_like_data(text) or finder is None
+    if (
+        tracker.get_slot("requested_slot") == slot
+        and intent not in _NOT_ANSWERS
+        and (intent in ("informar", "nlu_fallback") or _looks_like_data(text) or finder is None)
     ):
         return {slot: text}
     return {}
@@ -140,8 +164,12 @@ class IdentityFormValidation(FormValidationAction, ABC):
             # made through another channel under the same sender id: not this person's
             forgotten = session_expired_events()
             tracker.add_slots(forgotten)
-        elif (tracker.get_slot("requested_slot") is None and not tracker.get_slot("identidade_bloqueio_min")
-                and registration_only(tracker) and not self.verified(tracker)):
+        elif (
+            tracker.get_slot("requested_slot") is None
+            and not tracker.get_slot("identidade_bloqueio_min")
+            and registration_only(tracker)
+            and not self.verified(tracker)
+        ):
             dispatcher.utter_message(text=CPF_NEEDED_TEXT)  # once, as the form starts
         return forgotten + await super().run(dispatcher, tracker, domain)
 
@@ -150,9 +178,13 @@ class IdentityFormValidation(FormValidationAction, ABC):
             return []  # locked: the flow's action explains it
         verified = self.verified(tracker)
         asks_mother = not verified and await _mother_name_required()
-        return [slot for slot in domain_slots
-                if not (verified and slot in IDENTITY_SLOTS) and (slot != MOTHER_SLOT or asks_mother)
-                and self.asks(slot, tracker)]
+        return [
+            slot
+            for slot in domain_slots
+            if not (verified and slot in IDENTITY_SLOTS)
+            and (slot != MOTHER_SLOT or asks_mother)
+            and self.asks(slot, tracker)
+        ]
 
     # --- extraction ------------------------------------------------------------------------
     def _find_login(self, text: str) -> str | None:
@@ -184,8 +216,9 @@ class IdentityFormValidation(FormValidationAction, ABC):
         if value == NO_CPF:
             if self.allows_no_cpf:
                 return {"cpf": NO_CPF}
-            dispatcher.utter_message(text="Para isso eu preciso do CPF do titular do acesso. "
-                                          "Sem CPF, fale com a central de atendimento.")
+            dispatcher.utter_message(
+                text="Para isso eu preciso do CPF do titular do acesso. Sem CPF, fale com a central de atendimento."
+            )
             return {"cpf": None}
         try:
             return {"cpf": normalize_cpf(str(value))}
@@ -243,8 +276,10 @@ class IdentityFormValidation(FormValidationAction, ABC):
             )
             return [SlotSet("data_nascimento", None)]
         if response.ok:
-            info = {key: response.data.get(key) for key in ("first_name", "email_masked", "has_account", "plan_active",
-                                                                "dependents", "scope")}
+            info = {
+                key: response.data.get(key)
+                for key in ("first_name", "email_masked", "has_account", "plan_active", "dependents", "scope")
+            }
             info["channel"] = payload["channel"]  # the token serves this channel only
             return [SlotSet("identidade_token", response.data["token"]), SlotSet("identidade_info", info)]
         if response.status in (423, 429):
@@ -253,8 +288,10 @@ class IdentityFormValidation(FormValidationAction, ABC):
         attempts_left = response.error.get("attempts_left")
         warning = ""
         if attempts_left is not None and attempts_left <= 2:
-            warning = (f" Atenção: depois de mais {attempts_left} tentativa(s) erradas, "
-                       "o acesso fica bloqueado por 30 minutos.")
+            warning = (
+                f" Atenção: depois de mais {attempts_left} tentativa(s) erradas, "
+                "o acesso fica bloqueado por 30 minutos."
+            )
         asked_mother = MOTHER_SLOT in values
         dispatcher.utter_message(
             text="Esses dados não conferem com o nosso cadastro. Confira o CPF, a data de nascimento"
@@ -262,7 +299,8 @@ class IdentityFormValidation(FormValidationAction, ABC):
             f"o e-mail estiver errado, mande o certo também.{warning}"
         )
         return [SlotSet("cpf", None), SlotSet("data_nascimento", None)] + (
-            [SlotSet(MOTHER_SLOT, None)] if asked_mother else [])
+            [SlotSet(MOTHER_SLOT, None)] if asked_mother else []
+        )
 
 
 class NewEmailValidation:

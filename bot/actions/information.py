@@ -1,6 +1,7 @@
 """Answers that need no identity: the operator's contacts, and the programmes and rules the
 manuals describe (telemedicine, home care, vaccination, reimbursement documents, ombudsman).
 The texts are the domain's responses; the operator's phones come from its profile."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,8 +31,9 @@ class ActionContatoCentral(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         profile = await operator_profile() or {}
         phones = profile.get("phones") or {}
-        lines = [f"{_PHONE_LABELS.get(key, key.replace('_', ' ').capitalize())}: {number}"
-                 for key, number in phones.items()]
+        lines = [
+            f"{_PHONE_LABELS.get(key, key.replace('_', ' ').capitalize())}: {number}" for key, number in phones.items()
+        ]
         if not lines:
             text = f"Você pode falar com {await call_centre_line()}."
         else:

@@ -1,6 +1,7 @@
 """rede_credenciada: specialty and city (no identity needed), then 5 providers per page with
 "Ver mais"; the backend normalises synonyms and typos and suggests where to look when nothing
 is found."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,8 +39,9 @@ class ValidateRedeForm(FormValidationAction):
     async def validate_especialidade(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         term = _term(value)
         if term is None:
-            dispatcher.utter_message(text="Me diga a especialidade em poucas palavras, por exemplo: "
-                                          "cardiologista, pediatra ou dentista.")
+            dispatcher.utter_message(
+                text="Me diga a especialidade em poucas palavras, por exemplo: cardiologista, pediatra ou dentista."
+            )
         return {"especialidade": term}
 
     async def validate_cidade(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -50,8 +52,9 @@ class ValidateRedeForm(FormValidationAction):
 
 
 def _provider_lines(results: list[dict]) -> str:
-    return "\n\n".join(f"{p['name']} ({p['type']})\n{p['address']}\nTel.: {p['phone']}\nMapa: {p['map_url']}"
-                       for p in results)
+    return "\n\n".join(
+        f"{p['name']} ({p['type']})\n{p['address']}\nTel.: {p['phone']}\nMapa: {p['map_url']}" for p in results
+    )
 
 
 class ActionRedeCredenciada(Action):
@@ -69,26 +72,41 @@ class ActionRedeCredenciada(Action):
             return end_flow_events(tracker)
         data, buttons = response.data, []
         if response.status == 422:
-            buttons = [{"title": name, "payload": payload("rede_credenciada", especialidade=name, cidade=city)}
-                       for name in EXAMPLE_SPECIALTIES]
+            buttons = [
+                {"title": name, "payload": payload("rede_credenciada", especialidade=name, cidade=city)}
+                for name in EXAMPLE_SPECIALTIES
+            ]
             dispatcher.utter_message(text=response.error.get("message"), buttons=buttons)
         elif not response.ok:
             dispatcher.utter_message(text=response.error.get("message") or "Não consegui fazer a busca agora.")
         elif data["results"]:
             if data["has_more"]:
-                buttons.append({"title": "Ver mais", "payload": payload(
-                    "rede_credenciada", especialidade=data["specialty"], cidade=data["city"],
-                    pagina=str(data["page"] + 1))})
+                buttons.append(
+                    {
+                        "title": "Ver mais",
+                        "payload": payload(
+                            "rede_credenciada",
+                            especialidade=data["specialty"],
+                            cidade=data["city"],
+                            pagina=str(data["page"] + 1),
+                        ),
+                    }
+                )
             dispatcher.utter_message(text=f"{data['message']}\n\n{_provider_lines(data['results'])}", buttons=buttons)
         else:
             suggestions = data.get("suggestions") or {}
             nearest = suggestions.get("nearest_city") or {}
             if nearest.get("city"):
-                buttons.append({"title": f"Ver em {nearest['city']}", "payload": payload(
-                    "rede_credenciada", especialidade=data["specialty"], cidade=nearest["city"])})
+                buttons.append(
+                    {
+                        "title": f"Ver em {nearest['city']}",
+                        "payload": payload("rede_credenciada", especialidade=data["specialty"], cidade=nearest["city"]),
+                    }
+                )
             for related in (suggestions.get("related_specialties") or [])[:2]:
                 name = related["specialty"] if isinstance(related, dict) else related
-                buttons.append({"title": name, "payload": payload("rede_credenciada", especialidade=name,
-                                                                  cidade=data["city"])})
+                buttons.append(
+                    {"title": name, "payload": payload("rede_credenciada", especialidade=name, cidade=data["city"])}
+                )
             dispatcher.utter_message(text=data["message"], buttons=buttons)
         return end_flow_events(tracker) + [SlotSet("rede_pagina", None)]

@@ -1,4 +1,5 @@
 """The operator's public profile (name, phones, hours), fetched from the backend and cached."""
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 """alterar_senha: identity, then a single-use link (15 min) to the backend's change-password
 page — current password and the new one are typed there, never in the chat."""
+
 from __future__ import annotations
 
 
@@ -22,8 +23,11 @@ class ActionAlterarSenha(VerifiedFlowAction):
 
     async def outcome(self, tracker: Tracker) -> Outcome:
         if (tracker.get_slot("identidade_info") or {}).get("has_account") is False:
-            return Outcome("Você ainda não tem cadastro no aplicativo, então ainda não há senha para trocar. "
-                           "Posso fazer o seu cadastro agora.", [{"title": "Fazer cadastro", "payload": "/cadastro"}])
+            return Outcome(
+                "Você ainda não tem cadastro no aplicativo, então ainda não há senha para trocar. "
+                "Posso fazer o seu cadastro agora.",
+                [{"title": "Fazer cadastro", "payload": "/cadastro"}],
+            )
         response = await backend.post("/api/password-change-links", request_context(tracker))
         if response.ok:
             return Outcome(
@@ -32,6 +36,7 @@ class ActionAlterarSenha(VerifiedFlowAction):
                 f"{response.data['url']}\nProtocolo: {response.data['protocol']}."
             )
         if response.error_code in ("plan_cancelled", "no_account"):
-            return Outcome("Não há acesso ativo ao aplicativo para esses dados, então não há senha para trocar.",
-                           [HUMAN_BUTTON])
+            return Outcome(
+                "Não há acesso ativo ao aplicativo para esses dados, então não há senha para trocar.", [HUMAN_BUTTON]
+            )
         return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)

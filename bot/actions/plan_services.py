@@ -3,6 +3,7 @@ card, plan, waiting periods, card-reissue follow-up, fees and bank-slip copy, st
 reimbursement follow-up. The backend's answers carry pt-BR texts; these handlers choose what
 to show, add the buttons and ask for the one missing value (year, month, which fee, whose card).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,8 +24,13 @@ async def virtual_card(tracker: Tracker, values: dict[str, str]) -> Outcome:
     if not response.ok:
         return refusal(response)
     others = [m for m in response.data.get("members", []) if not m.get("selected")]
-    buttons = [{"title": f"Carteirinha de {m['first_name']}",
-                "payload": payload("cartao_virtual", carteirinha=m["card_number"])} for m in others[:3]]
+    buttons = [
+        {
+            "title": f"Carteirinha de {m['first_name']}",
+            "payload": payload("cartao_virtual", carteirinha=m["card_number"]),
+        }
+        for m in others[:3]
+    ]
     text = f"{response.data['text']}\n\nA imagem da carteirinha vale por {response.data['expires_in_minutes']} minutos."
     return Outcome(text, buttons, image=response.data["image_url"])
 
@@ -50,11 +56,15 @@ async def card_requests(tracker: Tracker, values: dict[str, str]) -> Outcome:
         return Outcome(response.data["message"])
     requests = response.data.get("requests", [])
     if not requests:
-        return Outcome("Não encontrei pedidos de segunda via de carteirinha.",
-                       [{"title": "Pedir segunda via", "payload": "/solicitar_carteirinha"}])
-    lines = [f"• {r.get('beneficiary_name') or r.get('name')}: {r.get('status_text') or r.get('status')} "
-             f"(pedido em {r.get('requested_on_text') or r.get('requested_at')}, protocolo {r['protocol']})"
-             for r in requests[:MAX_LISTED]]
+        return Outcome(
+            "Não encontrei pedidos de segunda via de carteirinha.",
+            [{"title": "Pedir segunda via", "payload": "/solicitar_carteirinha"}],
+        )
+    lines = [
+        f"• {r.get('beneficiary_name') or r.get('name')}: {r.get('status_text') or r.get('status')} "
+        f"(pedido em {r.get('requested_on_text') or r.get('requested_at')}, protocolo {r['protocol']})"
+        for r in requests[:MAX_LISTED]
+    ]
     return Outcome("Seus pedidos de carteirinha:\n" + "\n".join(lines))
 
 
@@ -64,13 +74,25 @@ async def fees(tracker: Tracker, values: dict[str, str]) -> Outcome:
     if not response.ok:
         return refusal(response)
     fees = response.data["fees"]
-    lines = [f"• {f['reference_month_text']}: {f['amount_text']} — {f['status_text']}"
-             + (f" em {f['paid_at_text']}" if f.get("paid_at_text") and f["status"] == "paid" else
-                f", vence em {f['due_date_text']}" if f["status"] == "open" else "")
-             for f in fees[:MAX_LISTED]]
+    lines = [
+        f"• {f['reference_month_text']}: {f['amount_text']} — {f['status_text']}"
+        + (
+            f" em {f['paid_at_text']}"
+            if f.get("paid_at_text") and f["status"] == "paid"
+            else f", vence em {f['due_date_text']}"
+            if f["status"] == "open"
+            else ""
+        )
+        for f in fees[:MAX_LISTED]
+    ]
     unpaid = [f for f in fees if f["status"] in ("open", "overdue")]
-    buttons = [{"title": f"2ª via {f['reference_month_text']}",
-                "payload": payload("segunda_via_boleto", documento=f["document_number"])} for f in unpaid[:3]]
+    buttons = [
+        {
+            "title": f"2ª via {f['reference_month_text']}",
+            "payload": payload("segunda_via_boleto", documento=f["document_number"]),
+        }
+        for f in unpaid[:3]
+    ]
     text = response.data["summary"]
     if lines:
         text += "\n\nÚltimas mensalidades:\n" + "\n".join(lines)
@@ -88,21 +110,33 @@ async def bank_slip(tracker: Tracker, values: dict[str, str]) -> Outcome:
         if not unpaid:
             return Outcome("Você não tem mensalidade em aberto: está tudo pago. 🙂")
         if len(unpaid) > 1:
-            buttons = [{"title": f"{f['reference_month_text']} ({'vencida' if f['status'] == 'overdue' else 'a vencer'})",
-                        "payload": payload("segunda_via_boleto", documento=f["document_number"])}
-                       for f in unpaid[:3]]
+            buttons = [
+                {
+                    "title": f"{f['reference_month_text']} ({'vencida' if f['status'] == 'overdue' else 'a vencer'})",
+                    "payload": payload("segunda_via_boleto", documento=f["document_number"]),
+                }
+                for f in unpaid[:3]
+            ]
             return Outcome("De qual mensalidade você quer a segunda via?", buttons)
         document = unpaid[0]["document_number"]
     response = await backend.post(f"/api/fees/{document}/slips", request_context(tracker))
     if not response.ok:
         return refusal(response)
     data = response.data
-    text = (f"{data['message']}\n\nLinha digitável:\n{data['linha_digitavel']}\n\n"
-            f"PIX copia e cola:\n{data['pix_copia_e_cola']}\n\n"
-            f"Boleto em PDF (link válido por {data['expires_in_minutes']} minutos): {data['pdf_url']}\n"
-            f"Protocolo: {data['protocol']}.")
-    return Outcome(text, document={"url": data["pdf_url"], "filename": f"boleto-{data['document_number']}.pdf",
-                                   "caption": "Boleto (segunda via)"})
+    text = (
+        f"{data['message']}\n\nLinha digitável:\n{data['linha_digitavel']}\n\n"
+        f"PIX copia e cola:\n{data['pix_copia_e_cola']}\n\n"
+        f"Boleto em PDF (link válido por {data['expires_in_minutes']} minutos): {data['pdf_url']}\n"
+        f"Protocolo: {data['protocol']}."
+    )
+    return Outcome(
+        text,
+        document={
+            "url": data["pdf_url"],
+            "filename": f"boleto-{data['document_number']}.pdf",
+            "caption": "Boleto (segunda via)",
+        },
+    )
 
 
 _STATEMENT_NAMES = {
@@ -112,8 +146,14 @@ _STATEMENT_NAMES = {
 }
 
 
-_ASK_AGAIN = {"year_in_future", "year_not_closed", "before_plan_start", "no_fees_in_year", "no_payments",
-              "month_in_future"}
+_ASK_AGAIN = {
+    "year_in_future",
+    "year_not_closed",
+    "before_plan_start",
+    "no_fees_in_year",
+    "no_payments",
+    "month_in_future",
+}
 
 
 def _year_buttons(intent: str, years: list[int], **extra: str) -> list[dict[str, str]]:
@@ -126,8 +166,12 @@ async def _statement(tracker: Tracker, intent: str, values: dict[str, str]) -> O
     month = month_number(values.get("mes"))
     if intent == "extrato_atendimentos":
         if month is None:
-            return ask_for(intent, values, "mes", "De qual mês você quer o extrato? Por exemplo: março de "
-                           f"{today.year} ou 03/{today.year}.")
+            return ask_for(
+                intent,
+                values,
+                "mes",
+                f"De qual mês você quer o extrato? Por exemplo: março de {today.year} ou 03/{today.year}.",
+            )
         year = year or str(today.year if month <= today.month else today.year - 1)
     elif not year:
         buttons = _year_buttons(intent, [today.year - 1, today.year - 2])
@@ -145,16 +189,26 @@ async def _statement(tracker: Tracker, intent: str, values: dict[str, str]) -> O
         kept = {key: value for key, value in values.items() if key not in ("ano", "mes")}
         return ask_for(intent, kept, waiting, response.error["message"])
     if response.status == 409 and response.error_code == "open_fees":  # the message lists them
-        return Outcome(response.error["message"], [{"title": "Segunda via do boleto", "payload": "/segunda_via_boleto"}])
+        return Outcome(
+            response.error["message"], [{"title": "Segunda via do boleto", "payload": "/segunda_via_boleto"}]
+        )
     if not response.ok:
         return refusal(response)
     data = response.data
     if data.get("empty"):
         return Outcome(f"{data['message']} Protocolo: {data['protocol']}.")
-    text = (f"Pronto! {data['summary']}\nDocumento em PDF (link válido por {data['expires_in_minutes']} minutos): "
-            f"{data['url']}\nProtocolo: {data['protocol']}.")
-    return Outcome(text, document={"url": data["url"], "filename": data["filename"],
-                                   "caption": _STATEMENT_NAMES[intent].split(" ", 1)[1].capitalize()})
+    text = (
+        f"Pronto! {data['summary']}\nDocumento em PDF (link válido por {data['expires_in_minutes']} minutos): "
+        f"{data['url']}\nProtocolo: {data['protocol']}."
+    )
+    return Outcome(
+        text,
+        document={
+            "url": data["url"],
+            "filename": data["filename"],
+            "caption": _STATEMENT_NAMES[intent].split(" ", 1)[1].capitalize(),
+        },
+    )
 
 
 @service("demonstrativo_ir")
@@ -181,9 +235,11 @@ def reimbursement_line(item: dict) -> str:
     if item.get("status_note"):
         status += f": {item['status_note']}"
     history = ", ".join(f"{step['label']} {step['date_text'][:5]}" for step in item.get("history", []))
-    return (f"• {item['procedure']} com {item['provider_name']} em {item['service_date_text']} "
-            f"({item['amount_requested_text']}) — {status}.\n  Protocolo {item['protocol']}"
-            + (f". Histórico: {history}." if history else "."))
+    return (
+        f"• {item['procedure']} com {item['provider_name']} em {item['service_date_text']} "
+        f"({item['amount_requested_text']}) — {status}.\n  Protocolo {item['protocol']}"
+        + (f". Histórico: {history}." if history else ".")
+    )
 
 
 @service("status_reembolso")
@@ -193,6 +249,7 @@ async def reimbursements(tracker: Tracker, values: dict[str, str]) -> Outcome:
         return refusal(response)
     items = response.data.get("reimbursements", [])
     if not items:
-        return Outcome("Não encontrei pedidos de reembolso.",
-                       [{"title": "Pedir reembolso", "payload": "/solicitar_reembolso"}])
+        return Outcome(
+            "Não encontrei pedidos de reembolso.", [{"title": "Pedir reembolso", "payload": "/solicitar_reembolso"}]
+        )
     return Outcome("Seus pedidos de reembolso:\n" + "\n".join(reimbursement_line(r) for r in items[:MAX_LISTED]))

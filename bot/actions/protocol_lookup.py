@@ -1,5 +1,6 @@
 """consultar_protocolo: any protocol number (20 digits) looked up without identity — the answer
 says only what kind of request it is, its status and date, never whose it is."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,9 @@ class ValidateProtocoloForm(FormValidationAction):
     async def validate_protocolo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         digits = find_protocol(str(value)) or re.sub(r"\D", "", str(value))
         if len(digits) != PROTOCOL_DIGITS:
-            dispatcher.utter_message(text=f"O protocolo tem {PROTOCOL_DIGITS} números e você mandou {len(digits)}. "
-                                          "Confira e mande de novo.")
+            dispatcher.utter_message(
+                text=f"O protocolo tem {PROTOCOL_DIGITS} números e você mandou {len(digits)}. Confira e mande de novo."
+            )
             return {"protocolo": None}
         return {"protocolo": digits}
 
@@ -45,8 +47,10 @@ class ActionConsultarProtocolo(Action):
             return end_flow_events(tracker)
         if response.ok:
             data = response.data
-            dispatcher.utter_message(text=f"Protocolo {data['protocol']}: {data['kind_label']}, aberto em "
-                                          f"{data['created_on_text']}. Situação: {data['status_label']}.")
+            dispatcher.utter_message(
+                text=f"Protocolo {data['protocol']}: {data['kind_label']}, aberto em "
+                f"{data['created_on_text']}. Situação: {data['status_label']}."
+            )
         else:
             dispatcher.utter_message(text=response.error.get("message") or "Não encontrei esse protocolo.")
         return end_flow_events(tracker)

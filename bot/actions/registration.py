@@ -6,6 +6,7 @@ With an e-mail on file, the activation link only ever goes to it: a different ad
 starts the change of the e-mail on file instead (backend.email_change: the new address confirms,
 the current one is warned and may cancel, the change waits 72 h), and the user is told to ask for
 the registration again once it is in."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -45,8 +46,7 @@ class ActionAskCadastroEmailConfirmado(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         email = (tracker.get_slot("identidade_info") or {}).get("email_masked")
         dispatcher.utter_message(
-            text=f"Dados confirmados. No seu cadastro está o e-mail {email}. "
-            "Posso enviar para ele o link de ativação?",
+            text=f"Dados confirmados. No seu cadastro está o e-mail {email}. Posso enviar para ele o link de ativação?",
             buttons=YES_NO,
         )
         return []
@@ -65,19 +65,27 @@ class ActionCadastro(VerifiedFlowAction):
             return Outcome(registration_text(response.data))
         code = response.error_code
         if code == "rate_limited":
-            return Outcome(response.error.get("message") or "Já enviei vários e-mails de ativação. "
-                           "Tente de novo mais tarde.", [HUMAN_BUTTON])
+            return Outcome(
+                response.error.get("message") or "Já enviei vários e-mails de ativação. Tente de novo mais tarde.",
+                [HUMAN_BUTTON],
+            )
         if code == "already_registered":
-            return Outcome("Você já tem cadastro no aplicativo. Se não lembra a senha, posso enviar uma "
-                           "senha temporária para o seu e-mail.",
-                           [{"title": "Esqueci minha senha", "payload": "/esqueci_senha"}])
+            return Outcome(
+                "Você já tem cadastro no aplicativo. Se não lembra a senha, posso enviar uma "
+                "senha temporária para o seu e-mail.",
+                [{"title": "Esqueci minha senha", "payload": "/esqueci_senha"}],
+            )
         if code == "plan_cancelled":
-            return Outcome("Confirmei seus dados, mas esse plano está cancelado, e o aplicativo é só para "
-                           f"planos ativos. Se acha que é um engano, fale com {await call_centre_line()}.",
-                           [HUMAN_BUTTON])
+            return Outcome(
+                "Confirmei seus dados, mas esse plano está cancelado, e o aplicativo é só para "
+                f"planos ativos. Se acha que é um engano, fale com {await call_centre_line()}.",
+                [HUMAN_BUTTON],
+            )
         if code in ("invalid_request", "email_in_use"):
-            return Outcome(response.error.get("message") or "Não consegui usar esse e-mail. "
-                           "Vamos recomeçar o cadastro? Escreva \"quero me cadastrar\".")
+            return Outcome(
+                response.error.get("message")
+                or 'Não consegui usar esse e-mail. Vamos recomeçar o cadastro? Escreva "quero me cadastrar".'
+            )
         return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)
 
 
@@ -94,8 +102,10 @@ def registration_text(data: dict[str, Any]) -> str:
             "depois disso, peça o cadastro de novo e o link de ativação vai para o novo e-mail."
         )
     if data.get("repeated"):
-        return (f"Já enviei o link de ativação para {email} há poucos minutos (protocolo {protocol}). "
-                "Ele vale 24 horas; se não encontrar o e-mail, olhe a caixa de spam.")
+        return (
+            f"Já enviei o link de ativação para {email} há poucos minutos (protocolo {protocol}). "
+            "Ele vale 24 horas; se não encontrar o e-mail, olhe a caixa de spam."
+        )
     return (
         f"Pronto! Enviei um link de ativação para {email}. Protocolo: {protocol}.\n"
         "Abra o link em até 24 horas e crie sua senha na página que ele abrir (nunca aqui "

@@ -7,6 +7,7 @@ Files arrive as message metadata from the channels (channels/common.py):
 {"attachments": [{"path", "content_type", "filename", "size"}]}; the action reads them only from
 the channels' inbound directory and posts them to the backend, which checks type and size.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,8 +52,12 @@ async def _upload(tracker: Tracker, attachment: dict[str, Any], kind: str) -> tu
         return None, "Não consegui ler esse arquivo. Tente enviar de novo."
     form = aiohttp.FormData()
     form.add_field("kind", kind)
-    form.add_field("file", path.read_bytes(), filename=attachment.get("filename") or path.name,
-                   content_type=attachment.get("content_type") or "application/octet-stream")
+    form.add_field(
+        "file",
+        path.read_bytes(),
+        filename=attachment.get("filename") or path.name,
+        content_type=attachment.get("content_type") or "application/octet-stream",
+    )
     response = await backend.post_form("/api/reimbursement-documents", form, headers=verified_headers(tracker))
     if response.ok:
         return response.data, None
@@ -63,14 +68,16 @@ def _summary(tracker: Tracker) -> str:
     documents = tracker.get_slot("reembolso_anexos") or []
     document = tracker.get_slot("reembolso_doc_prestador") or ""
     shown = mask_cpf(document) if len(document) == 11 else document
-    return "\n".join([
-        f"Atendimento de: {tracker.get_slot('reembolso_membro_nome') or 'você'}",
-        f"Prestador: {tracker.get_slot('reembolso_prestador')} ({shown})",
-        f"Data: {tracker.get_slot('reembolso_data_texto')}",
-        f"O que foi feito: {tracker.get_slot('reembolso_descricao')}",
-        f"Valor pago: {format_brl(tracker.get_slot('reembolso_valor'))}",
-        f"Arquivos: {', '.join(d['filename'] for d in documents)}",
-    ])
+    return "\n".join(
+        [
+            f"Atendimento de: {tracker.get_slot('reembolso_membro_nome') or 'você'}",
+            f"Prestador: {tracker.get_slot('reembolso_prestador')} ({shown})",
+            f"Data: {tracker.get_slot('reembolso_data_texto')}",
+            f"O que foi feito: {tracker.get_slot('reembolso_descricao')}",
+            f"Valor pago: {format_brl(tracker.get_slot('reembolso_valor'))}",
+            f"Arquivos: {', '.join(d['filename'] for d in documents)}",
+        ]
+    )
 
 
 class ValidateReembolsoForm(IdentityFormValidation):
@@ -121,8 +128,9 @@ class ValidateReembolsoForm(IdentityFormValidation):
         if intent == "afirmar" or text in _DONE_WORDS:
             if documents:
                 return {"reembolso_anexos_ok": True}
-            dispatcher.utter_message(text="Ainda não recebi nenhum arquivo. Mande a foto ou o PDF do recibo "
-                                          "ou da nota fiscal por aqui.")
+            dispatcher.utter_message(
+                text="Ainda não recebi nenhum arquivo. Mande a foto ou o PDF do recibo ou da nota fiscal por aqui."
+            )
         return {}
 
     async def _extract_validation_events(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
@@ -145,7 +153,9 @@ class ValidateReembolsoForm(IdentityFormValidation):
     async def validate_reembolso_prestador(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         name = " ".join(str(value).split())
         if not 2 <= len(name) <= 160:
-            dispatcher.utter_message(text="Me diga o nome do médico, da clínica ou do laboratório, como está no recibo.")
+            dispatcher.utter_message(
+                text="Me diga o nome do médico, da clínica ou do laboratório, como está no recibo."
+            )
             return {"reembolso_prestador": None}
         return {"reembolso_prestador": name}
 
@@ -167,8 +177,10 @@ class ValidateReembolsoForm(IdentityFormValidation):
     async def validate_reembolso_descricao(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         text = " ".join(str(value).split())
         if not 3 <= len(text) <= 300:
-            dispatcher.utter_message(text="Descreva o atendimento em poucas palavras (até 300 caracteres), "
-                                          "por exemplo: consulta com dermatologista.")
+            dispatcher.utter_message(
+                text="Descreva o atendimento em poucas palavras (até 300 caracteres), "
+                "por exemplo: consulta com dermatologista."
+            )
             return {"reembolso_descricao": None}
         return {"reembolso_descricao": text}
 
@@ -188,7 +200,9 @@ class ActionAskReembolsoMembro(Action):
         return "action_ask_reembolso_form_reembolso_membro"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="O atendimento foi de quem?", buttons=member_buttons(await family_members(tracker)))
+        dispatcher.utter_message(
+            text="O atendimento foi de quem?", buttons=member_buttons(await family_members(tracker))
+        )
         return []
 
 
@@ -199,12 +213,15 @@ class ActionAskReembolsoAnexos(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         documents = tracker.get_slot("reembolso_anexos") or []
         if not documents:
-            dispatcher.utter_message(text="Agora mande a foto ou o PDF do recibo ou da nota fiscal (e, se tiver, "
-                                          "do pedido ou relatório médico). Pode mandar um arquivo por vez.")
+            dispatcher.utter_message(
+                text="Agora mande a foto ou o PDF do recibo ou da nota fiscal (e, se tiver, "
+                "do pedido ou relatório médico). Pode mandar um arquivo por vez."
+            )
         else:
             names = ", ".join(d["filename"] for d in documents)
-            dispatcher.utter_message(text=f"Recebi: {names}. Mande mais algum arquivo ou toque em \"Pronto\".",
-                                     buttons=[DONE_BUTTON])
+            dispatcher.utter_message(
+                text=f'Recebi: {names}. Mande mais algum arquivo ou toque em "Pronto".', buttons=[DONE_BUTTON]
+            )
         return []
 
 
@@ -240,7 +257,8 @@ class ActionSolicitarReembolso(VerifiedFlowAction):
             return refusal(response)
         data = response.data
         if data.get("duplicate"):
-            return Outcome(f"Esse reembolso já tinha sido pedido: protocolo {data['protocol']}. "
-                           "Não abri outro pedido.")
-        return Outcome(f"Pedido de reembolso recebido!\n{data['summary']}\n"
-                       "Para acompanhar, é só escrever \"como está meu reembolso\".")
+            return Outcome(f"Esse reembolso já tinha sido pedido: protocolo {data['protocol']}. Não abri outro pedido.")
+        return Outcome(
+            f"Pedido de reembolso recebido!\n{data['summary']}\n"
+            'Para acompanhar, é só escrever "como está meu reembolso".'
+        )

@@ -9,6 +9,7 @@ identity, or passes straight through when the conversation is already verified, 
 keeps `servico` and sets `servico_aguarda`; the user's answer (a button, or typed) comes back
 through `action_registrar_servico`.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,14 +39,19 @@ def service(intent: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         _HANDLERS[intent] = handler
         return handler
+
     return register
 
 
-def ask_for(intent: str, values: dict[str, str], waiting: str, text: str,
-            buttons: list[dict[str, str]] | None = None) -> Outcome:
+def ask_for(
+    intent: str, values: dict[str, str], waiting: str, text: str, buttons: list[dict[str, str]] | None = None
+) -> Outcome:
     """An Outcome that asks for one more value and keeps the request."""
-    return Outcome(text, buttons or [], events=[SlotSet("servico", {"intent": intent, "values": values}),
-                                                SlotSet("servico_aguarda", waiting)])
+    return Outcome(
+        text,
+        buttons or [],
+        events=[SlotSet("servico", {"intent": intent, "values": values}), SlotSet("servico_aguarda", waiting)],
+    )
 
 
 def payload(intent: str, **values: str) -> str:
@@ -99,8 +105,11 @@ class ActionRegistrarServico(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
-        given = {e["entity"]: str(e["value"]) for e in message.get("entities", [])
-                 if e.get("entity") in VALUE_ENTITIES and e.get("value") is not None}
+        given = {
+            e["entity"]: str(e["value"])
+            for e in message.get("entities", [])
+            if e.get("entity") in VALUE_ENTITIES and e.get("value") is not None
+        }
         text = message.get("text") or ""
         if not text.startswith("/"):
             given = {**values_in_text(text), **given}

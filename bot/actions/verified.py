@@ -1,5 +1,6 @@
 """What the flows of a verified conversation share: the request context sent to the backend,
 the texts for a locked identity check or an expired verification, and the final action."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -15,13 +16,16 @@ from bot.actions.flow_reset import end_flow_events, session_expired_events
 from bot.actions.operator_profile import backend_down_text, call_centre_line
 
 YES_NO = [{"title": "Sim", "payload": "/afirmar"}, {"title": "Não", "payload": "/negar"}]
-SESSION_EXPIRED_TEXT = ("A confirmação dos seus dados expirou (ela vale enquanto a conversa está ativa "
-                        "e acaba depois de alguns minutos sem uso). Vamos de novo? É só repetir o pedido.")
+SESSION_EXPIRED_TEXT = (
+    "A confirmação dos seus dados expirou (ela vale enquanto a conversa está ativa "
+    "e acaba depois de alguns minutos sem uso). Vamos de novo? É só repetir o pedido."
+)
 
 
 REGISTRATION_SCOPE = "registration"  # a check without CPF: the backend accepts it for registration only
-CPF_NEEDED_TEXT = ("Para isso eu preciso confirmar seus dados com o CPF: a confirmação sem CPF vale só "
-                   "para o cadastro no aplicativo.")
+CPF_NEEDED_TEXT = (
+    "Para isso eu preciso confirmar seus dados com o CPF: a confirmação sem CPF vale só para o cadastro no aplicativo."
+)
 
 
 def input_channel(tracker: Tracker) -> str:
@@ -42,8 +46,11 @@ def request_context(tracker: Tracker) -> dict[str, Any]:
 
 def verified_headers(tracker: Tracker) -> dict[str, str]:
     """The same, for GET requests (and uploads)."""
-    return {"X-Verification": tracker.get_slot("identidade_token") or "", "X-Conversation-Id": tracker.sender_id,
-            "X-Channel": input_channel(tracker)}
+    return {
+        "X-Verification": tracker.get_slot("identidade_token") or "",
+        "X-Conversation-Id": tracker.sender_id,
+        "X-Channel": input_channel(tracker),
+    }
 
 
 def verified_for(tracker: Tracker, *, allows_no_cpf: bool = False) -> bool:
@@ -64,14 +71,18 @@ def verified_on_this_channel(tracker: Tracker) -> bool:
 
 def registration_only(tracker: Tracker) -> bool:
     """The conversation holds a verification made without CPF (it serves registration only)."""
-    return (tracker.get_slot("identidade_token") is not None
-            and (tracker.get_slot("identidade_info") or {}).get("scope") == REGISTRATION_SCOPE)
+    return (
+        tracker.get_slot("identidade_token") is not None
+        and (tracker.get_slot("identidade_info") or {}).get("scope") == REGISTRATION_SCOPE
+    )
 
 
 async def locked_text(minutes: float) -> str:
-    return (f"Por segurança, bloqueei novas tentativas por {int(minutes)} minutos, depois de várias "
-            f"tentativas com dados que não conferem. Se precisar agora, fale com {await call_centre_line()} "
-            "ou escreva \"atendente\".")
+    return (
+        f"Por segurança, bloqueei novas tentativas por {int(minutes)} minutos, depois de várias "
+        f"tentativas com dados que não conferem. Se precisar agora, fale com {await call_centre_line()} "
+        'ou escreva "atendente".'
+    )
 
 
 @dataclass
@@ -98,8 +109,11 @@ class VerifiedFlowAction(Action, ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         locked_minutes = tracker.get_slot("identidade_bloqueio_min")
         try:
-            result = (Outcome(await locked_text(locked_minutes), [HUMAN_BUTTON]) if locked_minutes
-                      else await self.outcome(tracker))
+            result = (
+                Outcome(await locked_text(locked_minutes), [HUMAN_BUTTON])
+                if locked_minutes
+                else await self.outcome(tracker)
+            )
         except BackendUnavailable:
             result = Outcome(await backend_down_text(), [HUMAN_BUTTON])
         dispatcher.utter_message(text=result.text, buttons=result.buttons)
@@ -107,5 +121,4 @@ class VerifiedFlowAction(Action, ABC):
             dispatcher.utter_message(image=result.image)
         if result.document:
             dispatcher.utter_message(json_message={"type": "document", **result.document})
-        return (end_flow_events(tracker) + (session_expired_events() if result.session_expired else [])
-                + result.events)
+        return end_flow_events(tracker) + (session_expired_events() if result.session_expired else []) + result.events

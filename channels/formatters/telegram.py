@@ -9,6 +9,7 @@ characters).
 a restart); a longer one is replaced by a token "~<n>" that the channel resolves from the
 options it remembers for the chat (see `channels.telegram`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,8 +58,7 @@ def format_message(message: dict) -> Formatted:
     out: list[TelegramMessage] = []
     parts = split_text(text, TEXT_LIMIT)
     keyboard = tuple(
-        TelegramButton(b["title"][:64], callback_data(b.get("payload") or b["title"], i))
-        for i, b in enumerate(buttons)
+        TelegramButton(b["title"][:64], callback_data(b.get("payload") or b["title"], i)) for i, b in enumerate(buttons)
     )
     if keyboard and not parts:
         parts = ["Escolha uma opção:"]

@@ -1,4 +1,5 @@
 """Text helpers shared by the channel formatters: splitting under a size limit, option matching."""
+
 from __future__ import annotations
 
 import re
@@ -78,12 +79,26 @@ def normalize(text: str) -> str:
 
 
 _NUMBER_WORDS = {
-    "um": 1, "uma": 1, "primeira": 1, "primeiro": 1,
-    "dois": 2, "duas": 2, "segunda": 2, "segundo": 2,
-    "tres": 3, "terceira": 3, "terceiro": 3,
-    "quatro": 4, "quarta": 4, "quarto": 4,
-    "cinco": 5, "quinta": 5, "quinto": 5,
-    "seis": 6, "sexta": 6, "sexto": 6,
+    "um": 1,
+    "uma": 1,
+    "primeira": 1,
+    "primeiro": 1,
+    "dois": 2,
+    "duas": 2,
+    "segunda": 2,
+    "segundo": 2,
+    "tres": 3,
+    "terceira": 3,
+    "terceiro": 3,
+    "quatro": 4,
+    "quarta": 4,
+    "quarto": 4,
+    "cinco": 5,
+    "quinta": 5,
+    "quinto": 5,
+    "seis": 6,
+    "sexta": 6,
+    "sexto": 6,
 }
 _OPTION_PREFIXES = ("opcao", "numero", "n", "a", "o")  # normalized: "opção 2", "nº 2", "a primeira"
 
@@ -100,7 +115,7 @@ def match_option(text: str, options: list[dict]) -> str | None:
     if not said:
         return None
     for prefix in _OPTION_PREFIXES:
-        rest = said[len(prefix) + 1:] if said.startswith(prefix + " ") else ""
+        rest = said[len(prefix) + 1 :] if said.startswith(prefix + " ") else ""
         if rest.isdigit() or rest in _NUMBER_WORDS:
             said = rest
             break

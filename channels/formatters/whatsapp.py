@@ -6,6 +6,7 @@ the end of the text and the user answers with the number or the option's words (
 Twilio WhatsApp body is split at paragraph/sentence boundaries. Images and documents go as
 media messages (`MediaUrl` = the backend's signed link, which Twilio fetches).
 """
+
 from __future__ import annotations
 
 import logging

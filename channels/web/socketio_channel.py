@@ -33,6 +33,7 @@ Files from the widget, the same contract as WhatsApp and Telegram (channels/comm
   forgotten and its file deleted (also by a sweep every minute).
 Cross-origin sites: the route is a simple CORS request (multipart, no custom header); Rasa's own
 `--cors` (Sanic-CORS, every route of the app) answers it and its preflight, as for /socket.io."""
+
 from __future__ import annotations
 
 import asyncio
@@ -160,8 +161,9 @@ class SessionSigner:
     """Issues and checks the widget's session ids. Stateless: any Rasa process with the same secret
     accepts the ids of the others, also after a restart."""
 
-    def __init__(self, secret: str, ttl_s: float = SESSION_HOURS * 3600,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, secret: str, ttl_s: float = SESSION_HOURS * 3600, clock: Callable[[], float] = time.time
+    ) -> None:
         if not secret or len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(f"{SESSION_SECRET_ENV} must have at least {MIN_SECRET_LENGTH} characters")
         key = secret.encode()
@@ -236,9 +238,11 @@ class UploadLimits:
 
     @classmethod
     def from_env(cls) -> "UploadLimits":
-        return cls(total_files=int(_setting("WIDGET_UPLOADS_MAX_FILES", PENDING_FILES)),
-                   total_bytes=int(_setting("WIDGET_UPLOADS_MAX_MB", PENDING_BYTES / MB) * MB),
-                   in_flight=int(_setting("WIDGET_UPLOADS_IN_FLIGHT", IN_FLIGHT)))
+        return cls(
+            total_files=int(_setting("WIDGET_UPLOADS_MAX_FILES", PENDING_FILES)),
+            total_bytes=int(_setting("WIDGET_UPLOADS_MAX_MB", PENDING_BYTES / MB) * MB),
+            in_flight=int(_setting("WIDGET_UPLOADS_IN_FLIGHT", IN_FLIGHT)),
+        )
 
 
 class WebUploads:
@@ -256,8 +260,13 @@ class WebUploads:
         self._bytes = 0
 
     def sizes(self) -> dict:
-        return {"rate_sessions": len(self._recent), "file_sessions": len(self._files),
-                "pending_files": self._count, "pending_bytes": self._bytes, "in_flight": self.in_flight}
+        return {
+            "rate_sessions": len(self._recent),
+            "file_sessions": len(self._files),
+            "pending_files": self._count,
+            "pending_bytes": self._bytes,
+            "in_flight": self.in_flight,
+        }
 
     def allow(self, session: str) -> bool:
         """Counts one upload attempt of the session; False when it already made `per_window` in the window."""
@@ -280,7 +289,10 @@ class WebUploads:
         """Room for one file of `size` bytes: its token (fill it with `fill`, or `drop` it)."""
         self.prune()
         files = self._files.get(session, {})
-        if len(files) >= self.limits.session_files or sum(p.size for p in files.values()) + size > self.limits.session_bytes:
+        if (
+            len(files) >= self.limits.session_files
+            or sum(p.size for p in files.values()) + size > self.limits.session_bytes
+        ):
             raise UploadRefused(429, "too_many_uploads", TEXT_TOO_MANY)
         if self._count + 1 > self.limits.total_files or self._bytes + size > self.limits.total_bytes:
             raise UploadRefused(503, "busy", TEXT_BUSY)
@@ -335,7 +347,9 @@ class WebUploads:
         for session in list(self._files):
             for token in [t for t, p in self._files[session].items() if now - p.stamp > self.limits.ttl_s]:
                 self.drop(session, token)
-        for session in [s for s, stamps in self._recent.items() if not stamps or now - stamps[-1] >= self.limits.window_s]:
+        for session in [
+            s for s, stamps in self._recent.items() if not stamps or now - stamps[-1] >= self.limits.window_s
+        ]:
             del self._recent[session]
 
 
@@ -442,9 +456,15 @@ class WebSocketIOInput(SocketIOInput):
                     return
                 metadata["attachments"] = [attachment.as_metadata() for attachment in attachments]
             message = data.get("message", "")
-            await on_new_message(UserMessage(
-                message if isinstance(message, str) else "", output, sender_id,
-                input_channel=self.name(), metadata=metadata))
+            await on_new_message(
+                UserMessage(
+                    message if isinstance(message, str) else "",
+                    output,
+                    sender_id,
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
+            )
 
         @blueprint.route("/upload", methods=["POST"], stream=True)
         async def upload(request: Request) -> HTTPResponse:
@@ -497,15 +517,23 @@ class WebSocketIOInput(SocketIOInput):
                 return _error(exc.status, exc.code, exc.message)
             try:
                 attachment = await asyncio.get_running_loop().run_in_executor(
-                    None, store_attachment, file.body, file.type, file.name)
+                    None, store_attachment, file.body, file.type, file.name
+                )
             except (AttachmentRefused, OSError):
                 uploads.drop(session.sender_id, upload_id)
                 logger.exception("socketio upload: could not store the file")
                 return _error(500, "not_saved", TEXT_NOT_SAVED)
             uploads.fill(session.sender_id, upload_id, attachment)
             logger.info("socketio upload: %s, %d bytes", attachment.content_type, attachment.size)
-            return response.json({"upload_id": upload_id, "filename": attachment.filename,
-                                  "content_type": attachment.content_type, "size": attachment.size}, status=201)
+            return response.json(
+                {
+                    "upload_id": upload_id,
+                    "filename": attachment.filename,
+                    "content_type": attachment.content_type,
+                    "size": attachment.size,
+                },
+                status=201,
+            )
 
         sweeper: Dict[str, asyncio.Task] = {}
 
@@ -527,4 +555,3 @@ class WebSocketIOInput(SocketIOInput):
                     await task
 
         return blueprint
-

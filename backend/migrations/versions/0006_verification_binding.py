@@ -9,24 +9,25 @@ their scope, so they are dropped (the user is simply asked to verify again) rath
 Revision ID: 0006
 Revises: 0005
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.execute(sa.text('DELETE FROM identity_verifications'))
-    with op.batch_alter_table('identity_verifications', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('channel', sa.String(length=32), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('scope', sa.String(length=16), nullable=False, server_default='full'))
+    op.execute(sa.text("DELETE FROM identity_verifications"))
+    with op.batch_alter_table("identity_verifications", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("channel", sa.String(length=32), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("scope", sa.String(length=16), nullable=False, server_default="full"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('identity_verifications', schema=None) as batch_op:
-        batch_op.drop_column('scope')
-        batch_op.drop_column('channel')
+    with op.batch_alter_table("identity_verifications", schema=None) as batch_op:
+        batch_op.drop_column("scope")
+        batch_op.drop_column("channel")
