@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import segno
@@ -135,7 +135,7 @@ def qr_code(card_number: str) -> segno.QRCode:
     return segno.make(card_number, error="m", micro=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _font(size: int, bold: bool = False) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     for directory in FONT_DIRS:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import mailbox
-from html import escape
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from html import escape
 from pathlib import Path
 from string import Template
 

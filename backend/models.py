@@ -16,9 +16,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    orm,
     text,
 )
-from sqlalchemy import orm
 
 from backend.clock import utcnow
 

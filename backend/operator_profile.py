@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -88,7 +88,7 @@ class OperatorProfile:
         }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_profile(name: str) -> OperatorProfile:
     if not re.fullmatch(r"[a-z0-9_-]+", name):
         raise ValueError(f"invalid operator profile name: {name!r}")

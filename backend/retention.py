@@ -25,10 +25,10 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import delete, func, inspect, or_, select

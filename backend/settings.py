@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from sqlalchemy.engine import make_url
 
@@ -101,7 +101,7 @@ class Settings:
         return self.operator_profile == "demo" if self.demo_data is None else self.demo_data
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         var_dir = Path(env.get("VAR_DIR") or REPO_DIR / "var")
         host = env.get("BACKEND_HOST", "127.0.0.1")

@@ -14,9 +14,9 @@ import os
 import re
 import secrets
 import unicodedata
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator
 from urllib.parse import unquote
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024

@@ -19,7 +19,6 @@ import hmac
 import logging
 import os
 import sys
-from typing import Optional
 
 from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME, DEFAULT_SERVER_PORT
@@ -46,7 +45,7 @@ def protect(app: Sanic, token: str) -> Sanic:
         raise ValueError(f"{TOKEN_ENV} is empty")
 
     @app.middleware("request")
-    async def require_token(request: Request) -> Optional[HTTPResponse]:
+    async def require_token(request: Request) -> HTTPResponse | None:
         if request.path.rstrip("/") in OPEN_PATHS or token_matches(request, token):
             return None
         return response.json(
@@ -63,7 +62,7 @@ def build_app(actions: str, token: str) -> Sanic:
     return protect(app, token)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.action_server", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=DEFAULT_SERVER_PORT)
@@ -81,7 +80,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         )
         return 2
 
-    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(
         logging.getLogger(APPLICATION_ROOT_LOGGER_NAME),

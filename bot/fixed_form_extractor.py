@@ -56,7 +56,7 @@ class FixedFormEntityExtractor(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "FixedFormEntityExtractor":
+    ) -> FixedFormEntityExtractor:
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -54,7 +54,8 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -126,16 +127,16 @@ class LiveTrackers:
         if ttl_s <= 0 or max_size <= 0:
             raise ValueError("live_minutes and live_size must be positive")
         self.ttl_s, self.max_size, self.clock = ttl_s, max_size, clock
-        self._entries: OrderedDict[str, tuple[float, str, Optional[int]]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, str, int | None]] = OrderedDict()
 
-    def put(self, sender_id: str, serialised: str, last_event_id: Optional[int]) -> None:
+    def put(self, sender_id: str, serialised: str, last_event_id: int | None) -> None:
         self._entries.pop(sender_id, None)
         self._entries[sender_id] = (self.clock() + self.ttl_s, serialised, last_event_id)
         self._expire()
         while len(self._entries) > self.max_size:
             self._entries.popitem(last=False)
 
-    def get(self, sender_id: str) -> Optional[tuple[str, Optional[int]]]:
+    def get(self, sender_id: str) -> tuple[str, int | None] | None:
         entry = self._entries.get(sender_id)
         if entry is None:
             return None
@@ -183,7 +184,7 @@ class ConversationMasker:
         names |= surnames_after(names, _bot_texts(events))
         self.masker = AtRestMasker(names, values)
 
-    def event(self, data: dict[str, Any], requested_slot: Optional[str]) -> dict[str, Any]:
+    def event(self, data: dict[str, Any], requested_slot: str | None) -> dict[str, Any]:
         kind = data.get("event")
         if kind == "slot":
             return {**data, "value": self.slot(data.get("name"), data.get("value"))}
@@ -206,7 +207,7 @@ class ConversationMasker:
                 masked["parse_data"] = {**masked["parse_data"], "text": AT_REST["nome"]}
         return masked
 
-    def slot(self, name: Optional[str], value: Any) -> Any:
+    def slot(self, name: str | None, value: Any) -> Any:
         """None for identity slots and for any value with personal data; the value otherwise."""
         if value is None or name in LIVE_ONLY_SLOTS:
             return None
@@ -226,7 +227,7 @@ def masked_events(tracker: DialogueStateTracker, start: int) -> list[dict[str, A
     """The tracker's events from index `start` on, as the dicts to store (masked)."""
     events = list(tracker.events)
     masker = ConversationMasker(events)
-    requested: Optional[str] = None
+    requested: str | None = None
     out = []
     for index, event in enumerate(events):
         if index >= start:
@@ -242,13 +243,13 @@ class MaskingTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that stores masked events and keeps active conversations raw in memory."""
 
     def __init__(
-        self, *args: Any, live_minutes: Optional[float] = None, live_size: Optional[int] = None, **kwargs: Any
+        self, *args: Any, live_minutes: float | None = None, live_size: int | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         minutes = float(live_minutes) if live_minutes is not None else _default_live_minutes()
         self.live = LiveTrackers(minutes * 60, int(live_size or DEFAULT_LIVE_SIZE))
 
-    def _last_event_id(self, session: Any, sender_id: str) -> Optional[int]:
+    def _last_event_id(self, session: Any, sender_id: str) -> int | None:
         return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -279,7 +280,7 @@ class MaskingTrackerStore(SQLTrackerStore):
         self.live.put(tracker.sender_id, json.dumps([event.as_dict() for event in tracker.events]), last_event_id)
         logger.debug("tracker stored (masked)", extra={"events": len(new)})
 
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The raw tracker of a live conversation, else the stored (masked) one. Both hold the same
         events (the latest session, chosen as SQLTrackerStore chooses it), so the count `save`
         relies on is right whichever was read."""

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hmac
 import os
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
@@ -33,14 +34,14 @@ def bearer_matches(request: Request, token: str) -> bool:
 
 
 class RestInput(RasaRestInput):
-    def __init__(self, token: Optional[str] = None) -> None:
+    def __init__(self, token: str | None = None) -> None:
         self.token = token or None
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "RestInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> RestInput:
         return cls(token=os.environ.get(TOKEN_ENV))
 
-    def _extract_input_channel(self, req: Request) -> Text:
+    def _extract_input_channel(self, req: Request) -> str:
         return self.name()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
@@ -49,7 +50,7 @@ class RestInput(RasaRestInput):
         if token:
 
             @blueprint.middleware("request")  # Sanic runs a blueprint's middleware on its routes only
-            async def require_bearer(request: Request) -> Optional[HTTPResponse]:
+            async def require_bearer(request: Request) -> HTTPResponse | None:
                 if bearer_matches(request, token):
                     return None
                 return response.json(

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -62,7 +63,7 @@ class TelegramOutput(WholeMessageOutput):
     """Formats each bot message for Telegram and sends it. `direct=True` inside a user turn
     (already in the chat's lane); otherwise each send is queued in the chat's lane."""
 
-    def __init__(self, channel: "TelegramInput", direct: bool = False) -> None:
+    def __init__(self, channel: TelegramInput, direct: bool = False) -> None:
         self.channel = channel
         self.direct = direct
         self.options_shown: list[dict] | None = None
@@ -98,7 +99,7 @@ class TelegramInput(InputChannel):
         return "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "TelegramInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
         token = env("TELEGRAM_BOT_TOKEN", credentials, "token")
         secret = env("TELEGRAM_WEBHOOK_SECRET", credentials, "webhook_secret")
         if not token or not secret:
@@ -229,11 +230,11 @@ class TelegramInput(InputChannel):
                 )
             )
             self.options.remember(chat_id, out.options_shown)
-        except Exception:  # noqa: BLE001 - the user must hear back; the lane must go on
+        except Exception:
             logger.exception("telegram: failed to handle an update in chat %s", chat_id)
             try:
                 await out.send_text_message(chat_id, SORRY)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("telegram: could not even apologise in chat %s", chat_id)
 
     async def read_update(self, update: Update) -> tuple[str, list[Attachment], str | None]:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
@@ -144,7 +145,7 @@ class WhatsAppOutput(WholeMessageOutput):
     lane, so it sends right away. Otherwise (messages pushed by Rasa outside a user turn, e.g.
     an agent's text), each send is queued in the recipient's lane to keep the order."""
 
-    def __init__(self, channel: "WhatsAppInput", direct: bool = False) -> None:
+    def __init__(self, channel: WhatsAppInput, direct: bool = False) -> None:
         self.channel = channel
         self.direct = direct
         self.options_shown: list[dict] | None = None
@@ -185,7 +186,7 @@ class WhatsAppInput(InputChannel):
         return "whatsapp"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "WhatsAppInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
         settings = {
             "account_sid": env("TWILIO_ACCOUNT_SID", credentials, "account_sid"),
             "auth_token": env("TWILIO_AUTH_TOKEN", credentials, "auth_token"),
@@ -288,11 +289,11 @@ class WhatsAppInput(InputChannel):
                 )
             )
             self.options.remember(sender, out.options_shown)
-        except Exception:  # noqa: BLE001 - the user must hear back; the lane must go on
+        except Exception:
             logger.exception("whatsapp: failed to handle a message from %s", mask_address(sender))
             try:
                 await out.send_text_message(sender, SORRY)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("whatsapp: could not even apologise to %s", mask_address(sender))
 
     async def fetch_media(self, params: dict[str, str]) -> tuple[list[Attachment], str | None]:

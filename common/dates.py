@@ -7,10 +7,11 @@ impossible date (31/02) is rejected instead of guessed; written forms ("12 de ma
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
 from common.patterns import COMPACT_DATE_RE as _COMPACT_RE
 from common.patterns import ISO_DATE_RE as _ISO_RE
 from common.patterns import NUMERIC_DATE_RE as _NUMERIC_RE
-from datetime import date, datetime, time
 
 _DATEPARSER_SETTINGS = {
     "DATE_ORDER": "DMY",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 CPF_RE = re.compile(r"(?<![\d.])(\d{3})\.?(\d{3})\.?(\d{3})-?(\d{2})(?![\d.])")
 CARD_RE = re.compile(r"(?<!\d)(\d{4})[ .]?(\d{4})[ .]?(\d{4})(?!\d)")

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from common.patterns import CARD_RE as _CARD_RE
 from common.patterns import CPF_RE as _CPF_RE

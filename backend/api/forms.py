@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -23,7 +24,7 @@ class Form:
         self.errors: dict[str, str] = {}
 
     @classmethod
-    async def read(cls, request: web.Request) -> "Form":
+    async def read(cls, request: web.Request) -> Form:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):

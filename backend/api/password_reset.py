@@ -3,8 +3,8 @@ from aiohttp import web
 from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import ApiError
 from backend.api.forms import Form
-from backend.api.responses import json_response
 from backend.api.identity import verified_beneficiary
+from backend.api.responses import json_response
 from backend.mail import MailError
 from backend.password_reset import ResetRefused, reset_password
 from backend.rate_limits import DataKeys, RateLimited, too_many

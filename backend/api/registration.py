@@ -7,8 +7,8 @@ from backend.api.errors import ApiError, invalid_request
 from backend.api.forms import Form
 from backend.api.identity import verified_beneficiary
 from backend.api.responses import json_response
-from backend.links import ACTIVATION, TTL
 from backend.email_change import EMAIL_CHANGE_WAIT, EmailChangeRefused
+from backend.links import ACTIVATION, TTL
 from backend.mail import MailError
 from backend.rate_limits import DataKeys, RateLimited, too_many
 from backend.registration import RegistrationRefused, register

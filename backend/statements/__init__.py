@@ -32,14 +32,14 @@ INCOME_TAX, DEBT_DISCHARGE, SERVICES = "demonstrativo_ir", "quitacao_debitos", "
 KINDS = (INCOME_TAX, DEBT_DISCHARGE, SERVICES)
 
 __all__ = [
-    "KINDS",
-    "INCOME_TAX",
     "DEBT_DISCHARGE",
+    "INCOME_TAX",
+    "KINDS",
     "SERVICES",
     "Statement",
     "StatementRefused",
-    "prepare",
     "local_issue_time",
+    "prepare",
 ]
 
 

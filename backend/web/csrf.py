@@ -28,7 +28,7 @@ def forget(response: web.Response, request: web.Request) -> None:
     response.del_cookie(COOKIE, path=request.path)
 
 
-def is_valid(request: web.Request, form) -> bool:  # noqa: ANN001 (aiohttp MultiDictProxy)
+def is_valid(request: web.Request, form) -> bool:
     cookie = request.cookies.get(COOKIE, "")
     sent = form.get(FIELD, "")
     return bool(cookie) and isinstance(sent, str) and hmac.compare_digest(cookie.encode(), sent.encode())

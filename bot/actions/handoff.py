@@ -14,8 +14,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.conversation import REINJECTED
 from bot.actions.backend_client import BackendUnavailable, backend
+from bot.actions.conversation import REINJECTED
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.operator_profile import call_centre_line, operator_profile
 from bot.actions.verified import input_channel, verified_for

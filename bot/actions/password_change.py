@@ -3,7 +3,6 @@ page — current password and the new one are typed there, never in the chat."""
 
 from __future__ import annotations
 
-
 from rasa_sdk import Tracker
 
 from bot.actions.backend_client import backend

@@ -48,9 +48,10 @@ import re
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, NamedTuple, Optional, Text
+from typing import Any, NamedTuple
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -177,13 +178,13 @@ class SessionSigner:
     def sender_id(self, rid: str) -> str:
         return hmac.new(self._sender_key, rid.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def issue(self, rid: Optional[str] = None) -> WidgetSession:
+    def issue(self, rid: str | None = None) -> WidgetSession:
         """A fresh session, or (rid given) the same conversation with a new expiry."""
         rid = rid or _b64(secrets.token_bytes(18))
         body = f"{rid}.{int(self.clock() + self.ttl_s)}"
         return WidgetSession(f"{body}.{self._signature(body)}", self.sender_id(rid))
 
-    def rid(self, token: Any) -> Optional[str]:
+    def rid(self, token: Any) -> str | None:
         """The random part of a valid, unexpired id; None for anything else."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
             return None
@@ -197,7 +198,7 @@ class SessionSigner:
             return None
         return rid
 
-    def verify(self, token: Any) -> Optional[WidgetSession]:
+    def verify(self, token: Any) -> WidgetSession | None:
         rid = self.rid(token)
         return WidgetSession(token, self.sender_id(rid)) if rid else None
 
@@ -221,7 +222,7 @@ class UploadRefused(Exception):
 class _Pending:
     stamp: float
     size: int
-    attachment: Optional[Attachment] = None  # None while the file is being written
+    attachment: Attachment | None = None  # None while the file is being written
 
 
 @dataclass
@@ -237,7 +238,7 @@ class UploadLimits:
     rate_sessions: int = RATE_SESSIONS
 
     @classmethod
-    def from_env(cls) -> "UploadLimits":
+    def from_env(cls) -> UploadLimits:
         return cls(
             total_files=int(_setting("WIDGET_UPLOADS_MAX_FILES", PENDING_FILES)),
             total_bytes=int(_setting("WIDGET_UPLOADS_MAX_MB", PENDING_BYTES / MB) * MB),
@@ -250,12 +251,12 @@ class WebUploads:
     the stored files waiting to be sent, by an opaque token (capped per session and in total, in count
     and bytes; expired ones are deleted). One Rasa process per conversation, as socket.io needs."""
 
-    def __init__(self, limits: Optional[UploadLimits] = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limits: UploadLimits | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits or UploadLimits()
         self.clock = clock
         self.in_flight = 0  # uploads being received now
-        self._recent: "OrderedDict[str, List[float]]" = OrderedDict()  # session -> attempt times
-        self._files: Dict[str, Dict[str, _Pending]] = {}  # session -> token -> file waiting
+        self._recent: OrderedDict[str, list[float]] = OrderedDict()  # session -> attempt times
+        self._files: dict[str, dict[str, _Pending]] = {}  # session -> token -> file waiting
         self._count = 0
         self._bytes = 0
 
@@ -319,7 +320,7 @@ class WebUploads:
         self.fill(session, token, attachment)
         return token
 
-    def _pop(self, session: str, token: Any) -> Optional[_Pending]:
+    def _pop(self, session: str, token: Any) -> _Pending | None:
         files = self._files.get(session)
         entry = files.pop(token, None) if files is not None and isinstance(token, str) else None
         if entry is not None:
@@ -329,7 +330,7 @@ class WebUploads:
                 del self._files[session]
         return entry
 
-    def take(self, session: str, upload_ids: Iterable[Any]) -> List[Attachment]:
+    def take(self, session: str, upload_ids: Iterable[Any]) -> list[Attachment]:
         """The session's own files for these ids (each id once); anything else is ignored."""
         now, taken = self.clock(), []
         for upload_id in list(upload_ids)[:MAX_UPLOAD_IDS]:
@@ -358,7 +359,7 @@ class WebUploads:
 
 
 class WebSocketIOOutput(SocketIOOutput):
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """{"data": {...}} (Rasa's documented shape) and a bare {...} both reach the widget as {...}."""
         payload = json_message.get("data") if set(json_message) <= {"data", "room"} else json_message
         await self._send_message(json_message.get("room", recipient_id), payload)
@@ -366,19 +367,19 @@ class WebSocketIOOutput(SocketIOOutput):
 
 class WebSocketIOInput(SocketIOInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         channel = super().from_credentials(credentials)
         channel.session_secret = env(SESSION_SECRET_ENV, credentials, "session_secret")
         return channel
 
-    def __init__(self, *args: Any, session_secret: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, session_secret: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.session_secret = session_secret
-        self.signer: Optional[SessionSigner] = None
+        self.signer: SessionSigner | None = None
         self.uploads = WebUploads(UploadLimits.from_env())
 
     def _signer(self) -> SessionSigner:
@@ -389,7 +390,7 @@ class WebSocketIOInput(SocketIOInput):
             self.signer = SessionSigner(secret, _setting("WIDGET_SESSION_HOURS", SESSION_HOURS) * 3600)
         return self.signer
 
-    def get_output_channel(self) -> Optional[WebSocketIOOutput]:
+    def get_output_channel(self) -> WebSocketIOOutput | None:
         return WebSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -399,7 +400,7 @@ class WebSocketIOInput(SocketIOInput):
         signer = self._signer()
         namespace = self.namespace
 
-        async def bind(sid: Text, session: WidgetSession) -> None:
+        async def bind(sid: str, session: WidgetSession) -> None:
             """The socket now speaks for this conversation only (and, with session_persistence, gets its
             answers: the conversation's room; a previous room of the same socket is left)."""
             stored = await sio.get_session(sid, namespace=namespace)
@@ -411,7 +412,7 @@ class WebSocketIOInput(SocketIOInput):
             await sio.save_session(sid, {"sender_id": session.sender_id}, namespace=namespace)
 
         @sio.on("session_request", namespace=namespace)
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: str, data: Any) -> None:
             asked = data.get("session_id") if isinstance(data, dict) else None
             session, resumed = signer.resume_or_issue(asked)
             if asked and not resumed:
@@ -420,7 +421,7 @@ class WebSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", session.token, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
                 return
             bound = (await sio.get_session(sid, namespace=namespace)).get("sender_id")
@@ -535,7 +536,7 @@ class WebSocketIOInput(SocketIOInput):
                 status=201,
             )
 
-        sweeper: Dict[str, asyncio.Task] = {}
+        sweeper: dict[str, asyncio.Task] = {}
 
         async def sweep() -> None:
             while True:
