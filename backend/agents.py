@@ -21,9 +21,12 @@ import asyncio
 import getpass
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TextIO
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import utcnow
 from backend.db import create_engine, session_factory
@@ -104,21 +107,15 @@ async def disable_agent(settings: Settings, username: str) -> None:
         await session.commit()
 
 
-class _session:
+@asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
     """An engine and a session for one command."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._engine = create_engine(settings)
-
-    async def __aenter__(self):
-        self._session = session_factory(self._engine)()
-        return await self._session.__aenter__()
-
-    async def __aexit__(self, *exc) -> None:
-        try:
-            await self._session.__aexit__(*exc)
-        finally:
-            await self._engine.dispose()
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
 
 
 def main(

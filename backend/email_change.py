@@ -326,8 +326,11 @@ class Confirmation:
         if self.applied:
             return [f"A partir de agora, as mensagens do plano vão para {self.new_email_masked}."]
         return [
-            f"Por segurança, a troca para {self.new_email_masked} vale a partir de {when_text(self.effective_at)}. "
-            "Até lá, o e-mail atual do cadastro continua valendo; ele recebeu um aviso e pode cancelar o pedido.",
+            (
+                f"Por segurança, a troca para {self.new_email_masked} vale a partir de "
+                f"{when_text(self.effective_at)}. Até lá, o e-mail atual do cadastro continua valendo; "
+                "ele recebeu um aviso e pode cancelar o pedido."
+            ),
             "Você não precisa fazer mais nada.",
         ]
 

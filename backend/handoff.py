@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -375,8 +375,8 @@ async def pull_user_messages(
         events = await rasa.tracker_events(ticket.conversation_id)
     except RasaUnavailable:
         return 0
-    since = (ticket.created_at - timedelta(seconds=5)).replace(tzinfo=None)
-    since_epoch = (since - datetime(1970, 1, 1)).total_seconds()
+    # created_at is naive UTC (as every stored instant)
+    since_epoch = (ticket.created_at - timedelta(seconds=5)).replace(tzinfo=timezone.utc).timestamp()
     found = user_messages_in(events, since_epoch)
     if not found:
         return 0

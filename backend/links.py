@@ -18,7 +18,7 @@ from backend.clock import utcnow
 from backend.models import AccountLink
 
 ACTIVATION = "activation"
-PASSWORD_CHANGE = "password_change"
+PASSWORD_CHANGE = "password_change"  # noqa: S105 (a link kind, not a password)
 EMAIL_CHANGE = "email_change"
 
 PATHS = {ACTIVATION: "/conta/ativar", PASSWORD_CHANGE: "/conta/alterar-senha", EMAIL_CHANGE: "/conta/confirmar-email"}

@@ -222,7 +222,7 @@ async def _counts_by_city(session: AsyncSession, specialty: str, kind: str | Non
     rows = await session.execute(
         select(Provider.city, func.count()).where(*_filters(specialty, None, kind)).group_by(Provider.city)
     )
-    return {city: count for city, count in rows.all()}
+    return dict(rows.all())
 
 
 async def network_cities(session: AsyncSession) -> dict[str, tuple[str, int]]:
@@ -269,7 +269,7 @@ async def suggestions(
             result["nearest_city"] = {
                 "city": name,
                 "state": table[name].state,
-                "distance_km": int(round(distance)),
+                "distance_km": round(distance),
                 "total": counts[name],
             }
     else:

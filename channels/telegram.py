@@ -195,8 +195,8 @@ class TelegramInput(InputChannel):
                 await self._http.close()
             try:
                 await self.bot.shutdown()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # the server is stopping anyway
+                logger.debug("telegram: bot shutdown failed", exc_info=True)
 
         return bp
 

@@ -88,7 +88,7 @@ class TwilioSender:
         if message.media_url:
             data.append(("MediaUrl", message.media_url))
         url = f"{self.api_base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        for attempt, delay in enumerate((*self.retry_delays, None)):
+        for delay in (*self.retry_delays, None):
             try:
                 async with self._client().post(url, data=data, auth=self._auth) as resp:
                     if resp.status in (200, 201):

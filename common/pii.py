@@ -87,7 +87,7 @@ class PiiMaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string must not kill logging
+        except Exception:  # noqa: BLE001 - a broken format string must not kill logging (nor be logged)
             message = str(record.msg)
         record.msg = mask_log_text(message)
         record.args = None
@@ -101,7 +101,7 @@ class PiiMaskingFilter(logging.Filter):
 # (/conta/<page>/<token>: backend.links.PATHS and the e-mail change's cancel link) and the signed
 # document links (/documentos/<token>: backend.signed_links.PATH_PREFIX).
 # tests/backend/test_backend_access_log.py checks these against the backend's routes.
-SECRET_PLACEHOLDER = "[token]"
+SECRET_PLACEHOLDER = "[token]"  # noqa: S105 (what replaces a secret, not one)
 _SECRET_PATH_RE = re.compile(r"(/conta/[a-z][a-z-]*/|/documentos/)[^/?#\s\"'<>]+")
 
 
@@ -196,8 +196,8 @@ def _digit_patterns(values: Iterable[str]) -> list[re.Pattern]:
     """Known numbers (a CPF, a card) however they were typed ('945 807 302 24'); known ISO dates
     also as day month year ('12 03 1985', '12031985', '12.3.85')."""
     patterns = []
-    for value in values:
-        value = str(value or "")
+    for raw in values:
+        value = str(raw or "")
         iso = _ISO_DATE_RE.fullmatch(value.strip())
         if iso:
             year, month, day = iso.groups()

@@ -221,7 +221,7 @@ async def list_card_requests(request: web.Request) -> web.Response:
         message = "\n".join(
             f"{body['beneficiary']['name']}: {body['status_label']} (motivo {item.reason}, pedido em "
             f"{br_date(item.requested_at.date())}, protocolo {item.protocol_number})"
-            for item, body in zip(items, found)
+            for item, body in zip(items, found, strict=True)
         )
     return json_response({"requests": found, "members": [_member_brief(m) for m in members], "message": message})
 

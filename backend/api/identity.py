@@ -114,8 +114,8 @@ async def verified_from_headers(request: web.Request, session: AsyncSession) -> 
 async def create_verification(request: web.Request) -> web.Response:
     """Body {login, cpf | no_cpf: true, birth_date, mother_name?, conversation_id, channel}.
 
-    201 {token, expires_in_minutes, first_name, email_masked, has_account, plan_active, dependents (how many the holder has),
-    scope}; 401 the same whatever did not match; 423; 429.
+    201 {token, expires_in_minutes, first_name, email_masked, has_account, plan_active,
+    dependents (how many the holder has), scope}; 401 the same whatever did not match; 423; 429.
     The token is bound to (channel, conversation_id). `scope` "registration" (no_cpf): it serves
     POST /api/registrations only; "full": every verified request.
     """

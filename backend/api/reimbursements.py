@@ -71,8 +71,10 @@ def _plan_cancelled(request: web.Request) -> ApiError:
 _UPLOAD_REFUSALS = {
     "file_too_large": (
         413,
-        "O arquivo passa do limite de 10 MB. Envie uma foto ou um PDF menor "
-        "(se precisar, mande uma foto de cada página).",
+        (
+            "O arquivo passa do limite de 10 MB. Envie uma foto ou um PDF menor "
+            "(se precisar, mande uma foto de cada página)."
+        ),
     ),
     "unsupported_type": (
         415,

@@ -27,7 +27,7 @@ Three kinds of caller, three credentials, never interchangeable:
   | `GET`, `POST /conta/ativar/{token}` | account activation page of the e-mailed single-use link (CSRF) |
   | `GET`, `POST /conta/alterar-senha/{token}` | password change page of the single-use link (CSRF) |
   | `GET`, `POST /conta/confirmar-email/{token}` | e-mail confirmation page of the single-use link (CSRF) |
-  | `GET`, `POST /conta/cancelar-troca-de-email/{token}` | the address on file cancels a pending e-mail change (CSRF; backend.email_change) |
+  | `GET`, `POST /conta/cancelar-troca-de-email/{token}` | the old address cancels an e-mail change (CSRF) |
   | `GET /documentos/{token}` | documents behind a signed link of 15 minutes (backend.signed_links) |
 
   HEAD is allowed wherever GET is. Paths outside `/api/` that match no route answer 404.

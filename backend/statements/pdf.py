@@ -109,17 +109,17 @@ class _Document(FPDF):
     ) -> None:
         self.set_font("Helvetica", "B", 9)
         self.set_fill_color(230, 240, 243)
-        for heading, width, align in zip(headings, widths, aligns):
+        for heading, width, align in zip(headings, widths, aligns, strict=True):
             self.cell(width, 7, _latin1(heading), border="B", align=align, fill=True)
         self.ln()
         self.set_font("Helvetica", "", 9)
         for row in rows:
-            for value, width, align in zip(row, widths, aligns):
+            for value, width, align in zip(row, widths, aligns, strict=True):
                 self.cell(width, 6.5, _latin1(self._fit(value, width)), border="B", align=align)
             self.ln()
         if total:
             self.set_font("Helvetica", "B", 9)
-            for value, width, align in zip(total, widths, aligns):
+            for value, width, align in zip(total, widths, aligns, strict=True):
                 self.cell(width, 7, _latin1(value), align=align)
             self.ln()
         self.ln(4)

@@ -122,7 +122,8 @@ DEMO_PAGE = """<!doctype html>
        plano, a qualquer hora, e chama um atendente quando for preciso.</p>
     <p>Para colocar o mesmo assistente em outro site, basta colar uma linha antes de
        <code>&lt;/body&gt;</code>:</p>
-    <pre class="codigo"><code>&lt;script src="{backend}/widget/widget.js" data-rasa-url="{rasa}" defer&gt;&lt;/script&gt;</code></pre>
+    <pre class="codigo"><code>&lt;script src="{backend}/widget/widget.js"
+        data-rasa-url="{rasa}" defer&gt;&lt;/script&gt;</code></pre>
   </main>
   <footer>Central 24h: <a href="tel:{tel}">{phone}</a>. Atendimento humano {hours}.</footer>
   <script src="/widget/widget.js" data-rasa-url="{rasa}" data-title="Assistente {short}"

@@ -51,14 +51,15 @@ def _split_long(paragraph: str, limit: int) -> list[str]:
     for sentence in (s.strip() for s in _SENTENCE_END_RE.split(paragraph)):
         if not sentence:
             continue
-        while len(sentence) > limit:
-            cut = max(sentence.rfind("\n", 0, limit + 1), sentence.rfind(" ", 0, limit + 1))
+        rest = sentence
+        while len(rest) > limit:
+            cut = max(rest.rfind("\n", 0, limit + 1), rest.rfind(" ", 0, limit + 1))
             if cut <= 0:
                 cut = limit
-            out.append(sentence[:cut].strip())
-            sentence = sentence[cut:].strip()
-        if sentence:
-            out.append(sentence)
+            out.append(rest[:cut].strip())
+            rest = rest[cut:].strip()
+        if rest:
+            out.append(rest)
     return out
 
 
