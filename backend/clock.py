@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, timezone
 
-OPERATOR_TZ = ZoneInfo("America/Sao_Paulo")
+from common.clock import OPERATOR_TZ, local_today
+
+__all__ = ["OPERATOR_TZ", "iso_utc", "local_today", "utcnow"]
 
 
 def utcnow() -> datetime:
     """Naive UTC (SQLite keeps no time zone, so every stored instant is naive UTC)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def local_today() -> date:
-    return datetime.now(OPERATOR_TZ).date()
 
 
 def iso_utc(value: datetime) -> str:

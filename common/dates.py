@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from common.clock import local_today
 from common.patterns import COMPACT_DATE_RE as _COMPACT_RE
 from common.patterns import ISO_DATE_RE as _ISO_RE
 from common.patterns import NUMERIC_DATE_RE as _NUMERIC_RE
@@ -48,7 +49,7 @@ def parse_date_pt(text: str, today: date | None = None, past: bool = False) -> d
     """
     if not text:
         return None
-    today = today or date.today()
+    today = today or local_today()
     m = _ISO_RE.search(text)
     if m:
         return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))

@@ -14,6 +14,7 @@ from decimal import Decimal
 from validate_docbr import CNPJ as _CNPJ
 from validate_docbr import CPF as _CPF
 
+from common.clock import local_today
 from common.dates import has_numeric_date, parse_date_pt
 from common.money import format_brl
 from common.patterns import EMAIL_RE
@@ -66,7 +67,7 @@ def normalize_email(value: str) -> str:
 
 
 def normalize_birth_date(value: str, today: date | None = None) -> date:
-    today = today or date.today()
+    today = today or local_today()
     parsed = parse_date_pt(value, today=today, past=True)
     if parsed is None and has_numeric_date(value):
         raise InvalidValue(
@@ -214,7 +215,7 @@ def months_before(day: date, months: int) -> date:
 
 def normalize_service_date(value: str, today: date | None = None, max_months: int = SERVICE_DATE_MAX_MONTHS) -> date:
     """Date of a service already done: not in the future and at most `max_months` months ago."""
-    today = today or date.today()
+    today = today or local_today()
     parsed = parse_date_pt(value, today=today, past=True)
     if parsed is None and has_numeric_date(value):
         raise InvalidValue(

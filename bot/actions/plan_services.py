@@ -13,6 +13,7 @@ from rasa_sdk import Tracker
 from bot.actions.backend_client import backend
 from bot.actions.services import ask_for, month_number, payload, refusal, service
 from bot.actions.verified import Outcome, request_context, verified_headers
+from common.clock import local_today
 
 MAX_LISTED = 6
 
@@ -161,7 +162,7 @@ def _year_buttons(intent: str, years: list[int], **extra: str) -> list[dict[str,
 
 
 async def _statement(tracker: Tracker, intent: str, values: dict[str, str]) -> Outcome:
-    today = date.today()
+    today = local_today()
     year = values.get("ano")
     month = month_number(values.get("mes"))
     if intent == "extrato_atendimentos":

@@ -25,6 +25,7 @@ from bot.actions.backend_client import BackendResponse
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.identity import IdentityFormValidation
 from bot.actions.verified import SESSION_EXPIRED_TEXT, Outcome, VerifiedFlowAction
+from common.clock import local_today
 from common.patterns import MONTHS
 
 Handler = Callable[[Tracker, dict[str, str]], Awaitable[Outcome]]
@@ -82,7 +83,7 @@ def values_in_text(text: str, today: date | None = None) -> dict[str, str]:
     if year:
         found["ano"] = year.group(1)
     elif relative:
-        found["ano"] = str((today or date.today()).year - _YEARS_BACK[relative.group(1)])
+        found["ano"] = str((today or local_today()).year - _YEARS_BACK[relative.group(1)])
     for word in re.findall(r"[a-zç]+", lowered):
         if word in MONTHS:
             found["mes"] = str(MONTHS[word])
