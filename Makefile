@@ -15,7 +15,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install model db run test test-py validate test-stories bench clean
+.PHONY: install model model-full db run test lint validate test-nlu test-stories bench bench-train clean
 
 install: $(INSTALLED)
 
@@ -25,12 +25,15 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
 	@touch $@
 
-# Trains only when the training data, the domain or the config changed.
+# Trains only when the training data, the domain or the config changed; when only NLU examples
+# changed it fine-tunes the previous model (scripts/train_model.py says how it decides).
 model: $(MODEL)
 
 $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
-	$(RASA) train --data bot/data --config config.yml --domain domain.yml \
-		--out models --fixed-model-name assistente
+	$(PY) -m scripts.train_model
+
+model-full: $(INSTALLED)
+	$(PY) -m scripts.train_model --full
 
 db: $(INSTALLED)
 	$(PY) -m backend.migrate
@@ -48,18 +51,29 @@ $(CHROMIUM):
 	  ( $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
 	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium )
 
-test-py: $(INSTALLED) $(MODEL) $(CHROMIUM)
-	$(PY) -m pytest -q
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test-nlu: $(INSTALLED) $(MODEL)
+	$(PY) -m scripts.nlu_gate
 
 test-stories: $(INSTALLED) $(MODEL)
 	$(RASA) test core --stories tests/stories --model $(MODEL) \
 		--out $(RASA_TEST_OUT) --fail-on-prediction-errors
 
-test: validate test-py test-stories
+# Everything, fastest first; trains the model (make model) meanwhile; one summary of all failures.
+test: $(INSTALLED) $(CHROMIUM)
+	$(PY) -m scripts.check
 
 bench: $(INSTALLED) $(MODEL)
 	$(PY) -m bench.run
 	$(PY) -m bench.nlu
+
+# Training time against NLU quality for the candidate configurations of bench/train.py.
+bench-train: $(INSTALLED)
+	$(PY) -m bench.train $(if $(CV),--cv $(CV))
 
 clean:
 	rm -rf var models .pytest_cache
