@@ -300,8 +300,11 @@ class MaskingTrackerStore(SQLTrackerStore):
 def latest_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The events SQLTrackerStore._event_query returns for the latest session: those timestamped at
     or after the last `session_started` (all of them when there is none)."""
-    starts = [event.get("timestamp") for event in events if event.get("event") == "session_started"]
-    starts = [start for start in starts if start is not None]
+    starts = [
+        event["timestamp"]
+        for event in events
+        if event.get("event") == "session_started" and event.get("timestamp") is not None
+    ]
     if not starts:
         return events
     session_start = max(starts)

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -81,7 +82,8 @@ class TelegramOutput(WholeMessageOutput):
             if self.direct:
                 await self.channel.send(recipient_id, item)
             else:
-                await self.channel.lanes.run(str(recipient_id), lambda item=item: self.channel.send(recipient_id, item))
+                send = functools.partial(self.channel.send, recipient_id, item)
+                await self.channel.lanes.run(str(recipient_id), send)
 
 
 class TelegramInput(InputChannel):
@@ -206,6 +208,8 @@ class TelegramInput(InputChannel):
     # --- inbound ---------------------------------------------------------------------------
 
     async def process(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], update: Update) -> None:
+        if update.effective_chat is None:  # the webhook queues only updates from a chat
+            return
         chat_id = str(update.effective_chat.id)
         out = TelegramOutput(self, direct=True)
         try:
@@ -266,8 +270,10 @@ class TelegramInput(InputChannel):
     async def pressed(self, update: Update) -> str:
         """A pressed inline button: acknowledged, its keyboard removed (no double answers),
         and its payload returned as the user's message."""
-        query = update.callback_query
-        chat_id = str(update.effective_chat.id)
+        query, chat = update.callback_query, update.effective_chat
+        if query is None or chat is None:  # read_update calls here only for a pressed button in a chat
+            return ""
+        chat_id = str(chat.id)
         data = query.data or ""
         title = _button_title(query)
         if data.startswith(LONG_PAYLOAD_PREFIX):  # a payload longer than callback_data allows
@@ -313,6 +319,8 @@ class TelegramInput(InputChannel):
         if item.kind == "text":
             await bot.send_message(chat_id, item.text, reply_markup=markup)
             return
+        if not item.url:
+            raise ValueError(f"telegram: a {item.kind} message without its file's url")
         content = await self.fetch(item.url)
         caption = item.text or None
         if item.kind == "photo":

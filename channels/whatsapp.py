@@ -193,11 +193,12 @@ class WhatsAppInput(InputChannel):
             "whatsapp_number": env("TWILIO_WHATSAPP_NUMBER", credentials, "whatsapp_number"),
             "public_base_url": env("PUBLIC_BASE_URL", credentials, "public_base_url"),
         }
-        missing = [key for key, value in settings.items() if not value]
+        given = {key: value for key, value in settings.items() if value}
+        missing = [key for key in settings if key not in given]
         if missing:
             raise RasaException(f"whatsapp channel: missing settings {', '.join(missing)} (see docs/channels.md)")
         api_base_url = env("TWILIO_API_BASE_URL", credentials, "api_base_url") or TWILIO_API_BASE_URL
-        return cls(**settings, api_base_url=api_base_url)
+        return cls(**given, api_base_url=api_base_url)
 
     def __init__(
         self,

@@ -8,18 +8,25 @@ impossible date (31/02) is rejected instead of guessed; written forms ("12 de ma
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from common.clock import local_today
 from common.patterns import COMPACT_DATE_RE as _COMPACT_RE
 from common.patterns import ISO_DATE_RE as _ISO_RE
 from common.patterns import NUMERIC_DATE_RE as _NUMERIC_RE
 
-_DATEPARSER_SETTINGS = {
-    "DATE_ORDER": "DMY",
-    "PREFER_DAY_OF_MONTH": "first",
-    "RETURN_AS_TIMEZONE_AWARE": False,
-    "STRICT_PARSING": False,
-}
+if TYPE_CHECKING:
+    from dateparser import _Settings  # the stubs' TypedDict of dateparser's settings
+
+
+def _dateparser_settings(today: date) -> _Settings:
+    return {
+        "DATE_ORDER": "DMY",
+        "PREFER_DAY_OF_MONTH": "first",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "STRICT_PARSING": False,
+        "RELATIVE_BASE": datetime.combine(today, time(12)),
+    }
 
 
 def _full_year(two_digits: int, today: date, past: bool) -> int:
@@ -66,7 +73,7 @@ def _parse_written(text: str, today: date) -> date | None:
     import dateparser  # imported lazily: it loads its language data on first use
     from dateparser.search import search_dates
 
-    settings = dict(_DATEPARSER_SETTINGS, RELATIVE_BASE=datetime.combine(today, time(12)))
+    settings = _dateparser_settings(today)
     parsed = dateparser.parse(text, languages=["pt"], settings=settings)
     if parsed is None:
         found = search_dates(text, languages=["pt"], settings=settings)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 # environment variable -> what it protects
@@ -29,12 +30,12 @@ def secrets_dir(var_dir: Path) -> Path:
     return Path(var_dir) / "secrets"
 
 
-def load_or_create(name: str, var_dir: Path, env: dict[str, str] | None = None) -> str:
+def load_or_create(name: str, var_dir: Path, env: Mapping[str, str] | None = None) -> str:
     """The secret `name`: the environment's value, else the file var/secrets/<name> (created
     with a fresh random value, mode 0600, on first use)."""
-    env = os.environ if env is None else env
-    if env.get(name):
-        return env[name]
+    value = (os.environ if env is None else env).get(name)
+    if value:
+        return value
     directory = secrets_dir(var_dir)
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
@@ -53,6 +54,6 @@ def load_or_create(name: str, var_dir: Path, env: dict[str, str] | None = None) 
     return value
 
 
-def ensure_all(var_dir: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+def ensure_all(var_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Every secret of SECRETS, by environment variable name."""
     return {name: load_or_create(name, var_dir, env) for name in SECRETS}

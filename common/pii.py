@@ -150,7 +150,8 @@ def _letters_pattern(word: str) -> str:
 
 def _name_patterns(names: Iterable[str]) -> list[re.Pattern]:
     """The whole names first, then each word that is a name on its own (3+ letters, no 'da'/'dos')."""
-    wholes, words = set(), set()
+    wholes: set[str] = set()
+    words: set[str] = set()
     for name in names:
         parts = [part for part in re.split(r"\s+", str(name or "").strip()) if part]
         if not parts:

@@ -148,7 +148,7 @@ INTENT_LABELS = {
 def likely_requests(tracker: Tracker, count: int = 2) -> list[dict[str, str]]:
     """The `count` most likely requests of the latest message, as buttons."""
     ranking = (tracker.latest_message or {}).get("intent_ranking") or []
-    buttons = []
+    buttons: list[dict[str, str]] = []
     for candidate in ranking:
         name = candidate.get("name")
         if name in INTENT_LABELS and len(buttons) < count:

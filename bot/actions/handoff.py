@@ -49,7 +49,7 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 def handoff_reason(tracker: Tracker) -> str:
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
     reason = _REASONS.get(intent, "Pediu para falar com um atendente")
     if tracker.active_loop_name:
         reason += f" (no meio de: {tracker.active_loop_name.removesuffix('_form').replace('_', ' ')})"

@@ -94,7 +94,7 @@ _NOT_ANSWERS = {
 def _has_fixed_form(entity: dict) -> bool:
     """NLU sometimes tags a mistyped value with the nearest entity ("20030040050I" as an e-mail);
     such a tag is not a value of that kind, and the text is looked at instead."""
-    finder = {"email": find_email, "cpf": find_cpf, "carteirinha": find_card}.get(entity.get("entity"))
+    finder = {"email": find_email, "cpf": find_cpf, "carteirinha": find_card}.get(entity.get("entity") or "")
     return finder is None or finder(str(entity.get("value") or "")) is not None
 
 

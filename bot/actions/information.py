@@ -51,7 +51,7 @@ class ActionInformacao(Action):
         return "action_informacao"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         response = INFORMATION.get(intent)
         if response is None:
             dispatcher.utter_message(response="utter_ajuda")

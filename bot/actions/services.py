@@ -134,7 +134,7 @@ class ActionServico(VerifiedFlowAction):
 
     async def outcome(self, tracker: Tracker) -> Outcome:
         request = tracker.get_slot("servico") or {}
-        handler = _HANDLERS.get(request.get("intent"))
+        handler = _HANDLERS.get(request.get("intent") or "")
         if handler is None:
             return Outcome("Desculpe, me perdi. Pode repetir o que você precisa?")
         return await handler(tracker, dict(request.get("values") or {}))

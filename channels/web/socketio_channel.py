@@ -482,9 +482,12 @@ class WebSocketIOInput(SocketIOInput):
             declared = request.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:
                 return _error(413, "too_large", _size_refusal(int(declared)))
+            stream = request.stream
+            if stream is None:  # only a route declared with stream=True calls here
+                raise RuntimeError("the upload route must be a streaming route")
             chunks, size = [], 0
             while True:
-                chunk = await request.stream.read()
+                chunk = await stream.read()
                 if chunk is None:
                     break
                 size += len(chunk)
