@@ -156,7 +156,7 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, max_width: int, bold: 
 
 def _qr_origin(qr: segno.QRCode) -> tuple[int, int]:
     """Top-left corner of the QR code's quiet zone in the image."""
-    side = qr.symbol_size(scale=QR_MODULE_PX, border=QR_BORDER_MODULES)[0]
+    side = int(qr.symbol_size(scale=QR_MODULE_PX, border=QR_BORDER_MODULES)[0])
     return QR_RIGHT - side, QR_TOP
 
 
@@ -165,7 +165,7 @@ def qr_box(card_number: str) -> tuple[int, int, int, int]:
     qr = qr_code(card_number)
     x, y = _qr_origin(qr)
     offset = QR_BORDER_MODULES * QR_MODULE_PX
-    return x + offset, y + offset, QR_MODULE_PX, qr.symbol_size(border=0)[0]
+    return x + offset, y + offset, QR_MODULE_PX, int(qr.symbol_size(border=0)[0])
 
 
 def render_png(card: CardData) -> bytes:

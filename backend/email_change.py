@@ -207,7 +207,7 @@ async def schedule_email_change(
     await session.commit()
     first_name = beneficiary.name.split()[0]
     try:
-        if old_email:
+        if cancel_token is not None:  # there is an address on file to warn (it gets the cancel link)
             await send_pending_notice(
                 mailer,
                 operator,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -31,7 +33,16 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-Base = orm.declarative_base(metadata=metadata)
+if TYPE_CHECKING:
+    # SQLAlchemy 1.4 ships no types (its mypy plugin does not work with current mypy): what mypy
+    # sees of the declarative base. Columns are Any; the keyword constructor is the declarative one.
+    class Base:
+        metadata: MetaData
+        __table__: Any
+
+        def __init__(self, **kwargs: Any) -> None: ...
+else:
+    Base = orm.declarative_base(metadata=metadata)
 
 ACTIVE = "active"
 PENDING = "pending"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,7 +44,7 @@ class BillingProfile:
 
 
 def _billing(data: dict, path: Path) -> BillingProfile:
-    values = {key: str(value) for key, value in data.items()}
+    values: dict[str, Any] = {key: str(value) for key, value in data.items()}  # texts, then two Decimals
     for key, pattern in (
         ("bank_code", r"\d{3}"),
         ("convenio", r"\d{7}"),

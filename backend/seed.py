@@ -194,7 +194,7 @@ async def seed(session: AsyncSession, settings: Settings, today: date | None = N
     plans = {
         key: await _get_or_create(session, Plan, {"name": values["name"]}, values) for key, values in PLANS.items()
     }
-    people = {}
+    people: dict[str, Beneficiary] = {}
     for card, (name, cpf, birth, mother, email, phone, plan, holder, kin, password) in PERSONAS.items():
         cancelled_days = CANCELLED_CARDS.get(card)
         people[card] = await _get_or_create(

@@ -13,7 +13,7 @@ from backend.billing import febraban, pix
 from backend.billing.charges import Charge, charge_on
 from backend.billing.slip_pdf import SlipData
 from backend.models import Beneficiary, Fee
-from backend.operator_profile import OperatorProfile
+from backend.operator_profile import BillingProfile, OperatorProfile
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,15 @@ class Slip:
     pix_copia_e_cola: str
 
 
+def _billing(operator: OperatorProfile) -> BillingProfile:
+    """The profile's bank data; the endpoints answer 503 before calling here when it has none."""
+    if operator.billing is None:
+        raise ValueError(f"operator profile {operator.short_name!r} has no billing section")
+    return operator.billing
+
+
 def build_slip(operator: OperatorProfile, fee: Fee, issued_on: date) -> Slip:
-    billing = operator.billing
+    billing = _billing(operator)
     charge = charge_on(
         fee.amount,
         fee.due_date,
@@ -62,7 +69,7 @@ def build_slip(operator: OperatorProfile, fee: Fee, issued_on: date) -> Slip:
 def slip_data(
     operator: OperatorProfile, holder: Beneficiary, fee: Fee, slip: Slip, issued_on: date, protocol: str
 ) -> SlipData:
-    billing = operator.billing
+    billing = _billing(operator)
     charge = slip.charge
     return SlipData(
         operator_name=operator.name,

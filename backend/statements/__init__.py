@@ -85,12 +85,12 @@ class Statement:
         return text + "."
 
     def pdf(self, operator: OperatorProfile, protocol: str, issued_at: datetime) -> bytes:
-        build = {
-            IncomeTaxStatement: pdf.income_tax_pdf,
-            DebtDischargeStatement: pdf.debt_discharge_pdf,
-            ServicesStatement: pdf.services_pdf,
-        }[type(self.data)]
-        return build(self.data, self.holder, operator, protocol, issued_at)
+        data = self.data
+        if isinstance(data, IncomeTaxStatement):
+            return pdf.income_tax_pdf(data, self.holder, operator, protocol, issued_at)
+        if isinstance(data, DebtDischargeStatement):
+            return pdf.debt_discharge_pdf(data, self.holder, operator, protocol, issued_at)
+        return pdf.services_pdf(data, self.holder, operator, protocol, issued_at)
 
 
 def _names(names: list[str]) -> str:
@@ -170,6 +170,7 @@ async def prepare(
             )
         family = [person(b) for b in await family_of_holder(session, verified)]
         fees = await _fees(session, verified.id)
+        data: IncomeTaxStatement | DebtDischargeStatement
         if kind == INCOME_TAX:
             data = income_tax(year, today, family, fees, await _services(session, family))
         else:
@@ -177,6 +178,8 @@ async def prepare(
         return Statement(kind, family[0], data)
     if kind != SERVICES:
         raise ValueError(kind)
+    if month is None:
+        raise ValueError("the services statement is for a month")
     try:
         chosen = (
             [await member(session, verified, card_number)] if card_number else await visible_members(session, verified)
@@ -188,5 +191,5 @@ async def prepare(
             "Só posso mostrar os seus atendimentos e, para quem é titular, os dos dependentes do plano.",
         ) from None
     people = [person(b) for b in chosen]
-    data = services_statement(year, month, today, people, await _services(session, people))
-    return Statement(kind, person(verified), data)
+    services = services_statement(year, month, today, people, await _services(session, people))
+    return Statement(kind, person(verified), services)

@@ -99,7 +99,7 @@ class _Document(FPDF):
         self.multi_cell(0, 5.5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
-    def table(
+    def data_table(
         self,
         headings: list[str],
         widths: list[float],
@@ -151,7 +151,7 @@ def income_tax_pdf(
     doc.title_block(subtitle, holder)
     doc.set_font("Helvetica", "B", 11)
     doc.cell(0, 7, "Valores por beneficiário", new_x="LMARGIN", new_y="NEXT")
-    doc.table(
+    doc.data_table(
         ["Beneficiário", "CPF", "Relação", "Mensalidades", "Coparticipação", "Total"],
         [52, 28, 22, 26, 26, 20],
         [
@@ -170,7 +170,7 @@ def income_tax_pdf(
     )
     doc.set_font("Helvetica", "B", 11)
     doc.cell(0, 7, "Mensalidades pagas", new_x="LMARGIN", new_y="NEXT")
-    doc.table(
+    doc.data_table(
         ["Competência", "Documento", "Vencimento", "Pagamento", "Valor"],
         [30, 40, 34, 34, 36],
         [
@@ -212,7 +212,7 @@ def debt_discharge_pdf(
         f"referentes ao período de janeiro a dezembro de {statement.year} que constam em nosso cadastro, "
         f"listadas abaixo."
     )
-    doc.table(
+    doc.data_table(
         ["Competência", "Documento", "Tipo", "Vencimento", "Pagamento", "Valor"],
         [26, 34, 30, 28, 28, 28],
         [
@@ -242,7 +242,7 @@ def services_pdf(
 ) -> bytes:
     doc = _Document(operator, f"Extrato de Atendimentos - {statement.month_name}", protocol, issued_at)
     doc.title_block("Atendimentos realizados pelo plano no mês", holder)
-    doc.table(
+    doc.data_table(
         ["Data", "Beneficiário", "Prestador", "Procedimento", "Valor", "Copart."],
         [19, 20, 50, 51, 18, 16],
         [

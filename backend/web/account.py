@@ -73,6 +73,8 @@ async def _open(request: web.Request, session, purpose: str) -> tuple[AccountLin
     """The link of the URL and its beneficiary, or the page saying why the link does not work."""
     state, link = await find_link(session, purpose, request.match_info["token"])
     beneficiary = await session.get(Beneficiary, link.beneficiary_id) if link else None
+    if link is None or beneficiary is None:  # a link that outlived its beneficiary is no link either
+        return _gone(request, purpose, LinkState.UNKNOWN if state is LinkState.VALID else state)
     if state is LinkState.VALID and purpose in _ACCOUNT_STATUS:
         account = beneficiary.account
         if account is None or account.status != _ACCOUNT_STATUS[purpose]:
@@ -130,7 +132,7 @@ async def _submit_password_form(request: web.Request, purpose: str) -> web.Respo
     form = await request.post()
     if not csrf.is_valid(request, form):
         return _csrf_refused(request)
-    password, confirmation = form.get("nova_senha", ""), form.get("confirmacao", "")
+    password, confirmation = csrf.text_field(form, "nova_senha"), csrf.text_field(form, "confirmacao")
     operator, settings = request.app[OPERATOR], request.app[SETTINGS]
     async with request.app[SESSIONS]() as session:
         opened = await _open(request, session, purpose)
@@ -141,7 +143,7 @@ async def _submit_password_form(request: web.Request, purpose: str) -> web.Respo
         recent = await recent_password_hashes(session, account.id)
         await session.commit()  # no database lock is held while bcrypt runs
         if purpose == PASSWORD_CHANGE:
-            current = form.get("senha_atual", "")
+            current = csrf.text_field(form, "senha_atual")
             try:
                 if not current or not await check_current_password(session, account, current):
                     return _password_form(

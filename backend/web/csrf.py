@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import TypeAlias
 
 from aiohttp import web
+from multidict import MultiDictProxy
+
+PostedForm: TypeAlias = "MultiDictProxy[str | bytes | web.FileField]"  # what request.post() returns
 
 COOKIE = "csrf_form"
 FIELD = "csrf_token"
@@ -28,7 +32,13 @@ def forget(response: web.Response, request: web.Request) -> None:
     response.del_cookie(COOKIE, path=request.path)
 
 
-def is_valid(request: web.Request, form) -> bool:
+def text_field(form: PostedForm, name: str) -> str:
+    """A text field of a posted form; '' when absent or not text (a file sent under its name)."""
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def is_valid(request: web.Request, form: PostedForm) -> bool:
     cookie = request.cookies.get(COOKIE, "")
-    sent = form.get(FIELD, "")
-    return bool(cookie) and isinstance(sent, str) and hmac.compare_digest(cookie.encode(), sent.encode())
+    sent = text_field(form, FIELD)
+    return bool(cookie) and bool(sent) and hmac.compare_digest(cookie.encode(), sent.encode())
