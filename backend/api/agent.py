@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.context import SESSIONS
 from backend.api.errors import ApiError
-from backend.api.forms import Form
+from backend.api.forms import Form, required
 from backend.api.handoff import rasa_client
 from backend.api.protocols import KIND_LABELS, STATUS_LABELS
 from backend.api.responses import json_response
@@ -398,12 +398,11 @@ async def send_message(request: web.Request) -> web.Response:
     form = await Form.read(request)
     text = form.text("text", "a mensagem", max_length=TEXT_MAX_LENGTH)
     form.validate()
+    text = required(text).strip()
     async with request.app[SESSIONS]() as session:
         agent = await current_agent(request, session)
         try:
-            message = await send_agent_message(
-                session, rasa_client(request.app), ticket_id, agent.id, agent.name, text.strip()
-            )
+            message = await send_agent_message(session, rasa_client(request.app), ticket_id, agent.id, agent.name, text)
         except HandoffError as exc:
             raise _handoff_error(exc) from None
         except RasaUnavailable:
@@ -421,10 +420,11 @@ async def close_ticket(request: web.Request) -> web.Response:
     form = await Form.read(request)
     resolution = form.text("resolution", "a resolução do atendimento", max_length=TEXT_MAX_LENGTH)
     form.validate()
+    resolution = required(resolution).strip()
     async with request.app[SESSIONS]() as session:
         agent = await current_agent(request, session)
         try:
-            closed = await close(session, rasa_client(request.app), ticket_id, agent.id, resolution.strip())
+            closed = await close(session, rasa_client(request.app), ticket_id, agent.id, resolution)
         except HandoffError as exc:
             raise _handoff_error(exc) from None
         except RasaUnavailable:

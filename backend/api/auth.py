@@ -2,7 +2,7 @@ from aiohttp import web
 
 from backend.api.context import SESSIONS, SETTINGS
 from backend.api.errors import ApiError
-from backend.api.forms import Form
+from backend.api.forms import Form, required
 from backend.api.responses import json_response
 from backend.auth import AccountLocked, InvalidCredentials, login_agent, login_beneficiary
 from backend.password_change import login_change_url
@@ -41,6 +41,7 @@ async def login(request: web.Request) -> web.Response:
     parsed = form.parsed("login", "o número da carteirinha, o CPF ou o e-mail", parse_login)
     password = form.text("password", "a senha", max_length=PASSWORD_MAX_LENGTH)
     form.validate()
+    (login_kind, login), password = required(parsed), required(password)
     settings = request.app[SETTINGS]
     try:
         async with request.app[SESSIONS]() as session:
@@ -51,10 +52,10 @@ async def login(request: web.Request) -> web.Response:
                 DataKeys(settings.data_hmac_secret),
                 [
                     (LOGIN_PER_ADDRESS, (client_address(request, settings.trusted_proxies),)),
-                    (LOGIN_PER_LOGIN, parsed),
+                    (LOGIN_PER_LOGIN, (login_kind, login)),
                 ],
             )
-            result = await login_beneficiary(session, *parsed, password, settings.bcrypt_rounds)
+            result = await login_beneficiary(session, login_kind, login, password, settings.bcrypt_rounds)
             body = {"token": result.token, "must_change_password": result.must_change_password}
             if result.must_change_password:  # temporary password: the change page comes first
                 body["change_password_url"] = await login_change_url(
@@ -91,9 +92,10 @@ async def agent_login(request: web.Request) -> web.Response:
     username = form.text("username", "o usuário", max_length=60)
     password = form.text("password", "a senha", max_length=PASSWORD_MAX_LENGTH)
     form.validate()
+    username, password = required(username).strip(), required(password)
     try:
         async with request.app[SESSIONS]() as session:
-            token = await login_agent(session, username.strip(), password, request.app[SETTINGS].bcrypt_rounds)
+            token = await login_agent(session, username, password, request.app[SETTINGS].bcrypt_rounds)
     except InvalidCredentials:
         raise ApiError(401, "invalid_credentials", "Usuário ou senha incorretos.") from None
     except AccountLocked as exc:

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from backend.api.context import OPERATOR, SESSIONS
 from backend.api.errors import ApiError, invalid_request
-from backend.api.forms import Form
+from backend.api.forms import Form, required
 from backend.api.identity import verified_beneficiary, verified_from_headers
 from backend.api.plan import br_date, not_in_family
 from backend.api.responses import json_response
@@ -149,6 +149,7 @@ async def create_card_request(request: web.Request) -> web.Response:
     reason, police_report = _read_reason(form)
     note = form.optional("note", max_length=NOTE_MAX)
     form.validate()
+    reason = required(reason)
     if reason == ROBBERY:
         question = "Você registrou boletim de ocorrência (B.O.) do roubo? Responda com B.O. ou sem B.O."
         raise ApiError(
@@ -182,6 +183,8 @@ async def create_card_request(request: web.Request) -> web.Response:
                     f"O plano de {person.name.split()[0]} está cancelado, então não é possível pedir "
                     f"uma nova carteirinha. Para mais informações, ligue {phone}.",
                 ) from None
+            if exc.existing is None:  # only already_requested carries the request in progress
+                raise
             existing = _request_body(exc.existing, person)
             raise ApiError(
                 409,
@@ -194,12 +197,13 @@ async def create_card_request(request: web.Request) -> web.Response:
                 request=existing,
             ) from None
         body = _request_body(created, person)
+    due = expected_by(created)  # a request just made is in progress: it has a date
     body.update(
         expected_days=EXPECTED_BUSINESS_DAYS,
         message=(
             f"Pronto! Pedi uma nova carteirinha para {person.name} (motivo: {reason}). "
             f"Protocolo: {body['protocol']}. A carteirinha fica pronta em até {EXPECTED_BUSINESS_DAYS} "
-            f"dias úteis (até {br_date(expected_by(created))}). Enquanto isso, use a carteirinha virtual."
+            f"dias úteis{f' (até {br_date(due)})' if due else ''}. Enquanto isso, use a carteirinha virtual."
         ),
     )
     return json_response(body, status=201)

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import ApiError
-from backend.api.forms import Form
+from backend.api.forms import Form, required
 from backend.api.identity import NAME_MAX_LENGTH, identity_locked, identity_not_confirmed, verified_beneficiary
 from backend.api.responses import json_response
 from backend.email_change import (
@@ -62,6 +62,7 @@ async def create_email_change(request: web.Request) -> web.Response:
     channel = form.channel()
     conversation_id = form.conversation_id(request)
     form.validate()
+    full_name, new_email = required(full_name), required(new_email)
 
     settings = request.app[SETTINGS]
     try:

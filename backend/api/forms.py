@@ -13,9 +13,18 @@ from backend.api.errors import ApiError, invalid_request
 from common.validators import InvalidValue
 
 T = TypeVar("T")
+F = TypeVar("F", bound="Form")
 _CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 DEFAULT_CHANNEL = "rest"
 FORM = "backend.api.forms.Form"  # request[FORM]: the form read from the request's body
+
+
+def required(value: T | None) -> T:
+    """A required field's value after Form.validate(). A None here means a reader returned None
+    without recording an error (a bug): it fails loudly instead of flowing on."""
+    if value is None:
+        raise RuntimeError("a required form value is missing after validate()")
+    return value
 
 
 class Form:
@@ -24,7 +33,7 @@ class Form:
         self.errors: dict[str, str] = {}
 
     @classmethod
-    async def read(cls, request: web.Request) -> Form:
+    async def read(cls: type[F], request: web.Request) -> F:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -56,9 +65,10 @@ class Form:
             self.errors[name] = str(exc)
             return None
 
-    def verification(self) -> str | None:
-        """The token of /api/identity/verifications that every verified request carries."""
-        return self.text("verification", "a confirmação de identidade", max_length=100)
+    def verification(self) -> str:
+        """The token of /api/identity/verifications that every verified request carries ('' when
+        missing: the error is recorded, and validate() refuses the form)."""
+        return self.text("verification", "a confirmação de identidade", max_length=100) or ""
 
     def conversation_id(self, request: web.Request) -> str:
         """The conversation the request is made for; the client's address when none is given."""

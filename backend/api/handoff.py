@@ -10,7 +10,7 @@ from aiohttp import web
 
 from backend.api.context import OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import ApiError
-from backend.api.forms import Form
+from backend.api.forms import Form, required
 from backend.api.identity import verified_beneficiary
 from backend.api.responses import json_response
 from backend.handoff import (
@@ -120,6 +120,7 @@ async def create_handoff(request: web.Request) -> web.Response:
     if transcript is None:
         form.errors["transcript"] = 'Envie a conversa como uma lista de {"from": "user" ou "bot", "text": "..."}.'
     form.validate()
+    conversation_id, transcript = required(conversation_id), required(transcript)
 
     operator = request.app[OPERATOR]
     async with request.app[SESSIONS]() as session:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.context import OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import ApiError, retry_after
-from backend.api.forms import DEFAULT_CHANNEL, FORM, Form
+from backend.api.forms import DEFAULT_CHANNEL, FORM, Form, required
 from backend.api.responses import json_response
 from backend.family import visible_members
 from backend.identity import (
@@ -136,7 +136,10 @@ async def create_verification(request: web.Request) -> web.Response:
     form.validate()
     scope = REGISTRATION_SCOPE if no_cpf else FULL_SCOPE
 
-    claim = IdentityClaim(login_kind=login[0], login=login[1], cpf=cpf, birth_date=birth_date, mother_name=mother_name)
+    login_kind, login_value = required(login)
+    claim = IdentityClaim(
+        login_kind=login_kind, login=login_value, cpf=cpf, birth_date=required(birth_date), mother_name=mother_name
+    )
     try:
         async with request.app[SESSIONS]() as session:
             beneficiary = await verify_identity(

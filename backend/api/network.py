@@ -7,6 +7,8 @@ GET /api/providers/cities
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from backend.api.context import SESSIONS
@@ -98,7 +100,7 @@ async def search_providers(request: web.Request) -> web.Response:
 
     async with request.app[SESSIONS]() as session:
         found = await search(session, specialty.name, city_name, kind, page)
-        body = {
+        body: dict[str, Any] = {
             "specialty": specialty.name,
             "city": city_name,
             "state": city.state if city else None,
@@ -112,8 +114,9 @@ async def search_providers(request: web.Request) -> web.Response:
             "has_more": found.has_more,
         }
         if found.total == 0:
-            body["suggestions"] = await suggestions(session, specialty, city_name, city, kind)
-            body["message"] = nothing_found_message(specialty.name, city_name, kind, body["suggestions"])
+            found_elsewhere = await suggestions(session, specialty, city_name, city, kind)
+            body["suggestions"] = found_elsewhere
+            body["message"] = nothing_found_message(specialty.name, city_name, kind, found_elsewhere)
         elif not found.results:
             body["message"] = f"Esses eram todos os resultados: {found.total} no total."
         else:

@@ -13,12 +13,14 @@ POST of the request carries {verification, conversation_id, channel} in its JSON
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from aiohttp import BodyPartReader, web
 from sqlalchemy import select
 
 from backend.api.context import OPERATOR, SESSIONS, SETTINGS
 from backend.api.errors import ApiError, invalid_request
-from backend.api.forms import Form
+from backend.api.forms import Form, required
 from backend.api.identity import verified_beneficiary, verified_from_headers
 from backend.api.responses import json_response
 from backend.clock import local_today
@@ -149,7 +151,9 @@ async def upload_document(request: web.Request) -> web.Response:
     errors: dict[str, str] = {}
     try:
         reader = await request.multipart()
-        async for part in reader:
+        # next() rather than `async for`: aiohttp types the iteration as BodyPartReader only, while a
+        # part may be a nested multipart (MultipartReader), which is refused here
+        while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 errors["file"] = "Envie um arquivo por vez, no campo 'file'."
                 break
@@ -172,7 +176,7 @@ async def upload_document(request: web.Request) -> web.Response:
         errors["file"] = "Envie o arquivo (foto ou PDF) no campo 'file'."
     if kind not in DOCUMENT_KINDS:
         errors["kind"] = "Tipo de documento inválido: use recibo, nota_fiscal, relatorio ou outro."
-    if errors:
+    if errors or stored is None:  # no file: errors["file"] says so
         if stored is not None:
             await remove_stored(var_dir, stored.relative_path)
         raise invalid_request(errors)
@@ -230,7 +234,7 @@ async def delete_pending_document(request: web.Request) -> web.Response:
 
 
 class ReimbursementForm(Form):
-    def amount(self, name: str = "amount"):
+    def amount(self, name: str = "amount") -> Decimal | None:
         value = self.raw(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
@@ -301,11 +305,11 @@ async def create_reimbursement(request: web.Request) -> web.Response:
     form.validate()
 
     claim = ReimbursementClaim(
-        provider_name=provider_name,
-        provider_document=provider_document,
-        service_date=service_date,
-        description=description,
-        amount=amount,
+        provider_name=required(provider_name),
+        provider_document=required(provider_document),
+        service_date=required(service_date),
+        description=required(description),
+        amount=required(amount),
         document_ids=document_ids,
     )
     async with request.app[SESSIONS]() as session:

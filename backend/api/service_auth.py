@@ -114,7 +114,9 @@ def service_unauthorized() -> ApiError:
 def is_service_call(request: web.Request) -> bool:
     expected = request.app[SETTINGS].backend_service_token
     given = _bearer(request)
-    return bool(expected and given) and hmac.compare_digest(given.encode(), expected.encode())
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 @web.middleware

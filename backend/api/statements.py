@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.context import OPERATOR, SESSIONS, SETTINGS
 from backend.api.downloads import File, renderer
 from backend.api.errors import ApiError
-from backend.api.forms import Form
+from backend.api.forms import Form, required
 from backend.api.identity import verified_beneficiary
 from backend.api.responses import json_response
 from backend.clock import local_today
@@ -97,6 +97,7 @@ async def create_statement(request: web.Request) -> web.Response:
         except InvalidValue as exc:
             form.errors["beneficiary"] = str(exc)
     form.validate()
+    kind, year = required(kind), required(year)
 
     operator, settings = request.app[OPERATOR], request.app[SETTINGS]
     today = local_today()
