@@ -5,6 +5,7 @@ conversations is used. Every turn's latency is the time from sending the POST to
 the whole response. A conversation whose HTTP call fails, or whose answer lacks the expected
 text, counts as an error and stops there; the turns it completed are still timed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -82,9 +83,7 @@ def answer_text(messages: list[dict]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
 
 
-async def _conversation(
-    session: aiohttp.ClientSession, url: str, script: Script, result: LevelResult
-) -> None:
+async def _conversation(session: aiohttp.ClientSession, url: str, script: Script, result: LevelResult) -> None:
     sender = f"bench-{script.name}-{uuid.uuid4().hex}"
     for index, turn in enumerate(script.turns, start=1):
         started = time.perf_counter()

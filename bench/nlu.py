@@ -10,6 +10,7 @@ Writes intent macro-F1, the worst 5 intents, the most frequent confusion pairs a
 F1 of the contract's fixed-form entities into its section of docs/benchmarks.md. It measures;
 it asserts nothing (the targets are printed next to the figures).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,12 @@ CV_ARGS = ("--nlu", "bot/data", "--config", "config.yml", "--cross-validation", 
 def rasa_test_nlu(out: Path, *extra: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     command = [str(BIN / "rasa"), "test", "nlu", "--out", str(out), *extra]
-    subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false",
-                                                       "TF_CPP_MIN_LOG_LEVEL": "2"})
+    subprocess.run(
+        command,
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
 
 
 def _report(out: Path, name: str) -> dict:
@@ -52,8 +57,11 @@ def _report(out: Path, name: str) -> dict:
 
 def summarize(out: Path) -> dict:
     intents = _report(out, "intent_report.json")
-    per_intent = {k: v for k, v in intents.items() if isinstance(v, dict) and "f1-score" in v
-                  and k not in ("macro avg", "weighted avg", "micro avg")}
+    per_intent = {
+        k: v
+        for k, v in intents.items()
+        if isinstance(v, dict) and "f1-score" in v and k not in ("macro avg", "weighted avg", "micro avg")
+    }
     worst = sorted(per_intent.items(), key=lambda item: item[1]["f1-score"])[:5]
     errors = json.loads((out / "intent_errors.json").read_text()) if (out / "intent_errors.json").exists() else []
     pairs = collections.Counter((e["intent"], e["intent_prediction"]["name"]) for e in errors)
@@ -74,8 +82,13 @@ def entity_scores(out: Path) -> dict[str, float]:
     for extractor in (STATISTICAL_EXTRACTOR, FIXED_FORM_EXTRACTOR):
         for name, values in _report(out, f"{extractor}_report.json").items():
             owner = FIXED_FORM_EXTRACTOR if name in FIXED_FORM_ENTITIES else STATISTICAL_EXTRACTOR
-            if owner == extractor and isinstance(values, dict) and not name.endswith(" avg") \
-                    and "f1-score" in values and values.get("support", 0) > 0:
+            if (
+                owner == extractor
+                and isinstance(values, dict)
+                and not name.endswith(" avg")
+                and "f1-score" in values
+                and values.get("support", 0) > 0
+            ):
                 scores[name] = values["f1-score"]
     return scores
 
@@ -85,18 +98,28 @@ def _fmt(value: float | None) -> str:
 
 
 def block(title: str, result: dict) -> list[str]:
-    met = "" if result["macro_f1"] is None else (" (meta ≥ 0.95: atingida)" if result["macro_f1"] >= TARGET_INTENT_F1
-                                                  else " (meta ≥ 0.95: não atingida)")
-    lines = [f"### {title}", "",
-             f"- Intent macro-F1: **{_fmt(result['macro_f1'])}**{met}; accuracy {_fmt(result['accuracy'])}; "
-             f"{result['examples']} examples",
-             "- Worst 5 intents (F1, examples): " + ", ".join(f"{n} {_fmt(f)} ({s})" for n, f, s in result["worst"]),
-             "- Most frequent confusions (true → predicted, count): "
-             + (", ".join(f"{a} → {b} ({c})" for (a, b), c in result["pairs"]) or "none"),
-             "- Entity F1 (target ≥ 0.98 for the fixed-form ones, which are read by form): "
-             + ", ".join(f"{n} {_fmt(f)}" + ("" if n not in FIXED_FORM_ENTITIES else
-                                            (" ✓" if f >= TARGET_ENTITY_F1 else " ✗"))
-                         for n, f in sorted(result["entities"].items())), ""]
+    met = (
+        ""
+        if result["macro_f1"] is None
+        else (" (meta ≥ 0.95: atingida)" if result["macro_f1"] >= TARGET_INTENT_F1 else " (meta ≥ 0.95: não atingida)")
+    )
+    lines = [
+        f"### {title}",
+        "",
+        (
+            f"- Intent macro-F1: **{_fmt(result['macro_f1'])}**{met}; accuracy {_fmt(result['accuracy'])}; "
+            f"{result['examples']} examples"
+        ),
+        "- Worst 5 intents (F1, examples): " + ", ".join(f"{n} {_fmt(f)} ({s})" for n, f, s in result["worst"]),
+        "- Most frequent confusions (true → predicted, count): "
+        + (", ".join(f"{a} → {b} ({c})" for (a, b), c in result["pairs"]) or "none"),
+        "- Entity F1 (target ≥ 0.98 for the fixed-form ones, which are read by form): "
+        + ", ".join(
+            f"{n} {_fmt(f)}" + ("" if n not in FIXED_FORM_ENTITIES else (" ✓" if f >= TARGET_ENTITY_F1 else " ✗"))
+            for n, f in sorted(result["entities"].items())
+        ),
+        "",
+    ]
     return lines
 
 
@@ -109,16 +132,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
     rasa_test_nlu(OUT_DIR / "held-out", "--nlu", "tests/nlu/test.yml", "--model", str(MODEL))
-    sections = [MARKERS[0], "## NLU quality", "",
-                f"- Date: {started:%Y-%m-%d %H:%M} UTC; model `models/assistente.tar.gz`; "
-                f"command `{shlex.join(['python', '-m', 'bench.nlu', *(sys.argv[1:] if argv is None else argv)])}`",
-                "- Held-out set: `tests/nlu/test.yml` (written apart from the training data, never trained on).", ""]
+    sections = [
+        MARKERS[0],
+        "## NLU quality",
+        "",
+        (
+            f"- Date: {started:%Y-%m-%d %H:%M} UTC; model `models/assistente.tar.gz`; "
+            f"command `{shlex.join(['python', '-m', 'bench.nlu', *(sys.argv[1:] if argv is None else argv)])}`"
+        ),
+        "- Held-out set: `tests/nlu/test.yml` (written apart from the training data, never trained on).",
+        "",
+    ]
     sections += block("Held-out test set", summarize(OUT_DIR / "held-out"))
     if not args.skip_cv:
         if not args.reuse_cv:
             rasa_test_nlu(OUT_DIR / "cross-validation", *CV_ARGS, str(args.folds))
-        sections += block(f"{args.folds}-fold cross-validation on the training data",
-                          summarize(OUT_DIR / "cross-validation"))
+        sections += block(
+            f"{args.folds}-fold cross-validation on the training data", summarize(OUT_DIR / "cross-validation")
+        )
     sections.append(MARKERS[1])
     text = "\n".join(sections)
     print(text)

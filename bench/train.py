@@ -14,6 +14,7 @@ Each candidate is the repository's config.yml with the DIETClassifier and charac
 replaced by the candidate's, and the environment's TensorFlow thread settings; the row whose
 settings equal config.yml is marked as the one in use.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,23 +53,35 @@ class Candidate:
 
 # DIET's Rasa 3.6 defaults, for reference: 2 transformer layers of size 256, batch 64 -> 256.
 CANDIDATES = [
-    Candidate("before", "the configuration before this change: 100 epochs, 2 x 256 transformer",
-              {"epochs": 100}),
+    Candidate("before", "the configuration before this change: 100 epochs, 2 x 256 transformer", {"epochs": 100}),
     Candidate("e30", "same network, 30 epochs", {"epochs": 30}),
-    Candidate("t1-128-e40", "1 transformer layer of 128, 40 epochs",
-              {"epochs": 40, "number_of_transformer_layers": 1, "transformer_size": 128}),
-    Candidate("t1-128-e30-b128", "1 layer of 128, 30 epochs, batches of 128 -> 512",
-              {"epochs": 30, "number_of_transformer_layers": 1, "transformer_size": 128,
-               "batch_size": [128, 512]}),
-    Candidate("t1-128-e30-b128-threads", "as t1-128-e30-b128, TensorFlow told to use both cores in one op",
-              {"epochs": 30, "number_of_transformer_layers": 1, "transformer_size": 128,
-               "batch_size": [128, 512]},
-              env={"TF_INTRA_OP_PARALLELISM_THREADS": "2", "TF_INTER_OP_PARALLELISM_THREADS": "1"}),
-    Candidate("t1-128-e30-b128-c2-4", "as t1-128-e30-b128, character n-grams 2 to 4",
-              {"epochs": 30, "number_of_transformer_layers": 1, "transformer_size": 128,
-               "batch_size": [128, 512]}, char_ngrams=(2, 4)),
-    Candidate("t0-e40-b128", "no transformer (feed-forward DIET), 40 epochs, batches of 128 -> 512",
-              {"epochs": 40, "number_of_transformer_layers": 0, "batch_size": [128, 512]}),
+    Candidate(
+        "t1-128-e40",
+        "1 transformer layer of 128, 40 epochs",
+        {"epochs": 40, "number_of_transformer_layers": 1, "transformer_size": 128},
+    ),
+    Candidate(
+        "t1-128-e30-b128",
+        "1 layer of 128, 30 epochs, batches of 128 -> 512",
+        {"epochs": 30, "number_of_transformer_layers": 1, "transformer_size": 128, "batch_size": [128, 512]},
+    ),
+    Candidate(
+        "t1-128-e30-b128-threads",
+        "as t1-128-e30-b128, TensorFlow told to use both cores in one op",
+        {"epochs": 30, "number_of_transformer_layers": 1, "transformer_size": 128, "batch_size": [128, 512]},
+        env={"TF_INTRA_OP_PARALLELISM_THREADS": "2", "TF_INTER_OP_PARALLELISM_THREADS": "1"},
+    ),
+    Candidate(
+        "t1-128-e30-b128-c2-4",
+        "as t1-128-e30-b128, character n-grams 2 to 4",
+        {"epochs": 30, "number_of_transformer_layers": 1, "transformer_size": 128, "batch_size": [128, 512]},
+        char_ngrams=(2, 4),
+    ),
+    Candidate(
+        "t0-e40-b128",
+        "no transformer (feed-forward DIET), 40 epochs, batches of 128 -> 512",
+        {"epochs": 40, "number_of_transformer_layers": 0, "batch_size": [128, 512]},
+    ),
 ]
 
 
@@ -86,8 +99,11 @@ def candidate_config(base: dict, candidate: Candidate) -> dict:
 
 def in_use(base: dict, candidate: Candidate) -> bool:
     """True when config.yml (with this process's TensorFlow thread settings) is this candidate."""
-    threads = {k: os.environ[k] for k in ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS")
-               if k in os.environ}
+    threads = {
+        k: os.environ[k]
+        for k in ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS")
+        if k in os.environ
+    }
     return candidate_config(base, candidate) == base and threads == candidate.env
 
 
@@ -115,24 +131,70 @@ def measure(base: dict, candidate: Candidate, folds: int, with_cv: bool, fresh: 
         shutil.rmtree(cache, ignore_errors=True)  # from scratch: nothing reused from an earlier training
         env_train = {**env, "RASA_CACHE_DIRECTORY": str(cache)}
         print(f"[{candidate.name}] training from scratch…", flush=True)
-        wall, cpu = _run([str(BIN / "rasa"), "train", "--data", "bot/data", "--config", str(config_path),
-                          "--domain", "domain.yml", "--out", str(work), "--fixed-model-name", "model"],
-                         env_train, work / "train.log")
-        result.update(train_s=round(wall, 1), train_cpu_s=round(cpu, 1),
-                      load=os.getloadavg()[0], date=f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}")
+        wall, cpu = _run(
+            [
+                str(BIN / "rasa"),
+                "train",
+                "--data",
+                "bot/data",
+                "--config",
+                str(config_path),
+                "--domain",
+                "domain.yml",
+                "--out",
+                str(work),
+                "--fixed-model-name",
+                "model",
+            ],
+            env_train,
+            work / "train.log",
+        )
+        result.update(
+            train_s=round(wall, 1),
+            train_cpu_s=round(cpu, 1),
+            load=os.getloadavg()[0],
+            date=f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}",
+        )
         shutil.rmtree(cache, ignore_errors=True)
         result.pop("held_out", None)
     if "held_out" not in result:
         print(f"[{candidate.name}] held-out test…", flush=True)
         out = work / "held-out"
-        _run([str(BIN / "rasa"), "test", "nlu", "--nlu", "tests/nlu/test.yml", "--model", str(work / "model.tar.gz"),
-              "--out", str(out)], env, work / "held-out.log")
+        _run(
+            [
+                str(BIN / "rasa"),
+                "test",
+                "nlu",
+                "--nlu",
+                "tests/nlu/test.yml",
+                "--model",
+                str(work / "model.tar.gz"),
+                "--out",
+                str(out),
+            ],
+            env,
+            work / "held-out.log",
+        )
         result["held_out"] = summarize(out)
     if with_cv and "cv" not in result:
         print(f"[{candidate.name}] {folds}-fold cross-validation…", flush=True)
         out = work / "cross-validation"
-        wall, _ = _run([str(BIN / "rasa"), "test", "nlu", "--out", str(out), *CV_ARGS[:2], "--config", str(config_path),
-                        *CV_ARGS[4:], str(folds)], env, work / "cv.log")
+        wall, _ = _run(
+            [
+                str(BIN / "rasa"),
+                "test",
+                "nlu",
+                "--out",
+                str(out),
+                *CV_ARGS[:2],
+                "--config",
+                str(config_path),
+                *CV_ARGS[4:],
+                str(folds),
+            ],
+            env,
+            work / "cv.log",
+        )
         result["cv"] = {**summarize(out), "folds": folds, "wall_s": round(wall, 1)}
     result_path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return result
@@ -148,9 +210,13 @@ def _fixed_form(entities: dict[str, float]) -> float | None:
 
 
 def table(base: dict, results: dict[str, dict]) -> list[str]:
-    lines = ["| candidate | what | train from scratch (wall) | CPU | held-out intent macro-F1 | held-out fixed-form "
-             "entities (min F1) | held-out other entities (min F1) | 5-fold intent macro-F1 |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        (
+            "| candidate | what | train from scratch (wall) | CPU | held-out intent macro-F1 | held-out fixed-form "
+            "entities (min F1) | held-out other entities (min F1) | 5-fold intent macro-F1 |"
+        ),
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for candidate in CANDIDATES:
         r = results.get(candidate.name)
         if not r:
@@ -159,9 +225,11 @@ def table(base: dict, results: dict[str, dict]) -> list[str]:
         others = [f for n, f in held.get("entities", {}).items() if n not in FIXED_FORM_ENTITIES]
         name = f"**{candidate.name}** (config.yml)" if in_use(base, candidate) else candidate.name
         minutes = f"{r['train_s'] / 60:.1f} min ({r['train_s']:.0f} s)"
-        lines.append(f"| {name} | {candidate.note} | {minutes} | {r['train_cpu_s']:.0f} s | "
-                     f"{_f1(held.get('macro_f1'))} | {_f1(_fixed_form(held.get('entities', {})))} | "
-                     f"{_f1(min(others) if others else None)} | {_f1(r.get('cv', {}).get('macro_f1'))} |")
+        lines.append(
+            f"| {name} | {candidate.note} | {minutes} | {r['train_cpu_s']:.0f} s | "
+            f"{_f1(held.get('macro_f1'))} | {_f1(_fixed_form(held.get('entities', {})))} | "
+            f"{_f1(min(others) if others else None)} | {_f1(r.get('cv', {}).get('macro_f1'))} |"
+        )
     return lines
 
 
@@ -187,16 +255,30 @@ def main(argv: list[str] | None = None) -> int:
         elif (OUT_DIR / candidate.name / "result.json").exists():
             results[candidate.name] = json.loads((OUT_DIR / candidate.name / "result.json").read_text())
     dates = sorted(r["date"] for r in results.values() if "date" in r)
-    text = "\n".join([
-        MARKERS[0], "## Training time and NLU quality", "",
-        f"- Measured {dates[0] if dates else '—'} to {dates[-1] if dates else '—'} UTC; command "
-        f"`python -m bench.train {' '.join(sys.argv[1:] if argv is None else argv)}` (`make bench-train`)",
-        f"- Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}; Python "
-        f"{platform.python_version()}; each training from scratch with an empty Rasa cache; "
-        "the held-out set is `tests/nlu/test.yml` (never trained on)",
-        "- Fixed-form entities (cpf, carteirinha, email, protocolo, data) are read by "
-        "`bot/fixed_form_extractor.py`; the other entities are DIET's.", "",
-        *table(base, results), "", MARKERS[1]])
+    text = "\n".join(
+        [
+            MARKERS[0],
+            "## Training time and NLU quality",
+            "",
+            (
+                f"- Measured {dates[0] if dates else '—'} to {dates[-1] if dates else '—'} UTC; command "
+                f"`python -m bench.train {' '.join(sys.argv[1:] if argv is None else argv)}` (`make bench-train`)"
+            ),
+            (
+                f"- Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}; Python "
+                f"{platform.python_version()}; each training from scratch with an empty Rasa cache; "
+                "the held-out set is `tests/nlu/test.yml` (never trained on)"
+            ),
+            (
+                "- Fixed-form entities (cpf, carteirinha, email, protocolo, data) are read by "
+                "`bot/fixed_form_extractor.py`; the other entities are DIET's."
+            ),
+            "",
+            *table(base, results),
+            "",
+            MARKERS[1],
+        ]
+    )
     print(text)
     write_section(args.out, text, MARKERS)
     return 0

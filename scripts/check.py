@@ -11,6 +11,7 @@ A failing stage does not stop the others (a lint error should not hide a broken 
 the run ends with one list of every failure — the failed tests by name — and exits non-zero if
 there was any.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,12 @@ class Result:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    return {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
 
 
 def run(stage: str, *commands: list[str]) -> Result:
@@ -46,18 +51,20 @@ def run(stage: str, *commands: list[str]) -> Result:
     print(f"\n=== {stage} ===", flush=True)
     started, failures = time.monotonic(), []
     for command in commands:
-        code = subprocess.run(command, cwd=ROOT, env=_env()).returncode
+        code = subprocess.run(command, check=False, cwd=ROOT, env=_env()).returncode
         if code != 0:
-            failures.append(f"`{' '.join(Path(c).name if c.startswith(str(ROOT)) else c for c in command)}` "
-                            f"exited with {code}")
+            failures.append(
+                f"`{' '.join(Path(c).name if c.startswith(str(ROOT)) else c for c in command)}` exited with {code}"
+            )
     return Result(stage, not failures, time.monotonic() - started, failures)
 
 
 def pytest_stage(stage: str, marker: str) -> Result:
     report = REPORTS / f"{stage}.xml"
     report.unlink(missing_ok=True)
-    result = run(stage, [str(BIN / "python"), "-m", "pytest", "-q", "-m", marker, f"--junitxml={report}",
-                         "--durations=10"])
+    result = run(
+        stage, [str(BIN / "python"), "-m", "pytest", "-q", "-m", marker, f"--junitxml={report}", "--durations=10"]
+    )
     if report.exists():
         failed = failed_tests(report)
         if failed:
@@ -67,7 +74,7 @@ def pytest_stage(stage: str, marker: str) -> Result:
 
 def failed_tests(report: Path) -> list[str]:
     failed = []
-    for case in ET.parse(report).getroot().iter("testcase"):
+    for case in ET.parse(report).getroot().iter("testcase"):  # noqa: S314 (our own JUnit report)
         for child in case:
             if child.tag in ("failure", "error"):
                 name = f"{case.get('classname', '')}::{case.get('name', '')}"
@@ -94,15 +101,40 @@ def main(argv: list[str] | None = None) -> int:
     if only & {"model", "nlu", "integration", "stories"}:
         log = (REPORTS / "model.log").open("w")
         print(f"training the model in the background if its inputs changed (log: {log.name})", flush=True)
-        training = (subprocess.Popen(["make", "--no-print-directory", "model"], cwd=ROOT, env=_env(), stdout=log,
-                                     stderr=subprocess.STDOUT), time.monotonic(), log)
+        training = (
+            subprocess.Popen(
+                ["make", "--no-print-directory", "model"], cwd=ROOT, env=_env(), stdout=log, stderr=subprocess.STDOUT
+            ),
+            time.monotonic(),
+            log,
+        )
 
     if "lint" in only:
-        results.append(run("lint", [str(BIN / "ruff"), "check", "."], [str(BIN / "ruff"), "format", "--check", "."],
-                           [str(BIN / "mypy")]))
+        results.append(
+            run(
+                "lint",
+                [str(BIN / "ruff"), "check", "."],
+                [str(BIN / "ruff"), "format", "--check", "."],
+                [str(BIN / "mypy")],
+            )
+        )
     if "validate" in only:
-        results.append(run("validate", [str(BIN / "rasa"), "data", "validate", "--data", "bot/data",
-                                        "--domain", "domain.yml", "--config", "config.yml"]))
+        results.append(
+            run(
+                "validate",
+                [
+                    str(BIN / "rasa"),
+                    "data",
+                    "validate",
+                    "--data",
+                    "bot/data",
+                    "--domain",
+                    "domain.yml",
+                    "--config",
+                    "config.yml",
+                ],
+            )
+        )
     if "unit" in only:
         results.append(pytest_stage("unit", "not integration"))
 
@@ -115,17 +147,37 @@ def main(argv: list[str] | None = None) -> int:
         model_ok = code == 0 and MODEL.exists()
         tail = Path(log.name).read_text(errors="replace").splitlines()[-3:]
         print("\n".join(tail), flush=True)
-        results.append(Result("model", model_ok, time.monotonic() - since,
-                              [] if model_ok else [f"training failed ({code}); see {log.name}"]))
+        results.append(
+            Result(
+                "model",
+                model_ok,
+                time.monotonic() - since,
+                [] if model_ok else [f"training failed ({code}); see {log.name}"],
+            )
+        )
     if model_ok:
         if "nlu" in only:
             results.append(run("nlu", [str(BIN / "python"), "-m", "scripts.nlu_gate"]))
         if "integration" in only:
             results.append(pytest_stage("integration", "integration"))
         if "stories" in only:
-            results.append(run("stories", [str(BIN / "rasa"), "test", "core", "--stories", "tests/stories",
-                                           "--model", str(MODEL), "--out", "var/rasa-test",
-                                           "--fail-on-prediction-errors"]))
+            results.append(
+                run(
+                    "stories",
+                    [
+                        str(BIN / "rasa"),
+                        "test",
+                        "core",
+                        "--stories",
+                        "tests/stories",
+                        "--model",
+                        str(MODEL),
+                        "--out",
+                        "var/rasa-test",
+                        "--fail-on-prediction-errors",
+                    ],
+                )
+            )
 
     print("\n=== summary ===")
     for result in results:

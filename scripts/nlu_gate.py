@@ -6,6 +6,7 @@ must keep the intent macro-F1 and the F1 of each fixed-form entity at their floo
 Fails naming the worst intents and the most frequent confusions, so whoever changed the training
 data sees what broke. The full benchmark (with cross-validation) is `make bench`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,10 @@ def verdict(result: dict) -> list[str]:
     if macro is None or macro < MIN_INTENT_MACRO_F1:
         worst = ", ".join(f"{name} {f1:.3f} ({support} examples)" for name, f1, support in result["worst"])
         confusions = ", ".join(f"{a} → {b} ({n})" for (a, b), n in result["pairs"]) or "none"
-        problems.append(f"intent macro-F1 {macro if macro is None else f'{macro:.3f}'} < {MIN_INTENT_MACRO_F1}; "
-                        f"worst intents: {worst}; confusions (true → predicted): {confusions}")
+        problems.append(
+            f"intent macro-F1 {macro if macro is None else f'{macro:.3f}'} < {MIN_INTENT_MACRO_F1}; "
+            f"worst intents: {worst}; confusions (true → predicted): {confusions}"
+        )
     for name in sorted(FIXED_FORM_ENTITIES):
         f1 = result["entities"].get(name)
         if f1 is not None and f1 < MIN_FIXED_FORM_ENTITY_F1:
@@ -48,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     rasa_test_nlu(out, "--nlu", HELD_OUT, "--model", str(args.model))
     result = summarize(out)
     entities = ", ".join(f"{n} {f:.3f}" for n, f in sorted(result["entities"].items()))
-    print(f"held-out ({result['examples']} examples): intent macro-F1 {result['macro_f1']:.3f} "
-          f"(floor {MIN_INTENT_MACRO_F1}); entities: {entities} (fixed-form floor {MIN_FIXED_FORM_ENTITY_F1})")
+    print(
+        f"held-out ({result['examples']} examples): intent macro-F1 {result['macro_f1']:.3f} "
+        f"(floor {MIN_INTENT_MACRO_F1}); entities: {entities} (fixed-form floor {MIN_FIXED_FORM_ENTITY_F1})"
+    )
     problems = verdict(result)
     for problem in problems:
         print(f"NLU gate: {problem}")

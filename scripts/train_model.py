@@ -18,6 +18,7 @@ a row the next change trains from scratch again, and CI always trains from scrat
 A fine-tune that Rasa refuses (e.g. a new label the old model cannot hold) falls back to a full
 training.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,10 +82,23 @@ def decide(now: dict[str, str], before: dict, full: bool) -> str:
 def rasa_train(*extra: str) -> bool:
     """Trains into a temporary name and moves it over the model only when training succeeded."""
     with tempfile.TemporaryDirectory(dir=MODEL.parent) as out:
-        command = [str(BIN / "rasa"), "train", "--data", str(DATA.relative_to(ROOT)), "--config", "config.yml",
-                   "--domain", "domain.yml", "--out", out, "--fixed-model-name", "assistente", *extra]
+        command = [
+            str(BIN / "rasa"),
+            "train",
+            "--data",
+            str(DATA.relative_to(ROOT)),
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--out",
+            out,
+            "--fixed-model-name",
+            "assistente",
+            *extra,
+        ]
         env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
-        if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
+        if subprocess.run(command, check=False, cwd=ROOT, env=env).returncode != 0:
             return False
         os.replace(Path(out) / MODEL.name, MODEL)
         return True
@@ -104,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     finetunes = 0
     if how == "finetune":
-        print(f"only NLU examples changed: fine-tuning {MODEL.relative_to(ROOT)} "
-              f"({FINETUNE_EPOCH_FRACTION:.0%} of the epochs)", flush=True)
+        print(
+            f"only NLU examples changed: fine-tuning {MODEL.relative_to(ROOT)} "
+            f"({FINETUNE_EPOCH_FRACTION:.0%} of the epochs)",
+            flush=True,
+        )
         # the previous model is copied first: Rasa reads it while the new one is written
         with tempfile.TemporaryDirectory() as keep:
             base = Path(keep) / MODEL.name
@@ -119,8 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         print("training from scratch", flush=True)
         if not rasa_train():
             return 1
-    RECORD.write_text(json.dumps({**now, "finetunes": finetunes, "how": how,
-                                  "seconds": round(time.monotonic() - started, 1)}, indent=1) + "\n")
+    RECORD.write_text(
+        json.dumps(
+            {**now, "finetunes": finetunes, "how": how, "seconds": round(time.monotonic() - started, 1)}, indent=1
+        )
+        + "\n"
+    )
     print(f"{MODEL.relative_to(ROOT)}: {how} in {time.monotonic() - started:.0f} s")
     return 0
 

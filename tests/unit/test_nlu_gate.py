@@ -1,4 +1,5 @@
 """The NLU gate fails on a weak held-out score and names what is weak."""
+
 from __future__ import annotations
 
 from scripts.nlu_gate import verdict
@@ -7,9 +8,14 @@ FIXED = {"cpf": 1.0, "carteirinha": 1.0, "email": 1.0, "protocolo": 1.0, "data":
 
 
 def result(macro_f1, **entities):
-    return {"macro_f1": macro_f1, "accuracy": macro_f1, "examples": 481,
-            "worst": [("negar", 0.70, 12), ("cancelar", 0.80, 12)],
-            "pairs": [(("negar", "cancelar"), 3)], "entities": {**FIXED, "cidade": 0.5, **entities}}
+    return {
+        "macro_f1": macro_f1,
+        "accuracy": macro_f1,
+        "examples": 481,
+        "worst": [("negar", 0.70, 12), ("cancelar", 0.80, 12)],
+        "pairs": [(("negar", "cancelar"), 3)],
+        "entities": {**FIXED, "cidade": 0.5, **entities},
+    }
 
 
 def test_a_good_model_passes():

@@ -1,4 +1,5 @@
 """`make model` decides between nothing, a fine-tune and a full training from what changed."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,15 +10,18 @@ from scripts.train_model import MAX_FINETUNES, decide
 NOW = {"structure": "s1", "nlu": "n1"}
 
 
-@pytest.mark.parametrize(("before", "full", "expected"), [
-    ({}, False, "full"),                                           # no previous model
-    ({"structure": "s1", "nlu": "n1"}, False, "none"),             # nothing changed
-    ({"structure": "s1", "nlu": "n0"}, False, "finetune"),         # only NLU examples changed
-    ({"structure": "s0", "nlu": "n1"}, False, "full"),             # config, domain, stories or rules changed
-    ({"structure": "s0", "nlu": "n0"}, False, "full"),
-    ({"structure": "s1", "nlu": "n0"}, True, "full"),              # --full
-    ({"structure": "s1", "nlu": "n0", "finetunes": MAX_FINETUNES}, False, "full"),  # drift bounded
-])
+@pytest.mark.parametrize(
+    ("before", "full", "expected"),
+    [
+        ({}, False, "full"),  # no previous model
+        ({"structure": "s1", "nlu": "n1"}, False, "none"),  # nothing changed
+        ({"structure": "s1", "nlu": "n0"}, False, "finetune"),  # only NLU examples changed
+        ({"structure": "s0", "nlu": "n1"}, False, "full"),  # config, domain, stories or rules changed
+        ({"structure": "s0", "nlu": "n0"}, False, "full"),
+        ({"structure": "s1", "nlu": "n0"}, True, "full"),  # --full
+        ({"structure": "s1", "nlu": "n0", "finetunes": MAX_FINETUNES}, False, "full"),  # drift bounded
+    ],
+)
 def test_decide(before, full, expected):
     assert decide(NOW, before, full) == expected
 
