@@ -1,9 +1,10 @@
-"""Fixtures: a migrated and seeded database per test (SQLite always, PostgreSQL when
-TEST_DATABASE_URL is set), the app under an aiohttp TestClient that sends the service
+"""Fixtures: a copy of a database migrated and seeded once per session, per test (SQLite always,
+PostgreSQL when TEST_DATABASE_URL is set), the app under an aiohttp TestClient that sends the service
 credential (backend_api.SERVICE_TOKEN), and a direct DB session."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import email
 import email.policy
@@ -12,14 +13,16 @@ import logging
 import mailbox
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient
-from sqlalchemy import create_engine as create_sync_engine, text
+from sqlalchemy.engine import make_url
 
 from backend.app import create_app
+from backend.clock import local_today
 from backend.db import create_engine, session_factory
 from backend.migrate import upgrade
 from backend.passwords import hash_password
@@ -28,6 +31,7 @@ from backend.settings import Settings
 from backend_api import SERVICE_TOKEN, service_client
 from common.logs import JsonFormatter
 from common.pii import PiiMaskingFilter
+from postgres_support import DatabaseCopies, fresh_database, seal_template
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -66,20 +70,63 @@ def _migrate_and_seed(settings: Settings) -> None:
     asyncio.run(_seed(settings))
 
 
+class SeededDatabases:
+    """The backend's database migrated and seeded once (bcrypt at cost 12 makes seeding slow) and
+    copied for each test: a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL. The
+    seed's dates are relative to the operator's day: a run that crosses midnight seeds again."""
+
+    def __init__(self, tmp_path_factory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.day: date | None = None
+        self.stack = contextlib.ExitStack()
+        self.sqlite_file: Path | None = None
+        self.postgres: DatabaseCopies | None = None
+
+    def _current(self) -> None:
+        if self.day == local_today():
+            return
+        self.close()
+        self.day = local_today()
+        settings = _settings(self.tmp_path_factory.mktemp("template"))
+        _migrate_and_seed(settings)
+        self.sqlite_file = settings.var_dir / "backend.db"
+
+    def sqlite_copy(self, var_dir: Path) -> Settings:
+        self._current()
+        shutil.copy(self.sqlite_file, var_dir / "backend.db")
+        return _settings(var_dir)
+
+    def postgres_copy(self) -> str:
+        """The URL of a fresh copy; hand it back with `give_back`."""
+        self._current()
+        if self.postgres is None:
+            template_url = self.stack.enter_context(fresh_database(PG_URL, "backend_template"))
+            _migrate_and_seed(_settings(self.tmp_path_factory.mktemp("template-pg"), template_url))
+            template = make_url(template_url).database
+            seal_template(PG_URL, template)
+            self.postgres = DatabaseCopies(PG_URL, template, "backend_test")
+            self.stack.callback(self.postgres.close)  # the copies go before their template
+        return self.postgres.take()
+
+    def give_back(self, url: str) -> None:
+        self.postgres.give_back(url)
+
+    def close(self) -> None:
+        self.postgres = None
+        self.stack.close()
+
+
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory) -> Path:
-    """Migrated + seeded once; each test gets a copy (bcrypt at cost 12 makes seeding slow)."""
-    settings = _settings(tmp_path_factory.mktemp("template"))
-    _migrate_and_seed(settings)
-    return settings.var_dir / "backend.db"
+def seeded(tmp_path_factory, _seed_hashes_computed_once):
+    databases = SeededDatabases(tmp_path_factory)
+    yield databases
+    databases.close()
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_sync_engine(Settings(database_url=url, var_dir=Path(".")).sync_database_url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+@pytest.fixture
+def sqlite_settings(seeded, tmp_path) -> Settings:
+    """A copy of the seeded database on SQLite, for tests about something other than the database."""
+    return seeded.sqlite_copy(tmp_path)
 
 
 @pytest.fixture(params=[
@@ -87,14 +134,22 @@ def _reset_postgres(url: str) -> None:
     pytest.param("postgresql", marks=pytest.mark.skipif(
         not PG_URL, reason="set TEST_DATABASE_URL=postgresql://... to run the suite on PostgreSQL")),
 ])
-def settings(request, tmp_path, sqlite_template) -> Settings:
+def settings(request, seeded, tmp_path) -> Settings:
     if request.param == "sqlite":
-        shutil.copy(sqlite_template, tmp_path / "backend.db")
-        return _settings(tmp_path)
-    _reset_postgres(PG_URL)
-    settings = _settings(tmp_path, PG_URL)
-    _migrate_and_seed(settings)
-    return settings
+        yield seeded.sqlite_copy(tmp_path)
+        return
+    url = seeded.postgres_copy()
+    try:
+        yield _settings(tmp_path, url)
+    finally:
+        seeded.give_back(url)
+
+
+@pytest.fixture(autouse=True)
+def _no_handoff_pull_remembered(monkeypatch):
+    """backend.handoff throttles its reads of Rasa per ticket id in a module-level dict: ticket ids
+    start at 1 in every test's database, so a test must not inherit the previous one's reads."""
+    monkeypatch.setattr("backend.handoff._last_pull", {})
 
 
 @pytest_asyncio.fixture

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from backend import agents, seed
@@ -87,9 +86,9 @@ async def test_add_list_disable(client, settings):
     await engine.dispose()
 
 
-def test_the_command_reads_the_password_from_stdin(settings):
-    if not settings.is_sqlite:
-        pytest.skip("the entry point is the same on PostgreSQL")
+def test_the_command_reads_the_password_from_stdin(sqlite_settings):
+    """The entry point itself (stdin, exit code, output): the same on either database, run on SQLite."""
+    settings = sqlite_settings
     env = {**os.environ, "DATABASE_URL": settings.database_url, "VAR_DIR": str(settings.var_dir)}
     done = subprocess.run([sys.executable, "-m", "backend.agents", "add", "joana", "--name", "Joana Lima"],
                           input=f"{GOOD}\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
