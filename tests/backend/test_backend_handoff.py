@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 import json
 import re
+import time
 from datetime import datetime
 
 import aiohttp
@@ -218,24 +219,25 @@ async def test_list_claim_and_reply_reaches_the_users_channel(api, rasa, session
     assert response.status == 409
 
 
-async def test_users_messages_while_paused_reach_the_agent_masked_once(api, rasa):
+async def test_users_messages_while_paused_reach_the_agent_masked_once(api, rasa, monkeypatch):
+    monkeypatch.setattr("backend.handoff.PULL_INTERVAL_S", 0)  # every read of the ticket reads Rasa again
     token = await online_agent(api)
     _, ticket = await hand_off(api, "conversa-web", "socketio")
     rasa.user_says("conversa-web", "isto foi antes da pausa")
-    await asyncio.sleep(0.01)
-    rasa.trackers["conversa-web"].append({"event": "pause", "timestamp": __import__("time").time()})  # the bot pauses
-    await asyncio.sleep(0.01)
+    rasa.trackers["conversa-web"].append({"event": "pause", "timestamp": time.time()})  # the bot pauses
     rasa.user_says("conversa-web", "Oi, meu CPF é 945.807.302-24")
     rasa.user_says("conversa-web", "preciso do reembolso")
     await claim(api, token, ticket["ticket_id"])
 
+    reads_before = len([c for c in rasa.calls if c.action == "tracker" and c.method == "GET"])
     for _ in range(2):  # reading again does not duplicate
         response = await api.get(f"/api/agent/tickets/{ticket['ticket_id']}", headers=bearer(token))
         detail = await response.json()
-        await asyncio.sleep(1.6)
-    user_texts = [m["text"] for m in detail["messages"] if m["from"] == "user"]
-    assert user_texts == ["Oi, meu CPF é ***.807.302-**", "preciso do reembolso"]
-    assert detail["ticket"]["messages"] == len(detail["messages"])
+        user_texts = [m["text"] for m in detail["messages"] if m["from"] == "user"]
+        assert user_texts == ["Oi, meu CPF é ***.807.302-**", "preciso do reembolso"]
+        assert detail["ticket"]["messages"] == len(detail["messages"])
+    reads = [c for c in rasa.calls if c.action == "tracker" and c.method == "GET"]
+    assert len(reads) - reads_before == 2 and {c.conversation_id for c in reads} == {"conversa-web"}
 
 
 async def test_close_resumes_the_bot_and_frees_the_conversation(api, rasa, session):

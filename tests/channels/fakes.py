@@ -28,8 +28,8 @@ class _Server:
     async def start(self) -> "_Server":
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
-        self.port = free_port()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()  # the system's free port: no race for it
+        self.port = self.runner.addresses[0][1]
         return self
 
     async def stop(self) -> None:
@@ -51,7 +51,8 @@ class _Server:
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
-        ready.wait(10)
+        if not ready.wait(10):
+            raise RuntimeError(f"{type(self).__name__} did not start in 10 s")
         return self
 
     def stop_thread(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from pathlib import Path
 
 import pytest
@@ -54,18 +53,28 @@ async def test_wrong_or_missing_signature_is_refused_with_403(channel, twilio, a
     assert assistant.texts == ["oi"]  # only the signed, untampered request got through
 
 
-async def test_webhook_answers_at_once_and_replies_arrive_in_order(channel, twilio, assistant):
-    assistant.delay = 0.6
-    async with ChannelServer(channel, assistant) as server:
-        started = time.monotonic()
+async def test_webhook_answers_at_once_and_replies_arrive_in_order(channel, twilio):
+    finish_slow_turn = asyncio.Event()
+    received = []
+
+    async def bot(message):
+        received.append(message.text)
+        if message.text.startswith("lento"):
+            await finish_slow_turn.wait()
+        await message.output_channel.send_response(message.sender_id, {"text": f"eco: {message.text}"})
+
+    async with ChannelServer(channel, bot) as server:
+        # the assistant's first turn is held until the end: every webhook still answers
         assert (await say(server, form(MARIA, "lento 1")))[0] == 200
         assert (await say(server, form(MARIA, "segunda")))[0] == 200
         assert (await say(server, form(JOSE, "outra pessoa")))[0] == 200
-        assert time.monotonic() - started < 0.5  # nobody waited for the assistant
+        await wait_until(lambda: twilio.sent, what="José's reply")
+        # José was not stuck behind Maria's slow turn; Maria's second message waits for her first
+        assert [m["To"] for m in twilio.sent] == [JOSE] and received == ["lento 1", "outra pessoa"]
+        finish_slow_turn.set()
         await wait_until(lambda: len(twilio.sent) == 3, what="three replies")
     bodies = [m["Body"] for m in twilio.to(MARIA)]
-    assert bodies == ["eco: lento 1", "eco: segunda"]  # Maria's second message waited for the first
-    assert twilio.sent[0]["To"] == JOSE  # José was not stuck behind Maria's slow turn
+    assert bodies == ["eco: lento 1", "eco: segunda"]
     assert all(m["From"] == "whatsapp:+14155238886" for m in twilio.sent)
 
 
@@ -143,9 +152,8 @@ async def test_a_redelivered_message_is_processed_once(channel, twilio, assistan
         params = form(MARIA, "oi de novo")
         await say(server, params)
         await say(server, params)  # Twilio retrying the same MessageSid
-        await wait_until(lambda: twilio.sent)
-        await asyncio.sleep(0.2)
-    assert assistant.texts == ["oi de novo"] and len(twilio.sent) == 1
+        await channel.lanes.drain()  # whatever the two deliveries started has finished
+    assert assistant.texts == ["oi de novo"] and [m["Body"] for m in twilio.sent] == ["eco: oi de novo"]
 
 
 async def test_a_failing_turn_gets_an_apology_and_the_next_message_still_works(channel, twilio):
@@ -164,15 +172,33 @@ async def test_a_failing_turn_gets_an_apology_and_the_next_message_still_works(c
     assert "Desculpe" in twilio.sent[0]["Body"] and twilio.sent[1]["Body"] == "ok"
 
 
-async def test_pushed_messages_wait_for_the_turn_in_progress(channel, twilio, assistant):
+async def test_pushed_messages_wait_for_the_turn_in_progress(channel, twilio, monkeypatch):
     """A message Rasa pushes outside a user turn (e.g. an agent's text) goes after the replies
     of the turn being processed, not in the middle of them."""
-    assistant.delay = 0.4
-    async with ChannelServer(channel, assistant) as server:
+    turn_started, finish_turn, push_queued = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    lanes_submit = channel.lanes.submit
+
+    def submit(key, job):
+        future = lanes_submit(key, job)
+        if turn_started.is_set():
+            push_queued.set()  # the push went into a lane, it was not sent right away
+        return future
+
+    monkeypatch.setattr(channel.lanes, "submit", submit)
+
+    async def slow_turn(message):
+        turn_started.set()
+        await finish_turn.wait()
+        await message.output_channel.send_response(message.sender_id, {"text": f"eco: {message.text}"})
+
+    async with ChannelServer(channel, slow_turn) as server:
         await say(server, form(MARIA, "lento"))
-        await asyncio.sleep(0.1)
-        await channel.get_output_channel().send_text_message(MARIA, "mensagem do atendente")
-        await wait_until(lambda: len(twilio.sent) == 2)
+        await asyncio.wait_for(turn_started.wait(), 5)
+        push = asyncio.ensure_future(channel.get_output_channel().send_text_message(MARIA, "mensagem do atendente"))
+        await asyncio.wait_for(push_queued.wait(), 5)
+        assert twilio.sent == [] and not push.done()  # it waits for the turn in progress
+        finish_turn.set()
+        await asyncio.wait_for(push, 5)
     assert [m["Body"] for m in twilio.sent] == ["eco: lento", "mensagem do atendente"]
 
 
@@ -190,5 +216,5 @@ async def test_delivery_status_callbacks_are_not_taken_as_messages(channel, twil
         callback = {"MessageSid": "SM9", "MessageStatus": "delivered", "SmsStatus": "delivered",
                     "From": "whatsapp:+14155238886", "To": MARIA, "AccountSid": "AC" + "1" * 32}
         assert (await say(server, callback))[0] == 204
-        await asyncio.sleep(0.2)
+        assert channel.lanes.busy() == 0  # the webhook queued nothing for the assistant
     assert assistant.received == [] and twilio.sent == []
