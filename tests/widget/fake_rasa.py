@@ -3,14 +3,15 @@ channel (channels.web.socketio_channel, with session_persistence), but a scripte
 trained model. Mounted as Rasa mounts it (`rasa run --cors "*"`: Sanic-CORS on the app, the channel's
 blueprint under /webhooks/socketio, so the widget's upload route is /webhooks/socketio/upload). It also
 plays an operator's site on another origin (GET /site, pasting the widget's one <script> tag) and
-answers GET /_recorded (what the bot received, files sent to it read back from their path, and the size
-of the channel's socket.io rooms and upload registry).
+answers GET /_recorded (what the bot received, how many messages it has finished answering, files sent to
+it read back from their path, and the size of the channel's socket.io rooms and upload registry).
 Uploads are stored under $VAR_DIR/uploads/inbound (the tests point VAR_DIR at a temporary directory).
 
     python tests/widget/fake_rasa.py PORT BACKEND_URL [rasa]   (rasa: Rasa's own SocketIOInput instead)
 """
 from __future__ import annotations
 
+import os
 import sys
 from html import escape
 from pathlib import Path
@@ -18,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sanic import Sanic, response  # noqa: E402
+from sanic_cors import CORS  # noqa: E402
 
 from rasa.core.channels.socketio import SocketIOInput  # noqa: E402
-from rasa.server import configure_cors  # noqa: E402
 
 from channels.web.socketio_channel import WebSocketIOInput  # noqa: E402
 
@@ -30,9 +31,19 @@ PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000
                         "28ef0000000049454e44ae426082")
 
 
+def configure_cors(app: Sanic, cors_origins=""):
+    """rasa.server.configure_cors of Rasa 3.6, statement for statement (test_socketio_upload checks it):
+    importing rasa.server loads TensorFlow, five seconds more at every start of this process."""
+    app.config.CORS_AUTOMATIC_OPTIONS = True
+    app.config.CORS_SUPPORTS_CREDENTIALS = True
+    app.config.CORS_EXPOSE_HEADERS = "filename"
+
+    CORS(app, resources={r"/*": {"origins": cors_origins or ""}}, automatic_options=True)
+
+
 def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
     base = f"http://127.0.0.1:{port}"
-    recorded = {"messages": [], "files": []}
+    recorded = {"messages": [], "files": [], "answered": 0}
     app = Sanic("fake_rasa")
     configure_cors(app, "*")
 
@@ -65,6 +76,7 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
                 await out.send_text_message(session, "Não recebi nenhum arquivo.")
         else:
             await out.send_text_message(session, f"Você disse: {text}")
+        recorded["answered"] += 1  # every answer to this message has been handed to the channel
 
     channel = channel_class.from_credentials(
         {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True})
@@ -85,6 +97,14 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
     @app.get("/img/cartao.png", error_format="text")
     async def image(request):
         return response.raw(PNG_1X1, content_type="image/png")
+
+    @app.listener("after_server_start")
+    async def announce_ready(*_):
+        """Tells widget_support.FakeRasaProcess that it serves (the fd it passed in FAKE_RASA_READY_FD)."""
+        if os.environ.get("FAKE_RASA_READY_FD"):
+            ready = int(os.environ["FAKE_RASA_READY_FD"])
+            os.write(ready, b"ready\n")
+            os.close(ready)
 
     @app.get("/_recorded", error_format="text")
     async def recorded_view(request):

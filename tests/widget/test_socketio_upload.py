@@ -7,7 +7,9 @@ and bytes), refused politely beyond that, and deleted when they expire. Against 
 in-memory bookkeeping with a fake clock."""
 from __future__ import annotations
 
+import ast
 import asyncio
+import importlib.util
 import io
 import json
 from pathlib import Path
@@ -192,6 +194,19 @@ async def test_a_site_of_another_origin_gets_the_preflight_answered(fake):
             assert "POST" in answer.headers["Access-Control-Allow-Methods"]
 
 
+def test_the_fake_configures_cors_as_rasa_does():
+    """fake_rasa.py copies rasa.server.configure_cors instead of importing it (that loads TensorFlow)."""
+    def statements(source: str) -> list[str]:
+        [function] = [node for node in ast.parse(source).body
+                      if isinstance(node, ast.FunctionDef) and node.name == "configure_cors"]
+        return [ast.dump(node) for node in function.body  # the docstring aside
+                if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+
+    rasa_server = Path(importlib.util.find_spec("rasa").origin).with_name("server.py").read_text(encoding="utf-8")
+    fake = Path(__file__).with_name("fake_rasa.py").read_text(encoding="utf-8")
+    assert statements(fake) == statements(rasa_server) and len(statements(fake)) == 4
+
+
 def attachment(tmp_path: Path, name: str) -> Attachment:
     directory = tmp_path / "uploads" / "inbound" / name
     directory.mkdir(parents=True)
@@ -268,6 +283,7 @@ def test_the_registries_stay_bounded(tmp_path, monkeypatch):
 
 async def test_the_global_cap_refuses_politely(small_fake):
     fake = small_fake
+    assert fake.recorded()["uploads"]["pending_files"] == 0  # the other test of this channel leaves none
     async with Chat(fake.url) as first, Chat(fake.url) as second, Chat(fake.url) as third, Chat(fake.url) as late:
         big = b"%PDF-" + b"0" * (700 * 1024)
         status, sent, _, _ = await upload(fake.url, first.session, big)
@@ -311,12 +327,18 @@ async def test_one_upload_at_a_time_when_so_configured(small_fake):
 
         held = asyncio.create_task(held_upload())
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
         while (await loop.run_in_executor(None, fake.recorded))["uploads"]["in_flight"] == 0:
-            pass  # the server's own count is the signal that the first upload is being received
+            # the server's own count is the signal that the first upload is being received
+            assert loop.time() < deadline, "the held upload never started"
         status, answer, _, _ = await upload(fake.url, other.session)
         assert status == 503 and answer["error"]["code"] == "busy"
         release.set()
         status, text = await held
         assert status == 201, text
-        status, _, _, _ = await upload(fake.url, other.session)
+        status, answer, _, _ = await upload(fake.url, other.session)
         assert status == 201
+        # both files sent to the assistant: this module's channel is left with nothing waiting
+        for chat, upload_id in ((slow, json.loads(text)["upload_id"]), (other, answer["upload_id"])):
+            assert (await chat.say("/enviar_documento", {"upload_ids": [upload_id]})).startswith("Recebi")
+    assert fake.recorded()["uploads"]["pending_files"] == 0

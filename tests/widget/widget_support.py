@@ -5,15 +5,17 @@ import asyncio
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parents[2]
+READY_FD_VARIABLE = "FAKE_RASA_READY_FD"
+READY = b"ready\n"
 
 
 def free_port() -> int:
@@ -34,28 +36,31 @@ class FakeRasaProcess:
         env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
         if var_dir is not None:
             env["VAR_DIR"] = str(var_dir)
-        self.popen = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("fake_rasa.py")), str(port), backend_url, *options],
-            cwd=REPO_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-            start_new_session=True, env=env)
+        ready_read, ready_write = os.pipe()  # the process writes "ready" there once it serves
+        env[READY_FD_VARIABLE] = str(ready_write)
+        try:
+            self.popen = subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("fake_rasa.py")), str(port), backend_url, *options],
+                cwd=REPO_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                start_new_session=True, env=env, pass_fds=(ready_write,))
+        finally:
+            os.close(ready_write)
+        self.ready_pipe = os.fdopen(ready_read, "rb", buffering=0)
 
     def recorded(self) -> dict:
         with urllib.request.urlopen(f"{self.url}/_recorded", timeout=5) as answer:
             return json.loads(answer.read())
 
     def wait_ready(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"fake Rasa exited with {self.popen.returncode}")
-            try:
-                self.recorded()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise TimeoutError("fake Rasa did not start")
+        """Returns once the server listens (its after_server_start wrote "ready" to the pipe)."""
+        readable, _, _ = select.select([self.ready_pipe], [], [], timeout_s)
+        if not readable:
+            raise TimeoutError(f"fake Rasa did not start in {timeout_s} s")
+        if self.ready_pipe.read(16) != READY:  # end of file: it exited before serving
+            raise RuntimeError(f"fake Rasa exited with {self.popen.wait(10)}")
 
     def stop(self) -> None:
+        self.ready_pipe.close()
         if self.popen.poll() is None:
             os.killpg(self.popen.pid, signal.SIGTERM)
             try:
