@@ -1,8 +1,12 @@
 """Calls to the backend API and pages that several test modules make."""
 import re
+from datetime import date
 from urllib.parse import urlsplit
 
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from backend.clock import local_today
 
 # The backend API answers only the assistant's services (backend.api.service_auth): every test
 # app gets this token, and the clients of these tests send it unless a test is about its absence.
@@ -19,6 +23,23 @@ CARLOS = {"login": "400500600701", "cpf": "224.538.323-01", "birth_date": "19/09
           "channel": "rest", "conversation_id": "conversa-carlos"}
 ANA_BEATRIZ = {"login": "300400500601", "cpf": "997.220.033-72", "birth_date": "02/02/1992",
                "channel": "rest", "conversation_id": "conversa-ana-beatriz"}
+
+
+async def stored_protocol(session, number: str, kind: str, owner_card: str | None, day: date | None = None):
+    """The protocol an answer carries, as stored: the demo operator's number of `day` (today by
+    default), of `kind`, for the beneficiary with card `owner_card` (None: nobody's). Ends the read
+    (SQLite: the test's session must not keep the app from writing)."""
+    from backend.models import Beneficiary, Protocol
+
+    assert re.fullmatch(rf"419010{day or local_today():%Y%m%d}\d{{6}}", number), number
+    protocol = (await session.execute(select(Protocol).where(Protocol.number == number))).scalar_one()
+    owner = None
+    if owner_card is not None:
+        owner = (await session.execute(select(Beneficiary.id).where(
+            Beneficiary.card_number == owner_card))).scalar_one()
+    await session.commit()
+    assert (protocol.kind, protocol.beneficiary_id) == (kind, owner), (protocol.kind, protocol.beneficiary_id)
+    return protocol
 
 
 def service_client(app) -> TestClient:

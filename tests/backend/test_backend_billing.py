@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from backend.billing import febraban, pix
 from backend.clock import local_today
-from backend.models import Beneficiary, Fee, Protocol
+from backend.models import Fee
 from backend.signed_links import sign
-from backend_api import CARLOS, JOSE, MARIA, path_of, verify
+from backend_api import CARLOS, JOSE, MARIA, path_of, stored_protocol, verify
 
 pytestmark = pytest.mark.asyncio
 
@@ -131,10 +131,8 @@ async def test_overdue_fee_slip_is_recalculated_to_today(client, session):
     assert fields["54"] == body["amount"] and fields["58"] == "BR" and fields["53"] == "986"
     assert pix.parse_fields(fields["26"])["00"] == "br.gov.bcb.pix"
 
-    assert re.fullmatch(r"419010\d{14}", body["protocol"])
-    protocol = (await session.execute(select(Protocol).where(Protocol.number == body["protocol"]))).scalar_one()
-    maria_id = (await session.execute(select(Beneficiary.id).where(Beneficiary.card_number == MARIA["login"]))).scalar_one()
-    assert (protocol.kind, protocol.channel, protocol.beneficiary_id) == ("bank_slip_copy", MARIA["channel"], maria_id)
+    protocol = await stored_protocol(session, body["protocol"], "bank_slip_copy", MARIA["login"])
+    assert protocol.channel == MARIA["channel"]
     assert protocol.details["document_number"] == overdue["document_number"]
     assert body["expires_in_minutes"] == 15
 

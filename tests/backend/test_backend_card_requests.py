@@ -1,15 +1,15 @@
 """POST/GET /api/card-requests: reasons as people say them, police report, family rules, one request
 in progress per beneficiary, cancelled plan, listing with pt-BR statuses."""
-import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from backend.card_requests import add_business_days
+from backend.clock import local_today
 from common.card_reasons import ROBBERY, normalize_reason
 from backend.models import CardRequest, Protocol
-from backend_api import CARLOS, JOSE, MARIA, verify
+from backend_api import CARLOS, JOSE, MARIA, stored_protocol, verify
 
 JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",
         "channel": "rest", "conversation_id": "conversa-joao"}
@@ -58,12 +58,14 @@ def test_business_days_skip_weekends():
     assert add_business_days(date(2025, 3, 8), 1) == date(2025, 3, 10)   # Saturday -> Monday
 
 
-async def test_maria_sees_joaos_request_in_production(client):
+async def test_maria_sees_joaos_request_in_production(client, session):
     body = await _list(client, MARIA)
     [item] = body["requests"]
     assert item["beneficiary"]["name"] == "João Pedro Santos" and item["reason"] == "Extravio"
     assert (item["status"], item["status_label"]) == ("in_production", "em produção")
-    assert re.fullmatch(r"419010\d{14}", item["protocol"]) and item["expected_by"]
+    # the seed's request, made five days ago by Maria (the holder) for João
+    await stored_protocol(session, item["protocol"], "card_reissue", MARIA["login"], local_today() - timedelta(days=5))
+    assert item["expected_by"]
     assert [m["name"] for m in body["members"]] == \
         ["Maria Aparecida Santos", "João Pedro Santos", "Ana Clara Santos"]
     assert "em produção" in body["message"]
@@ -72,7 +74,8 @@ async def test_maria_sees_joaos_request_in_production(client):
 async def test_request_for_herself_then_duplicate_is_refused(client, sessions):
     status, body = await _post(client, MARIA, reason="quebrou", note="Chip rachado")
     assert status == 201, body
-    assert re.fullmatch(r"419010\d{14}", body["protocol"])
+    async with sessions() as session:
+        await stored_protocol(session, body["protocol"], "card_reissue", MARIA["login"])
     assert body["beneficiary"]["name"] == "Maria Aparecida Santos" and body["reason"] == "Danificação"
     assert (body["status"], body["status_label"], body["expected_days"]) == ("requested", "solicitada", 15)
     assert body["protocol"] in body["message"] and "15 dias úteis" in body["message"]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from backend.models import Account, Beneficiary, PasswordHistory, Protocol
 from backend_api import CARLOS, JOSE, MARIA, call_with_verification, links_in, login, open_form, \
-    path_of, register, request_password_reset, set_password
+    path_of, register, request_password_reset, set_password, stored_protocol
 
 pytestmark = pytest.mark.asyncio
 TEMP_PASSWORD_RE = re.compile(r"Sua senha temporária é: (\S+)")
@@ -98,7 +98,8 @@ async def test_passwords_typed_differently(client, outbox):
 async def test_change_link_for_maria(client, session):
     status, body = await call_with_verification(client, "/api/password-change-links", MARIA)
     assert status == 201, body
-    assert body["expires_in_minutes"] == 15 and re.fullmatch(r"419010\d{14}", body["protocol"])
+    assert body["expires_in_minutes"] == 15
+    await stored_protocol(session, body["protocol"], "password_change", MARIA["login"])
     assert re.fullmatch(r"http://127\.0\.0\.1:8080/conta/alterar-senha/[\w-]{43}", body["url"])
 
     status, html, _ = await open_form(client, path_of(body["url"]))

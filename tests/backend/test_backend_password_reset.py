@@ -14,14 +14,14 @@ pytestmark = pytest.mark.asyncio
 TEMP_PASSWORD_RE = re.compile(r"Sua senha temporária é: (\S+)")
 
 
-from backend_api import request_password_reset as _reset
+from backend_api import request_password_reset as _reset, stored_protocol
 
 
 async def test_happy_path_for_maria(client, maria, outbox, session, caplog, masked_log):
     caplog.set_level(logging.DEBUG)
     status, body = await _reset(client, maria)
     assert status == 201, body
-    assert re.fullmatch(r"419010\d{14}", body["protocol"])
+    await stored_protocol(session, body["protocol"], "password_reset", maria["login"])
     assert body["email_masked"] == "m***@exemplo.com.br"
 
     [(message, text)] = outbox()

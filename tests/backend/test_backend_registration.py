@@ -1,5 +1,4 @@
 """Cadastro: POST /api/registrations, the activation e-mail and the /conta/ativar page."""
-import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +8,7 @@ from backend.clock import utcnow
 from backend.models import Account, AccountLink, Beneficiary, Protocol, RateLimit
 from backend.rate_limits import REPEAT_WINDOW
 from backend_api import ANA_BEATRIZ, CARLOS, JOSE, MARIA, links_in, login, open_form, path_of, register, \
-    set_password
+    set_password, stored_protocol
 
 pytestmark = pytest.mark.asyncio
 GOOD = "Oliveira#2025"
@@ -34,7 +33,7 @@ async def _jose(session):
 async def test_jose_registers_end_to_end(client, outbox, session, masked_log):
     status, body = await register(client, JOSE, "jose.oliveira@exemplo.com.br")
     assert status == 201, body
-    assert re.fullmatch(r"419010\d{14}", body["protocol"])
+    await stored_protocol(session, body["protocol"], "registration", JOSE["login"])
     assert body == {"protocol": body["protocol"], "email_masked": "j***@exemplo.com.br", "expires_in_hours": 24,
                     "repeated": False}
 

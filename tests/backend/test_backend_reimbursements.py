@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from backend.clock import local_today
 from backend.models import Beneficiary, Protocol, Reimbursement, ReimbursementDocument, ReimbursementStatusChange
-from backend_api import CARLOS, JOSE, MARIA, verify
+from backend_api import CARLOS, JOSE, MARIA, stored_protocol, verify
 
 pytestmark = pytest.mark.asyncio
 
@@ -209,7 +209,8 @@ async def test_maria_requests_a_reimbursement_with_an_alphanumeric_cnpj(client, 
     assert status == 201
     status, body = await submit(client, request_body(token, MARIA, [receipt_id, report["id"]]))
     assert status == 201, body
-    assert re.fullmatch(r"419010\d{14}", body["protocol"])
+    async with sessions() as session:
+        await stored_protocol(session, body["protocol"], "reimbursement", MARIA["login"])
     assert body["status"] == "received" and body["status_label"] == "recebido" and body["duplicate"] is False
     due = local_today() + timedelta(days=30)
     assert body["answer_due_on"] == due.isoformat() and body["answer_due_on_text"] == f"{due:%d/%m/%Y}"

@@ -18,6 +18,7 @@ from backend.models import (
     metadata,
 )
 from backend.seed import seed
+from backend_api import stored_protocol
 from common.validators import normalize_cpf
 
 pytestmark = pytest.mark.asyncio
@@ -91,7 +92,9 @@ async def test_maria_fees_waiting_periods_and_requests(session):
     card_request = (await session.execute(
         select(CardRequest).where(CardRequest.beneficiary_id == joao.id))).scalar_one()
     assert card_request.reason == "Extravio" and card_request.status == "in_production"
-    assert len(card_request.protocol_number) == 20
+    # asked five days ago by the holder
+    await stored_protocol(session, card_request.protocol_number, "card_reissue", "100200300401",
+                          today - timedelta(days=5))
 
 
 async def test_accredited_network(session):
