@@ -22,7 +22,7 @@ from backend.statements.data import (
     income_tax,
     services_statement,
 )
-from backend_api import CARLOS, JOSE, MARIA, call_with_verification
+from backend_api import CARLOS, JOSE, MARIA, call_with_verification, stored_protocol
 from common.money import format_brl
 
 JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",
@@ -67,13 +67,14 @@ async def _holder(session, card="100200300401"):
     return found
 
 
-async def _add_fee(session, holder, reference: date, status: str, amount="1289.70"):
-    """A fee of `reference`'s month for the test, replacing a seeded one of the same month."""
+async def _add_fee(session, holder, reference: date, status: str, amount="1289.70", paid_at: date | None = None):
+    """A fee of `reference`'s month for the test, replacing a seeded one of the same month; a paid one
+    is paid two days before its due date unless `paid_at` says when."""
     existing = (await session.execute(select(Fee).where(
         Fee.beneficiary_id == holder.id, Fee.reference_month == reference, Fee.type == "Mensalidade"))).scalar_one_or_none()
     due = reference.replace(day=10)
     values = dict(amount=Decimal(amount), status=status, due_date=due,
-                  paid_at=due - timedelta(days=2) if status == "paid" else None)
+                  paid_at=(paid_at or due - timedelta(days=2)) if status == "paid" else None)
     if existing:
         for key, value in values.items():
             setattr(existing, key, value)
@@ -162,7 +163,7 @@ async def test_income_tax_for_last_year(client, session):
 
     status, body = await ask(client, MARIA, kind="demonstrativo_ir", year=str(last_year))
     assert status == 201, body
-    assert re.fullmatch(r"419010\d{14}", body["protocol"])
+    await stored_protocol(session, body["protocol"], "statement", MARIA["login"])
     assert format_brl(expected) in body["summary"] and "Maria, João e Ana" in body["summary"]
     assert body["expires_in_minutes"] == 15 and body["filename"] == f"demonstrativo-ir-{last_year}.pdf"
 
@@ -182,16 +183,27 @@ async def test_income_tax_for_last_year(client, session):
 @pytest.mark.asyncio
 async def test_income_tax_of_the_current_year_is_partial(client, session):
     maria = await _holder(session)
-    year = local_today().year
+    today = local_today()
+    # this month's fee paid today: a payment this year whatever the day of the year
+    await _add_fee(session, maria, today.replace(day=1), "paid", paid_at=today)
     paid = await scalars(session, select(Fee.amount).where(
-        Fee.beneficiary_id == maria.id, Fee.status == "paid", extract("year", Fee.paid_at) == year))
-    status, body = await ask(client, MARIA, kind="demonstrativo_ir", year=year)
-    if not paid:  # early January: nothing paid yet this year
-        assert status == 422 and body["error"]["code"] == "no_payments"
-        return
+        Fee.beneficiary_id == maria.id, Fee.status == "paid", extract("year", Fee.paid_at) == today.year))
+    status, body = await ask(client, MARIA, kind="demonstrativo_ir", year=today.year)
     assert status == 201, body
     assert "parcial" in body["summary"] and format_brl(sum(paid, Decimal(0))) in body["summary"]
     assert "PARCIAL" in pdf_text((await download(client, body))[2])
+
+
+@pytest.mark.asyncio
+async def test_income_tax_of_a_year_without_payments_yet(client, session):
+    """Early January: nothing paid this year yet (made so on any day: this year's payments taken away)."""
+    maria = await _holder(session)
+    year = local_today().year
+    await session.execute(update(Fee).where(Fee.beneficiary_id == maria.id, extract("year", Fee.paid_at) == year)
+                          .values(status="open", paid_at=None).execution_options(synchronize_session=False))
+    await session.commit()
+    status, body = await ask(client, MARIA, kind="demonstrativo_ir", year=year)
+    assert status == 422 and body["error"]["code"] == "no_payments"
 
 
 @pytest.mark.asyncio
@@ -309,22 +321,25 @@ async def test_month_without_services_is_not_an_empty_pdf(client, session):
 @pytest.mark.asyncio
 async def test_cancelled_plan_still_gets_its_income_tax_statement(client, session):
     carlos = await _holder(session, "400500600701")
-    year = local_today().year
+    assert carlos.cancelled_at is not None
+    # the year of his last payment: this year, or last year when run in the first months of a year
+    year = max(await scalars(session, select(Fee.paid_at).where(
+        Fee.beneficiary_id == carlos.id, Fee.status == "paid"))).year
     paid = await scalars(session, select(Fee.amount).where(
         Fee.beneficiary_id == carlos.id, Fee.status == "paid", extract("year", Fee.paid_at) == year))
     status, body = await ask(client, CARLOS, kind="demonstrativo_ir", year=year)
-    if not paid:  # his last fees were paid last year (run in the first months of a year)
-        assert status == 422 and body["error"]["code"] == "no_payments"
-    else:
-        assert status == 201, body
-        assert format_brl(sum(paid, Decimal(0))) in body["summary"]
-        assert "Carlos Eduardo Souza" in pdf_text((await download(client, body))[2])
+    assert status == 201, body
+    assert format_brl(sum(paid, Decimal(0))) in body["summary"]
+    assert "Carlos Eduardo Souza" in pdf_text((await download(client, body))[2])
 
 
 @pytest.mark.asyncio
-async def test_statement_links_expire_and_cannot_be_forged(client, settings):
-    status, body = await ask(client, MARIA, kind="extrato_atendimentos", year=local_today().year,
-                             month=local_today().month)
+async def test_statement_links_expire_and_cannot_be_forged(client, session, settings):
+    maria = await _holder(session)
+    latest = max(await scalars(session, select(ServiceUsage.service_date).where(
+        ServiceUsage.beneficiary_id == maria.id)))
+    status, body = await ask(client, MARIA, kind="extrato_atendimentos", year=latest.year, month=latest.month)
+    assert status == 201 and (await client.get(urlsplit(body["url"]).path)).status == 200  # the link works, then:
     number = body["protocol"]
     old = sign(settings.link_signing_secret, "statement", {"protocol": number},
                now=datetime.now(timezone.utc) - timedelta(minutes=15, seconds=1))

@@ -1,7 +1,8 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
+from common.clock import local_today
 from common.validators import (
     InvalidValue,
     classify_login,
@@ -11,7 +12,7 @@ from common.validators import (
     normalize_email,
 )
 
-TODAY = date(2026, 11, 23)
+TODAY = local_today()  # the dates below are relative to the day the tests run, as the assistant's are
 
 
 @pytest.mark.parametrize("typed", ["945.807.302-24", "94580730224", " 945 807 302 24 ", "945807302-24"])
@@ -57,16 +58,25 @@ def test_birth_date_common_brazilian_formats(typed):
 
 
 def test_two_digit_year_never_lands_in_the_future():
-    assert normalize_birth_date("30/07/12", today=TODAY) == date(2012, 7, 30)
-    assert normalize_birth_date("30/07/30", today=TODAY) == date(1930, 7, 30)
+    fourteen_years_ago, in_four_years = TODAY.year - 14, TODAY.year + 4
+    assert normalize_birth_date(f"30/07/{fourteen_years_ago % 100:02d}", today=TODAY) == date(fourteen_years_ago, 7, 30)
+    # in four years, this century: so a hundred years earlier
+    assert normalize_birth_date(f"30/07/{in_four_years % 100:02d}", today=TODAY) == date(in_four_years - 100, 7, 30)
+
+
+def test_the_default_day_is_the_operators_today():
+    assert normalize_birth_date(f"{TODAY - timedelta(days=1):%d/%m/%Y}") == TODAY - timedelta(days=1)
+    with pytest.raises(InvalidValue, match="anterior a hoje"):
+        normalize_birth_date(f"{TODAY:%d/%m/%Y}")
 
 
 @pytest.mark.parametrize(
     "typed, says",
     [
         ("31/02/1990", "não existe"),
-        ("01/01/2030", "anterior a hoje"),
-        ("23/11/2026", "anterior a hoje"),
+        (f"01/01/{TODAY.year + 4}", "anterior a hoje"),
+        (f"{TODAY + timedelta(days=1):%d/%m/%Y}", "anterior a hoje"),
+        (f"{TODAY:%d/%m/%Y}", "anterior a hoje"),
         ("01/01/1850", "muito no passado"),
         ("sei la", "Não entendi"),
     ],
