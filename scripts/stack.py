@@ -2,7 +2,9 @@
 
 One place for this, used by `make run`, the integration tests and the benchmarks. Each
 process runs in its own process group (so stopping it also stops its children), logs to its
-own file, and counts as started only once it answers on its port.
+own file, and counts as started only once it answers on its port. The tests keep a copy of the
+database as seeded (snapshot_database) and put it back between test modules (restore_database),
+restarting only the backend.
 
 Perimeter (docs/deploy.md): every process listens on 127.0.0.1 unless HOST says otherwise
 (BACKEND_HOST still sets the backend's own); Rasa's HTTP API requires RASA_TOKEN (bot.rasa_server
@@ -13,10 +15,12 @@ written under var/ hold `${VAR}` references instead of secrets, and are private 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -131,8 +135,8 @@ def write_endpoints(path: Path, action_port: int, var_dir: Path, action_host: st
     }
     for section, config in _store_configs(var_dir, env).items():
         if config.get("password"):
-            config = {**config, "password": f"${{{PASSWORD_VARS[section]}}}"}
-        if config:
+            endpoints[section] = {**config, "password": f"${{{PASSWORD_VARS[section]}}}"}
+        elif config:
             endpoints[section] = config
     return write_private(path, yaml.safe_dump(endpoints, sort_keys=False))
 
@@ -187,7 +191,7 @@ def bind_host(env: dict[str, str]) -> str:
 
 def connect_host(bind: str) -> str:
     """How this machine reaches a process listening on `bind`."""
-    if bind in ("", "0.0.0.0", "::", "[::]"):
+    if bind in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 - a wildcard bind is reached on loopback
         return "127.0.0.1"
     return f"[{bind}]" if ":" in bind and not bind.startswith("[") else bind
 
@@ -276,6 +280,10 @@ class Stack:
     model: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
+    # the environment the processes were started with (start()); None before
+    started_env: dict[str, str] | None = field(default=None, repr=False)
+    # where snapshot_database() put the migrated and seeded database (a file or a database name)
+    database_snapshot: str | None = field(default=None, repr=False)
 
     @property
     def host(self) -> str:
@@ -300,8 +308,9 @@ class Stack:
         return f"http://{connect_host(self.host)}:{self.actions_port}"
 
     def environment(self) -> dict[str, str]:
-        """The environment every process gets (secrets included: never print it)."""
-        return self._env()
+        """The environment every process gets (secrets included: never print it). Once started, the
+        one the processes got, whatever happened to this process's environment since."""
+        return dict(self.started_env) if self.started_env is not None else self._env()
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -332,8 +341,80 @@ class Stack:
         for module in ("backend.migrate", "backend.seed"):
             subprocess.run([sys.executable, "-m", module], cwd=ROOT, env=env, check=True)
 
+    @property
+    def database_url(self) -> str:
+        """The backend's database (DATABASE_URL of the processes)."""
+        return self.environment()["DATABASE_URL"]
+
+    def process(self, name: str) -> Process:
+        """The started process called `name` (backend, actions, rasa)."""
+        return next(process for process in self.processes if process.name == name)
+
+    def snapshot_database(self) -> str:
+        """Keeps a copy of the backend database as it is now (call it right after prepare_database()):
+        a file next to it on SQLite, a database `<name>_snapshot` created from it on PostgreSQL.
+        restore_database() puts it back. Returns where the copy is."""
+        with self._backend_stopped():
+            url = self.database_url
+            if url.startswith("postgres"):
+                name = _pg_database(url)
+                snapshot = f"{name}_snapshot"
+                with _pg_admin(url) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{snapshot}"')
+                    admin.execute(f'CREATE DATABASE "{snapshot}" TEMPLATE "{name}"')
+            else:
+                path = _sqlite_path(url)
+                snapshot = str(path.with_name(f"{path.stem}.snapshot{path.suffix}"))
+                _sqlite_copy(path, Path(snapshot))
+        self.database_snapshot = snapshot
+        return snapshot
+
+    def restore_database(self, timeout_s: float = 120) -> None:
+        """Puts back the database snapshot_database() kept: stops only the backend, restores the
+        database (SQLite: copies the file back; PostgreSQL: drops the database and creates it again
+        from the snapshot) and starts the backend again. Rasa and the action server keep running
+        (they reach the backend only by HTTP)."""
+        if self.database_snapshot is None:
+            raise RuntimeError("no database snapshot: call snapshot_database() after prepare_database()")
+        with self._backend_stopped(timeout_s):
+            url = self.database_url
+            if url.startswith("postgres"):
+                name = _pg_database(url)
+                with _pg_admin(url) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.database_snapshot}"')
+            else:
+                _sqlite_copy(Path(self.database_snapshot), _sqlite_path(url))
+
+    def discard_database_snapshot(self) -> None:
+        """Deletes the copy snapshot_database() made (a PostgreSQL database outlives the stack)."""
+        snapshot, self.database_snapshot = self.database_snapshot, None
+        if snapshot is None:
+            return
+        url = self.database_url
+        if url.startswith("postgres"):
+            with _pg_admin(url) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{snapshot}" WITH (FORCE)')
+        else:
+            Path(snapshot).unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def _backend_stopped(self, timeout_s: float = 120):
+        """Stops the backend (if it runs) for the block and starts it again afterwards."""
+        backend = next((process for process in self.processes if process.name == "backend"), None)
+        running = backend is not None and backend.popen is not None and backend.popen.poll() is None
+        if running:
+            backend.stop()
+        try:
+            yield
+        finally:
+            if running:
+                backend.start()
+                backend.wait_ready(timeout_s)
+
     def start(self, timeout_s: float = 180) -> None:
         env = self._env()
+        self.started_env = env
         logs = self.var_dir / "log"
         model = self.model or latest_model()
         endpoints = write_endpoints(self.var_dir / "endpoints.yml", self.actions_port, self.var_dir,
@@ -376,9 +457,49 @@ class Stack:
         for process in reversed(self.processes):
             process.stop()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _sqlite_path(url: str) -> Path:
+    """The file of a sqlite:///... URL."""
+    from sqlalchemy.engine import make_url
+
+    return Path(make_url(url).database)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """Copies an SQLite database with SQLite's backup API (consistent whatever the journal mode);
+    the target's journal files go first, so nothing of its old content survives."""
+    for suffix in ("-journal", "-wal", "-shm"):
+        target.with_name(target.name + suffix).unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _pg_database(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database
+
+
+@contextlib.contextmanager
+def _pg_admin(url: str, maintenance_db: str = "postgres"):
+    """A cursor (autocommit) on the server of `url`, connected to its maintenance database: a
+    database cannot be dropped or copied from a connection to itself."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    parts = make_url(url)
+    connection = psycopg2.connect(host=parts.host, port=parts.port or 5432, user=parts.username,
+                                  password=parts.password, dbname=maintenance_db)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            yield cursor
+    finally:
+        connection.close()
