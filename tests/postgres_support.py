@@ -80,16 +80,17 @@ def seal_template(server_url: str, name: str) -> None:
 
 class DatabaseCopies:
     """Copies of a sealed template, one per test. Copies are made ahead in a background thread while
-    the tests run, and used ones are dropped in another (a DROP DATABASE takes longer than a copy):
-    a test mostly finds its copy ready. `close()` drops the copies still there; the template is its
-    creator's to drop."""
+    the tests run, so a test mostly finds its copy ready; used ones are dropped by other threads, a
+    batch at a time. `close()` drops the copies still there; the template is its creator's to drop."""
 
     AHEAD = 2
+    BATCH = 8
 
     def __init__(self, server_url: str, template: str, prefix: str) -> None:
         self.server_url, self.template, self.prefix = server_url, template, prefix
         self._maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{prefix}-create")
-        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{prefix}-drop")
+        self._dropper = ThreadPoolExecutor(max_workers=self.BATCH, thread_name_prefix=f"{prefix}-drop")
+        self._used: list[str] = []
         self._thread = threading.local()  # each worker thread's own connection
         self._connections: list = []
         self._lock = threading.Lock()
@@ -125,13 +126,21 @@ class DatabaseCopies:
         name = make_url(url).database
         with self._lock:
             self._live.discard(name)
-        self._drops.append(self._dropper.submit(self._remove, name))
+        self._used.append(name)
+        if len(self._used) >= self.BATCH:
+            self._drop_used()
+
+    def _drop_used(self) -> None:
+        """Drops the used copies all at once: each DROP DATABASE waits for a checkpoint, and drops
+        made together share one."""
+        self._drops.extend(self._dropper.submit(self._remove, name) for name in self._used)
+        self._used = []
 
     def close(self) -> None:
         """Drops the copies still there (those made ahead included); raises what a drop raised."""
         self._maker.shutdown(wait=True)
-        for name in list(self._live):
-            self._drops.append(self._dropper.submit(self._remove, name))
+        self._used.extend(self._live)
+        self._drop_used()
         self._dropper.shutdown(wait=True)
         for connection in self._connections:
             connection.close()
