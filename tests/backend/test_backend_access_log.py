@@ -13,8 +13,6 @@ from backend.api.errors import _is_secret
 from backend.app import create_app
 from common.pii import SECRET_PLACEHOLDER, mask_secret_paths
 
-pytestmark = pytest.mark.asyncio
-
 # Route variables that are not secrets (ids and numbers a request is about, public file names).
 NOT_SECRET = {"id", "protocol", "number", "document_number", "ticket_id", "file", "filename"}
 
@@ -48,10 +46,11 @@ async def test_other_paths_are_logged_as_they_are(client, masked_log):
     assert access[-1]["path"] == "/api/protocols/41901020261123000012"
 
 
-def test_every_route_with_a_secret_in_its_path_is_masked(settings):
+def test_every_route_with_a_secret_in_its_path_is_masked(sqlite_settings):
     """A new route that carries a secret in its path must name it {token} (or {..._token}), or this
-    fails: every variable of every route is either masked or known not to be a secret."""
-    app = create_app(settings)
+    fails: every variable of every route is either masked or known not to be a secret. (The routes
+    are the same on any database.)"""
+    app = create_app(sqlite_settings)
     for resource in app.router.resources():
         canonical = resource.canonical
         for variable in re.findall(r"\{(\w+)", canonical):

@@ -325,7 +325,8 @@ async def test_activation_emails_are_limited(client, outbox, session):
     assert len(outbox()) == 3
 
 
-async def test_handmade_hmac_matches(settings):
+async def test_handmade_hmac_matches(sqlite_settings):
+    settings = sqlite_settings  # no database involved
     keys = DataKeys(settings.data_hmac_secret)
     expected = hmac.new(settings.data_hmac_secret, "rate:x\x1fy".encode(), hashlib.sha256).hexdigest()
     assert keys.key("rate:x", "y") == expected

@@ -76,8 +76,9 @@ async def _status_and_error(response) -> tuple[int, dict]:
     return response.status, (body or {}).get("error") or {}
 
 
-def test_every_verified_route_is_checked(settings):
-    app = create_app(settings)
+def test_every_verified_route_is_checked(sqlite_settings):
+    """The router's routes (the same on any database) against the list of verified requests."""
+    app = create_app(sqlite_settings)
     service = {(route.method, route.resource.canonical) for route in app.router.routes()
                if route.method != "HEAD" and route.resource.canonical.startswith("/api/")
                and route.method not in PUBLIC_ROUTES.get(route.resource.canonical, ())
