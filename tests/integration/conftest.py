@@ -1,55 +1,45 @@
-"""The three real processes (backend, action server, Rasa) on free ports, with a fresh database
-for each test module (the modules change the personas' accounts)."""
+"""The three real processes (backend, action server, Rasa): the session's stack (tests/stack_support.py),
+with the backend database restored as seeded for each test module (the modules change the personas'
+accounts), and a stack of its own for the CASSE operator profile."""
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
 
 import pytest
-
 from rest_chat import Chat
-from scripts.stack import Stack, free_port, latest_model
+from stack_support import SharedStack, shared_stack, start_stack
+
+from scripts.stack import Stack
 
 
-@contextlib.contextmanager
-def running_stack(tmp_path_factory, **env: str) -> Iterator[Stack]:
-    """A migrated, seeded and started stack; `env` adds backend/actions settings
-    (e.g. OPERATOR_PROFILE=casse)."""
-    try:
-        model = latest_model()
-    except FileNotFoundError as exc:
-        pytest.skip(f"{exc} (make test trains it first)")
-    var_dir = tmp_path_factory.mktemp("var")
-    stack = Stack(
-        var_dir=var_dir,
-        backend_port=free_port(),
-        actions_port=free_port(),
-        rasa_port=free_port(),
-        model=model,
-        extra_env={"DATABASE_URL": f"sqlite:///{var_dir / 'backend.db'}", "MAIL_BACKEND": "maildir", **env},
-    )
-    stack.prepare_database()
-    stack.start(timeout_s=600)  # loading the model takes minutes on a busy machine (2 shared cores)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+@pytest.fixture(scope="session")
+def session_stack(request, tmp_path_factory) -> SharedStack:
+    """The session's stack (started once, shared with the channel and widget end-to-end tests)."""
+    return shared_stack(request.config, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def stack(request, tmp_path_factory):
-    """One stack per module; the module's STACK_ENV (if any) adds settings (e.g. REST_CHANNEL_TOKEN)."""
-    with running_stack(tmp_path_factory, **getattr(request.module, "STACK_ENV", {})) as stack:
-        yield stack
+def stack(session_stack) -> Stack:
+    """The session's stack, its backend database as seeded and its Maildir empty for this module."""
+    return session_stack.fresh()
+
+
+@pytest.fixture
+def pristine_stack(session_stack, stack) -> Stack:
+    """The stack with the database as seeded for this test (for a test that must be the first to do
+    something, e.g. the first password reset of the last five minutes): the module's other tests
+    must not rely on what they did before it."""
+    return session_stack.fresh()
 
 
 @pytest.fixture(scope="module")
 def casse_stack(tmp_path_factory):
     """The CASSE operator profile: the identity check asks the mother's full name too."""
-    with running_stack(tmp_path_factory, OPERATOR_PROFILE="casse", DEMO_DATA="1") as stack:  # personas too
-        yield stack
+    with contextlib.ExitStack() as cleanup:
+        yield start_stack(tmp_path_factory, cleanup, "casse", OPERATOR_PROFILE="casse", DEMO_DATA="1")  # personas too
 
 
 @pytest.fixture
 def chat(stack):
+    """Chat(stack, name) with the module's stack: chat("maria") is a new REST-channel user."""
     return lambda name="user": Chat(stack, name)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import itertools
-import json
 import mailbox
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from stack_support import http_json
 
 from scripts.stack import Stack
 
@@ -19,18 +20,7 @@ def post_json(url: str, payload: dict, headers: dict | None = None) -> tuple[int
 
 def call_json(method: str, url: str, payload=None, headers: dict | None = None) -> tuple[int, dict | list | str | None]:
     """One HTTP call; (status, the JSON body, or the text when it is not JSON)."""
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        status, raw = err.code, err.read()
-    try:
-        return status, json.loads(raw or b"null")
-    except ValueError:
-        return status, raw.decode(errors="replace")
+    return http_json(method, url, payload, headers)
 
 
 def rest_headers(stack: Stack) -> dict[str, str]:
@@ -76,8 +66,12 @@ class Chat:
 
 
 def mails_to(stack: Stack, address: str) -> list[str]:
-    """Plain-text bodies of the messages the backend wrote to the Maildir for `address`."""
-    box = mailbox.Maildir(Path(stack.var_dir) / "mail", create=False)
+    """Plain-text bodies of the messages the backend wrote to the Maildir for `address` (since the
+    module started: stack_support.SharedStack.fresh empties it)."""
+    folder = Path(stack.var_dir) / "mail"
+    if not folder.exists():
+        return []
+    box = mailbox.Maildir(folder, create=False)
     bodies = []
     for message in box:
         if address not in message["To"]:

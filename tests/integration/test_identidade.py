@@ -3,17 +3,18 @@ mother's full name asked when the operator's profile requires it (CASSE), and "n
 for an adult registered without a CPF."""
 from __future__ import annotations
 
-import sqlite3
+from datetime import date
 
 import pytest
-
+import sqlalchemy as sa
 from rest_chat import LINK_RE, PROTOCOL_RE, Chat, mails_to
+from stack_support import assert_protocol, backend_db
 
 pytestmark = pytest.mark.integration
 
 MARIA = ("100200300401", "945.807.302-24", "12/03/1985")
 # An adult holder without a CPF on file: not a contract persona, added to this module's database.
-SEM_CPF = {"card": "500600700801", "name": "Rita de Cássia Menezes", "birth": "1948-05-20",
+SEM_CPF = {"card": "500600700801", "name": "Rita de Cássia Menezes", "birth": date(1948, 5, 20),
            "email": "rita.menezes@exemplo.com.br"}
 
 
@@ -47,12 +48,13 @@ def test_casse_wrong_mothers_name_is_refused_like_any_other_field(casse_stack):
 
 @pytest.fixture(scope="module")
 def adult_without_cpf(stack):
-    with sqlite3.connect(stack.var_dir / "backend.db") as db:
-        plan_id, mother = db.execute("SELECT plan_id, 'Ana Menezes' FROM beneficiaries "
-                                     "WHERE card_number = '200300400501'").fetchone()
-        db.execute("INSERT INTO beneficiaries (name, card_number, cpf, birth_date, mother_name, email, "
-                   "relationship, plan_id, status) VALUES (?, ?, NULL, ?, ?, ?, 'titular', ?, 'active')",
-                   (SEM_CPF["name"], SEM_CPF["card"], SEM_CPF["birth"], mother, SEM_CPF["email"], plan_id))
+    """SEM_CPF, added to the module's database (SQLite or PostgreSQL) on José's plan."""
+    with backend_db(stack) as db:
+        plan_id = db.execute(sa.text("SELECT plan_id FROM beneficiaries WHERE card_number = :card"),
+                             {"card": "200300400501"}).scalar_one()
+        db.execute(sa.text("INSERT INTO beneficiaries (name, card_number, cpf, birth_date, mother_name, email, "
+                           "relationship, plan_id, status) VALUES (:name, :card, NULL, :birth, 'Ana Menezes', :email, "
+                           "'titular', :plan_id, 'active')"), {**SEM_CPF, "plan_id": plan_id})
     return SEM_CPF
 
 
@@ -65,6 +67,7 @@ def test_registration_without_cpf_uses_card_and_birth_date(stack, adult_without_
     assert "r***@exemplo.com.br" in question, question
     answer = c.say("sim")
     assert "link de ativação" in answer and PROTOCOL_RE.search(answer), answer
+    assert_protocol(stack, PROTOCOL_RE.search(answer).group(0), "registration", adult_without_cpf["card"], c.sender)
     assert mails_to(stack, adult_without_cpf["email"])
 
 

@@ -1,6 +1,7 @@
 """Safe on a public network, the perimeter: what answers without credentials and what does not.
 
-One real stack (backend, action server, Rasa, as `make run` starts them) with REST_CHANNEL_TOKEN set:
+The session's real stack (backend, action server, Rasa, as `make run` starts them), which runs with
+REST_CHANNEL_TOKEN set (tests/stack_support.py):
 - Rasa's HTTP API refuses every call without RASA_TOKEN (reading a tracker, writing bot messages to
   a user's channel, swapping or unloading the model...), while health, the channels' webhooks and
   socket.io answer; with the token the API works;
@@ -22,13 +23,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from rest_chat import call_json, rasa_api
+from stack_support import REST_CHANNEL_TOKEN as REST_TOKEN
 
 from bot.rasa_server import with_api_credentials
-from rest_chat import call_json, rasa_api
 
 pytestmark = pytest.mark.integration
-REST_TOKEN = "token-do-canal-rest-de-teste"
-STACK_ENV = {"REST_CHANNEL_TOKEN": REST_TOKEN}  # conftest's `stack` fixture starts the stack with it
 # the refused calls, each of which would do harm if it went through
 API_CALLS = [
     ("GET", "/conversations/{c}/tracker", None),
@@ -193,14 +193,20 @@ def test_no_secret_in_var_files_or_command_lines(stack):
 
 
 def test_rasa_api_refuses_calls_without_credentials(stack):
-    """Last: on a Rasa without the token check, DELETE /model would unload the model."""
+    """On a Rasa without the token check, DELETE /model would unload the model: it is loaded again
+    afterwards, so that the tests after this one (in any order) still have an assistant."""
     conversation = "perimetro-api"
     status, _ = rest(stack, {"sender": conversation, "message": "oi"}, bearer(REST_TOKEN))
     assert status == 200
-    for token in (None, "errado", ""):
-        for method, path, body in API_CALLS:
-            status, answer = rasa_api(stack, method, path.format(c=conversation), body, token=token)
-            assert status in (401, 403), (method, path, token, status, answer)
+    try:
+        for token in (None, "errado", ""):
+            for method, path, body in API_CALLS:
+                status, answer = rasa_api(stack, method, path.format(c=conversation), body, token=token)
+                assert status in (401, 403), (method, path, token, status, answer)
+    finally:
+        _, loaded = rasa_api(stack, "GET", "/status")
+        if not (isinstance(loaded, dict) and loaded.get("model_file")):
+            rasa_api(stack, "PUT", "/model", {"model_file": str(stack.model)})
     # nothing of it happened: no forged bot message, the model still answers
     status, tracker = rasa_api(stack, "GET", f"/conversations/{conversation}/tracker")
     assert status == 200
