@@ -1,5 +1,6 @@
 """Fixtures for the channel tests: fake Twilio / Telegram APIs on loopback, a stand-in for the
-Rasa agent that answers like the assistant does, and var/ in a temporary directory."""
+Rasa agent that answers like the assistant does, and var/ in a temporary directory; for the end-to-end
+test, the session's real stack (tests/stack_support.py) with both channels pointed at its fakes."""
 from __future__ import annotations
 
 import asyncio
@@ -17,6 +18,25 @@ if getattr(sys.modules.get("channels"), "__file__", None) is None:
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fakes import FakeTelegram, FakeTwilio, FileServer  # noqa: E402
+from stack_support import SharedStack, shared_stack  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def session_stack(request, tmp_path_factory) -> SharedStack:
+    """The session's stack (started once, shared with the integration and widget end-to-end tests)."""
+    return shared_stack(request.config, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def stack(session_stack):
+    """The session's stack, its backend database as seeded for this module (test_channels_e2e.py)."""
+    return session_stack.fresh()
+
+
+@pytest.fixture(scope="module")
+def fakes(session_stack):
+    """(FakeTwilio, FakeTelegram): the providers the session stack's WhatsApp and Telegram talk to."""
+    return session_stack.twilio, session_stack.telegram
 
 
 @pytest.fixture(autouse=True)
