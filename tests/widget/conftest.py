@@ -1,19 +1,23 @@
 """The website widget in a real browser: Debian's Chromium driven by Playwright (never a downloaded
-browser), at 360 x 740. Screenshots go to var/artifacts/ for review."""
+browser), at 360 x 740. Screenshots go to var/artifacts/ for review. For test_widget_stack.py, the
+session's real stack (tests/stack_support.py) and one Chromium for the whole session."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from stack_support import SharedStack, shared_stack
+from widget_support import FakeRasaProcess, free_port
 
 from backend.app import create_app
 from backend.settings import REPO_DIR, Settings
 from backend.web import chat
-from widget_support import FakeRasaProcess, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_DIR / "var" / "artifacts"
@@ -31,8 +35,8 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest_asyncio.fixture
-async def browser():
+@contextlib.asynccontextmanager
+async def _chromium() -> AsyncIterator:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
     async with playwright_api.async_playwright() as playwright:
@@ -43,8 +47,8 @@ async def browser():
             await browser.close()
 
 
-@pytest_asyncio.fixture
-async def phone(browser):
+@contextlib.asynccontextmanager
+async def _phone_page(browser) -> AsyncIterator:
     """A fresh browser profile (empty localStorage) with a 360 px screen; collects page errors."""
     context = await browser.new_context(viewport=PHONE, locale="pt-BR")
     page = await context.new_page()
@@ -58,6 +62,47 @@ async def phone(browser):
         yield page
     finally:
         await context.close()
+
+
+@pytest_asyncio.fixture
+async def browser():
+    """Chromium for one test, in the test's event loop."""
+    async with _chromium() as browser:
+        yield browser
+
+
+@pytest_asyncio.fixture
+async def phone(browser):
+    """A fresh browser profile (empty localStorage) with a 360 px screen; collects page errors."""
+    async with _phone_page(browser) as page:
+        yield page
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def session_browser():
+    """Chromium for the whole session, in the session's event loop: for the tests that run there
+    (`pytest.mark.asyncio(loop_scope="session")`, as test_widget_stack.py)."""
+    async with _chromium() as browser:
+        yield browser
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def session_phone(session_browser):
+    """`phone` on the session's Chromium: a fresh profile (empty localStorage) for each test."""
+    async with _phone_page(session_browser) as page:
+        yield page
+
+
+@pytest.fixture(scope="session")
+def session_stack(request, tmp_path_factory) -> SharedStack:
+    """The session's stack (started once, shared with the integration and channel end-to-end tests)."""
+    return shared_stack(request.config, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def stack(session_stack):
+    """The session's stack, its backend database as seeded for this module (test_widget_stack.py)."""
+    return session_stack.fresh()
 
 
 async def serve(app: web.Application, port: int) -> web.AppRunner:

@@ -1,5 +1,6 @@
-"""The widget with the real assistant: backend (serving the demo page at /), action server and Rasa on
-free ports, Chromium at 360 x 740. Needs the trained model in models/ (make test trains it first).
+"""The widget with the real assistant: the session's stack (tests/stack_support.py: backend serving the
+demo page at /, action server and Rasa on free ports), the session's Chromium at 360 x 740. Needs the
+trained model in models/ (make test trains it first).
 
 - `esqueci_senha` through the widget up to the protocol, then a reload: the same conversation goes on,
   and the browser kept nothing of it (no CPF, no protocol, no message);
@@ -12,36 +13,19 @@ import json
 import re
 
 import pytest
-
-from channels.web.socketio_channel import SessionSigner
-from scripts.stack import Stack, free_port, latest_model
+from stack_support import assert_protocol
 from widget_support import Chat
 
+from channels.web.socketio_channel import SessionSigner
+
 playwright_api = pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+# the session's event loop: the session's Chromium lives there (conftest.session_browser)
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 expect = playwright_api.expect
 PROTOCOL_RE = re.compile(r"\b\d{20}\b")
 SLOW = 90_000  # ms: the first answers of a fresh Rasa on two shared cores
 FOCUSED = """() => { const a = document.getElementById('assistente-widget')?.shadowRoot?.activeElement;
                       return a ? (a.id || a.className) : null; }"""
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    try:
-        model = latest_model()
-    except FileNotFoundError as exc:
-        pytest.skip(f"{exc} (make test trains it first)")
-    var_dir = tmp_path_factory.mktemp("var")
-    rasa_port = free_port()
-    stack = Stack(
-        var_dir=var_dir, backend_port=free_port(), actions_port=free_port(), rasa_port=rasa_port, model=model,
-        extra_env={"DATABASE_URL": f"sqlite:///{var_dir / 'backend.db'}", "MAIL_BACKEND": "maildir",
-                   "PUBLIC_RASA_URL": f"http://127.0.0.1:{rasa_port}"},
-    )
-    stack.prepare_database()
-    with stack:
-        yield stack
 
 
 async def say(page, text: str) -> None:
@@ -53,8 +37,8 @@ async def say(page, text: str) -> None:
     await expect(page.locator(".digitando.ativo")).to_have_count(0, timeout=SLOW)
 
 
-async def test_esqueci_senha_through_the_widget_then_reload(stack, phone, artifacts):
-    page = phone
+async def test_esqueci_senha_through_the_widget_then_reload(stack, session_phone, artifacts):
+    page = session_phone
     await page.goto(f"{stack.backend_url}/")
     await expect(page.get_by_role("button", name="Fale com a gente")).to_be_visible()
     for _ in range(10):  # keyboard only: Tab to the chat button, Enter opens it
@@ -67,18 +51,19 @@ async def test_esqueci_senha_through_the_widget_then_reload(stack, phone, artifa
     await expect(page.get_by_role("button", name="Esqueci minha senha")).to_be_visible(timeout=SLOW)  # greeting
 
     await say(page, "esqueci minha senha")
-    await expect(page.locator(".msg.bot").last).to_contain_text("carteirinha")
+    await expect(page.locator(".msg.bot").last).to_contain_text("carteirinha", timeout=SLOW)
     await say(page, "100200300401")
-    await expect(page.locator(".msg.bot").last).to_contain_text("CPF")
+    await expect(page.locator(".msg.bot").last).to_contain_text("CPF", timeout=SLOW)
     await say(page, "945.807.302-24")
-    await expect(page.locator(".msg.bot").last).to_contain_text("nascimento")
+    await expect(page.locator(".msg.bot").last).to_contain_text("nascimento", timeout=SLOW)
     await say(page, "12/03/1985")
-    await expect(page.locator(".msg.bot", has_text="ainda é seu")).to_contain_text("m***@exemplo.com.br")
+    await expect(page.locator(".msg.bot", has_text="ainda é seu")).to_contain_text("m***@exemplo.com.br", timeout=SLOW)
     await page.screenshot(path=str(artifacts / "widget-esqueci-senha-1-confirmacao.png"))
     await page.get_by_role("button", name="Sim", exact=True).click()
     answer = page.locator(".msg.bot", has_text="Enviei uma senha temporária")
     await expect(answer).to_contain_text(PROTOCOL_RE, timeout=SLOW)
     protocol = PROTOCOL_RE.search(await answer.inner_text()).group(0)
+    assert_protocol(stack, protocol, "password_reset", "100200300401")
     await expect(page.get_by_role("button", name="Não", exact=True)).to_be_disabled()
     await page.screenshot(path=str(artifacts / "widget-esqueci-senha-2-protocolo.png"))
 
@@ -96,24 +81,24 @@ async def test_esqueci_senha_through_the_widget_then_reload(stack, phone, artifa
     assert page.errors == []
 
 
-async def test_segunda_via_boleto_through_the_widget(stack, phone, artifacts):
-    page = phone
+async def test_segunda_via_boleto_through_the_widget(stack, session_phone, artifacts):
+    page = session_phone
     await page.goto(f"{stack.backend_url}/")
     await page.get_by_role("button", name="Fale com a gente").click()
     await expect(page.get_by_role("button", name="Segunda via do boleto")).to_be_visible(timeout=SLOW)
     await page.get_by_role("textbox", name="Mensagem para o assistente").click()
     await say(page, "preciso da segunda via do boleto")
-    await expect(page.locator(".msg.bot").last).to_contain_text("carteirinha")
+    await expect(page.locator(".msg.bot").last).to_contain_text("carteirinha", timeout=SLOW)
     await say(page, "100200300401")
     await say(page, "945.807.302-24")
     await say(page, "12/03/1985")
-    await expect(page.locator(".msg.bot").last).to_contain_text("De qual mensalidade")
+    await expect(page.locator(".msg.bot").last).to_contain_text("De qual mensalidade", timeout=SLOW)
     await page.get_by_role("button", name=re.compile("vencida")).click()
     answer = page.locator(".msg.bot", has_text="Linha digitável")
     await expect(answer).to_contain_text(re.compile(r"\d{5}\.\d{5} \d{5}\.\d{6} \d{5}\.\d{6} \d \d{14}"),
                                          timeout=SLOW)
     log = page.get_by_role("log", name="Conversa com o assistente")
-    await expect(log).to_contain_text("multa de 2%")  # the slip's explanation, in the bubble before
+    await expect(log).to_contain_text("multa de 2%", timeout=SLOW)  # the slip's explanation, in the bubble before
     download = page.get_by_role("link", name=re.compile("Baixar"))
     await expect(download.last).to_have_attribute("href", re.compile(r"/documentos/"))
     await page.screenshot(path=str(artifacts / "widget-segunda-via-boleto.png"))
