@@ -6,103 +6,98 @@ from __future__ import annotations
 
 import queue
 import re
-import time
-import uuid
 
 import pytest
 import socketio
+from rest_chat import PROTOCOL_RE
+from stack_support import agent_call, agent_token, assert_protocol, rasa_tracker, user_messages, wait_for, wait_turn
 
-from rest_chat import PROTOCOL_RE, post_json
+from channels.web.socketio_channel import SessionSigner
 
 pytestmark = pytest.mark.integration
-AGENT = {"username": "atendente", "password": "Atende@2024"}
 
 
 class WidgetUser:
-    """What the website widget does: a persistent session id, user_uttered / bot_uttered."""
+    """What the website widget does: asks for a session (the server confirms the id it will use),
+    user_uttered / bot_uttered."""
 
-    def __init__(self, rasa_url: str):
-        self.session_id = uuid.uuid4().hex
+    def __init__(self, stack):
+        self.stack = stack
         self.inbox: queue.Queue[dict] = queue.Queue()
+        confirmed: queue.Queue = queue.Queue()
         self.sio = socketio.Client()
         self.sio.on("bot_uttered", self.inbox.put)
-        self.sio.connect(rasa_url, transports=["polling"], socketio_path="/socket.io")
-        self.sio.emit("session_request", {"session_id": self.session_id})
-        time.sleep(1)
+        self.sio.on("session_confirm", confirmed.put)
+        self.sio.connect(stack.rasa_url, transports=["polling"], socketio_path="/socket.io")
+        self.sio.emit("session_request", {"session_id": None})
+        confirmation = confirmed.get(timeout=30)
+        self.session_id = confirmation if isinstance(confirmation, str) else confirmation["session_id"]
+        self.sender = SessionSigner(stack.environment()["WIDGET_SESSION_SECRET"]).verify(self.session_id).sender_id
 
-    def say(self, text: str, wait_s: float = 60) -> str:
+    def send(self, text: str) -> None:
         self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
-        return self.receive(wait_s)
 
-    def receive(self, wait_s: float = 60, settle_s: float = 1.5) -> str:
-        """The texts that arrive until the bot has been quiet for `settle_s` (at least one)."""
-        texts = [self.inbox.get(timeout=wait_s).get("text", "")]
-        while True:
+    def say_until(self, text: str, expected, wait_s: float = 120) -> str:
+        """Sends `text`; the texts the bot sends until one matches `expected` (a substring or a regex)."""
+        self.send(text)
+        return self.receive_until(expected, wait_s)
+
+    def hang_up(self) -> None:
+        """Closes the connection without waiting for the pending long poll (up to 25 s on a quiet
+        socket): the server gets the close packet all the same."""
+        self.sio.eio.disconnect(abort=True)
+
+    def receive_until(self, expected, wait_s: float = 120) -> str:
+        found = expected.search if isinstance(expected, re.Pattern) else (lambda t: expected in t)
+        texts: list[str] = []
+        while not texts or not found(texts[-1]):
             try:
-                texts.append(self.inbox.get(timeout=settle_s).get("text", ""))
+                texts.append(self.inbox.get(timeout=wait_s).get("text") or "")
             except queue.Empty:
-                return "\n".join(texts)
-
-    def silent(self, wait_s: float = 4) -> bool:
-        try:
-            self.inbox.get(timeout=wait_s)
-            return False
-        except queue.Empty:
-            return True
-
-
-def agent_call(stack, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
-    import json
-    import urllib.error
-    import urllib.request
-    request = urllib.request.Request(f"{stack.backend_url}{path}", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
+                raise AssertionError(f"no {expected!r} from the bot: {texts}") from None
+        return "\n".join(texts)
 
 
 def test_widget_user_reaches_an_agent_and_comes_back_to_the_bot(stack):
-    status, login = post_json(f"{stack.backend_url}/api/agent/login", AGENT)
-    assert status == 200, login
-    token = login["token"]
-    user = WidgetUser(stack.rasa_url)
+    token = agent_token(stack)
+    user = WidgetUser(stack)
     try:
-        assert "carteirinha" in user.say("esqueci minha senha").lower()
-        answer = user.say("quero falar com um atendente")  # mid-form, without giving any data
-        protocol = PROTOCOL_RE.search(answer)
-        assert protocol, answer
+        assert "carteirinha" in user.say_until("esqueci minha senha", "carteirinha").lower()
+        answer = user.say_until("quero falar com um atendente", PROTOCOL_RE)  # mid-form, without giving any data
+        protocol = PROTOCOL_RE.search(answer).group(0)
+        assert_protocol(stack, protocol, "handoff", None, user.sender)
 
         status, listing = agent_call(stack, "GET", "/api/agent/tickets?status=open", token)
-        ticket = next(t for t in listing["tickets"] if t["protocol"] == protocol.group(0))
+        ticket = next(t for t in listing["tickets"] if t["protocol"] == protocol)
         assert ticket["channel"] == "socketio" and ticket["reason"]
         status, _ = agent_call(stack, "POST", f"/api/agent/tickets/{ticket['id']}/claim", token)
         assert status == 200
+        # claiming pauses the conversation (at once in office hours, when the ticket opened paused)
+        wait_for(lambda: rasa_tracker(stack, user.sender)["paused"], "the conversation paused")
 
-        user.sio.emit("user_uttered", {"message": "meu boleto veio com valor errado", "session_id": user.session_id})
-        assert user.silent()  # paused: the bot does not answer, the agent does
-        deadline = time.monotonic() + 30
-        while True:
-            status, detail = agent_call(stack, "GET", f"/api/agent/tickets/{ticket['id']}", token)
-            texts = [m.get("text", "") for m in detail.get("messages", [])]
-            if any("valor errado" in t for t in texts) or time.monotonic() > deadline:
-                break
-            time.sleep(1)
-        assert any("valor errado" in t for t in texts), detail
+        before = user_messages(rasa_tracker(stack, user.sender))
+        user.send("meu boleto veio com valor errado")
+        tracker = wait_turn(stack, user.sender, users_before=before)  # Rasa recorded it and is done with it
+        last_user = max(i for i, event in enumerate(tracker["events"]) if event["event"] == "user")
+        assert not [e for e in tracker["events"][last_user:] if e["event"] == "bot"], "the paused bot answered"
+
+        def user_message_in_ticket():
+            _, detail = agent_call(stack, "GET", f"/api/agent/tickets/{ticket['id']}", token)
+            return detail if any("valor errado" in (m.get("text") or "") for m in detail.get("messages", [])) else None
+
+        detail = wait_for(user_message_in_ticket, "the user's message in the agent's ticket", 60, every_s=1)
         assert any("esqueci minha senha" in (line.get("text") or "") for line in detail.get("transcript", []))
 
         status, _ = agent_call(stack, "POST", f"/api/agent/tickets/{ticket['id']}/messages", token,
                                {"text": "Olá! Vou conferir o valor do seu boleto."})
         assert status == 201
-        assert "conferir o valor" in user.receive()
+        assert "conferir o valor" in user.receive_until("conferir o valor")
 
         status, _ = agent_call(stack, "POST", f"/api/agent/tickets/{ticket['id']}/close", token,
                                {"resolution": "Boleto conferido e reenviado"})
         assert status == 200
-        assert "voltei" in user.receive().lower()
-        assert re.search(r"carteirinha|\bcpf\b|telefone|central", user.say("qual o telefone da central?"), re.I)
+        assert "voltei" in user.receive_until(re.compile("voltei", re.I)).lower()
+        assert not rasa_tracker(stack, user.sender)["paused"]
+        user.say_until("qual o telefone da central?", re.compile(r"carteirinha|\bcpf\b|telefone|central", re.I))
     finally:
-        user.sio.disconnect()
+        user.hang_up()
