@@ -3,8 +3,8 @@ duvida_login, and the verified session shared by them. No password is ever typed
 from __future__ import annotations
 
 import pytest
-
 from rest_chat import LINK_RE, PROTOCOL_RE, mails_to, post_json, submit_page_form
+from stack_support import assert_protocol
 
 pytestmark = pytest.mark.integration
 
@@ -18,8 +18,11 @@ def identify(c, card, cpf, birth) -> str:
     return c.say(birth)
 
 
-def test_registration_with_a_new_email_typed_twice(stack, chat):
-    """Runs before the activation test: José still has no account (the pending one is kept)."""
+def test_jose_registers_with_a_typed_email_then_with_the_one_on_file_and_activates(stack, chat):
+    """José has no account yet. First he types a new address (twice): with an address on file, the typed
+    one gets a confirmation link and never the activation link (backend.registration), and the address
+    on file is warned and may cancel; José's account is still to be made (the pending one is kept).
+    Then he registers with the address on file, gets the activation link there and activates."""
     c = chat("jose-novo-email")
     c.say("primeiro acesso no app")
     identify(c, *JOSE)
@@ -31,14 +34,10 @@ def test_registration_with_a_new_email_typed_twice(stack, chat):
     c.say("jose.carlos@exemplo.com.br")
     answer = c.say("jose.carlos@exemplo.com.br")
     assert "j***@exemplo.com.br" in answer and "link de ativação" in answer
-    # with an e-mail on file, a typed address gets a confirmation link, never the activation link
-    # (backend.registration); the address on file is warned and may cancel
     to_new = mails_to(stack, "jose.carlos@exemplo.com.br")
     assert to_new and not any("/conta/ativar/" in body for body in to_new)
     assert "aviso" in answer or "avisei" in answer
 
-
-def test_jose_registers_and_activates_his_account(stack, chat):
     c = chat("jose-cadastro")
     assert "carteirinha" in c.say("quero me cadastrar no aplicativo").lower()
     question = identify(c, *JOSE)
@@ -46,9 +45,10 @@ def test_jose_registers_and_activates_his_account(stack, chat):
     answer = c.say("sim")
     assert "link de ativação" in answer and "j***@exemplo.com.br" in answer and PROTOCOL_RE.search(answer)
     assert "24 horas" in answer
+    assert_protocol(stack, PROTOCOL_RE.search(answer).group(0), "registration", JOSE[0], c.sender)
 
     [link] = [url for body in mails_to(stack, "jose.oliveira@exemplo.com.br") for url in LINK_RE.findall(body)
-              if "/conta/ativar/" in url]  # (the address on file also got the notice of the test above)
+              if "/conta/ativar/" in url]  # (the address on file also got the notice above)
     status, page = submit_page_form(link, {"nova_senha": "Oliveira#2025", "confirmacao": "Oliveira#2025"})
     assert status == 200 and "Cadastro ativado" in page
     status, body = post_json(f"{stack.backend_url}/api/auth/login",
@@ -90,6 +90,7 @@ def test_change_email_with_full_name_and_confirmation_link(stack, chat):
     c.say("maria.nova@exemplo.com.br")
     answer = c.say("maria.nova@exemplo.com.br")
     assert "m***@exemplo.com.br" in answer and "só muda depois" in answer and PROTOCOL_RE.search(answer)
+    assert_protocol(stack, PROTOCOL_RE.search(answer).group(0), "email_change", MARIA[0], c.sender)
     assert mails_to(stack, "maria.nova@exemplo.com.br")   # confirmation link to the new address
     assert any("troca" in body.lower() for body in mails_to(stack, "maria.santos@exemplo.com.br"))  # notice
 
