@@ -6,12 +6,17 @@ from __future__ import annotations
 import re
 import secrets
 import urllib.request
-from backend.clock import local_today
+import zlib
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
+import sqlalchemy as sa
 from rest_chat import PROTOCOL_RE, Chat
+from stack_support import assert_protocol, backend_db
+
+from backend.clock import local_today
 
 pytestmark = pytest.mark.integration
 
@@ -41,16 +46,43 @@ def press(c: Chat, title_part: str) -> str:
     raise AssertionError(f"no button with {title_part!r} in {c.buttons}")
 
 
+def pdf_text(body: bytes) -> str:
+    """The text strings of a PDF written by fpdf2 with its core fonts (latin-1 literals in
+    Flate-compressed content streams), joined by spaces: enough to look for a name or a year."""
+    strings = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S):
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:
+            content = stream
+        for literal in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", content):
+            strings.append(re.sub(rb"\\(.)", rb"\1", literal).decode("latin-1"))
+    return " ".join(strings)
+
+
+def fees_of(stack, card: str) -> list[dict]:
+    """The holder's fees in the module's database (reference_month, status, paid_at)."""
+    with backend_db(stack) as db:
+        rows = db.execute(sa.text("SELECT f.reference_month, f.status, f.paid_at FROM fees f JOIN beneficiaries b "
+                                  "ON b.id = f.beneficiary_id WHERE b.card_number = :card"), {"card": card}).all()
+    return [{"reference_month": _date(r[0]), "status": r[1], "paid_at": _date(r[2]) if r[2] else None} for r in rows]
+
+
+def _date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 @pytest.fixture(scope="module")
 def maria(stack) -> Chat:
-    """Maria, verified once: the following requests reuse her session."""
+    """Maria, verified once (her card shown): the following requests reuse her session."""
     c = Chat(stack, "maria-servicos")
     assert "carteirinha" in c.say("quero ver minha carteirinha digital").lower()
-    identify(c, *MARIA)
+    assert "1002 0030 0401" in identify(c, *MARIA)
     return c
 
 
 def test_virtual_card_text_and_image(maria):
+    maria.say("quero ver minha carteirinha digital")  # verified: no identity asked again
     text = "\n".join(m.get("text", "") for m in maria.last)
     assert "1002 0030 0401" in text and "Maria Aparecida Santos" in text and "ANS" in text
     images = [m["image"] for m in maria.last if m.get("image")]
@@ -71,19 +103,25 @@ def test_fees_then_bank_slip_of_the_overdue_one(maria):
     assert LINHA_DIGITAVEL_RE.search(answer), answer
     assert "multa de 2%" in answer and "juros de 1% ao mês" in answer
     assert "br.gov.bcb.pix" in answer.lower() and PROTOCOL_RE.search(answer)
+    assert_protocol(maria.stack, PROTOCOL_RE.search(answer).group(0), "bank_slip_copy", MARIA[0], maria.sender)
     documents = [m["custom"] for m in maria.last if m.get("custom", {}).get("type") == "document"]
     assert documents and documents[0]["filename"].endswith(".pdf")
     content_type, body = fetch(documents[0]["url"])
     assert content_type == "application/pdf" and body.startswith(b"%PDF")
 
 
-def test_income_tax_statement_asks_the_year(maria):
+def test_income_tax_statement_asks_the_year(stack, maria):
     answer = maria.say("preciso do demonstrativo para o imposto de renda")
     assert "De qual ano" in answer and len(maria.buttons) == 3
-    answer = maria.say(f"de {local_today().year}")  # typed, not tapped (the seed's fees are all recent)
+    # a year with payments: that of her latest one (the seed's fees are the last 12 months, the two
+    # latest unpaid, so in January and February the current year has none yet)
+    year = max(fee["paid_at"] for fee in fees_of(stack, MARIA[0]) if fee["status"] == "paid").year
+    answer = maria.say(f"de {year}")  # typed, not tapped
     assert DOCUMENT_RE.search(answer) and PROTOCOL_RE.search(answer), answer
+    assert_protocol(stack, PROTOCOL_RE.search(answer).group(0), "statement", MARIA[0], maria.sender)
     content_type, body = fetch(DOCUMENT_RE.search(answer).group(0))
-    assert content_type == "application/pdf"
+    assert content_type == "application/pdf" and body.startswith(b"%PDF")
+    assert str(year) in pdf_text(body)
 
 
 def test_plan_and_waiting_periods(maria):
@@ -104,6 +142,7 @@ def test_card_reissue_for_a_dependent_with_confirmation(maria):
     assert "Ana Clara Santos" in answer and "Danificação" in answer and maria.buttons == ["Sim", "Não"]
     answer = maria.say("sim")
     assert PROTOCOL_RE.search(answer), answer
+    assert_protocol(maria.stack, PROTOCOL_RE.search(answer).group(0), "card_reissue", MARIA[0], maria.sender)
     answer = maria.say("a carteirinha que pedi já ficou pronta?")
     assert "Ana Clara" in answer and "João" in answer
 
@@ -162,7 +201,7 @@ def test_reimbursement_with_a_receipt_and_a_correction(stack, maria):
     assert "não é válido" in maria.say("11.222.333/0001-82")  # wrong check digits; nothing else is lost
     answer = maria.say("11.222.333/0001-81")
     assert "atendimento" in answer and ("dia" in answer or "data" in answer), answer  # asks the date next
-    assert "não pode ser no futuro" in maria.say("10/10/2030")
+    assert "não pode ser no futuro" in maria.say(f"{local_today() + timedelta(days=30):%d/%m/%Y}")
     assert "O que foi feito" in maria.say("ontem")
     assert "Quanto" in maria.say("consulta com dermatologista")
     maria.say("R$ 250,00")
@@ -178,12 +217,14 @@ def test_reimbursement_with_a_receipt_and_a_correction(stack, maria):
     assert "R$ 260,00" in answer and "Clínica Pele Sã" in answer and maria.buttons == ["Sim", "Não"]
     answer = maria.say("sim")
     assert PROTOCOL_RE.search(answer) and "Resposta até" in answer, answer
+    assert_protocol(stack, PROTOCOL_RE.search(answer).group(0), "reimbursement", MARIA[0], maria.sender)
     answer = maria.say("como está meu reembolso?")
     assert "Clínica Pele Sã" in answer and "Dermacare" in answer
 
 
 def test_protocol_lookup_without_identity(stack, maria):
-    number = PROTOCOL_RE.search("\n".join(m.get("text", "") for m in maria.last) + maria.say("status do reembolso"))
+    number = PROTOCOL_RE.search(maria.say("status do reembolso"))  # one of her reimbursements
+    assert_protocol(stack, number.group(0), "reimbursement", MARIA[0])
     c = Chat(stack, "protocolo")
     assert "20 números" in c.say("quero consultar um protocolo")
     answer = c.say(number.group(0))
@@ -198,12 +239,53 @@ def test_card_reissue_after_robbery_asks_the_police_report_number(maria):
     assert "observação" in maria.say("BO 2026/123456").lower()
     answer = maria.say("não")
     assert "Roubo C/ B.O" in answer and "2026/123456" in answer
-    assert PROTOCOL_RE.search(maria.say("sim"))
+    protocol = PROTOCOL_RE.search(maria.say("sim"))
+    assert protocol
+    assert_protocol(maria.stack, protocol.group(0), "card_reissue", MARIA[0], maria.sender)
 
 
 def test_debt_discharge_for_a_year_without_fees_says_so(maria):
     answer = maria.say("preciso da declaração de quitação de débitos de 2019")
     assert not DOCUMENT_RE.search(answer) and "2019" in answer, answer
+
+
+def fully_paid_year(stack, card: str, amount: str) -> int:
+    """The latest closed year in which every fee of the holder is paid (what the debt-discharge
+    declaration needs). The seed gives Maria the last 12 months, the two latest unpaid: from February to
+    November the previous year qualifies. In January (December unpaid) and December (all 12 months in
+    the current year) none does: then a fully paid year before her first one is added to the module's
+    database."""
+    fees, today = fees_of(stack, card), local_today()
+    years = {fee["reference_month"].year for fee in fees}
+    paid = [year for year in years if year < today.year
+            and all(fee["status"] == "paid" for fee in fees if fee["reference_month"].year == year)]
+    if paid:
+        return max(paid)
+    year = min(*years, today.year) - 1
+    with backend_db(stack) as db:
+        holder = db.execute(sa.text("SELECT id FROM beneficiaries WHERE card_number = :card"),
+                            {"card": card}).scalar_one()
+        for month in range(1, 13):
+            due = date(year, month, 10)
+            db.execute(sa.text("INSERT INTO fees (beneficiary_id, document_number, reference_month, due_date, type, "
+                               "amount, paid_at, status) VALUES (:holder, :number, :month, :due, 'Mensalidade', "
+                               ":amount, :paid, 'paid')"),
+                       {"holder": holder, "number": f"{card[-6:]}{year}{month:02d}", "month": date(year, month, 1),
+                        "due": due, "amount": Decimal(amount), "paid": due - timedelta(days=2)})
+    return year
+
+
+def test_debt_discharge_declaration_for_a_fully_paid_year(stack, maria):
+    year = fully_paid_year(stack, MARIA[0], "1289.70")
+    answer = maria.say(f"preciso da declaração de quitação de débitos de {year}")
+    assert f"quitação de {year}" in answer and "paga" in answer, answer  # "...do ano estão pagas"
+    link = DOCUMENT_RE.search(answer)
+    assert link and PROTOCOL_RE.search(answer), answer
+    assert_protocol(stack, PROTOCOL_RE.search(answer).group(0), "statement", MARIA[0], maria.sender)
+    content_type, body = fetch(link.group(0))
+    assert content_type == "application/pdf" and body.startswith(b"%PDF")
+    text = pdf_text(body)
+    assert "Maria Aparecida Santos" in text and "100200300401" in text and f"dezembro de {year}" in text, text
 
 
 def test_unknown_specialty_offers_known_ones(stack):
