@@ -8,7 +8,6 @@ import secrets
 import urllib.request
 import zlib
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -271,7 +270,7 @@ def fully_paid_year(stack, card: str, amount: str) -> int:
                                "amount, paid_at, status) VALUES (:holder, :number, :month, :due, 'Mensalidade', "
                                ":amount, :paid, 'paid')"),
                        {"holder": holder, "number": f"{card[-6:]}{year}{month:02d}", "month": date(year, month, 1),
-                        "due": due, "amount": Decimal(amount), "paid": due - timedelta(days=2)})
+                        "due": due, "amount": amount, "paid": due - timedelta(days=2)})
     return year
 
 
