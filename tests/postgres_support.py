@@ -7,8 +7,8 @@ import collections
 import contextlib
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Iterator
 
 CONNECT_TIMEOUT_S = 3
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient
+from backend_api import SERVICE_TOKEN, service_client
+from postgres_support import DatabaseCopies, fresh_database, seal_template
 from sqlalchemy.engine import make_url
 
 from backend.app import create_app
@@ -28,10 +30,8 @@ from backend.migrate import upgrade
 from backend.passwords import hash_password
 from backend.seed import seed
 from backend.settings import Settings
-from backend_api import SERVICE_TOKEN, service_client
 from common.logs import JsonFormatter
 from common.pii import PiiMaskingFilter
-from postgres_support import DatabaseCopies, fresh_database, seal_template
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 

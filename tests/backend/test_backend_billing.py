@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from backend_api import CARLOS, JOSE, MARIA, path_of, stored_protocol, verify
 from sqlalchemy import update
 
 from backend.billing import febraban, pix
 from backend.clock import local_today
 from backend.models import Fee
 from backend.signed_links import sign
-from backend_api import CARLOS, JOSE, MARIA, path_of, stored_protocol, verify
 
 pytestmark = pytest.mark.asyncio
 

@@ -137,7 +137,8 @@ def test_overdue_charge_fine_and_pro_rata_interest():
 
 def test_no_charge_on_or_before_the_due_date():
     charge = charge_on(Decimal("450.00"), date(2026, 12, 3), date(2026, 12, 3))
-    assert (charge.fine, charge.interest, charge.amount, charge.due_date) == (0, 0, Decimal("450.00"), date(2026, 12, 3))
+    assert (charge.fine, charge.interest, charge.amount, charge.due_date) == (
+        0, 0, Decimal("450.00"), date(2026, 12, 3))
 
 
 def test_an_unpaid_fee_past_due_is_overdue_even_if_stored_open():

@@ -5,12 +5,13 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
+from backend_api import CARLOS, JOSE, MARIA, verify
 from PIL import Image
 
 from backend.card_image import qr_box, qr_code
 from backend.clock import local_today
-from backend.signed_links import sign, verify as verify_link
-from backend_api import CARLOS, JOSE, MARIA, verify
+from backend.signed_links import sign
+from backend.signed_links import verify as verify_link
 
 pytestmark = pytest.mark.asyncio
 JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",

@@ -3,13 +3,13 @@ in progress per beneficiary, cancelled plan, listing with pt-BR statuses."""
 from datetime import date, timedelta
 
 import pytest
+from backend_api import CARLOS, JOSE, MARIA, stored_protocol, verify
 from sqlalchemy import select
 
 from backend.card_requests import add_business_days
 from backend.clock import local_today
-from common.card_reasons import ROBBERY, normalize_reason
 from backend.models import CardRequest, Protocol
-from backend_api import CARLOS, JOSE, MARIA, stored_protocol, verify
+from common.card_reasons import ROBBERY, normalize_reason
 
 JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",
         "channel": "rest", "conversation_id": "conversa-joao"}
@@ -88,7 +88,7 @@ async def test_request_for_herself_then_duplicate_is_refused(client, sessions):
     assert (stored.reason, stored.note, stored.police_report) == ("Danificação", "Chip rachado", None)
 
     listed = await _list(client, MARIA)
-    assert [item["protocol"] for item in listed["requests"]][0] == body["protocol"]  # newest first
+    assert listed["requests"][0]["protocol"] == body["protocol"]  # newest first
     assert len(listed["requests"]) == 2
 
     status, again = await _post(client, MARIA, reason="Extravio")

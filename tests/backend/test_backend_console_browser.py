@@ -11,12 +11,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from backend_api import MARIA, SERVICE_HEADERS
+from handoff_support import start_fake_rasa
 
 from backend.api import agent as agent_api
 from backend.app import create_app
 from backend.settings import REPO_DIR
-from backend_api import MARIA, SERVICE_HEADERS
-from handoff_support import start_fake_rasa
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_DIR / "var" / "artifacts"

@@ -2,12 +2,21 @@
 from datetime import timedelta
 
 import pytest
+from backend_api import (
+    ANA_BEATRIZ,
+    JOSE,
+    MARIA,
+    call_with_verification,
+    links_in,
+    open_form,
+    path_of,
+    stored_protocol,
+    submit_form,
+)
 from sqlalchemy import select, update
 
 from backend.clock import utcnow
 from backend.models import Beneficiary, EmailChange, Protocol
-from backend_api import ANA_BEATRIZ, JOSE, MARIA, call_with_verification, links_in, open_form, path_of, \
-    stored_protocol, submit_form
 
 pytestmark = pytest.mark.asyncio
 NEW = "maria.nova@exemplo.com.br"

@@ -9,6 +9,8 @@ from datetime import datetime
 
 import aiohttp
 import pytest
+from backend_api import MARIA, service_client, verify
+from handoff_support import start_fake_rasa
 from sqlalchemy import select
 
 from backend.api import agent as agent_api
@@ -16,8 +18,6 @@ from backend.app import create_app
 from backend.auth import issue_token
 from backend.clock import OPERATOR_TZ, local_today
 from backend.models import Agent, HandoffTicket, Protocol
-from backend_api import MARIA, service_client, verify
-from handoff_support import start_fake_rasa
 
 pytestmark = pytest.mark.asyncio
 

@@ -2,8 +2,9 @@
 import dataclasses
 
 import pytest
-from backend.app import create_app
 from backend_api import service_client
+
+from backend.app import create_app
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,7 +1,6 @@
 """POST /api/identity/verifications: "não possuo CPF", the mother's name (casse profile), what the
 201 tells the assistant."""
 import pytest
-
 from backend_api import ANA_BEATRIZ, CARLOS, JOSE, MARIA
 
 pytestmark = pytest.mark.asyncio
@@ -58,7 +57,8 @@ async def test_casse_requires_the_mother_name(client_with_profile):
     assert status == 400 and body["error"]["fields"] == {"mother_name": "Informe o nome completo da sua mãe."}
 
 
-@pytest.mark.parametrize("typed", ["Josefa Aparecida Santos", "  josefa   APARECIDA santos ", "Jôsefa Aparecida Sántos"])
+@pytest.mark.parametrize("typed", ["Josefa Aparecida Santos", "  josefa   APARECIDA santos ",
+                                   "Jôsefa Aparecida Sántos"])
 async def test_casse_mother_name_ignores_case_accents_and_spaces(client_with_profile, typed):
     casse = await client_with_profile("casse")
     status, body = await _verify(casse, {**MARIA, "mother_name": typed})

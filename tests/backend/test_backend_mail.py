@@ -6,11 +6,11 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
+from backend_api import request_password_reset, service_client
 
 from backend.app import create_app
 from backend.mail import Mailer
 from backend.settings import Settings
-from backend_api import request_password_reset, service_client
 
 pytestmark = pytest.mark.asyncio
 

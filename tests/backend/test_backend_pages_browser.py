@@ -7,10 +7,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from backend_api import JOSE, SERVICE_HEADERS, links_in
 
 from backend.app import create_app
 from backend.settings import REPO_DIR
-from backend_api import JOSE, SERVICE_HEADERS, links_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_DIR / "var" / "artifacts"

@@ -4,11 +4,23 @@ import re
 from html import unescape
 
 import pytest
+from backend_api import (
+    CARLOS,
+    JOSE,
+    MARIA,
+    call_with_verification,
+    links_in,
+    login,
+    open_form,
+    path_of,
+    register,
+    request_password_reset,
+    set_password,
+    stored_protocol,
+)
 from sqlalchemy import select
 
 from backend.models import Account, Beneficiary, PasswordHistory, Protocol
-from backend_api import CARLOS, JOSE, MARIA, call_with_verification, links_in, login, open_form, \
-    path_of, register, request_password_reset, set_password, stored_protocol
 
 pytestmark = pytest.mark.asyncio
 TEMP_PASSWORD_RE = re.compile(r"Sua senha temporária é: (\S+)")

@@ -5,6 +5,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from backend_api import request_password_reset as _reset
+from backend_api import stored_protocol
 from sqlalchemy import select, update
 
 from backend.clock import utcnow
@@ -12,9 +14,6 @@ from backend.models import Account, Beneficiary, IdentityAttempt, IdentityVerifi
 
 pytestmark = pytest.mark.asyncio
 TEMP_PASSWORD_RE = re.compile(r"Sua senha temporária é: (\S+)")
-
-
-from backend_api import request_password_reset as _reset, stored_protocol
 
 
 async def test_happy_path_for_maria(client, maria, outbox, session, caplog, masked_log):

@@ -2,8 +2,9 @@
 cancelled plan, expired verification."""
 from datetime import date, timedelta
 
-from backend.clock import local_today
 from backend_api import CARLOS, JOSE, MARIA, verify
+
+from backend.clock import local_today
 
 JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",
         "channel": "rest", "conversation_id": "conversa-joao"}

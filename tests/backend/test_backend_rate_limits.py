@@ -9,16 +9,14 @@ import hmac
 from datetime import timedelta
 
 import bcrypt
-import pytest
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
+from backend_api import JOSE, MARIA, links_in, register, request_password_reset, verify
 from sqlalchemy import func, select, update
 
 import backend.auth
 from backend.app import create_app
 from backend.models import Account, AccountLink, Beneficiary, HandoffTicket, IdentityAttempt, Protocol, RateLimit
-from backend.rate_limits import REPEAT_WINDOW, DataKeys, RateLimited, Rule, client_address, count, hit, \
-    try_again_text
-from backend_api import JOSE, MARIA, links_in, register, request_password_reset, verify
+from backend.rate_limits import REPEAT_WINDOW, DataKeys, RateLimited, Rule, client_address, count, hit, try_again_text
 
 MARIA_CARD, MARIA_CPF = "100200300401", "94580730224"
 
@@ -115,8 +113,8 @@ async def test_successes_do_not_use_up_the_persons_limit(client):
 
 
 async def test_global_ceiling(client, monkeypatch):
-    monkeypatch.setattr("backend.identity.IDENTITY_GLOBAL", Rule("identity.global", 3, timedelta(minutes=1),
-                                                                  "Estamos recebendo pedidos demais agora."), raising=False)
+    monkeypatch.setattr("backend.identity.IDENTITY_GLOBAL", Rule(
+        "identity.global", 3, timedelta(minutes=1), "Estamos recebendo pedidos demais agora."), raising=False)
     for n in range(3):
         await verify(client, {**JOSE, "conversation_id": f"global-{n}"})
     response = await client.post("/api/identity/verifications", json={**MARIA, "conversation_id": "global-x"})
@@ -181,13 +179,15 @@ async def test_concurrent_wrong_logins_lock_exactly_at_the_limit(client, monkeyp
 async def test_login_is_limited_per_client_address(settings, monkeypatch):
     """X-Forwarded-For is believed only from a trusted proxy: a client rotating it gets nowhere.
     (The login is public: these clients carry no service credential.)"""
-    monkeypatch.setattr("backend.api.auth.LOGIN_PER_ADDRESS", Rule("login.address", 3, timedelta(minutes=15),
-                                                                    "Foram muitas tentativas de entrar a partir da sua rede."), raising=False)
+    monkeypatch.setattr("backend.api.auth.LOGIN_PER_ADDRESS", Rule(
+        "login.address", 3, timedelta(minutes=15), "Foram muitas tentativas de entrar a partir da sua rede."),
+        raising=False)
 
     async def attempts(client, n: int, prefix: str) -> list[int]:
         statuses = []
         for i in range(n):
-            response = await client.post("/api/auth/login", json={"login": f"{prefix}{i}@exemplo.com.br", "password": "x"},
+            response = await client.post("/api/auth/login",
+                                         json={"login": f"{prefix}{i}@exemplo.com.br", "password": "x"},
                                          headers={"X-Forwarded-For": f"203.0.113.{i + 1}"})
             statuses.append(response.status)
             if response.status == 429:
@@ -231,7 +231,7 @@ async def _handoff(client, conversation_id: str):
 
 async def test_new_handoff_tickets_per_conversation(client, session):
     """Asking again while a ticket is open costs nothing; a 4th new ticket within the hour is refused."""
-    for n in range(3):
+    for _ in range(3):
         response, body = await _handoff(client, "insistente")
         assert response.status == 201, body
         assert (await _handoff(client, "insistente"))[0].status == 200  # the same open ticket
@@ -244,8 +244,9 @@ async def test_new_handoff_tickets_per_conversation(client, session):
 
 
 async def test_handoff_global_ceiling(client, monkeypatch):
-    monkeypatch.setattr("backend.api.handoff.HANDOFF_GLOBAL", Rule("handoff.global", 2, timedelta(minutes=10),
-                                                                    "A fila de atendimento recebeu pedidos demais agora."), raising=False)
+    monkeypatch.setattr("backend.api.handoff.HANDOFF_GLOBAL", Rule(
+        "handoff.global", 2, timedelta(minutes=10), "A fila de atendimento recebeu pedidos demais agora."),
+        raising=False)
     assert [(await _handoff(client, f"fila-{n}"))[0].status for n in range(3)] == [201, 201, 429]
 
 
@@ -328,5 +329,5 @@ async def test_activation_emails_are_limited(client, outbox, session):
 async def test_handmade_hmac_matches(sqlite_settings):
     settings = sqlite_settings  # no database involved
     keys = DataKeys(settings.data_hmac_secret)
-    expected = hmac.new(settings.data_hmac_secret, "rate:x\x1fy".encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(settings.data_hmac_secret, b"rate:x\x1fy", hashlib.sha256).hexdigest()
     assert keys.key("rate:x", "y") == expected

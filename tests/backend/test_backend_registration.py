@@ -2,13 +2,24 @@
 from datetime import timedelta
 
 import pytest
+from backend_api import (
+    ANA_BEATRIZ,
+    CARLOS,
+    JOSE,
+    MARIA,
+    links_in,
+    login,
+    open_form,
+    path_of,
+    register,
+    set_password,
+    stored_protocol,
+)
 from sqlalchemy import select, update
 
 from backend.clock import utcnow
 from backend.models import Account, AccountLink, Beneficiary, Protocol, RateLimit
 from backend.rate_limits import REPEAT_WINDOW
-from backend_api import ANA_BEATRIZ, CARLOS, JOSE, MARIA, links_in, login, open_form, path_of, register, \
-    set_password, stored_protocol
 
 pytestmark = pytest.mark.asyncio
 GOOD = "Oliveira#2025"
@@ -25,7 +36,8 @@ async def _activation_path(client, outbox, email="jose.oliveira@exemplo.com.br")
 async def _jose(session):
     """José as stored now; ends the read (SQLite: the test session must not keep the write lock)."""
     session.expire_all()
-    jose = (await session.execute(select(Beneficiary).where(Beneficiary.card_number == JOSE["login"]))).unique().scalar_one()
+    jose = (await session.execute(select(Beneficiary).where(
+        Beneficiary.card_number == JOSE["login"]))).unique().scalar_one()
     await session.commit()
     return jose
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 from aiohttp import FormData
+from backend_api import CARLOS, JOSE, MARIA, stored_protocol, verify
 from PIL import Image
 from sqlalchemy import func, select, update
 
 from backend.clock import local_today
 from backend.models import Beneficiary, Protocol, Reimbursement, ReimbursementDocument, ReimbursementStatusChange
-from backend_api import CARLOS, JOSE, MARIA, stored_protocol, verify
 
 pytestmark = pytest.mark.asyncio
 
@@ -97,7 +97,7 @@ async def test_pdf_and_jpeg_are_stored_under_a_random_name_with_their_hash(clien
 
     rows = await every(sessions, select(ReimbursementDocument).order_by(ReimbursementDocument.id))
     assert [(row.conversation_id, row.reimbursement_id) for row in rows] == [(MARIA["conversation_id"], None)] * 2
-    for row, content in zip(rows, (PDF, photo)):
+    for row, content in zip(rows, (PDF, photo), strict=True):
         stored = settings.var_dir / row.storage_path
         assert stored.read_bytes() == content
         assert row.sha256 == hashlib.sha256(content).hexdigest()
@@ -221,7 +221,8 @@ async def test_maria_requests_a_reimbursement_with_an_alphanumeric_cnpj(client, 
     assert [step["label"] for step in item["history"]] == ["recebido"]
 
     row = await one(sessions, select(Reimbursement).where(Reimbursement.protocol_number == body["protocol"]))
-    assert (row.provider_document, row.amount_requested, row.status) == ("12ABC34501DE35", Decimal("1250.00"), "received")
+    assert (row.provider_document, row.amount_requested, row.status) == (
+        "12ABC34501DE35", Decimal("1250.00"), "received")
     protocol = await one(sessions, select(Protocol).where(Protocol.number == body["protocol"]))
     assert (protocol.kind, protocol.channel) == ("reimbursement", "rest")
     # the documents now belong to the request: no longer pending, cannot be reused
@@ -403,7 +404,8 @@ async def test_joao_sees_only_his_own_requests(client):
     joao = {"login": JOAO_CARD, "cpf": "157.368.193-84", "birth_date": "30/07/2012",
             "channel": "rest", "conversation_id": "conversa-joao"}
     joao_token = await verify(client, joao)
-    items = (await (await client.get("/api/reimbursements", headers=headers(joao_token, joao))).json())["reimbursements"]
+    response = await client.get("/api/reimbursements", headers=headers(joao_token, joao))
+    items = (await response.json())["reimbursements"]
     assert [item["protocol"] for item in items] == [joao_protocol]
     response = await client.get(f"/api/reimbursements/{maria_items[1]['protocol']}", headers=headers(joao_token, joao))
     assert response.status == 404 and (await response.json())["error"]["code"] == "reimbursement_not_found"

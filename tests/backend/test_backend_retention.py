@@ -53,7 +53,7 @@ def _retention(settings, *args: str) -> dict[str, int]:
             (line.split("=", 1) for line in done.stdout.splitlines() if "=" in line and not line.startswith("#"))}
 
 
-async def _conversations(settings, now: float) -> "object":
+async def _conversations(settings, now: float) -> object:
     """Three conversations in Rasa's tracker store: old, new, and old but used recently."""
     from rasa.core.tracker_store import TrackerStore
     from rasa.shared.core.domain import Domain
@@ -137,7 +137,8 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
                                          beneficiary_id=maria.id, conversation_id=f"conversa-{name}",
                                          created_at=now - age, expires_at=now - age + timedelta(minutes=15)))
         session.add(AccountLink(token_hash=hashlib.sha256(f"l-{name}".encode()).hexdigest(), purpose="activation",
-                                beneficiary_id=maria.id, created_at=now - age, expires_at=now - age + timedelta(hours=24)))
+                                beneficiary_id=maria.id, created_at=now - age,
+                                expires_at=now - age + timedelta(hours=24)))
     session.add(AccountLink(token_hash=hashlib.sha256(b"used-old").hexdigest(), purpose="password_change",
                             beneficiary_id=maria.id, created_at=now - OLD, used_at=now - OLD,
                             expires_at=now + timedelta(days=1)))  # used long ago: dead even if not expired

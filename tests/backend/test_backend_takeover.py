@@ -5,13 +5,23 @@ and wait 72 h, which the address on file can cancel. Without one (Ana Clara here
 e-mail), the typed address gets the activation link and is stored only when the link is used."""
 from datetime import timedelta
 
-import pytest
+from backend_api import (
+    JOSE,
+    MARIA,
+    call_with_verification,
+    links_in,
+    login,
+    open_form,
+    path_of,
+    register,
+    set_password,
+    submit_form,
+    verify,
+)
 from sqlalchemy import select, update
 
 from backend.clock import utcnow
 from backend.models import AccountLink, Beneficiary, EmailChange, Protocol
-from backend_api import JOSE, MARIA, call_with_verification, links_in, login, open_form, path_of, register, \
-    set_password, submit_form, verify
 
 ATTACKER = "invasor@exemplo.net"
 ANA_CLARA = {"login": "100200300403", "no_cpf": True, "birth_date": "05/01/2024", "channel": "rest",

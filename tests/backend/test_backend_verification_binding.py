@@ -7,11 +7,11 @@ be left out of these checks."""
 from datetime import timedelta
 
 from aiohttp import FormData
+from backend_api import MARIA
 
 from backend.api.service_auth import PUBLIC_ROUTES
 from backend.app import create_app
 from backend.clock import local_today
-from backend_api import MARIA
 
 ANA_CLARA_NO_CPF = {"login": "100200300403", "no_cpf": True, "birth_date": "05/01/2024",
                     "channel": "socketio", "conversation_id": "conversa-ana-clara"}

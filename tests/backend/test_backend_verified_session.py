@@ -4,12 +4,12 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from backend_api import MARIA, service_client, verify
 from sqlalchemy import select
 
 from backend.app import create_app
 from backend.clock import utcnow
 from backend.models import IdentityVerification
-from backend_api import MARIA, service_client, verify
 
 pytestmark = pytest.mark.asyncio
 

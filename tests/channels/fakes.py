@@ -25,7 +25,7 @@ class _Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> "_Server":
+    async def start(self) -> _Server:
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", 0).start()  # the system's free port: no race for it
@@ -37,7 +37,7 @@ class _Server:
             await self.runner.cleanup()
 
     # the same server as a sync context (for the end-to-end tests, in a thread)
-    def start_in_thread(self) -> "_Server":
+    def start_in_thread(self) -> _Server:
         import threading
 
         ready = threading.Event()
@@ -217,7 +217,7 @@ class ChannelServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def __aenter__(self) -> "ChannelServer":
+    async def __aenter__(self) -> ChannelServer:
         self.server = await self.app.create_server(
             host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False)
         await self.server.startup()

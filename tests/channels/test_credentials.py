@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 from rasa.core.run import create_http_input_channels
+from rasa.shared.exceptions import RasaException
 
 from channels.telegram import TelegramInput
 from channels.whatsapp import WhatsAppInput
@@ -57,5 +58,5 @@ def test_telegram_without_public_url_is_still_enabled(tmp_path, monkeypatch):
 def test_missing_whatsapp_setting_fails_loudly(monkeypatch):
     for key in WHATSAPP:
         monkeypatch.delenv(key, raising=False)
-    with pytest.raises(Exception, match="TWILIO|auth_token|account_sid"):
+    with pytest.raises(RasaException, match=r"missing settings auth_token, whatsapp_number, public_base_url"):
         WhatsAppInput.from_credentials({"account_sid": "AC1"})

@@ -41,7 +41,8 @@ def test_whatsapp_list_stays_whole_when_the_text_is_split():
     out = wa.format_message({"text": "Frase longa. " * 130, "buttons": options})
     bodies = [m.body for m in out.messages]
     assert len(bodies) >= 2 and all(len(b) <= 1600 for b in bodies)
-    assert bodies[-1].endswith("1. Opção número 1\n2. Opção número 2\n3. Opção número 3\n4. Opção número 4\n5. Opção número 5")
+    assert bodies[-1].endswith(
+        "1. Opção número 1\n2. Opção número 2\n3. Opção número 3\n4. Opção número 4\n5. Opção número 5")
 
 
 def test_whatsapp_images_and_documents_are_media_messages():
@@ -68,7 +69,8 @@ def test_options_are_picked_by_number_or_words_ignoring_accents_and_case():
     assert match_option("100200300401", YES_NO) is None
     assert match_option("sim, mas mudei de e-mail", YES_NO) is None
     assert match_option("1", []) is None
-    assert match_option("Esqueci minha senha", [{"title": "Esqueci minha senha", "payload": ""}]) == "Esqueci minha senha"
+    options = [{"title": "Esqueci minha senha", "payload": ""}]
+    assert match_option("Esqueci minha senha", options) == "Esqueci minha senha"
 
 
 def test_telegram_buttons_are_an_inline_keyboard_under_the_last_part():

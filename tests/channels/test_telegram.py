@@ -9,10 +9,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from fakes import ChannelServer, wait_until
 
 from channels.common import ATTACHMENT_MESSAGE
 from channels.telegram import TelegramInput
-from fakes import ChannelServer, wait_until
 
 SECRET = "s3gredo-do-webhook"
 PATH = "/webhooks/telegram/webhook"

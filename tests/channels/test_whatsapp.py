@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 
 import pytest
+from fakes import ChannelServer, wait_until
 from twilio.request_validator import RequestValidator
 
 from channels.common import ATTACHMENT_MESSAGE
 from channels.whatsapp import WhatsAppInput
-from fakes import ChannelServer, wait_until
 
 PUBLIC = "https://assistente.exemplo.com.br"
 PATH = "/webhooks/whatsapp/webhook"
@@ -105,7 +105,8 @@ async def test_a_document_goes_as_media_with_its_caption(channel, twilio, assist
     assert twilio.sent[1]["Body"] == "Boleto de março"
 
 
-async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_given_to_the_bot(channel, twilio, assistant, var_dir):
+async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_given_to_the_bot(channel, twilio, assistant,
+                                                                                        var_dir):
     pdf = b"%PDF-1.4 recibo da consulta"
     twilio.media["ME1"] = (pdf, "application/pdf")
     async with ChannelServer(channel, assistant) as server:

@@ -23,7 +23,8 @@ def test_free_text_keeps_no_cpf_email_date_or_phone():
 
 
 def test_log_records_are_masked_including_args():
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "cpf=%s email=%s", ("945.807.302-24", "jose.oliveira@exemplo.com.br"), None)
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "cpf=%s email=%s",
+                               ("945.807.302-24", "jose.oliveira@exemplo.com.br"), None)
     PiiMaskingFilter().filter(record)
     line = JsonFormatter().format(record)
     assert "945.807" not in line and "jose.oliveira" not in line

@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from postgres_support import fresh_database
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
@@ -17,7 +18,6 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.tracker_store import LIVE_ONLY_SLOTS, NAME_SLOTS, LiveTrackers, MaskingTrackerStore
 from common.pii import AtRestMasker, mask_at_rest, mask_log_text, mask_secret_paths
-from postgres_support import fresh_database
 from scripts.stack import tracker_store_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,8 @@ def _identity_turns() -> list:
         SlotSet("requested_slot", None),
         BotUttered(f"Maria, sua carteirinha:\nMaria Aparecida Santos\nCarteirinha 1002 0030 0401\n"
                    f"Imagem: http://127.0.0.1:8080/documentos/{DOC_TOKEN}",
-                   data={"buttons": [{"title": "João Pedro Santos", "payload": '/informar{"carteirinha": "100200300402"}'}]}),
+                   data={"buttons": [{"title": "João Pedro Santos",
+                                      "payload": '/informar{"carteirinha": "100200300402"}'}]}),
         ActionExecuted("action_listen"),
     ]
 
@@ -79,7 +80,8 @@ def _store(tmp_path: Path, **kwargs) -> MaskingTrackerStore:
 
 def _stored_rows(tmp_path: Path) -> list[tuple]:
     with sqlite3.connect(tmp_path / "tracker.db") as db:
-        return db.execute("SELECT sender_id, type_name, intent_name, action_name, data FROM events ORDER BY id").fetchall()
+        return db.execute(
+            "SELECT sender_id, type_name, intent_name, action_name, data FROM events ORDER BY id").fetchall()
 
 
 def _assert_nothing_personal(text: str) -> None:

@@ -96,4 +96,5 @@ def test_login_is_card_or_email():
 def test_no_cpf_or_card_inside_a_longer_word():
     from common.patterns import find_card, find_cpf
     assert find_cpf("20030040050I") is None and find_card("200300400501X") is None
-    assert find_cpf("cpf: 945.807.302-24") == "945.807.302-24" and find_card("cartão 1002 0030 0401") == "1002 0030 0401"
+    assert find_cpf("cpf: 945.807.302-24") == "945.807.302-24"
+    assert find_card("cartão 1002 0030 0401") == "1002 0030 0401"

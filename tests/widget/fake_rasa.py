@@ -18,12 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sanic import Sanic, response  # noqa: E402
-from sanic_cors import CORS  # noqa: E402
+from rasa.core.channels.socketio import SocketIOInput
+from sanic import Sanic, response
+from sanic_cors import CORS
 
-from rasa.core.channels.socketio import SocketIOInput  # noqa: E402
-
-from channels.web.socketio_channel import WebSocketIOInput  # noqa: E402
+from channels.web.socketio_channel import WebSocketIOInput
 
 INJECTION = '<img src=x onerror="window.hacked=1">'
 PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"

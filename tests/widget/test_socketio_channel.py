@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from widget_support import Chat, FakeRasaProcess, free_port
 
 from channels.web.socketio_channel import TOKEN_RE, SessionSigner
-from widget_support import Chat, FakeRasaProcess, free_port
 
 SECRET = "segredo-de-teste-com-mais-de-16"
 
@@ -165,5 +165,5 @@ def test_signed_ids_expire_and_belong_to_their_secret():
     assert signer.verify(session.token) is None  # expired
     assert signer.verify(resumed.token) is None
     assert signer.issue(session.token.split(".")[0]).sender_id == session.sender_id  # sender: from the random part
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least"):
         SessionSigner("curto")

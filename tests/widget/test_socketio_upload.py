@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from widget_support import Chat, FakeRasaProcess, free_port
 
 from channels.common import MAX_ATTACHMENT_BYTES, Attachment
 from channels.web.socketio_channel import (
@@ -27,7 +28,6 @@ from channels.web.socketio_channel import (
     UploadRefused,
     WebUploads,
 )
-from widget_support import Chat, FakeRasaProcess, free_port
 
 PDF = b"%PDF-1.4 recibo de consulta"
 SITE = "http://site-da-operadora.example"
@@ -219,7 +219,7 @@ def test_unsent_uploads_expire_and_their_files_are_deleted(tmp_path, monkeypatch
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     now = [1000.0]
     uploads = WebUploads(UploadLimits(ttl_s=3600), clock=lambda: now[0])
-    old, kept, forgotten = attachment(tmp_path, "antigo"), attachment(tmp_path, "novo"), attachment(tmp_path, "esquecido")
+    old, kept, forgotten = (attachment(tmp_path, name) for name in ("antigo", "novo", "esquecido"))
     old_id = uploads.add("sessao-a", old)
     uploads.add("sessao-b", forgotten)
     now[0] += 3000

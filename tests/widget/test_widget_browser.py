@@ -13,7 +13,6 @@ import pytest
 
 from channels.web.socketio_channel import TOKEN_RE
 
-
 playwright_api = pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
 pytestmark = pytest.mark.asyncio
 expect = playwright_api.expect
@@ -48,8 +47,8 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     key = f"assistente-widget:{rasa.url}:"
     await page.goto(f"{rasa.url}/site")
     # what an earlier version of the widget left in this browser is wiped on the next page load
-    await page.evaluate("k => localStorage.setItem(k + 'conversa', JSON.stringify({itens: [{texto: '***.807.302-**'}]}))",
-                        key)
+    await page.evaluate(
+        "k => localStorage.setItem(k + 'conversa', JSON.stringify({itens: [{texto: '***.807.302-**'}]}))", key)
     await page.reload()
     launcher = page.get_by_role("button", name="Fale com a gente")
     await expect(launcher).to_be_visible()

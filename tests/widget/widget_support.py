@@ -113,7 +113,7 @@ class Chat:
         await asyncio.wait_for(enough(), timeout_s)
         return self.answers
 
-    async def __aenter__(self) -> "Chat":
+    async def __aenter__(self) -> Chat:
         await self.client.connect(self.url, transports=["polling"])  # engineio's websocket client wants a newer aiohttp
         if self.request_on_enter:
             self.session = await self.request(self.asked)
