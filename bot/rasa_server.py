@@ -67,10 +67,11 @@ def with_api_credentials(argv: list[str], env: dict[str, str]) -> list[str]:
     def given(option: str) -> bool:
         return any(arg == option or arg.startswith(option + "=") for arg in argv)
 
+    # `--option=value`: a generated token may start with "-", which argparse would take for an option
     if not given("--auth-token") and env.get("RASA_TOKEN"):
-        argv += ["--auth-token", env["RASA_TOKEN"]]
+        argv.append(f"--auth-token={env['RASA_TOKEN']}")
     if not given("--jwt-secret") and env.get("RASA_JWT_SECRET"):
-        argv += ["--jwt-secret", env["RASA_JWT_SECRET"]]
+        argv.append(f"--jwt-secret={env['RASA_JWT_SECRET']}")
     if not (given("--auth-token") or given("--jwt-secret")):
         raise SystemExit(
             "the Rasa HTTP API (--enable-api) needs credentials: set RASA_TOKEN "

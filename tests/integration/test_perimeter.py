@@ -67,11 +67,20 @@ def test_rasa_api_never_starts_open():
     run = ["run", "--enable-api", "--port", "5005"]
     with pytest.raises(SystemExit, match="RASA_TOKEN"):
         with_api_credentials(run, {})
-    assert with_api_credentials(run, {"RASA_TOKEN": "t"}) == run + ["--auth-token", "t"]
-    assert with_api_credentials(run, {"RASA_TOKEN": "t", "RASA_JWT_SECRET": "j"})[-4:] == [
-        "--auth-token", "t", "--jwt-secret", "j"]
-    assert with_api_credentials(run + ["--auth-token", "explicit"], {"RASA_TOKEN": "t"}).count("--auth-token") == 1
+    assert with_api_credentials(run, {"RASA_TOKEN": "t"}) == [*run, "--auth-token=t"]
+    assert with_api_credentials(run, {"RASA_TOKEN": "t", "RASA_JWT_SECRET": "j"})[-2:] == [
+        "--auth-token=t", "--jwt-secret=j"]
+    assert with_api_credentials([*run, "--auth-token", "explicit"], {"RASA_TOKEN": "t"}).count("--auth-token") == 1
     assert with_api_credentials(["run", "--port", "5005"], {}) == ["run", "--port", "5005"]  # no API, no token
+
+
+def test_a_generated_token_that_starts_with_a_dash_reaches_rasa_intact():
+    """token_urlsafe() starts with '-' once in 64 draws; Rasa's own parser must read it as the value."""
+    from rasa.__main__ import create_argument_parser
+
+    argv = with_api_credentials(["run", "--enable-api"], {"RASA_TOKEN": "-Xy_12", "RASA_JWT_SECRET": "--j"})
+    args = create_argument_parser().parse_args(argv)
+    assert (args.auth_token, args.jwt_secret) == ("-Xy_12", "--j")
 
 
 # --- the running stack -----------------------------------------------------------------------
