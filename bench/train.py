@@ -78,6 +78,33 @@ CANDIDATES = [
         char_ngrams=(2, 4),
     ),
     Candidate(
+        "t1-128-e30-b128-lr2",
+        "as t1-128-e30-b128, learning rate 0.002 (twice the default: half as many steps)",
+        {
+            "epochs": 30,
+            "number_of_transformer_layers": 1,
+            "transformer_size": 128,
+            "batch_size": [128, 512],
+            "learning_rate": 0.002,
+        },
+    ),
+    Candidate(
+        "t1-128-e40-b128-lr2",
+        "as t1-128-e30-b128-lr2, 40 epochs",
+        {
+            "epochs": 40,
+            "number_of_transformer_layers": 1,
+            "transformer_size": 128,
+            "batch_size": [128, 512],
+            "learning_rate": 0.002,
+        },
+    ),
+    Candidate(
+        "t1-256-e30-b128",
+        "1 transformer layer of 256, 30 epochs, batches of 128 -> 512",
+        {"epochs": 30, "number_of_transformer_layers": 1, "transformer_size": 256, "batch_size": [128, 512]},
+    ),
+    Candidate(
         "t0-e40-b128",
         "no transformer (feed-forward DIET), 40 epochs, batches of 128 -> 512",
         {"epochs": 40, "number_of_transformer_layers": 0, "batch_size": [128, 512]},
@@ -89,7 +116,7 @@ def candidate_config(base: dict, candidate: Candidate) -> dict:
     config = copy.deepcopy(base)
     for component in config["pipeline"]:
         if component["name"] == DIET:
-            for key in ("epochs", "number_of_transformer_layers", "transformer_size", "batch_size"):
+            for key in ("epochs", "number_of_transformer_layers", "transformer_size", "batch_size", "learning_rate"):
                 component.pop(key, None)
             component.update(candidate.diet)
         if component["name"] == "CountVectorsFeaturizer" and component.get("analyzer") == "char_wb":

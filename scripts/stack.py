@@ -13,6 +13,7 @@ Rasa in a header), and Rasa answers cross-origin browser calls only from WIDGET_
 (default: the backend's public origin, where the widget page is, and Rasa's own). The files
 written under var/ hold `${VAR}` references instead of secrets, and are private (0600) anyway.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -106,7 +107,8 @@ def endpoint_secrets(var_dir: Path, env: dict[str, str] | None = None) -> dict[s
     configs write_endpoints() writes, so both always agree."""
     return {
         PASSWORD_VARS[section]: str(config["password"])
-        for section, config in _store_configs(var_dir, env).items() if config.get("password")
+        for section, config in _store_configs(var_dir, env).items()
+        if config.get("password")
     }
 
 
@@ -122,8 +124,9 @@ def write_private(path: Path, text: str) -> Path:
     return path
 
 
-def write_endpoints(path: Path, action_port: int, var_dir: Path, action_host: str = "127.0.0.1",
-                    env: dict[str, str] | None = None) -> Path:
+def write_endpoints(
+    path: Path, action_port: int, var_dir: Path, action_host: str = "127.0.0.1", env: dict[str, str] | None = None
+) -> Path:
     """Rasa's endpoints file. No secret in it: the action server's token goes in a header
     (never in a URL, so never in a log) and every secret is a `${VAR}` reference to Rasa's
     environment (the stack puts ACTION_SERVER_TOKEN and endpoint_secrets() there)."""
@@ -162,8 +165,7 @@ def channel_credentials(env: dict[str, str], template: Path = ROOT / "credential
     """The credentials Rasa gets: the template's channels (rest, socketio) always, WhatsApp and
     Telegram only when their settings are present. Returns (credentials, warnings)."""
     credentials = {
-        name: section for name, section in (yaml.safe_load(template.read_text()) or {}).items()
-        if name not in CHANNELS
+        name: section for name, section in (yaml.safe_load(template.read_text()) or {}).items() if name not in CHANNELS
     }
     warnings = []
     for name, settings in CHANNELS.items():
@@ -232,8 +234,13 @@ class Process:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.popen = subprocess.Popen(
-            self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            self.argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         log.close()
 
@@ -417,31 +424,65 @@ class Stack:
         self.started_env = env
         logs = self.var_dir / "log"
         model = self.model or latest_model()
-        endpoints = write_endpoints(self.var_dir / "endpoints.yml", self.actions_port, self.var_dir,
-                                    action_host=connect_host(self.host), env=env)
+        endpoints = write_endpoints(
+            self.var_dir / "endpoints.yml",
+            self.actions_port,
+            self.var_dir,
+            action_host=connect_host(self.host),
+            env=env,
+        )
         credentials = write_credentials(self.var_dir / "credentials.yml", env)
         self.processes = [
             Process(
                 "backend",
                 [sys.executable, "-m", "backend", "--host", self.backend_host, "--port", str(self.backend_port)],
-                f"{self.backend_url}/api/health", logs / "backend.log", env,
+                f"{self.backend_url}/api/health",
+                logs / "backend.log",
+                env,
             ),
             Process(
                 "actions",
                 # ACTION_SERVER_TOKEN comes from the environment, never from the command line
-                [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions",
-                 "--host", self.host, "--port", str(self.actions_port)],
-                f"{self.actions_url}/health", logs / "actions.log", env,
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.action_server",
+                    "--actions",
+                    "bot.actions",
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.actions_port),
+                ],
+                f"{self.actions_url}/health",
+                logs / "actions.log",
+                env,
             ),
             Process(
                 "rasa",
                 # RASA_TOKEN / RASA_JWT_SECRET: bot.rasa_server adds them from the environment
-                [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api",
-                 "--interface", self.host, "--port", str(self.rasa_port),
-                 "--cors", *widget_origins(env, self.rasa_url),
-                 "--model", str(model), "--endpoints", str(endpoints),
-                 "--credentials", str(credentials)],
-                f"{self.rasa_url}/", logs / "rasa.log", env,
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.rasa_server",
+                    "run",
+                    "--enable-api",
+                    "--interface",
+                    self.host,
+                    "--port",
+                    str(self.rasa_port),
+                    "--cors",
+                    *widget_origins(env, self.rasa_url),
+                    "--model",
+                    str(model),
+                    "--endpoints",
+                    str(endpoints),
+                    "--credentials",
+                    str(credentials),
+                ],
+                f"{self.rasa_url}/",
+                logs / "rasa.log",
+                env,
             ),
         ]
         try:
@@ -495,8 +536,9 @@ def _pg_admin(url: str, maintenance_db: str = "postgres"):
     from sqlalchemy.engine import make_url
 
     parts = make_url(url)
-    connection = psycopg2.connect(host=parts.host, port=parts.port or 5432, user=parts.username,
-                                  password=parts.password, dbname=maintenance_db)
+    connection = psycopg2.connect(
+        host=parts.host, port=parts.port or 5432, user=parts.username, password=parts.password, dbname=maintenance_db
+    )
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:

@@ -14,6 +14,7 @@ tracker store run on throw-away PostgreSQL databases and the lock store on Redis
 Also here: what the tests read from the running stack (the backend's database, Rasa's events table and
 trackers, protocols, the agent API) and waiting for a turn of a conversation to end.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -72,9 +73,12 @@ def start_stack(tmp_path_factory, cleanup: contextlib.ExitStack, name: str, **en
         pytest.skip(f"{exc} (make test trains it first)")
     var_dir = tmp_path_factory.mktemp(name)
     settings = {
-        "VAR_DIR": str(var_dir), "MAIL_BACKEND": "maildir", "DATABASE_URL": f"sqlite:///{var_dir / 'backend.db'}",
+        "VAR_DIR": str(var_dir),
+        "MAIL_BACKEND": "maildir",
+        "DATABASE_URL": f"sqlite:///{var_dir / 'backend.db'}",
         # never the machine's own stores: Rasa's tracker follows DATABASE_URL, no lock store
-        "RASA_TRACKER_URL": "", "LOCK_STORE_URL": "",
+        "RASA_TRACKER_URL": "",
+        "LOCK_STORE_URL": "",
     }
     if PG_URL:
         settings["DATABASE_URL"] = cleanup.enter_context(fresh_database(PG_URL, f"{name}_backend"))
@@ -82,8 +86,14 @@ def start_stack(tmp_path_factory, cleanup: contextlib.ExitStack, name: str, **en
         settings["RASA_TRACKER_URL"] = cleanup.enter_context(fresh_database(PG_URL, f"{name}_tracker"))
     if REDIS_URL:
         settings["LOCK_STORE_URL"] = REDIS_URL
-    stack = Stack(var_dir=var_dir, backend_port=free_port(), actions_port=free_port(), rasa_port=free_port(),
-                  model=model, extra_env={**settings, **env})
+    stack = Stack(
+        var_dir=var_dir,
+        backend_port=free_port(),
+        actions_port=free_port(),
+        rasa_port=free_port(),
+        model=model,
+        extra_env={**settings, **env},
+    )
     stack.extra_env.setdefault("PUBLIC_RASA_URL", stack.rasa_url)  # where the demo page's widget connects
     stack.prepare_database()
     stack.snapshot_database()
@@ -132,11 +142,18 @@ def shared_stack(config: pytest.Config, tmp_path_factory) -> SharedStack:
         telegram = fakes.FakeTelegram(TELEGRAM_TOKEN).start_in_thread()
         cleanup.callback(telegram.stop_thread)
         stack = start_stack(
-            tmp_path_factory, cleanup, "stack",
-            DEMO_DATA="1", REST_CHANNEL_TOKEN=REST_CHANNEL_TOKEN, PUBLIC_BASE_URL=PUBLIC_BASE_URL,
-            TWILIO_ACCOUNT_SID=TWILIO_SID, TWILIO_AUTH_TOKEN=TWILIO_AUTH, TWILIO_WHATSAPP_NUMBER=TWILIO_NUMBER,
+            tmp_path_factory,
+            cleanup,
+            "stack",
+            DEMO_DATA="1",
+            REST_CHANNEL_TOKEN=REST_CHANNEL_TOKEN,
+            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+            TWILIO_ACCOUNT_SID=TWILIO_SID,
+            TWILIO_AUTH_TOKEN=TWILIO_AUTH,
+            TWILIO_WHATSAPP_NUMBER=TWILIO_NUMBER,
             TWILIO_API_BASE_URL=twilio.url,
-            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
+            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
             TELEGRAM_API_BASE_URL=telegram.url,
         )
     except BaseException as exc:
@@ -152,6 +169,7 @@ def clear_mail(stack: Stack) -> None:
 
 
 # --- reading the running stack ---------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def backend_db(stack: Stack) -> Iterator[Any]:
@@ -177,12 +195,20 @@ def tracker_events(stack: Stack, sender: str | None = None) -> list[tuple[str, s
     if config["dialect"] == "sqlite":
         url = sa.engine.URL.create("sqlite", database=config["db"])
     else:
-        url = sa.engine.URL.create("postgresql+psycopg2", username=config.get("username"),
-                                   password=config.get("password"), host=config["url"], port=config["port"],
-                                   database=config["db"])
+        url = sa.engine.URL.create(
+            "postgresql+psycopg2",
+            username=config.get("username"),
+            password=config.get("password"),
+            host=config["url"],
+            port=config["port"],
+            database=config["db"],
+        )
     engine = sa.create_engine(url)
-    query = ("SELECT sender_id, data FROM events WHERE sender_id = :sender ORDER BY id" if sender
-             else "SELECT sender_id, data FROM events ORDER BY id")
+    query = (
+        "SELECT sender_id, data FROM events WHERE sender_id = :sender ORDER BY id"
+        if sender
+        else "SELECT sender_id, data FROM events ORDER BY id"
+    )
     try:
         with engine.connect() as connection:
             return [tuple(row) for row in connection.execute(sa.text(query), {"sender": sender})]
@@ -193,8 +219,9 @@ def tracker_events(stack: Stack, sender: str | None = None) -> list[tuple[str, s
 def http_json(method: str, url: str, payload: Any = None, headers: dict | None = None) -> tuple[int, Any]:
     """One HTTP call; (status, the JSON body, or the text when it is not JSON)."""
     data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as resp:
             status, raw = resp.status, resp.read()
@@ -220,9 +247,13 @@ def protocol_owner(stack: Stack, number: str) -> dict:
     import sqlalchemy as sa
 
     with backend_db(stack) as db:
-        card, conversation = db.execute(sa.text(
-            "SELECT b.card_number, p.conversation_id FROM protocols p "
-            "LEFT JOIN beneficiaries b ON b.id = p.beneficiary_id WHERE p.number = :number"), {"number": number}).one()
+        card, conversation = db.execute(
+            sa.text(
+                "SELECT b.card_number, p.conversation_id FROM protocols p "
+                "LEFT JOIN beneficiaries b ON b.id = p.beneficiary_id WHERE p.number = :number"
+            ),
+            {"number": number},
+        ).one()
     return {**body, "card": card, "conversation_id": conversation}
 
 
@@ -282,7 +313,8 @@ def turn_is_over(tracker: dict, message_id: str | None = None, users_before: int
     if not users:
         return False
     return bool(tracker.get("paused")) or any(
-        event.get("event") == "action" and event.get("name") == "action_listen" for event in events[users[0] + 1:])
+        event.get("event") == "action" and event.get("name") == "action_listen" for event in events[users[0] + 1 :]
+    )
 
 
 def user_messages(tracker: dict) -> int:
@@ -301,9 +333,11 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout_s: float = 120, ev
         time.sleep(every_s)
 
 
-def wait_turn(stack: Stack, sender: str, message_id: str | None = None, users_before: int | None = None,
-              timeout_s: float = 120) -> dict:
+def wait_turn(
+    stack: Stack, sender: str, message_id: str | None = None, users_before: int | None = None, timeout_s: float = 120
+) -> dict:
     """Waits until the assistant is done with the user message (turn_is_over); returns the tracker."""
+
     def over() -> dict | None:
         tracker = rasa_tracker(stack, sender)
         return tracker if turn_is_over(tracker, message_id, users_before) else None

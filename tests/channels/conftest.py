@@ -1,6 +1,7 @@
 """Fixtures for the channel tests: fake Twilio / Telegram APIs on loopback, a stand-in for the
 Rasa agent that answers like the assistant does, and var/ in a temporary directory; for the end-to-end
 test, the session's real stack (tests/stack_support.py) with both channels pointed at its fakes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -80,12 +81,26 @@ class FakeAssistant:
         out, to = message.output_channel, message.sender_id
         text = message.text or ""
         if text == "oi":
-            await out.send_response(to, {"text": "Olá! Você quer continuar?", "buttons": [
-                {"title": "Sim", "payload": "/afirmar"}, {"title": "Não", "payload": "/negar"}]})
+            await out.send_response(
+                to,
+                {
+                    "text": "Olá! Você quer continuar?",
+                    "buttons": [{"title": "Sim", "payload": "/afirmar"}, {"title": "Não", "payload": "/negar"}],
+                },
+            )
         elif text == "doc":
             await out.send_response(to, {"text": "Aqui está o seu boleto."})
-            await out.send_response(to, {"custom": {"type": "document", "url": self.document_url,
-                                                    "filename": "boleto.pdf", "caption": "Boleto de março"}})
+            await out.send_response(
+                to,
+                {
+                    "custom": {
+                        "type": "document",
+                        "url": self.document_url,
+                        "filename": "boleto.pdf",
+                        "caption": "Boleto de março",
+                    }
+                },
+            )
         elif text.startswith("lento"):
             await asyncio.sleep(self.delay)
             await out.send_response(to, {"text": f"eco: {text}"})

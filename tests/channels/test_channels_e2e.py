@@ -3,6 +3,7 @@
 webhooks posted the way the providers do (signed / with the secret token). A turn is over when Rasa has
 stored it (its tracker: the user message followed by action_listen, or a paused conversation): the
 channels send every answer of a turn before that."""
+
 from __future__ import annotations
 
 import itertools
@@ -53,11 +54,20 @@ class WhatsAppUser:
 
     def send(self, text: str, token: str = AUTH) -> tuple[int, str]:
         """Posts a signed webhook; (HTTP status, the message's id)."""
-        params = {"MessageSid": f"SM{next(self._sids):032d}", "AccountSid": SID, "From": self.address,
-                  "To": TWILIO_NUMBER, "Body": text, "NumMedia": "0"}
+        params = {
+            "MessageSid": f"SM{next(self._sids):032d}",
+            "AccountSid": SID,
+            "From": self.address,
+            "To": TWILIO_NUMBER,
+            "Body": text,
+            "NumMedia": "0",
+        }
         signature = RequestValidator(token).compute_signature(PUBLIC + "/webhooks/whatsapp/webhook", params)
-        status = post(f"{self.stack.rasa_url}/webhooks/whatsapp/webhook", urllib.parse.urlencode(params).encode(),
-                      {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+        status = post(
+            f"{self.stack.rasa_url}/webhooks/whatsapp/webhook",
+            urllib.parse.urlencode(params).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        )
         return status, params["MessageSid"]
 
     def say(self, text: str, token: str = AUTH) -> str:
@@ -109,8 +119,11 @@ class TelegramUser:
         return [p for m, p in self.api.calls if m == "sendMessage" and int(p["chat_id"]) == self.chat_id]
 
     def _post(self, update: dict, secret: str = TG_SECRET) -> int:
-        return post(f"{self.stack.rasa_url}/webhooks/telegram/webhook", json.dumps(update).encode(),
-                    {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret})
+        return post(
+            f"{self.stack.rasa_url}/webhooks/telegram/webhook",
+            json.dumps(update).encode(),
+            {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+        )
 
     def _exchange(self, update: dict) -> str:
         """Posts the update; the texts the turn produced."""
@@ -121,20 +134,41 @@ class TelegramUser:
         return "\n".join(p["text"] for p in self.sent()[before:])
 
     def say(self, text: str) -> str:
-        return self._exchange({"update_id": next(self._ids), "message": {
-            "message_id": next(self._ids), "date": 1700000000, "text": text,
-            "chat": {"id": self.chat_id, "type": "private"},
-            "from": {"id": self.chat_id, "is_bot": False, "first_name": "M"}}})
+        return self._exchange(
+            {
+                "update_id": next(self._ids),
+                "message": {
+                    "message_id": next(self._ids),
+                    "date": 1700000000,
+                    "text": text,
+                    "chat": {"id": self.chat_id, "type": "private"},
+                    "from": {"id": self.chat_id, "is_bot": False, "first_name": "M"},
+                },
+            }
+        )
 
     def press(self, title: str) -> str:
         message = next(p for p in reversed(self.sent()) if p.get("reply_markup"))
         keyboard = message["reply_markup"]["inline_keyboard"]
         data = next(b["callback_data"] for row in keyboard for b in row if b["text"] == title)
-        return self._exchange({"update_id": next(self._ids), "callback_query": {
-            "id": f"cb{next(self._ids)}", "chat_instance": "x", "data": data,
-            "from": {"id": self.chat_id, "is_bot": False, "first_name": "M"},
-            "message": {"message_id": 1, "date": 1700000000, "chat": {"id": self.chat_id, "type": "private"},
-                        "text": message["text"], "reply_markup": {"inline_keyboard": keyboard}}}})
+        return self._exchange(
+            {
+                "update_id": next(self._ids),
+                "callback_query": {
+                    "id": f"cb{next(self._ids)}",
+                    "chat_instance": "x",
+                    "data": data,
+                    "from": {"id": self.chat_id, "is_bot": False, "first_name": "M"},
+                    "message": {
+                        "message_id": 1,
+                        "date": 1700000000,
+                        "chat": {"id": self.chat_id, "type": "private"},
+                        "text": message["text"],
+                        "reply_markup": {"inline_keyboard": keyboard},
+                    },
+                },
+            }
+        )
 
     def buttons(self) -> list[str]:
         last = self.sent()[-1]
@@ -185,8 +219,16 @@ def test_whatsapp_handoff_to_an_agent_and_back(stack, fakes):
     assert agent_call(stack, "POST", f"/api/agent/tickets/{ticket['id']}/claim", token)[0] == 200
 
     before = len(twilio.to(user.address))
-    assert agent_call(stack, "POST", f"/api/agent/tickets/{ticket['id']}/messages", token,
-                      {"text": "Olá, aqui é a Ana, da central. Em que posso ajudar?"})[0] == 201
+    assert (
+        agent_call(
+            stack,
+            "POST",
+            f"/api/agent/tickets/{ticket['id']}/messages",
+            token,
+            {"text": "Olá, aqui é a Ana, da central. Em que posso ajudar?"},
+        )[0]
+        == 201
+    )
     wait_until_sync(lambda: len(twilio.to(user.address)) > before, what="the agent's reply on WhatsApp")
     assert "aqui é a Ana" in twilio.to(user.address)[-1]["Body"]
 
@@ -195,11 +237,23 @@ def test_whatsapp_handoff_to_an_agent_and_back(stack, fakes):
     assert status == 200
     tracker = wait_turn(stack, user.address, message_id=message_id)  # paused: recorded, not answered
     assert tracker["paused"] and len(twilio.to(user.address)) == before
-    wait_until_sync(lambda: any("consigo entrar" in (m.get("text") or "") for m in
-                                agent_call(stack, "GET", f"/api/agent/tickets/{ticket['id']}", token)[1]["messages"]),
-                    what="the user's message in the agent's ticket")
+    wait_until_sync(
+        lambda: any(
+            "consigo entrar" in (m.get("text") or "")
+            for m in agent_call(stack, "GET", f"/api/agent/tickets/{ticket['id']}", token)[1]["messages"]
+        ),
+        what="the user's message in the agent's ticket",
+    )
 
-    assert agent_call(stack, "POST", f"/api/agent/tickets/{ticket['id']}/close", token,
-                      {"resolution": "Orientado a usar esqueci minha senha"})[0] == 200
+    assert (
+        agent_call(
+            stack,
+            "POST",
+            f"/api/agent/tickets/{ticket['id']}/close",
+            token,
+            {"resolution": "Orientado a usar esqueci minha senha"},
+        )[0]
+        == 200
+    )
     wait_until_sync(lambda: len(twilio.to(user.address)) > before, what="the assistant back on WhatsApp")
     assert "voltei" in twilio.to(user.address)[-1]["Body"].lower()

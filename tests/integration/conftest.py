@@ -1,6 +1,7 @@
 """The three real processes (backend, action server, Rasa): the session's stack (tests/stack_support.py),
 with the backend database restored as seeded for each test module (the modules change the personas'
 accounts), and a stack of its own for the CASSE operator profile."""
+
 from __future__ import annotations
 
 import contextlib

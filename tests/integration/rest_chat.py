@@ -1,4 +1,5 @@
 """Talking to the running assistant the way a REST-channel user does, and reading its mail."""
+
 from __future__ import annotations
 
 import itertools

@@ -2,6 +2,7 @@
 asks for a person in the middle of a form, gets a protocol; an agent claims the ticket through the
 agent API; the agent's reply reaches the user on the socket, the user's messages reach the agent,
 and closing the ticket gives the conversation back to the assistant."""
+
 from __future__ import annotations
 
 import queue
@@ -88,13 +89,23 @@ def test_widget_user_reaches_an_agent_and_comes_back_to_the_bot(stack):
         detail = wait_for(user_message_in_ticket, "the user's message in the agent's ticket", 60, every_s=1)
         assert any("esqueci minha senha" in (line.get("text") or "") for line in detail.get("transcript", []))
 
-        status, _ = agent_call(stack, "POST", f"/api/agent/tickets/{ticket['id']}/messages", token,
-                               {"text": "Olá! Vou conferir o valor do seu boleto."})
+        status, _ = agent_call(
+            stack,
+            "POST",
+            f"/api/agent/tickets/{ticket['id']}/messages",
+            token,
+            {"text": "Olá! Vou conferir o valor do seu boleto."},
+        )
         assert status == 201
         assert "conferir o valor" in user.receive_until("conferir o valor")
 
-        status, _ = agent_call(stack, "POST", f"/api/agent/tickets/{ticket['id']}/close", token,
-                               {"resolution": "Boleto conferido e reenviado"})
+        status, _ = agent_call(
+            stack,
+            "POST",
+            f"/api/agent/tickets/{ticket['id']}/close",
+            token,
+            {"resolution": "Boleto conferido e reenviado"},
+        )
         assert status == 200
         assert "voltei" in user.receive_until(re.compile("voltei", re.I)).lower()
         assert not rasa_tracker(stack, user.sender)["paused"]

@@ -5,6 +5,7 @@ knows the conversation's sender id (it shows in the agent console and in logs) c
 channel with it, asking for "minha carteirinha": Rasa files that message in the same
 conversation, whose slots still hold Maria's verification token, but the REST call's channel is
 "rest" and the token was issued for "socketio", so none of Maria's data comes back."""
+
 from __future__ import annotations
 
 import queue
@@ -57,15 +58,17 @@ def _verified_conversation(stack) -> str:
     """The sender id of the conversation the backend issued the (only) widget verification of this
     module to (the module's REST tests make verifications of their own)."""
     with backend_db(stack) as db:
-        rows = db.execute(sa.text("SELECT conversation_id FROM identity_verifications WHERE channel = 'socketio' "
-                                  "ORDER BY id")).all()
+        rows = db.execute(
+            sa.text("SELECT conversation_id FROM identity_verifications WHERE channel = 'socketio' ORDER BY id")
+        ).all()
     assert len(rows) == 1, rows
     return rows[0][0]
 
 
 def _rest(stack, sender: str, text: str) -> list[dict]:
-    status, messages = post_json(f"{stack.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text},
-                                 rest_headers(stack))
+    status, messages = post_json(
+        f"{stack.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text}, rest_headers(stack)
+    )
     assert status == 200, messages
     return messages
 

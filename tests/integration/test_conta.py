@@ -1,5 +1,6 @@
 """Account flows end to end through the REST channel: cadastro, alterar_senha, alterar_email,
 duvida_login, and the verified session shared by them. No password is ever typed in the chat."""
+
 from __future__ import annotations
 
 import pytest
@@ -47,12 +48,15 @@ def test_jose_registers_with_a_typed_email_then_with_the_one_on_file_and_activat
     assert "24 horas" in answer
     assert_protocol(stack, PROTOCOL_RE.search(answer).group(0), "registration", JOSE[0], c.sender)
 
-    [link] = [url for body in mails_to(stack, "jose.oliveira@exemplo.com.br") for url in LINK_RE.findall(body)
-              if "/conta/ativar/" in url]  # (the address on file also got the notice above)
+    [link] = [
+        url
+        for body in mails_to(stack, "jose.oliveira@exemplo.com.br")
+        for url in LINK_RE.findall(body)
+        if "/conta/ativar/" in url
+    ]  # (the address on file also got the notice above)
     status, page = submit_page_form(link, {"nova_senha": "Oliveira#2025", "confirmacao": "Oliveira#2025"})
     assert status == 200 and "Cadastro ativado" in page
-    status, body = post_json(f"{stack.backend_url}/api/auth/login",
-                             {"login": JOSE[0], "password": "Oliveira#2025"})
+    status, body = post_json(f"{stack.backend_url}/api/auth/login", {"login": JOSE[0], "password": "Oliveira#2025"})
     assert status == 200 and body["must_change_password"] is False
 
 
@@ -91,7 +95,7 @@ def test_change_email_with_full_name_and_confirmation_link(stack, chat):
     answer = c.say("maria.nova@exemplo.com.br")
     assert "m***@exemplo.com.br" in answer and "só muda depois" in answer and PROTOCOL_RE.search(answer)
     assert_protocol(stack, PROTOCOL_RE.search(answer).group(0), "email_change", MARIA[0], c.sender)
-    assert mails_to(stack, "maria.nova@exemplo.com.br")   # confirmation link to the new address
+    assert mails_to(stack, "maria.nova@exemplo.com.br")  # confirmation link to the new address
     assert any("troca" in body.lower() for body in mails_to(stack, "maria.santos@exemplo.com.br"))  # notice
 
 

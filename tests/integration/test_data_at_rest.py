@@ -3,6 +3,7 @@ REST channel, Rasa's `events` table holds none of her CPF, birth date or card nu
 conversation still goes on verified (the raw values live in memory), and no log has them or the
 token of a link. In whichever database the session's stack keeps Rasa's conversations: SQLite, or
 PostgreSQL when TEST_DATABASE_URL is set (tests/stack_support.py)."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,16 @@ from stack_support import tracker_events
 pytestmark = pytest.mark.integration
 
 MARIA = ("100200300401", "945.807.302-24", "12/03/1985")
-PERSONAL = ("94580730224", "945.807.302-24", "807.302", "12/03/1985", "1985-03-12", "100200300401",
-            "1002 0030 0401", "Aparecida")
+PERSONAL = (
+    "94580730224",
+    "945.807.302-24",
+    "807.302",
+    "12/03/1985",
+    "1985-03-12",
+    "100200300401",
+    "1002 0030 0401",
+    "Aparecida",
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """esqueci_senha end to end: Rasa REST channel -> action server -> backend -> Maildir -> login."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,7 @@ from backend.clock import local_today
 
 pytestmark = pytest.mark.integration
 
-MARIA = {"card": "100200300401", "cpf": "945.807.302-24", "birth": "12/03/1985",
-         "email": "maria.santos@exemplo.com.br"}
+MARIA = {"card": "100200300401", "cpf": "945.807.302-24", "birth": "12/03/1985", "email": "maria.santos@exemplo.com.br"}
 TEMP_PASSWORD_RE = re.compile(r"Sua senha temporária é: (\S+)")
 
 
@@ -184,11 +184,13 @@ def test_backend_down_gets_a_clear_message_and_keeps_the_data(stack, chat):
 def _today() -> str:
     """The operator's date (protocols are numbered by the day in Brazil, not the machine's UTC day)."""
     from backend.clock import local_today
+
     return local_today().strftime("%Y%m%d")
 
 
 def _operator_ans(stack) -> str:
     import json
     import urllib.request
+
     with urllib.request.urlopen(f"{stack.backend_url}/api/operator") as resp:
         return json.loads(resp.read())["ans_registration"]

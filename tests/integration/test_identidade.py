@@ -1,6 +1,7 @@
 """The identity check through the REST channel where it differs by operator or persona: the
 mother's full name asked when the operator's profile requires it (CASSE), and "não possuo CPF"
 for an adult registered without a CPF."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,12 @@ pytestmark = pytest.mark.integration
 
 MARIA = ("100200300401", "945.807.302-24", "12/03/1985")
 # An adult holder without a CPF on file: not a contract persona, added to this module's database.
-SEM_CPF = {"card": "500600700801", "name": "Rita de Cássia Menezes", "birth": date(1948, 5, 20),
-           "email": "rita.menezes@exemplo.com.br"}
+SEM_CPF = {
+    "card": "500600700801",
+    "name": "Rita de Cássia Menezes",
+    "birth": date(1948, 5, 20),
+    "email": "rita.menezes@exemplo.com.br",
+}
 
 
 def identify(c: Chat, card: str, cpf: str, birth: str) -> str:
@@ -50,11 +55,17 @@ def test_casse_wrong_mothers_name_is_refused_like_any_other_field(casse_stack):
 def adult_without_cpf(stack):
     """SEM_CPF, added to the module's database (SQLite or PostgreSQL) on José's plan."""
     with backend_db(stack) as db:
-        plan_id = db.execute(sa.text("SELECT plan_id FROM beneficiaries WHERE card_number = :card"),
-                             {"card": "200300400501"}).scalar_one()
-        db.execute(sa.text("INSERT INTO beneficiaries (name, card_number, cpf, birth_date, mother_name, email, "
-                           "relationship, plan_id, status) VALUES (:name, :card, NULL, :birth, 'Ana Menezes', :email, "
-                           "'titular', :plan_id, 'active')"), {**SEM_CPF, "plan_id": plan_id})
+        plan_id = db.execute(
+            sa.text("SELECT plan_id FROM beneficiaries WHERE card_number = :card"), {"card": "200300400501"}
+        ).scalar_one()
+        db.execute(
+            sa.text(
+                "INSERT INTO beneficiaries (name, card_number, cpf, birth_date, mother_name, email, "
+                "relationship, plan_id, status) VALUES (:name, :card, NULL, :birth, 'Ana Menezes', :email, "
+                "'titular', :plan_id, 'active')"
+            ),
+            {**SEM_CPF, "plan_id": plan_id},
+        )
     return SEM_CPF
 
 

@@ -13,6 +13,7 @@ REST_CHANNEL_TOKEN set (tests/stack_support.py):
 - nothing listens on a non-loopback address, and no secret is in the files under var/ or in the
   processes' command lines.
 """
+
 from __future__ import annotations
 
 import socket
@@ -32,8 +33,11 @@ pytestmark = pytest.mark.integration
 # the refused calls, each of which would do harm if it went through
 API_CALLS = [
     ("GET", "/conversations/{c}/tracker", None),
-    ("POST", "/conversations/{c}/tracker/events?output_channel=rest&execute_side_effects=true",
-     [{"event": "bot", "text": "mensagem forjada pela API"}]),
+    (
+        "POST",
+        "/conversations/{c}/tracker/events?output_channel=rest&execute_side_effects=true",
+        [{"event": "bot", "text": "mensagem forjada pela API"}],
+    ),
     ("POST", "/conversations/{c}/trigger_intent", {"name": "esqueci_senha", "entities": []}),
     ("POST", "/conversations/{c}/messages", {"text": "oi", "sender": "user"}),
     ("GET", "/status", None),
@@ -63,13 +67,16 @@ def get(url: str, headers: dict | None = None) -> tuple[int, dict, str]:
 
 # --- no stack needed -------------------------------------------------------------------------
 
+
 def test_rasa_api_never_starts_open():
     run = ["run", "--enable-api", "--port", "5005"]
     with pytest.raises(SystemExit, match="RASA_TOKEN"):
         with_api_credentials(run, {})
     assert with_api_credentials(run, {"RASA_TOKEN": "t"}) == [*run, "--auth-token=t"]
     assert with_api_credentials(run, {"RASA_TOKEN": "t", "RASA_JWT_SECRET": "j"})[-2:] == [
-        "--auth-token=t", "--jwt-secret=j"]
+        "--auth-token=t",
+        "--jwt-secret=j",
+    ]
     assert with_api_credentials([*run, "--auth-token", "explicit"], {"RASA_TOKEN": "t"}).count("--auth-token") == 1
     assert with_api_credentials(["run", "--port", "5005"], {}) == ["run", "--port", "5005"]  # no API, no token
 
@@ -85,10 +92,16 @@ def test_a_generated_token_that_starts_with_a_dash_reaches_rasa_intact():
 
 # --- the running stack -----------------------------------------------------------------------
 
+
 def test_rest_channel_requires_its_bearer_token(stack):
     body = {"sender": "perimetro-rest", "message": "esqueci minha senha"}
-    for headers in ({}, bearer("errado"), bearer(REST_TOKEN + "x"), {"Authorization": REST_TOKEN},
-                    {"Authorization": f"Basic {REST_TOKEN}"}):
+    for headers in (
+        {},
+        bearer("errado"),
+        bearer(REST_TOKEN + "x"),
+        {"Authorization": REST_TOKEN},
+        {"Authorization": f"Basic {REST_TOKEN}"},
+    ):
         status, answer = rest(stack, body, headers)
         assert status == 401, (headers, status, answer)
     # with the bearer and no Rasa API token: the channel answers, and Rasa ran the form's custom
@@ -102,8 +115,9 @@ def test_rest_channel_requires_its_bearer_token(stack):
 
 
 def test_rest_client_cannot_claim_another_channel(stack):
-    status, _ = rest(stack, {"sender": "perimetro-canal", "message": "oi", "input_channel": "whatsapp"},
-                     bearer(REST_TOKEN))
+    status, _ = rest(
+        stack, {"sender": "perimetro-canal", "message": "oi", "input_channel": "whatsapp"}, bearer(REST_TOKEN)
+    )
     assert status == 200
     status, tracker = rasa_api(stack, "GET", "/conversations/perimetro-canal/tracker")
     assert status == 200
@@ -136,9 +150,22 @@ def test_rasa_api_works_with_the_token(stack):
 
 def test_action_server_requires_the_shared_secret(stack):
     secret = stack.environment()["ACTION_SERVER_TOKEN"]
-    call = {"next_action": "action_cancelar", "sender_id": "perimetro-acao", "version": "3.6.21", "domain": {},
-            "tracker": {"sender_id": "perimetro-acao", "slots": {}, "latest_message": {}, "events": [],
-                        "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}}
+    call = {
+        "next_action": "action_cancelar",
+        "sender_id": "perimetro-acao",
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": "perimetro-acao",
+            "slots": {},
+            "latest_message": {},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": None,
+        },
+    }
     for headers in ({}, bearer("errado"), {"Authorization": secret}, bearer(secret[:-1])):
         for method, path, body in (("POST", "/webhook", call), ("POST", "/webhook/", call), ("GET", "/actions", None)):
             status, answer = call_json(method, f"{stack.actions_url}{path}", body, headers)
@@ -188,8 +215,17 @@ def test_processes_listen_on_loopback_only(stack):
 
 def test_no_secret_in_var_files_or_command_lines(stack):
     env = stack.environment()
-    secrets = [env[name] for name in ("RASA_TOKEN", "ACTION_SERVER_TOKEN", "BACKEND_SERVICE_TOKEN",
-                                      "WIDGET_SESSION_SECRET", "DATA_HMAC_SECRET", "LINK_SIGNING_SECRET")]
+    secrets = [
+        env[name]
+        for name in (
+            "RASA_TOKEN",
+            "ACTION_SERVER_TOKEN",
+            "BACKEND_SERVICE_TOKEN",
+            "WIDGET_SESSION_SECRET",
+            "DATA_HMAC_SECRET",
+            "LINK_SIGNING_SECRET",
+        )
+    ]
     secrets.append(REST_TOKEN)
     for name in ("endpoints.yml", "credentials.yml"):
         path = Path(stack.var_dir) / name

@@ -1,6 +1,7 @@
 """Plan services end to end through the REST channel: card, plan, waiting periods, fees and the
 bank-slip copy, statements, the accredited network, card reissue, follow-ups, information.
 One verified session serves several requests, as it would for a real user."""
+
 from __future__ import annotations
 
 import re
@@ -62,8 +63,13 @@ def pdf_text(body: bytes) -> str:
 def fees_of(stack, card: str) -> list[dict]:
     """The holder's fees in the module's database (reference_month, status, paid_at)."""
     with backend_db(stack) as db:
-        rows = db.execute(sa.text("SELECT f.reference_month, f.status, f.paid_at FROM fees f JOIN beneficiaries b "
-                                  "ON b.id = f.beneficiary_id WHERE b.card_number = :card"), {"card": card}).all()
+        rows = db.execute(
+            sa.text(
+                "SELECT f.reference_month, f.status, f.paid_at FROM fees f JOIN beneficiaries b "
+                "ON b.id = f.beneficiary_id WHERE b.card_number = :card"
+            ),
+            {"card": card},
+        ).all()
     return [{"reference_month": _date(r[0]), "status": r[1], "paid_at": _date(r[2]) if r[2] else None} for r in rows]
 
 
@@ -256,21 +262,35 @@ def fully_paid_year(stack, card: str, amount: str) -> int:
     database."""
     fees, today = fees_of(stack, card), local_today()
     years = {fee["reference_month"].year for fee in fees}
-    paid = [year for year in years if year < today.year
-            and all(fee["status"] == "paid" for fee in fees if fee["reference_month"].year == year)]
+    paid = [
+        year
+        for year in years
+        if year < today.year and all(fee["status"] == "paid" for fee in fees if fee["reference_month"].year == year)
+    ]
     if paid:
         return max(paid)
     year = min(*years, today.year) - 1
     with backend_db(stack) as db:
-        holder = db.execute(sa.text("SELECT id FROM beneficiaries WHERE card_number = :card"),
-                            {"card": card}).scalar_one()
+        holder = db.execute(
+            sa.text("SELECT id FROM beneficiaries WHERE card_number = :card"), {"card": card}
+        ).scalar_one()
         for month in range(1, 13):
             due = date(year, month, 10)
-            db.execute(sa.text("INSERT INTO fees (beneficiary_id, document_number, reference_month, due_date, type, "
-                               "amount, paid_at, status) VALUES (:holder, :number, :month, :due, 'Mensalidade', "
-                               ":amount, :paid, 'paid')"),
-                       {"holder": holder, "number": f"{card[-6:]}{year}{month:02d}", "month": date(year, month, 1),
-                        "due": due, "amount": amount, "paid": due - timedelta(days=2)})
+            db.execute(
+                sa.text(
+                    "INSERT INTO fees (beneficiary_id, document_number, reference_month, due_date, type, "
+                    "amount, paid_at, status) VALUES (:holder, :number, :month, :due, 'Mensalidade', "
+                    ":amount, :paid, 'paid')"
+                ),
+                {
+                    "holder": holder,
+                    "number": f"{card[-6:]}{year}{month:02d}",
+                    "month": date(year, month, 1),
+                    "due": due,
+                    "amount": amount,
+                    "paid": due - timedelta(days=2),
+                },
+            )
     return year
 
 

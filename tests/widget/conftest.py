@@ -1,6 +1,7 @@
 """The website widget in a real browser: Debian's Chromium driven by Playwright (never a downloaded
 browser), at 360 x 740. Screenshots go to var/artifacts/ for review. For test_widget_stack.py, the
 session's real stack (tests/stack_support.py) and one Chromium for the whole session."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,12 +22,19 @@ from backend.web import chat
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_DIR / "var" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PHONE = {"width": 360, "height": 740}
 
 playwright_api = pytest.importorskip(
-    "playwright.async_api", reason="the playwright package is not installed (make test installs it)")
+    "playwright.async_api", reason="the playwright package is not installed (make test installs it)"
+)
 
 
 @pytest.fixture
@@ -54,10 +62,22 @@ async def _phone_page(browser) -> AsyncIterator:
     page = await context.new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda message: page.errors.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
-    page.on("response", lambda response: page.errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    page.on(
+        "console",
+        lambda message: (
+            page.errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            page.errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
     try:
         yield page
     finally:

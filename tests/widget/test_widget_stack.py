@@ -7,6 +7,7 @@ trained model in models/ (make test trains it first).
 - Maria sees her virtual card in the widget while a second client replays her session id (the raw id,
   the conversation's sender_id, the id with a tampered signature): the second client gets a
   conversation of its own, none of her messages, and is asked for its own identity."""
+
 from __future__ import annotations
 
 import json
@@ -95,8 +96,7 @@ async def test_segunda_via_boleto_through_the_widget(stack, session_phone, artif
     await expect(page.locator(".msg.bot").last).to_contain_text("De qual mensalidade", timeout=SLOW)
     await page.get_by_role("button", name=re.compile("vencida")).click()
     answer = page.locator(".msg.bot", has_text="Linha digitável")
-    await expect(answer).to_contain_text(re.compile(r"\d{5}\.\d{5} \d{5}\.\d{6} \d{5}\.\d{6} \d \d{14}"),
-                                         timeout=SLOW)
+    await expect(answer).to_contain_text(re.compile(r"\d{5}\.\d{5} \d{5}\.\d{6} \d{5}\.\d{6} \d \d{14}"), timeout=SLOW)
     log = page.get_by_role("log", name="Conversa com o assistente")
     await expect(log).to_contain_text("multa de 2%", timeout=SLOW)  # the slip's explanation, in the bubble before
     download = page.get_by_role("link", name=re.compile("Baixar"))
