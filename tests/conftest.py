@@ -1,5 +1,6 @@
 """For every test: quiet Rasa and SQLAlchemy; the services named by TEST_DATABASE_URL / TEST_REDIS_URL
 must answer before anything runs; in CI (CI=true) a skipped test fails the run."""
+
 import os
 
 import pytest
@@ -46,8 +47,10 @@ def pytest_sessionstart(session):
             continue
         problem = problem_of(url)
         if problem:
-            pytest.exit(f"{variable}={_redacted(url)}: {service} does not answer ({problem})",
-                        returncode=pytest.ExitCode.USAGE_ERROR)
+            pytest.exit(
+                f"{variable}={_redacted(url)}: {service} does not answer ({problem})",
+                returncode=pytest.ExitCode.USAGE_ERROR,
+            )
 
 
 def _skip_reason(report) -> str:

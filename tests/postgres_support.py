@@ -1,6 +1,7 @@
 """Throw-away PostgreSQL databases on TEST_DATABASE_URL's server: a fresh (or copied) database for a
 test or a stack (`fresh_database`), and copies of a migrated and seeded template for the backend tests
 (`DatabaseCopies`). Every name is unique, so runs sharing the server never meet."""
+
 from __future__ import annotations
 
 import collections
@@ -97,7 +98,8 @@ class DatabaseCopies:
         self._live: set[str] = set()
         self._drops: list[Future] = []
         self._ahead: collections.deque[Future] = collections.deque(
-            self._maker.submit(self._make) for _ in range(self.AHEAD))
+            self._maker.submit(self._make) for _ in range(self.AHEAD)
+        )
 
     def _admin(self):
         if getattr(self._thread, "connection", None) is None:

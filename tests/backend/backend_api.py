@@ -1,4 +1,5 @@
 """Calls to the backend API and pages that several test modules make."""
+
 import re
 from datetime import date
 from urllib.parse import urlsplit
@@ -15,14 +16,34 @@ SERVICE_HEADERS = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK_RE = re.compile(r"https?://\S+/conta/[a-z-]+/[A-Za-z0-9_-]+")
 
-JOSE = {"login": "200300400501", "cpf": "036.426.212-52", "birth_date": "14/08/1960",
-        "channel": "rest", "conversation_id": "conversa-jose"}
-MARIA = {"login": "100200300401", "cpf": "945.807.302-24", "birth_date": "12/03/1985",
-         "channel": "rest", "conversation_id": "conversa-maria"}
-CARLOS = {"login": "400500600701", "cpf": "224.538.323-01", "birth_date": "19/09/1978",
-          "channel": "rest", "conversation_id": "conversa-carlos"}
-ANA_BEATRIZ = {"login": "300400500601", "cpf": "997.220.033-72", "birth_date": "02/02/1992",
-               "channel": "rest", "conversation_id": "conversa-ana-beatriz"}
+JOSE = {
+    "login": "200300400501",
+    "cpf": "036.426.212-52",
+    "birth_date": "14/08/1960",
+    "channel": "rest",
+    "conversation_id": "conversa-jose",
+}
+MARIA = {
+    "login": "100200300401",
+    "cpf": "945.807.302-24",
+    "birth_date": "12/03/1985",
+    "channel": "rest",
+    "conversation_id": "conversa-maria",
+}
+CARLOS = {
+    "login": "400500600701",
+    "cpf": "224.538.323-01",
+    "birth_date": "19/09/1978",
+    "channel": "rest",
+    "conversation_id": "conversa-carlos",
+}
+ANA_BEATRIZ = {
+    "login": "300400500601",
+    "cpf": "997.220.033-72",
+    "birth_date": "02/02/1992",
+    "channel": "rest",
+    "conversation_id": "conversa-ana-beatriz",
+}
 
 
 async def stored_protocol(session, number: str, kind: str, owner_card: str | None, day: date | None = None):
@@ -35,8 +56,9 @@ async def stored_protocol(session, number: str, kind: str, owner_card: str | Non
     protocol = (await session.execute(select(Protocol).where(Protocol.number == number))).scalar_one()
     owner = None
     if owner_card is not None:
-        owner = (await session.execute(select(Beneficiary.id).where(
-            Beneficiary.card_number == owner_card))).scalar_one()
+        owner = (
+            await session.execute(select(Beneficiary.id).where(Beneficiary.card_number == owner_card))
+        ).scalar_one()
     await session.commit()
     assert (protocol.kind, protocol.beneficiary_id) == (kind, owner), (protocol.kind, protocol.beneficiary_id)
     return protocol
@@ -54,9 +76,14 @@ async def request_password_reset(client, body: dict) -> tuple[int, dict]:
     answer = await response.json()
     if response.status != 201:
         return response.status, answer
-    response = await client.post("/api/password-resets", json={
-        "verification": answer["token"], "channel": body.get("channel", "rest"),
-        "conversation_id": body.get("conversation_id")})
+    response = await client.post(
+        "/api/password-resets",
+        json={
+            "verification": answer["token"],
+            "channel": body.get("channel", "rest"),
+            "conversation_id": body.get("conversation_id"),
+        },
+    )
     return response.status, await response.json()
 
 
@@ -69,8 +96,15 @@ async def verify(client, persona: dict) -> str:
 async def call_with_verification(client, path: str, persona: dict, **body) -> tuple[int, dict]:
     """Verifies `persona`, then POSTs `path` with the token and the conversation of the persona."""
     token = await verify(client, persona)
-    response = await client.post(path, json={"verification": token, "channel": persona["channel"],
-                                             "conversation_id": persona["conversation_id"], **body})
+    response = await client.post(
+        path,
+        json={
+            "verification": token,
+            "channel": persona["channel"],
+            "conversation_id": persona["conversation_id"],
+            **body,
+        },
+    )
     return response.status, await response.json()
 
 
@@ -105,9 +139,11 @@ async def submit_form(client, path: str, fields: dict) -> tuple[int, str]:
 
 
 async def set_password(client, path: str, password: str, confirmation: str | None = None, **extra) -> tuple[int, str]:
-    return await submit_form(client, path, {"nova_senha": password,
-                                            "confirmacao": password if confirmation is None else confirmation,
-                                            **extra})
+    return await submit_form(
+        client,
+        path,
+        {"nova_senha": password, "confirmacao": password if confirmation is None else confirmation, **extra},
+    )
 
 
 async def login(client, login_value: str, password: str) -> tuple[int, dict]:

@@ -1,6 +1,7 @@
 """Fixtures: a copy of a database migrated and seeded once per session, per test (SQLite always,
 PostgreSQL when TEST_DATABASE_URL is set), the app under an aiohttp TestClient that sends the service
 credential (backend_api.SERVICE_TOKEN), and a direct DB session."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,8 +38,11 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def _settings(var_dir: Path, database_url: str | None = None) -> Settings:
-    return Settings(database_url=database_url or f"sqlite:///{var_dir / 'backend.db'}", var_dir=var_dir,
-                    backend_service_token=SERVICE_TOKEN)
+    return Settings(
+        database_url=database_url or f"sqlite:///{var_dir / 'backend.db'}",
+        var_dir=var_dir,
+        backend_service_token=SERVICE_TOKEN,
+    )
 
 
 async def _seed(settings: Settings) -> None:
@@ -129,11 +133,17 @@ def sqlite_settings(seeded, tmp_path) -> Settings:
     return seeded.sqlite_copy(tmp_path)
 
 
-@pytest.fixture(params=[
-    "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.skipif(
-        not PG_URL, reason="set TEST_DATABASE_URL=postgresql://... to run the suite on PostgreSQL")),
-])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                not PG_URL, reason="set TEST_DATABASE_URL=postgresql://... to run the suite on PostgreSQL"
+            ),
+        ),
+    ]
+)
 def settings(request, seeded, tmp_path) -> Settings:
     if request.param == "sqlite":
         yield seeded.sqlite_copy(tmp_path)
@@ -190,8 +200,13 @@ async def session(sessions):
 @pytest.fixture
 def maria() -> dict:
     """Maria's identity as a password-reset request body."""
-    return {"login": "100200300401", "cpf": "945.807.302-24", "birth_date": "1985-03-12",
-            "channel": "rest", "conversation_id": "test-conversation"}
+    return {
+        "login": "100200300401",
+        "cpf": "945.807.302-24",
+        "birth_date": "1985-03-12",
+        "channel": "rest",
+        "conversation_id": "test-conversation",
+    }
 
 
 @pytest.fixture
@@ -220,4 +235,3 @@ def masked_log():
     yield stream
     root.removeHandler(handler)
     root.setLevel(previous_level)
-

@@ -1,5 +1,6 @@
 """A fake Rasa HTTP API for the handoff tests (test modules do not import conftest): it keeps one
 event list per conversation, records every call and answers like `rasa run --enable-api`."""
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,14 @@ class FakeRasa:
 
     def user_says(self, conversation_id: str, text: str) -> None:
         self.trackers.setdefault(conversation_id, []).append(
-            {"event": "user", "text": text, "timestamp": time.time(), "message_id": uuid.uuid4().hex,
-             "parse_data": {"intent": {"name": "informar"}}})
+            {
+                "event": "user",
+                "text": text,
+                "timestamp": time.time(),
+                "message_id": uuid.uuid4().hex,
+                "parse_data": {"intent": {"name": "informar"}},
+            }
+        )
 
     def events(self, conversation_id: str) -> list[dict]:
         return self.trackers.get(conversation_id, [])
@@ -55,8 +62,9 @@ class FakeRasa:
             return web.json_response({"status": "failure"}, status=500)
         events = self.trackers.setdefault(conversation_id, [])
         if action == "tracker" and request.method == "GET":
-            return web.json_response({"sender_id": conversation_id, "events": events,
-                                      "paused": any(e["event"] == "pause" for e in events)})
+            return web.json_response(
+                {"sender_id": conversation_id, "events": events, "paused": any(e["event"] == "pause" for e in events)}
+            )
         if action == "tracker/events" and request.method == "POST":
             for event in body if isinstance(body, list) else [body]:
                 events.append({**event, "timestamp": time.time()})

@@ -1,5 +1,6 @@
 """The backend's access log never carries the secret of a link (/conta/ativar/<token>,
 /documentos/<token>...): the token segment is logged as "[token]"."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,7 @@ def _lines(log) -> list[dict]:
     return [json.loads(line) for line in log.getvalue().splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("page", ["/conta/ativar/", "/conta/alterar-senha/", "/conta/confirmar-email/",
-                                  "/documentos/"])
+@pytest.mark.parametrize("page", ["/conta/ativar/", "/conta/alterar-senha/", "/conta/confirmar-email/", "/documentos/"])
 async def test_a_link_page_is_logged_without_its_token(client, masked_log, page):
     token = secrets.token_urlsafe(32)
     response = await client.get(page + token)

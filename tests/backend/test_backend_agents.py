@@ -1,4 +1,5 @@
 """Demo data only when asked for (backend.seed), and the agents' command (backend.agents)."""
+
 import asyncio
 import dataclasses
 import io
@@ -81,8 +82,9 @@ async def test_add_list_disable(client, settings):
     async with session_factory(engine)() as session:
         agent = (await session.execute(select(Agent).where(Agent.username == "carla.souza"))).scalar_one()
         assert agent.password_hash.startswith(f"$2b${settings.bcrypt_rounds}$") and agent.disabled_at
-        assert (await session.execute(select(func.count()).select_from(ApiSession)
-                                      .where(ApiSession.agent_id == agent.id))).scalar_one() == 0
+        assert (
+            await session.execute(select(func.count()).select_from(ApiSession).where(ApiSession.agent_id == agent.id))
+        ).scalar_one() == 0
     await engine.dispose()
 
 
@@ -90,10 +92,18 @@ def test_the_command_reads_the_password_from_stdin(sqlite_settings):
     """The entry point itself (stdin, exit code, output): the same on either database, run on SQLite."""
     settings = sqlite_settings
     env = {**os.environ, "DATABASE_URL": settings.database_url, "VAR_DIR": str(settings.var_dir)}
-    done = subprocess.run([sys.executable, "-m", "backend.agents", "add", "joana", "--name", "Joana Lima"],
-                          input=f"{GOOD}\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.agents", "add", "joana", "--name", "Joana Lima"],
+        input=f"{GOOD}\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
-    listed = subprocess.run([sys.executable, "-m", "backend.agents", "list"], capture_output=True, text=True,
-                            cwd=ROOT, env=env, timeout=60)
+    listed = subprocess.run(
+        [sys.executable, "-m", "backend.agents", "list"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
     assert "joana\tJoana Lima\tativo" in listed.stdout
     assert GOOD not in done.stdout + done.stderr + listed.stdout

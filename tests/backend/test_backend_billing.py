@@ -1,6 +1,7 @@
 """GET /api/fees and POST /api/fees/{document_number}/slips: Maria's fees (current month open,
 previous month overdue, older ones paid), the bank slip with overdue charges, the PDF link; João
 (dependent) refused; Carlos (cancelled plan) answered."""
+
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -16,21 +17,29 @@ from backend.signed_links import sign
 
 pytestmark = pytest.mark.asyncio
 
-JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",
-        "channel": "rest", "conversation_id": "conversa-joao"}
+JOAO = {
+    "login": "100200300402",
+    "cpf": "157.368.193-84",
+    "birth_date": "30/07/2012",
+    "channel": "rest",
+    "conversation_id": "conversa-joao",
+}
 
 
 async def fees_of(client, persona):
     token = await verify(client, persona)
-    response = await client.get("/api/fees", headers={"X-Verification": token,
-                                                      "X-Conversation-Id": persona["conversation_id"]})
+    response = await client.get(
+        "/api/fees", headers={"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]}
+    )
     return response.status, await response.json()
 
 
 async def request_slip(client, persona, document_number, token=None):
     token = token or await verify(client, persona)
-    response = await client.post(f"/api/fees/{document_number}/slips", json={
-        "verification": token, "conversation_id": persona["conversation_id"], "channel": persona["channel"]})
+    response = await client.post(
+        f"/api/fees/{document_number}/slips",
+        json={"verification": token, "conversation_id": persona["conversation_id"], "channel": persona["channel"]},
+    )
     return response.status, await response.json()
 
 
@@ -63,8 +72,11 @@ async def test_maria_sees_her_last_12_fees_newest_first(client):
 
 async def test_a_fee_stored_open_past_its_due_date_is_shown_overdue(client, session):
     today = local_today()
-    await session.execute(update(Fee).where(Fee.document_number == f"300401{today:%Y%m}")
-                          .values(due_date=today - timedelta(days=1), status="open"))
+    await session.execute(
+        update(Fee)
+        .where(Fee.document_number == f"300401{today:%Y%m}")
+        .values(due_date=today - timedelta(days=1), status="open")
+    )
     await session.commit()
     fees = await maria_fees(client)
     assert fees[0]["status"] == "overdue" and fees[1]["status"] == "overdue"
@@ -175,8 +187,16 @@ async def test_pdf_link_opens_the_slip(client):
     assert response.content_type == "application/pdf"
     pdf = await response.read()
     assert pdf.startswith(b"%PDF")
-    for text in (body["linha_digitavel"], "Maria Aparecida Santos", body["protocol"], overdue["document_number"],
-                 body["amount_text"], body["fine_text"], body["interest_text"], "Banco do Brasil"):
+    for text in (
+        body["linha_digitavel"],
+        "Maria Aparecida Santos",
+        body["protocol"],
+        overdue["document_number"],
+        body["amount_text"],
+        body["fine_text"],
+        body["interest_text"],
+        "Banco do Brasil",
+    ):
         assert text.encode("latin-1") in pdf, text
     assert b"/Subtype /Image" in pdf  # the PIX QR code
 
@@ -190,9 +210,12 @@ async def test_altered_or_expired_pdf_link_is_refused(client, settings):
     response = await client.get(altered)
     assert response.status == 404 and b"%PDF" not in await response.read()
 
-    old = sign(settings.link_signing_secret, "boleto", {"fee": overdue["document_number"], "holder": 1,
-                                                       "issued_on": "2026-01-01", "protocol": "x"},
-               now=datetime.now(timezone.utc) - timedelta(minutes=16))
+    old = sign(
+        settings.link_signing_secret,
+        "boleto",
+        {"fee": overdue["document_number"], "holder": 1, "issued_on": "2026-01-01", "protocol": "x"},
+        now=datetime.now(timezone.utc) - timedelta(minutes=16),
+    )
     response = await client.get(f"/documentos/{old}")
     assert response.status == 410
     assert "expirou" in await response.text()

@@ -1,5 +1,6 @@
 """FEBRABAN bank-slip codes, PIX BR Code and overdue charges, against independent published values
 (never against this code's own output)."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -13,18 +14,48 @@ from backend.billing.charges import charge_on, effective_status
 # BancoBrasilCarteira11_019Tests.cs (commit 09515d4) - due dates after the 2025 factor reset.
 # (amount, nosso número, due date, barcode, linha digitável)
 BB_2026 = [
-    ("200", "00000000000000000", date(2026, 12, 25),  # the vector with an empty nosso número
-     "00191167100000200000000000000000000000000011", "00190.00009 00000.000000 00000.000117 1 16710000020000"),
-    ("804", "12345670000000321", date(2026, 1, 2),
-     "00192131400000804000000001234567000000032111", "00190.00009 01234.567004 00000.321117 2 13140000080400"),
-    ("791", "12345679999999901", date(2026, 3, 10),
-     "00194138100000791000000001234567999999990111", "00190.00009 01234.567996 99999.901111 4 13810000079100"),
-    ("800", "12345670000000001", date(2026, 2, 28),
-     "00197137100000800000000001234567000000000111", "00190.00009 01234.567004 00000.001115 7 13710000080000"),
-    ("220.58", "12345670000000003", date(2026, 5, 24),
-     "00199145600000220580000001234567000000000311", "00190.00009 01234.567004 00000.003111 9 14560000022058"),
-    ("350", "12345670047850002", date(2026, 12, 30),
-     "00191167600000350000000001234567004785000211", "00190.00009 01234.567004 47850.002115 1 16760000035000"),
+    (
+        "200",
+        "00000000000000000",
+        date(2026, 12, 25),  # the vector with an empty nosso número
+        "00191167100000200000000000000000000000000011",
+        "00190.00009 00000.000000 00000.000117 1 16710000020000",
+    ),
+    (
+        "804",
+        "12345670000000321",
+        date(2026, 1, 2),
+        "00192131400000804000000001234567000000032111",
+        "00190.00009 01234.567004 00000.321117 2 13140000080400",
+    ),
+    (
+        "791",
+        "12345679999999901",
+        date(2026, 3, 10),
+        "00194138100000791000000001234567999999990111",
+        "00190.00009 01234.567996 99999.901111 4 13810000079100",
+    ),
+    (
+        "800",
+        "12345670000000001",
+        date(2026, 2, 28),
+        "00197137100000800000000001234567000000000111",
+        "00190.00009 01234.567004 00000.001115 7 13710000080000",
+    ),
+    (
+        "220.58",
+        "12345670000000003",
+        date(2026, 5, 24),
+        "00199145600000220580000001234567000000000311",
+        "00190.00009 01234.567004 00000.003111 9 14560000022058",
+    ),
+    (
+        "350",
+        "12345670047850002",
+        date(2026, 12, 30),
+        "00191167600000350000000001234567004785000211",
+        "00190.00009 01234.567004 47850.002115 1 16760000035000",
+    ),
 ]
 # Before the reset: pyboleto (github.com/eduardocereto/pyboleto) tests/test_banco_do_brasil.py,
 # BB convênio 7777777, nosso número 87654, carteira 18, due 08/03/2011, R$ 2.952,95.
@@ -35,20 +66,25 @@ BANRISUL_BARCODE = "04198100100000550002111029000150228325634059"
 
 # The example of the BCB "Manual de Padrões para Iniciação do Pix" (static BR Code, random key),
 # quoted in many open-source Pix libraries' tests.
-BCB_EXAMPLE = ("00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-426655440000"
-               "5204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D")
+BCB_EXAMPLE = (
+    "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-426655440000"
+    "5204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D"
+)
 
 
-@pytest.mark.parametrize(("day", "factor"), [
-    (date(2000, 7, 3), 1000),     # the first 4-digit factor
-    (date(2000, 7, 4), 1001),
-    (date(2011, 3, 8), 4900),     # pyboleto BB vector
-    (date(2025, 2, 21), 9999),    # the last day of the first cycle
-    (date(2025, 2, 22), 1000),    # FEBRABAN reset: back to 1000
-    (date(2025, 2, 23), 1001),
-    (date(2026, 1, 2), 1314),     # BoletoNetCore 2026 vectors
-    (date(2026, 12, 25), 1671),
-])
+@pytest.mark.parametrize(
+    ("day", "factor"),
+    [
+        (date(2000, 7, 3), 1000),  # the first 4-digit factor
+        (date(2000, 7, 4), 1001),
+        (date(2011, 3, 8), 4900),  # pyboleto BB vector
+        (date(2025, 2, 21), 9999),  # the last day of the first cycle
+        (date(2025, 2, 22), 1000),  # FEBRABAN reset: back to 1000
+        (date(2025, 2, 23), 1001),
+        (date(2026, 1, 2), 1314),  # BoletoNetCore 2026 vectors
+        (date(2026, 12, 25), 1671),
+    ],
+)
 def test_due_date_factor_with_the_2025_reset(day, factor):
     assert febraban.due_date_factor(day) == factor
 
@@ -68,8 +104,7 @@ def test_bb_barcode_and_linha_match_published_vectors(amount, our_number, due, b
 
 
 def test_vectors_before_the_reset():
-    code = febraban.barcode("001", date(2011, 3, 8), Decimal("2952.95"),
-                            febraban.bb_free_field("7777777", 87654, "18"))
+    code = febraban.barcode("001", date(2011, 3, 8), Decimal("2952.95"), febraban.bb_free_field("7777777", 87654, "18"))
     assert febraban.format_linha(febraban.linha_digitavel(code)) == BB_2011_LINHA
     assert febraban.barcode_from_linha(BANRISUL_LINHA) == BANRISUL_BARCODE
     assert febraban.format_linha(febraban.linha_digitavel(BANRISUL_BARCODE)) == BANRISUL_LINHA
@@ -85,7 +120,7 @@ def test_check_digit_rules():
 @pytest.mark.parametrize("position", [0, 9, 20, 31, 32, 40])
 def test_a_mistyped_digit_is_caught(position):
     digits = BB_2026[1][4].replace(".", "").replace(" ", "")
-    wrong = digits[:position] + str((int(digits[position]) + 1) % 10) + digits[position + 1:]
+    wrong = digits[:position] + str((int(digits[position]) + 1) % 10) + digits[position + 1 :]
     with pytest.raises(febraban.InvalidSlipCode):
         febraban.barcode_from_linha(wrong)
 
@@ -104,14 +139,20 @@ def test_bcb_example_parses_and_its_crc_is_recomputed():
 
 
 def test_brcode_reproduces_the_bcb_example():
-    assert pix.brcode(key="123e4567-e12b-12d1-a456-426655440000", merchant_name="Fulano de Tal",
-                      merchant_city="BRASILIA") == BCB_EXAMPLE
+    assert (
+        pix.brcode(key="123e4567-e12b-12d1-a456-426655440000", merchant_name="Fulano de Tal", merchant_city="BRASILIA")
+        == BCB_EXAMPLE
+    )
 
 
 def test_brcode_with_amount_accents_and_long_names():
-    code = pix.brcode(key="financeiro@vidasergipe.example.com.br",
-                      merchant_name="Caixa de Assistência Vida Sergipe Ltda", merchant_city="São Cristóvão do Sul",
-                      amount=Decimal("462.3"), transaction_id="MENS-300401202610-20261123-extra-long")
+    code = pix.brcode(
+        key="financeiro@vidasergipe.example.com.br",
+        merchant_name="Caixa de Assistência Vida Sergipe Ltda",
+        merchant_city="São Cristóvão do Sul",
+        amount=Decimal("462.3"),
+        transaction_id="MENS-300401202610-20261123-extra-long",
+    )
     fields = pix.parse(code)
     assert fields["52"] == "0000" and fields["53"] == "986" and fields["58"] == "BR"
     assert fields["54"] == "462.30"
@@ -138,7 +179,11 @@ def test_overdue_charge_fine_and_pro_rata_interest():
 def test_no_charge_on_or_before_the_due_date():
     charge = charge_on(Decimal("450.00"), date(2026, 12, 3), date(2026, 12, 3))
     assert (charge.fine, charge.interest, charge.amount, charge.due_date) == (
-        0, 0, Decimal("450.00"), date(2026, 12, 3))
+        0,
+        0,
+        Decimal("450.00"),
+        date(2026, 12, 3),
+    )
 
 
 def test_an_unpaid_fee_past_due_is_overdue_even_if_stored_open():

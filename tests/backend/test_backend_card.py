@@ -1,5 +1,6 @@
 """GET /api/card (cartao_virtual): the card's data for the holder and her dependents, the refusals,
 and the card image behind the signed link (a PNG whose QR code is the card number)."""
+
 import io
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -14,14 +15,22 @@ from backend.signed_links import sign
 from backend.signed_links import verify as verify_link
 
 pytestmark = pytest.mark.asyncio
-JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",
-        "channel": "rest", "conversation_id": "conversa-joao"}
+JOAO = {
+    "login": "100200300402",
+    "cpf": "157.368.193-84",
+    "birth_date": "30/07/2012",
+    "channel": "rest",
+    "conversation_id": "conversa-joao",
+}
 
 
 async def get_card(client, persona, beneficiary=None, token=None):
     token = token or await verify(client, persona)
-    response = await client.get("/api/card", params={"beneficiary": beneficiary} if beneficiary else None,
-                                headers={"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]})
+    response = await client.get(
+        "/api/card",
+        params={"beneficiary": beneficiary} if beneficiary else None,
+        headers={"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]},
+    )
     return response.status, await response.json()
 
 
@@ -90,8 +99,10 @@ async def test_card_image_is_a_png_whose_qr_is_the_card_number(client):
 
     x, y, module, size = qr_box("100200300402")
     expected = qr_code("100200300402").matrix
-    sampled = [[image.getpixel((x + col * module + module // 2, y + row * module + module // 2)) < 128
-                for col in range(size)] for row in range(size)]
+    sampled = [
+        [image.getpixel((x + col * module + module // 2, y + row * module + module // 2)) < 128 for col in range(size)]
+        for row in range(size)
+    ]
     assert sampled == [[bool(bit) for bit in row] for row in expected]
     # and not just any QR code: another card number gives another matrix
     assert qr_code("100200300401").matrix != expected
@@ -102,8 +113,12 @@ async def test_card_link_expires_and_cannot_be_altered(client, settings):
     token = urlsplit(body["image_url"]).path.rsplit("/", 1)[1]
     assert verify_link(settings.link_signing_secret, token).params == {"card": "100200300401"}
 
-    old = sign(settings.link_signing_secret, "card", {"card": "100200300401"},
-               now=datetime.now(timezone.utc) - timedelta(minutes=16))
+    old = sign(
+        settings.link_signing_secret,
+        "card",
+        {"card": "100200300401"},
+        now=datetime.now(timezone.utc) - timedelta(minutes=16),
+    )
     assert (await client.get(f"/documentos/{old}")).status == 410
     payload, mac = token.split(".")
     forged = sign(b"another key", "card", {"card": "100200300402"}).split(".")[0] + "." + mac

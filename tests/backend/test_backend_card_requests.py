@@ -1,5 +1,6 @@
 """POST/GET /api/card-requests: reasons as people say them, police report, family rules, one request
 in progress per beneficiary, cancelled plan, listing with pt-BR statuses."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -11,14 +12,21 @@ from backend.clock import local_today
 from backend.models import CardRequest, Protocol
 from common.card_reasons import ROBBERY, normalize_reason
 
-JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",
-        "channel": "rest", "conversation_id": "conversa-joao"}
+JOAO = {
+    "login": "100200300402",
+    "cpf": "157.368.193-84",
+    "birth_date": "30/07/2012",
+    "channel": "rest",
+    "conversation_id": "conversa-joao",
+}
 
 
 async def _post(client, persona: dict, **body) -> tuple[int, dict]:
     token = await verify(client, persona)
-    response = await client.post("/api/card-requests", json={
-        "verification": token, "conversation_id": persona["conversation_id"], "channel": "rest", **body})
+    response = await client.post(
+        "/api/card-requests",
+        json={"verification": token, "conversation_id": persona["conversation_id"], "channel": "rest", **body},
+    )
     return response.status, await response.json()
 
 
@@ -30,21 +38,37 @@ async def _one(sessions, statement):
 
 async def _list(client, persona: dict) -> dict:
     token = await verify(client, persona)
-    response = await client.get("/api/card-requests", headers={
-        "X-Verification": token, "X-Conversation-Id": persona["conversation_id"]})
+    response = await client.get(
+        "/api/card-requests", headers={"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]}
+    )
     assert response.status == 200
     return await response.json()
 
 
-@pytest.mark.parametrize("said, expected", [
-    ("Danificação", "Danificação"), ("danificacao", "Danificação"), ("quebrou", "Danificação"),
-    ("estragou", "Danificação"), ("EXTRAVIO", "Extravio"), ("perdi", "Extravio"),
-    ("perdi minha carteirinha", "Extravio"), ("renovação", "Renovação"), ("venceu", "Renovação"),
-    ("Roubo C/ B.O", "Roubo C/ B.O"), ("roubo com bo", "Roubo C/ B.O"), ("roubo com B.O.", "Roubo C/ B.O"),
-    ("fui assaltado e fiz boletim de ocorrência", "Roubo C/ B.O"),
-    ("Roubo S/ B.O", "Roubo S/ B.O"), ("roubo sem bo", "Roubo S/ B.O"), ("furto sem boletim", "Roubo S/ B.O"),
-    ("roubaram minha bolsa", ROBBERY), ("qualquer coisa", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "said, expected",
+    [
+        ("Danificação", "Danificação"),
+        ("danificacao", "Danificação"),
+        ("quebrou", "Danificação"),
+        ("estragou", "Danificação"),
+        ("EXTRAVIO", "Extravio"),
+        ("perdi", "Extravio"),
+        ("perdi minha carteirinha", "Extravio"),
+        ("renovação", "Renovação"),
+        ("venceu", "Renovação"),
+        ("Roubo C/ B.O", "Roubo C/ B.O"),
+        ("roubo com bo", "Roubo C/ B.O"),
+        ("roubo com B.O.", "Roubo C/ B.O"),
+        ("fui assaltado e fiz boletim de ocorrência", "Roubo C/ B.O"),
+        ("Roubo S/ B.O", "Roubo S/ B.O"),
+        ("roubo sem bo", "Roubo S/ B.O"),
+        ("furto sem boletim", "Roubo S/ B.O"),
+        ("roubaram minha bolsa", ROBBERY),
+        ("qualquer coisa", None),
+        ("", None),
+    ],
+)
 def test_reason_normalisation(said, expected):
     assert normalize_reason(said) == expected
 
@@ -55,7 +79,7 @@ def test_robbery_with_a_report_number_is_with_report():
 
 def test_business_days_skip_weekends():
     assert add_business_days(date(2025, 3, 7), 15) == date(2025, 3, 28)  # Friday -> Friday, 3 weeks
-    assert add_business_days(date(2025, 3, 8), 1) == date(2025, 3, 10)   # Saturday -> Monday
+    assert add_business_days(date(2025, 3, 8), 1) == date(2025, 3, 10)  # Saturday -> Monday
 
 
 async def test_maria_sees_joaos_request_in_production(client, session):
@@ -66,8 +90,7 @@ async def test_maria_sees_joaos_request_in_production(client, session):
     # the seed's request, made five days ago by Maria (the holder) for João
     await stored_protocol(session, item["protocol"], "card_reissue", MARIA["login"], local_today() - timedelta(days=5))
     assert item["expected_by"]
-    assert [m["name"] for m in body["members"]] == \
-        ["Maria Aparecida Santos", "João Pedro Santos", "Ana Clara Santos"]
+    assert [m["name"] for m in body["members"]] == ["Maria Aparecida Santos", "João Pedro Santos", "Ana Clara Santos"]
     assert "em produção" in body["message"]
 
 
@@ -107,8 +130,9 @@ async def test_joao_already_has_one_in_production(client):
 
 
 async def test_robbery_with_report_for_a_dependent_by_name(client, sessions):
-    status, body = await _post(client, MARIA, beneficiary="ana clara", reason="roubo com bo",
-                               police_report="BO 4521/2025-SE")
+    status, body = await _post(
+        client, MARIA, beneficiary="ana clara", reason="roubo com bo", police_report="BO 4521/2025-SE"
+    )
     assert status == 201, body
     assert body["beneficiary"]["card_number"] == "100200300403" and body["reason"] == "Roubo C/ B.O"
     stored = await _one(sessions, select(CardRequest).where(CardRequest.protocol_number == body["protocol"]))
@@ -119,16 +143,19 @@ async def test_robbery_with_report_for_a_dependent_by_name(client, sessions):
     assert [m["name"] for m in joao["members"]] == ["João Pedro Santos"]
 
 
-@pytest.mark.parametrize("body, field, words", [
-    ({"reason": "Roubo C/ B.O"}, "police_report", "número do boletim"),
-    ({"reason": "roubo com bo", "police_report": "12"}, "police_report", "de 3 a 40"),
-    ({"reason": "roubo com bo", "police_report": "x" * 41}, "police_report", "de 3 a 40"),
-    ({"reason": "roubo com bo", "police_report": "<script>"}, "police_report", "só com letras"),
-    ({"reason": "porque sim"}, "reason", "Danificação, Extravio"),
-    ({}, "reason", "o motivo"),
-    ({"reason": "perdi", "note": "a" * 301}, "note", "300"),
-    ({"reason": "perdi", "beneficiary": "1234"}, "beneficiary", "12 dígitos"),
-])
+@pytest.mark.parametrize(
+    "body, field, words",
+    [
+        ({"reason": "Roubo C/ B.O"}, "police_report", "número do boletim"),
+        ({"reason": "roubo com bo", "police_report": "12"}, "police_report", "de 3 a 40"),
+        ({"reason": "roubo com bo", "police_report": "x" * 41}, "police_report", "de 3 a 40"),
+        ({"reason": "roubo com bo", "police_report": "<script>"}, "police_report", "só com letras"),
+        ({"reason": "porque sim"}, "reason", "Danificação, Extravio"),
+        ({}, "reason", "o motivo"),
+        ({"reason": "perdi", "note": "a" * 301}, "note", "300"),
+        ({"reason": "perdi", "beneficiary": "1234"}, "beneficiary", "12 dígitos"),
+    ],
+)
 async def test_bad_input(client, body, field, words):
     status, answer = await _post(client, MARIA, **body)
     assert status == 400
@@ -164,8 +191,10 @@ async def test_cancelled_plan(client):
 
 
 async def test_needs_verification(client):
-    response = await client.post("/api/card-requests", json={"verification": "x" * 40, "reason": "perdi",
-                                                             "conversation_id": "c", "channel": "rest"})
+    response = await client.post(
+        "/api/card-requests",
+        json={"verification": "x" * 40, "reason": "perdi", "conversation_id": "c", "channel": "rest"},
+    )
     assert response.status == 401
     response = await client.get("/api/card-requests")
     assert response.status == 401
@@ -174,7 +203,12 @@ async def test_needs_verification(client):
 async def test_reasons_for_the_bot(client):
     response = await client.get("/api/card-requests/reasons")
     body = await response.json()
-    assert [r["name"] for r in body["reasons"]] == \
-        ["Danificação", "Extravio", "Renovação", "Roubo C/ B.O", "Roubo S/ B.O"]
+    assert [r["name"] for r in body["reasons"]] == [
+        "Danificação",
+        "Extravio",
+        "Renovação",
+        "Roubo C/ B.O",
+        "Roubo S/ B.O",
+    ]
     assert [r["needs_police_report"] for r in body["reasons"]] == [False, False, False, True, False]
     assert body["expected_days"] == 15

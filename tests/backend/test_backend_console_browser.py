@@ -2,6 +2,7 @@
 screen) against the backend on a free port, with a fake Rasa that records what reaches the user:
 login, live queue, claim, transcript and customer context, reply, the user's answer, close.
 Screenshots go to var/artifacts/."""
+
 import asyncio
 import dataclasses
 import socket
@@ -20,11 +21,18 @@ from backend.settings import REPO_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_DIR / "var" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 playwright_api = pytest.importorskip(
-    "playwright.async_api", reason="the playwright package is not installed (make test installs it)")
+    "playwright.async_api", reason="the playwright package is not installed (make test installs it)"
+)
 expect = playwright_api.expect
 pytestmark = [
     pytest.mark.asyncio,
@@ -70,12 +78,21 @@ async def test_agent_claims_replies_and_closes_in_chromium(served, rasa, request
     async with aiohttp.ClientSession(headers=SERVICE_HEADERS) as http:
         status, verified = await _post(http, f"{served}/api/identity/verifications", {**MARIA, "channel": "socketio"})
         assert status == 201, verified
-        status, handoff = await _post(http, f"{served}/api/handoffs", {
-            "conversation_id": conversation, "channel": "socketio", "reason": "dúvida sobre reembolso",
-            "verification": verified["token"],
-            "transcript": [{"from": "user", "text": "quero saber do meu reembolso"},
-                           {"from": "bot", "text": "Seu reembolso está em análise."},
-                           {"from": "user", "text": "quero falar com um atendente"}]})
+        status, handoff = await _post(
+            http,
+            f"{served}/api/handoffs",
+            {
+                "conversation_id": conversation,
+                "channel": "socketio",
+                "reason": "dúvida sobre reembolso",
+                "verification": verified["token"],
+                "transcript": [
+                    {"from": "user", "text": "quero saber do meu reembolso"},
+                    {"from": "bot", "text": "Seu reembolso está em análise."},
+                    {"from": "user", "text": "quero falar com um atendente"},
+                ],
+            },
+        )
         assert status == 201, handoff
         rasa.trackers.setdefault(conversation, []).append({"event": "pause", "timestamp": time.time()})
 
@@ -108,8 +125,9 @@ async def test_agent_claims_replies_and_closes_in_chromium(served, rasa, request
 
             # a second user asks while the console is open: the queue updates by itself
             async with aiohttp.ClientSession(headers=SERVICE_HEADERS) as http:
-                status, _ = await _post(http, f"{served}/api/handoffs",
-                                        {"conversation_id": "conversa-zap", "channel": "whatsapp"})
+                status, _ = await _post(
+                    http, f"{served}/api/handoffs", {"conversation_id": "conversa-zap", "channel": "whatsapp"}
+                )
                 assert status == 201
             await expect(page.locator("#fila .ticket")).to_have_count(2)
             await expect(page.locator("#fila .ticket").nth(1)).to_contain_text("aguardando (2º)")
@@ -156,4 +174,5 @@ async def test_agent_claims_replies_and_closes_in_chromium(served, rasa, request
 def lambda_free_wait():
     """The wait time as the console shows it: seconds or minutes."""
     import re
+
     return re.compile(r"^\d+ (s|min)$")

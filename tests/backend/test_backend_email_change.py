@@ -1,4 +1,5 @@
 """Alterar e-mail: POST /api/email-changes, the two e-mails and /conta/confirmar-email."""
+
 from datetime import timedelta
 
 import pytest
@@ -23,8 +24,7 @@ NEW = "maria.nova@exemplo.com.br"
 
 
 async def _change(client, persona=MARIA, full_name="Maria Aparecida Santos", new_email=NEW):
-    return await call_with_verification(client, "/api/email-changes", persona, full_name=full_name,
-                                        new_email=new_email)
+    return await call_with_verification(client, "/api/email-changes", persona, full_name=full_name, new_email=new_email)
 
 
 async def _email_of(session, card):
@@ -39,9 +39,14 @@ async def test_maria_changes_her_email(client, outbox, session):
     cancel link is tested in test_backend_takeover.py)."""
     status, body = await _change(client, full_name="  maria APARECIDA  santos ")
     assert status == 201, body
-    assert body == {"protocol": body["protocol"], "new_email_masked": "m***@exemplo.com.br", "wait_hours": 72,
-                    "effective_at": body["effective_at"], "effective_text": body["effective_text"],
-                    "repeated": False}
+    assert body == {
+        "protocol": body["protocol"],
+        "new_email_masked": "m***@exemplo.com.br",
+        "wait_hours": 72,
+        "effective_at": body["effective_at"],
+        "effective_text": body["effective_text"],
+        "repeated": False,
+    }
 
     mails = {message["To"]: (message, text) for message, text in outbox()}
     assert set(mails) == {"maria.santos@exemplo.com.br", NEW}

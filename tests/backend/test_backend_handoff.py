@@ -1,5 +1,6 @@
 """Call-centre handoff (issue 7), backend side: the bot's POST /api/handoffs, the agent API of
 contract §6 and the delivery through Rasa's HTTP API (a fake Rasa on loopback records the calls)."""
+
 import asyncio
 import dataclasses
 import json
@@ -21,8 +22,8 @@ from backend.models import Agent, HandoffTicket, Protocol
 
 pytestmark = pytest.mark.asyncio
 
-IN_HOURS = datetime(2026, 3, 4, 10, 30, tzinfo=OPERATOR_TZ)       # a Wednesday morning
-OUT_OF_HOURS = datetime(2026, 3, 7, 22, 0, tzinfo=OPERATOR_TZ)    # a Saturday night
+IN_HOURS = datetime(2026, 3, 4, 10, 30, tzinfo=OPERATOR_TZ)  # a Wednesday morning
+OUT_OF_HOURS = datetime(2026, 3, 7, 22, 0, tzinfo=OPERATOR_TZ)  # a Saturday night
 TRANSCRIPT = [
     {"from": "user", "text": "quero pedir reembolso", "at": "2026-03-04T13:20:00Z"},
     {"from": "bot", "text": "Para confirmar, qual o seu CPF?", "at": "2026-03-04T13:20:01Z"},
@@ -35,8 +36,10 @@ TRANSCRIPT = [
 @pytest.fixture
 def hours(monkeypatch):
     """Sets the operator's local time the handoff sees (opening hours: Mon-Fri 8h-18h)."""
+
     def set_now(moment: datetime) -> None:
         monkeypatch.setattr("backend.api.handoff.local_now", lambda: moment)
+
     set_now(IN_HOURS)
     return set_now
 
@@ -85,6 +88,7 @@ async def claim(client, token, ticket_id) -> tuple[int, dict]:
 
 # --- agent login and authorization -------------------------------------------------------------
 
+
 async def test_agent_login_with_demo_agent_and_wrong_credentials(api):
     assert await agent_token(api)
     for username, password in (("atendente", "errada"), ("ninguem", "Atende@2024")):
@@ -106,11 +110,15 @@ async def test_agent_login_is_locked_after_repeated_failures(api):
 
 async def test_agent_endpoints_need_an_agent_token(api):
     _, ticket = await hand_off(api)
-    paths = [("GET", "/api/agent/tickets?status=open"), ("GET", f"/api/agent/tickets/{ticket['ticket_id']}"),
-             ("POST", f"/api/agent/tickets/{ticket['ticket_id']}/claim"),
-             ("POST", f"/api/agent/tickets/{ticket['ticket_id']}/messages"),
-             ("POST", f"/api/agent/tickets/{ticket['ticket_id']}/close"), ("GET", "/api/agent/events"),
-             ("GET", "/api/agent/me")]
+    paths = [
+        ("GET", "/api/agent/tickets?status=open"),
+        ("GET", f"/api/agent/tickets/{ticket['ticket_id']}"),
+        ("POST", f"/api/agent/tickets/{ticket['ticket_id']}/claim"),
+        ("POST", f"/api/agent/tickets/{ticket['ticket_id']}/messages"),
+        ("POST", f"/api/agent/tickets/{ticket['ticket_id']}/close"),
+        ("GET", "/api/agent/events"),
+        ("GET", "/api/agent/me"),
+    ]
     login = await api.post("/api/auth/login", json={"login": "100200300401", "password": "Saude@2024"})
     beneficiary_token = (await login.json())["token"]  # a beneficiary's token is not an agent's
     for headers in ({}, bearer("nao-existe"), bearer(beneficiary_token)):
@@ -122,11 +130,11 @@ async def test_agent_endpoints_need_an_agent_token(api):
 
 # --- the bot's request --------------------------------------------------------------------------
 
+
 async def test_handoff_gets_protocol_queue_place_and_masked_transcript(api, session):
     await online_agent(api)
     token = await verify(api, {**MARIA, "channel": "socketio"})
-    status, body = await hand_off(api, MARIA["conversation_id"], "socketio", verification=token,
-                                  transcript=TRANSCRIPT)
+    status, body = await hand_off(api, MARIA["conversation_id"], "socketio", verification=token, transcript=TRANSCRIPT)
     assert status == 201, body
     assert re.fullmatch(rf"419010{local_today():%Y%m%d}\d{{6}}", body["protocol"])
     assert (body["position"], body["agents_online"], body["within_hours"]) == (1, True, True)
@@ -184,22 +192,30 @@ async def test_out_of_hours_and_nobody_online_mean_a_call_back(api, hours):
 
 # --- the agent's side ---------------------------------------------------------------------------
 
+
 async def test_list_claim_and_reply_reaches_the_users_channel(api, rasa, session):
     token = await online_agent(api)
     _, ticket = await hand_off(api, "conversa-zap", "whatsapp")
     response = await api.get("/api/agent/tickets?status=open", headers=bearer(token))
     [listed] = (await response.json())["tickets"]
     assert {k: listed[k] for k in ("id", "protocol", "channel", "reason", "status")} == {
-        "id": ticket["ticket_id"], "protocol": ticket["protocol"], "channel": "whatsapp", "reason": "pediu atendente",
-        "status": "open"}
+        "id": ticket["ticket_id"],
+        "protocol": ticket["protocol"],
+        "channel": "whatsapp",
+        "reason": "pediu atendente",
+        "status": "open",
+    }
     assert listed["created_at"].endswith("+00:00") and listed["wait_seconds"] >= 0 and listed["position"] == 1
 
     status, claimed = await claim(api, token, ticket["ticket_id"])
     assert status == 200 and claimed["ticket"]["status"] == "in_progress"
     assert [e["event"] for e in rasa.events("conversa-zap")] == ["pause"]  # claiming pauses the bot (again)
 
-    response = await api.post(f"/api/agent/tickets/{ticket['ticket_id']}/messages", headers=bearer(token),
-                              json={"text": "Olá, Maria! Sou a atendente. Como posso ajudar?"})
+    response = await api.post(
+        f"/api/agent/tickets/{ticket['ticket_id']}/messages",
+        headers=bearer(token),
+        json={"text": "Olá, Maria! Sou a atendente. Como posso ajudar?"},
+    )
     assert response.status == 201, await response.text()
     [call] = [c for c in rasa.calls_to("tracker/events") if c.query.get("execute_side_effects")]
     assert call.conversation_id == "conversa-zap"
@@ -214,8 +230,9 @@ async def test_list_claim_and_reply_reaches_the_users_channel(api, rasa, session
     await session.commit()
     status, body = await claim(api, other_token, ticket["ticket_id"])
     assert status == 409 and body["error"]["code"] == "ticket_taken"
-    response = await api.post(f"/api/agent/tickets/{ticket['ticket_id']}/messages", headers=bearer(other_token),
-                              json={"text": "oi"})
+    response = await api.post(
+        f"/api/agent/tickets/{ticket['ticket_id']}/messages", headers=bearer(other_token), json={"text": "oi"}
+    )
     assert response.status == 409
 
 
@@ -244,8 +261,11 @@ async def test_close_resumes_the_bot_and_frees_the_conversation(api, rasa, sessi
     token = await online_agent(api)
     _, ticket = await hand_off(api, "conversa-fim", "telegram")
     await claim(api, token, ticket["ticket_id"])
-    response = await api.post(f"/api/agent/tickets/{ticket['ticket_id']}/close", headers=bearer(token),
-                              json={"resolution": "Reembolso explicado; cliente vai enviar os recibos."})
+    response = await api.post(
+        f"/api/agent/tickets/{ticket['ticket_id']}/close",
+        headers=bearer(token),
+        json={"resolution": "Reembolso explicado; cliente vai enviar os recibos."},
+    )
     assert response.status == 200, await response.text()
     assert (await response.json())["ticket"]["status"] == "closed"
     events = [(e["event"], e.get("name")) for e in rasa.events("conversa-fim")]
@@ -260,8 +280,9 @@ async def test_close_resumes_the_bot_and_frees_the_conversation(api, rasa, sessi
     await session.commit()
     listed = await (await api.get("/api/agent/tickets?status=open", headers=bearer(token))).json()
     assert listed["tickets"] == []
-    response = await api.post(f"/api/agent/tickets/{ticket['ticket_id']}/messages", headers=bearer(token),
-                              json={"text": "mais uma"})
+    response = await api.post(
+        f"/api/agent/tickets/{ticket['ticket_id']}/messages", headers=bearer(token), json={"text": "mais uma"}
+    )
     assert response.status == 409 and (await response.json())["error"]["code"] == "ticket_closed"
 
     status, again = await hand_off(api, "conversa-fim", "telegram")  # a new request: a new ticket
@@ -275,8 +296,9 @@ async def test_close_without_the_bots_resume_intent_sends_a_plain_message(api, r
     token = await online_agent(api)
     _, ticket = await hand_off(api, "conversa-antiga", "whatsapp")
     await claim(api, token, ticket["ticket_id"])
-    response = await api.post(f"/api/agent/tickets/{ticket['ticket_id']}/close", headers=bearer(token),
-                              json={"resolution": "resolvido"})
+    response = await api.post(
+        f"/api/agent/tickets/{ticket['ticket_id']}/close", headers=bearer(token), json={"resolution": "resolvido"}
+    )
     assert response.status == 200
     bot = [e for e in rasa.events("conversa-antiga") if e["event"] == "bot"]
     assert "posso ajudar em mais alguma coisa" in bot[-1]["text"] and ticket["protocol"] in bot[-1]["text"]
@@ -287,11 +309,13 @@ async def test_rasa_down_reply_is_not_lost_silently_and_close_can_be_retried(api
     _, ticket = await hand_off(api, "conversa-falha", "whatsapp")
     await claim(api, token, ticket["ticket_id"])
     rasa.down = True
-    response = await api.post(f"/api/agent/tickets/{ticket['ticket_id']}/messages", headers=bearer(token),
-                              json={"text": "Está me ouvindo?"})
+    response = await api.post(
+        f"/api/agent/tickets/{ticket['ticket_id']}/messages", headers=bearer(token), json={"text": "Está me ouvindo?"}
+    )
     assert response.status == 502 and (await response.json())["error"]["code"] == "message_not_delivered"
-    response = await api.post(f"/api/agent/tickets/{ticket['ticket_id']}/close", headers=bearer(token),
-                              json={"resolution": "ok"})
+    response = await api.post(
+        f"/api/agent/tickets/{ticket['ticket_id']}/close", headers=bearer(token), json={"resolution": "ok"}
+    )
     assert response.status == 502
     assert (await session.get(HandoffTicket, ticket["ticket_id"])).status == "in_progress"
     await session.commit()
@@ -300,8 +324,9 @@ async def test_rasa_down_reply_is_not_lost_silently_and_close_can_be_retried(api
     assert sent["delivered"] is False
 
     rasa.down = False
-    response = await api.post(f"/api/agent/tickets/{ticket['ticket_id']}/close", headers=bearer(token),
-                              json={"resolution": "ok"})
+    response = await api.post(
+        f"/api/agent/tickets/{ticket['ticket_id']}/close", headers=bearer(token), json={"resolution": "ok"}
+    )
     assert response.status == 200
 
 
@@ -352,16 +377,20 @@ async def test_event_stream_pushes_the_queue_as_it_changes(api, monkeypatch):
         response.close()
 
 
-@pytest.mark.parametrize("moment, expected", [
-    (datetime(2026, 3, 4, 8, 0, tzinfo=OPERATOR_TZ), True),     # Wednesday, opening minute
-    (datetime(2026, 3, 4, 17, 59, tzinfo=OPERATOR_TZ), True),
-    (datetime(2026, 3, 4, 18, 0, tzinfo=OPERATOR_TZ), False),   # closes at 18h
-    (datetime(2026, 3, 4, 7, 59, tzinfo=OPERATOR_TZ), False),
-    (datetime(2026, 3, 8, 10, 0, tzinfo=OPERATOR_TZ), False),   # Sunday
-])
+@pytest.mark.parametrize(
+    "moment, expected",
+    [
+        (datetime(2026, 3, 4, 8, 0, tzinfo=OPERATOR_TZ), True),  # Wednesday, opening minute
+        (datetime(2026, 3, 4, 17, 59, tzinfo=OPERATOR_TZ), True),
+        (datetime(2026, 3, 4, 18, 0, tzinfo=OPERATOR_TZ), False),  # closes at 18h
+        (datetime(2026, 3, 4, 7, 59, tzinfo=OPERATOR_TZ), False),
+        (datetime(2026, 3, 8, 10, 0, tzinfo=OPERATOR_TZ), False),  # Sunday
+    ],
+)
 async def test_opening_hours_of_the_demo_operator(moment, expected):
     from backend.handoff import within_hours
     from backend.operator_profile import load_profile
+
     assert within_hours(load_profile("demo").opening_hours, moment) is expected
 
 

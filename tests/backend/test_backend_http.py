@@ -1,4 +1,5 @@
 """Health, operator profile, JSON errors."""
+
 import dataclasses
 
 import pytest

@@ -1,5 +1,6 @@
 """POST /api/identity/verifications: "não possuo CPF", the mother's name (casse profile), what the
 201 tells the assistant."""
+
 import pytest
 from backend_api import ANA_BEATRIZ, CARLOS, JOSE, MARIA
 
@@ -12,17 +13,24 @@ async def _verify(client, body):
     return response.status, await response.json()
 
 
-@pytest.mark.parametrize("persona, email_masked, has_account, plan_active, dependents", [
-    (MARIA, "m***@exemplo.com.br", True, True, 2),
-    (JOSE, "j***@exemplo.com.br", False, True, 0),
-    (ANA_BEATRIZ, None, True, True, 0),
-    (CARLOS, "c***@exemplo.com.br", False, False, 0),
-])
+@pytest.mark.parametrize(
+    "persona, email_masked, has_account, plan_active, dependents",
+    [
+        (MARIA, "m***@exemplo.com.br", True, True, 2),
+        (JOSE, "j***@exemplo.com.br", False, True, 0),
+        (ANA_BEATRIZ, None, True, True, 0),
+        (CARLOS, "c***@exemplo.com.br", False, False, 0),
+    ],
+)
 async def test_what_the_assistant_learns(client, persona, email_masked, has_account, plan_active, dependents):
     status, body = await _verify(client, persona)
     assert status == 201, body
     assert (body["email_masked"], body["has_account"], body["plan_active"], body["dependents"]) == (
-        email_masked, has_account, plan_active, dependents)
+        email_masked,
+        has_account,
+        plan_active,
+        dependents,
+    )
     assert "@exemplo" not in str({k: v for k, v in body.items() if k != "email_masked"})
 
 
@@ -57,8 +65,9 @@ async def test_casse_requires_the_mother_name(client_with_profile):
     assert status == 400 and body["error"]["fields"] == {"mother_name": "Informe o nome completo da sua mãe."}
 
 
-@pytest.mark.parametrize("typed", ["Josefa Aparecida Santos", "  josefa   APARECIDA santos ",
-                                   "Jôsefa Aparecida Sántos"])
+@pytest.mark.parametrize(
+    "typed", ["Josefa Aparecida Santos", "  josefa   APARECIDA santos ", "Jôsefa Aparecida Sántos"]
+)
 async def test_casse_mother_name_ignores_case_accents_and_spaces(client_with_profile, typed):
     casse = await client_with_profile("casse")
     status, body = await _verify(casse, {**MARIA, "mother_name": typed})

@@ -1,4 +1,5 @@
 """POST /api/auth/login and /api/agent/login."""
+
 import asyncio
 
 import pytest
@@ -24,17 +25,21 @@ async def test_login_by_card_cpf_or_email(client, session, login):
     assert stored.token_hash == hash_token(body["token"]) and body["token"] not in stored.token_hash
 
 
-@pytest.mark.parametrize("login, password", [
-    ("100200300401", "Errada@2024"),
-    ("999999999999", "Saude@2024"),      # unknown card
-    ("200300400501", "Saude@2024"),      # José has no account
-    ("ninguem@exemplo.com.br", "x"),
-])
+@pytest.mark.parametrize(
+    "login, password",
+    [
+        ("100200300401", "Errada@2024"),
+        ("999999999999", "Saude@2024"),  # unknown card
+        ("200300400501", "Saude@2024"),  # José has no account
+        ("ninguem@exemplo.com.br", "x"),
+    ],
+)
 async def test_wrong_credentials_always_look_the_same(client, login, password):
     status, body = await _login(client, login, password)
     assert status == 401
-    assert body == {"error": {"code": "invalid_credentials",
-                              "message": "Login ou senha incorretos. Confira e tente de novo."}}
+    assert body == {
+        "error": {"code": "invalid_credentials", "message": "Login ou senha incorretos. Confira e tente de novo."}
+    }
 
 
 async def test_lockout_after_five_wrong_passwords(client):

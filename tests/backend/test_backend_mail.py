@@ -1,4 +1,5 @@
 """SMTP backend against an in-process aiosmtpd server."""
+
 import dataclasses
 import email
 import email.policy
@@ -38,10 +39,12 @@ def smtp_server():
 
 async def test_smtp_backend(smtp_server, tmp_path):
     collector, port = smtp_server
-    settings = Settings.from_env({"VAR_DIR": str(tmp_path), "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
-                                  "SMTP_PORT": str(port)})
+    settings = Settings.from_env(
+        {"VAR_DIR": str(tmp_path), "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)}
+    )
     await Mailer(settings, sender_name="Vida Sergipe").send_mail(
-        "maria.santos@exemplo.com.br", "Assunto com acentuação", "Olá, Maria!", "<p>Olá, Maria!</p>")
+        "maria.santos@exemplo.com.br", "Assunto com acentuação", "Olá, Maria!", "<p>Olá, Maria!</p>"
+    )
 
     [envelope] = collector.messages
     assert envelope.rcpt_tos == ["maria.santos@exemplo.com.br"]

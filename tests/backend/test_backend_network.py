@@ -1,4 +1,5 @@
 """GET /api/providers (rede credenciada, no identity): synonyms, cities, type, pages, nothing found."""
+
 from pathlib import Path
 
 import pytest
@@ -6,8 +7,9 @@ import yaml
 
 from backend.network import catalog, distance_km, normalize_city, normalize_provider_type, normalize_specialty
 
-PROVIDERS = yaml.safe_load((Path(__file__).resolve().parents[2] / "backend/seed_data/providers.yaml")
-                           .read_text(encoding="utf-8"))
+PROVIDERS = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "backend/seed_data/providers.yaml").read_text(encoding="utf-8")
+)
 
 
 async def _search(client, **params) -> tuple[int, dict]:
@@ -15,37 +17,73 @@ async def _search(client, **params) -> tuple[int, dict]:
     return response.status, await response.json()
 
 
-@pytest.mark.parametrize("said, expected", [
-    ("cardiologista", "Cardiologia"), ("médico do coração", "Cardiologia"), ("cardio", "Cardiologia"),
-    ("coracao", "Cardiologia"), ("CARDIOLOGIA", "Cardiologia"), ("cardiologsta", "Cardiologia"),
-    ("quero um cardiologista", "Cardiologia"),
-    ("pediatra", "Pediatria"), ("médico de criança", "Pediatria"), ("pediatera", "Pediatria"),
-    ("dentista", "Odontologia"), ("ginecologista", "Ginecologia e Obstetrícia"),
-    ("obstetra", "Ginecologia e Obstetrícia"),
-    ("exame de sangue", "Análises Clínicas"), ("raio-x", "Diagnóstico por Imagem"),
-    ("otorrino", "Otorrinolaringologia"),
-    ("clínico geral", "Clínica Médica"), ("pronto socorro", "Pronto-Socorro"), ("oculista", "Oftalmologia"),
-    ("ortopedista", "Ortopedia e Traumatologia"), ("dermatologita", "Dermatologia"), ("psiquiatra", "Psiquiatria"),
-    ("endócrino", "Endocrinologia"), ("neurologista", "Neurologia"),
-    ("urologista", None), ("psicólogo", None), ("carro", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "said, expected",
+    [
+        ("cardiologista", "Cardiologia"),
+        ("médico do coração", "Cardiologia"),
+        ("cardio", "Cardiologia"),
+        ("coracao", "Cardiologia"),
+        ("CARDIOLOGIA", "Cardiologia"),
+        ("cardiologsta", "Cardiologia"),
+        ("quero um cardiologista", "Cardiologia"),
+        ("pediatra", "Pediatria"),
+        ("médico de criança", "Pediatria"),
+        ("pediatera", "Pediatria"),
+        ("dentista", "Odontologia"),
+        ("ginecologista", "Ginecologia e Obstetrícia"),
+        ("obstetra", "Ginecologia e Obstetrícia"),
+        ("exame de sangue", "Análises Clínicas"),
+        ("raio-x", "Diagnóstico por Imagem"),
+        ("otorrino", "Otorrinolaringologia"),
+        ("clínico geral", "Clínica Médica"),
+        ("pronto socorro", "Pronto-Socorro"),
+        ("oculista", "Oftalmologia"),
+        ("ortopedista", "Ortopedia e Traumatologia"),
+        ("dermatologita", "Dermatologia"),
+        ("psiquiatra", "Psiquiatria"),
+        ("endócrino", "Endocrinologia"),
+        ("neurologista", "Neurologia"),
+        ("urologista", None),
+        ("psicólogo", None),
+        ("carro", None),
+        ("", None),
+    ],
+)
 def test_specialty_synonyms_accents_and_typos(said, expected):
     assert normalize_specialty(said) == expected
 
 
-@pytest.mark.parametrize("said, expected", [
-    ("sp", "São Paulo"), ("sao paulo", "São Paulo"), ("Sampa", "São Paulo"), ("SÃO PAULO/SP", "São Paulo"),
-    ("rio", "Rio de Janeiro"), ("Rio de Janeiro, RJ", "Rio de Janeiro"), ("rio branco", "Rio Branco"),
-    ("bsb", "Brasília"), ("brasilia", "Brasília"), ("aju", "Aracaju"), ("Arcaju", "Aracaju"),
-    ("em aracaju", "Aracaju"), ("Atlântida", None),
-])
+@pytest.mark.parametrize(
+    "said, expected",
+    [
+        ("sp", "São Paulo"),
+        ("sao paulo", "São Paulo"),
+        ("Sampa", "São Paulo"),
+        ("SÃO PAULO/SP", "São Paulo"),
+        ("rio", "Rio de Janeiro"),
+        ("Rio de Janeiro, RJ", "Rio de Janeiro"),
+        ("rio branco", "Rio Branco"),
+        ("bsb", "Brasília"),
+        ("brasilia", "Brasília"),
+        ("aju", "Aracaju"),
+        ("Arcaju", "Aracaju"),
+        ("em aracaju", "Aracaju"),
+        ("Atlântida", None),
+    ],
+)
 def test_city_aliases_accents_and_typos(said, expected):
     assert normalize_city(said) == expected
 
 
 def test_types():
-    assert [normalize_provider_type(t) for t in ("Clínica", "hospitais", "lab", "consultorio", "spa")] == \
-        ["clínica", "hospital", "laboratório", "consultório", None]
+    assert [normalize_provider_type(t) for t in ("Clínica", "hospitais", "lab", "consultorio", "spa")] == [
+        "clínica",
+        "hospital",
+        "laboratório",
+        "consultório",
+        None,
+    ]
 
 
 def test_every_specialty_and_city_of_the_network_is_known():
@@ -133,8 +171,12 @@ async def test_unknown_city_lists_where_the_specialty_is(client):
     status, body = await _search(client, especialidade="pediatra", cidade="Atlântida")
     assert status == 200 and body["total"] == 0 and body["city_known"] is False
     assert body["suggestions"]["nearest_city"] is None
-    assert {c["city"] for c in body["suggestions"]["other_cities"]} == \
-        {"Aracaju", "Brasília", "Rio de Janeiro", "São Paulo"}
+    assert {c["city"] for c in body["suggestions"]["other_cities"]} == {
+        "Aracaju",
+        "Brasília",
+        "Rio de Janeiro",
+        "São Paulo",
+    }
 
 
 async def test_type_without_results_says_other_types_exist(client):
@@ -152,14 +194,17 @@ async def test_unknown_specialty(client):
     assert "Pediatria" in body["error"]["known_specialties"]
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"especialidade": "cardiologia"}, "cidade"),
-    ({"especialidade": "cardiologia", "cidade": "  "}, "cidade"),
-    ({"cidade": "Aracaju"}, "especialidade"),
-    ({"especialidade": "cardiologia", "cidade": "Aracaju", "tipo": "spa"}, "tipo"),
-    ({"especialidade": "cardiologia", "cidade": "Aracaju", "pagina": "0"}, "pagina"),
-    ({"especialidade": "cardiologia", "cidade": "Aracaju", "pagina": "dois"}, "pagina"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"especialidade": "cardiologia"}, "cidade"),
+        ({"especialidade": "cardiologia", "cidade": "  "}, "cidade"),
+        ({"cidade": "Aracaju"}, "especialidade"),
+        ({"especialidade": "cardiologia", "cidade": "Aracaju", "tipo": "spa"}, "tipo"),
+        ({"especialidade": "cardiologia", "cidade": "Aracaju", "pagina": "0"}, "pagina"),
+        ({"especialidade": "cardiologia", "cidade": "Aracaju", "pagina": "dois"}, "pagina"),
+    ],
+)
 async def test_bad_input(client, params, field):
     status, body = await _search(client, **params)
     assert status == 400

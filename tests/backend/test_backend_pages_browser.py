@@ -1,5 +1,6 @@
 """The activation page in a real browser: Debian's Chromium driven by Playwright, on a 360 px
 screen, against the backend served on a free port. Screenshots go to var/artifacts/."""
+
 import dataclasses
 import socket
 from pathlib import Path
@@ -14,11 +15,18 @@ from backend.settings import REPO_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_DIR / "var" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 playwright_api = pytest.importorskip(
-    "playwright.async_api", reason="the playwright package is not installed (make test installs it)")
+    "playwright.async_api", reason="the playwright package is not installed (make test installs it)"
+)
 pytestmark = [
     pytest.mark.asyncio,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
@@ -54,9 +62,16 @@ async def test_jose_activates_his_account_in_chromium(served, outbox, request):
     async with aiohttp.ClientSession(headers=SERVICE_HEADERS) as http:
         status, verified = await _post(http, f"{served}/api/identity/verifications", JOSE)
         assert status == 201, verified
-        status, body = await _post(http, f"{served}/api/registrations", {
-            "verification": verified["token"], "conversation_id": JOSE["conversation_id"], "channel": "rest",
-            "email": "jose.oliveira@exemplo.com.br"})
+        status, body = await _post(
+            http,
+            f"{served}/api/registrations",
+            {
+                "verification": verified["token"],
+                "conversation_id": JOSE["conversation_id"],
+                "channel": "rest",
+                "email": "jose.oliveira@exemplo.com.br",
+            },
+        )
         assert status == 201, body
         [(_, text)] = outbox()
         [link] = links_in(text)
@@ -90,11 +105,13 @@ async def test_jose_activates_his_account_in_chromium(served, outbox, request):
                 await page.click("button[type=submit]")
                 await playwright_api.expect(page.locator("h1")).to_have_text("Cadastro ativado!")
                 await playwright_api.expect(page.locator("main")).to_contain_text(
-                    "Entre no aplicativo com a carteirinha, o CPF ou o e-mail.")
+                    "Entre no aplicativo com a carteirinha, o CPF ou o e-mail."
+                )
                 await page.screenshot(path=str(ARTIFACTS / f"{shot}-3-success.png"), full_page=True)
             finally:
                 await browser.close()
 
-        status, answer = await _post(http, f"{served}/api/auth/login",
-                                     {"login": JOSE["login"], "password": "Oliveira#2025"})
+        status, answer = await _post(
+            http, f"{served}/api/auth/login", {"login": JOSE["login"], "password": "Oliveira#2025"}
+        )
         assert status == 200 and answer["must_change_password"] is False

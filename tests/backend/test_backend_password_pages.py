@@ -1,5 +1,6 @@
 """Password rules on the pages (operator policy, personal data, history) and the change-password
 flow: POST /api/password-change-links, /conta/alterar-senha, temporary password at login."""
+
 import re
 from html import unescape
 
@@ -46,18 +47,26 @@ async def _change_path(client, persona=MARIA) -> str:
 
 async def _account(session, card):
     session.expire_all()
-    account = (await session.execute(select(Account).join(Beneficiary, Account.beneficiary_id == Beneficiary.id)
-                                     .where(Beneficiary.card_number == card))).scalar_one()
+    account = (
+        await session.execute(
+            select(Account)
+            .join(Beneficiary, Account.beneficiary_id == Beneficiary.id)
+            .where(Beneficiary.card_number == card)
+        )
+    ).scalar_one()
     await session.commit()
     return account
 
 
-@pytest.mark.parametrize("password, expected", [
-    ("Jo@1", "Use pelo menos 8 caracteres."),
-    ("Oliveira2025", "Inclua pelo menos um símbolo (por exemplo: @, #, !)."),
-    ("Oliveira#", "Inclua pelo menos um número."),
-    ("2025#2025", "Inclua pelo menos uma letra."),
-])
+@pytest.mark.parametrize(
+    "password, expected",
+    [
+        ("Jo@1", "Use pelo menos 8 caracteres."),
+        ("Oliveira2025", "Inclua pelo menos um símbolo (por exemplo: @, #, !)."),
+        ("Oliveira#", "Inclua pelo menos um número."),
+        ("2025#2025", "Inclua pelo menos uma letra."),
+    ],
+)
 async def test_casse_policy_on_the_activation_page(client, outbox, password, expected):
     path = await _activation(client, outbox)
     status, html = await set_password(client, path, password)
@@ -66,14 +75,17 @@ async def test_casse_policy_on_the_activation_page(client, outbox, password, exp
     assert (await set_password(client, path, "Oliveira#2025"))[0] == 200
 
 
-@pytest.mark.parametrize("password, expected", [
-    ("aB3", "Use pelo menos 6 caracteres."),
-    ("aB3cdefgh", "Use no máximo 8 caracteres."),
-    ("Ab3cdef", "Comece a senha com uma letra minúscula."),
-    ("ab3cdef", "Inclua pelo menos uma letra maiúscula."),
-    ("aBcdefg", "Inclua pelo menos um número."),
-    ("aB3@def", "Use só letras e números, sem símbolos, espaços ou acentos."),
-])
+@pytest.mark.parametrize(
+    "password, expected",
+    [
+        ("aB3", "Use pelo menos 6 caracteres."),
+        ("aB3cdefgh", "Use no máximo 8 caracteres."),
+        ("Ab3cdef", "Comece a senha com uma letra minúscula."),
+        ("ab3cdef", "Inclua pelo menos uma letra maiúscula."),
+        ("aBcdefg", "Inclua pelo menos um número."),
+        ("aB3@def", "Use só letras e números, sem símbolos, espaços ou acentos."),
+    ],
+)
 async def test_ams_policy_on_the_activation_page(client_with_profile, outbox, password, expected):
     ams = await client_with_profile("ams")
     path = await _activation(ams, outbox)
@@ -86,14 +98,17 @@ async def test_ams_policy_on_the_activation_page(client_with_profile, outbox, pa
     assert (await login(ams, JOSE["login"], "jOse2025"))[0] == 200
 
 
-@pytest.mark.parametrize("password, expected", [
-    ("Jose@03642621252", "A senha não pode conter o seu CPF."),
-    ("036.426.212-52#a", "A senha não pode conter o seu CPF."),
-    ("Jose@200300400501", "A senha não pode conter o número da sua carteirinha."),
-    ("Jose@14081960", "A senha não pode conter a sua data de nascimento."),
-    ("Jose@14/08/1960", "A senha não pode conter a sua data de nascimento."),
-    ("Jose@1960-08-14", "A senha não pode conter a sua data de nascimento."),
-])
+@pytest.mark.parametrize(
+    "password, expected",
+    [
+        ("Jose@03642621252", "A senha não pode conter o seu CPF."),
+        ("036.426.212-52#a", "A senha não pode conter o seu CPF."),
+        ("Jose@200300400501", "A senha não pode conter o número da sua carteirinha."),
+        ("Jose@14081960", "A senha não pode conter a sua data de nascimento."),
+        ("Jose@14/08/1960", "A senha não pode conter a sua data de nascimento."),
+        ("Jose@1960-08-14", "A senha não pode conter a sua data de nascimento."),
+    ],
+)
 async def test_personal_data_is_refused(client, outbox, password, expected):
     path = await _activation(client, outbox)
     status, html = await set_password(client, path, password)

@@ -1,5 +1,6 @@
 """POST /api/identity/verifications + /api/password-resets: identity check, temporary password by
 e-mail, refusals, lockout."""
+
 import logging
 import re
 from datetime import timedelta
@@ -43,8 +44,13 @@ async def test_happy_path_for_maria(client, maria, outbox, session, caplog, mask
 
     protocol = (await session.execute(select(Protocol).where(Protocol.number == body["protocol"]))).scalar_one()
     assert (protocol.kind, protocol.status, protocol.channel) == ("password_reset", "completed", "rest")
-    account = (await session.execute(select(Account).join(Beneficiary, Account.beneficiary_id == Beneficiary.id)
-                                     .where(Beneficiary.card_number == maria["login"]))).scalar_one()
+    account = (
+        await session.execute(
+            select(Account)
+            .join(Beneficiary, Account.beneficiary_id == Beneficiary.id)
+            .where(Beneficiary.card_number == maria["login"])
+        )
+    ).scalar_one()
     assert account.must_change_password and account.password_hash.startswith("$2b$12$")
 
 
@@ -55,12 +61,15 @@ async def test_reset_with_email_as_login_and_masked_cpf_and_br_date(client, mari
     assert len(outbox()) == 1
 
 
-@pytest.mark.parametrize("change", [
-    {"cpf": "157.368.193-84"},            # a valid CPF, but João's
-    {"birth_date": "1985-03-13"},
-    {"login": "999999999999"},            # unknown card
-    {"login": "ninguem@exemplo.com.br"},  # unknown e-mail
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"cpf": "157.368.193-84"},  # a valid CPF, but João's
+        {"birth_date": "1985-03-13"},
+        {"login": "999999999999"},  # unknown card
+        {"login": "ninguem@exemplo.com.br"},  # unknown e-mail
+    ],
+)
 async def test_same_answer_whatever_does_not_match(client, maria, outbox, change):
     status, body = await _reset(client, {**maria, **change})
     assert status == 401
@@ -93,8 +102,12 @@ async def test_lock_is_per_login_key(client, maria):
 
 
 async def test_conversation_rate_limit(client):
-    jose = {"login": "200300400501", "cpf": "036.426.212-52", "birth_date": "1960-08-14",
-            "conversation_id": "busy-conversation"}
+    jose = {
+        "login": "200300400501",
+        "cpf": "036.426.212-52",
+        "birth_date": "1960-08-14",
+        "conversation_id": "busy-conversation",
+    }
     statuses = [(await _reset(client, jose))[0] for _ in range(10)]
     assert statuses == [409] * 10
     status, body = await _reset(client, jose)
@@ -103,11 +116,14 @@ async def test_conversation_rate_limit(client):
     assert status == 409
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"login": "300400500601", "cpf": "997.220.033-72", "birth_date": "1992-02-02"}, "no_email_on_file"),
-    ({"login": "400500600701", "cpf": "224.538.323-01", "birth_date": "1978-09-19"}, "plan_cancelled"),
-    ({"login": "200300400501", "cpf": "036.426.212-52", "birth_date": "1960-08-14"}, "no_account"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"login": "300400500601", "cpf": "997.220.033-72", "birth_date": "1992-02-02"}, "no_email_on_file"),
+        ({"login": "400500600701", "cpf": "224.538.323-01", "birth_date": "1978-09-19"}, "plan_cancelled"),
+        ({"login": "200300400501", "cpf": "036.426.212-52", "birth_date": "1960-08-14"}, "no_account"),
+    ],
+)
 async def test_refusals_after_identity_is_confirmed(client, outbox, body, code):
     status, answer = await _reset(client, body)
     assert status == 409
@@ -147,10 +163,23 @@ async def test_verification_token_is_bound_to_its_conversation_and_expires(clien
     assert response.status == 201
     verified = await response.json()
     assert verified["first_name"] == "Maria" and verified["expires_in_minutes"] == 15
-    assert set(verified) == {"token", "expires_in_minutes", "first_name", "email_masked", "has_account",
-                             "plan_active", "dependents", "scope"}  # nothing unmasked
-    assert (verified["email_masked"], verified["has_account"], verified["plan_active"], verified["dependents"],
-            verified["scope"]) == ("m***@exemplo.com.br", True, True, 2, "full")
+    assert set(verified) == {
+        "token",
+        "expires_in_minutes",
+        "first_name",
+        "email_masked",
+        "has_account",
+        "plan_active",
+        "dependents",
+        "scope",
+    }  # nothing unmasked
+    assert (
+        verified["email_masked"],
+        verified["has_account"],
+        verified["plan_active"],
+        verified["dependents"],
+        verified["scope"],
+    ) == ("m***@exemplo.com.br", True, True, 2, "full")
 
     async def reset(**body):
         response = await client.post("/api/password-resets", json=body)

@@ -1,27 +1,38 @@
 """GET /api/plan and GET /api/waiting-periods (verified by headers): personas, dependents, the
 cancelled plan, expired verification."""
+
 from datetime import date, timedelta
 
 from backend_api import CARLOS, JOSE, MARIA, verify
 
 from backend.clock import local_today
 
-JOAO = {"login": "100200300402", "cpf": "157.368.193-84", "birth_date": "30/07/2012",
-        "channel": "rest", "conversation_id": "conversa-joao"}
+JOAO = {
+    "login": "100200300402",
+    "cpf": "157.368.193-84",
+    "birth_date": "30/07/2012",
+    "channel": "rest",
+    "conversation_id": "conversa-joao",
+}
 
 
 async def _get(client, path: str, persona: dict, **params) -> tuple[int, dict]:
     token = await verify(client, persona)
-    response = await client.get(path, params=params, headers={
-        "X-Verification": token, "X-Conversation-Id": persona["conversation_id"]})
+    response = await client.get(
+        path, params=params, headers={"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]}
+    )
     return response.status, await response.json()
 
 
 async def test_maria_plan(client):
     status, body = await _get(client, "/api/plan", MARIA)
     assert status == 200, body
-    assert body["beneficiary"] == {"name": "Maria Aparecida Santos", "card_number": "100200300401",
-                                   "role": "titular", "relationship": "titular"}
+    assert body["beneficiary"] == {
+        "name": "Maria Aparecida Santos",
+        "card_number": "100200300401",
+        "role": "titular",
+        "relationship": "titular",
+    }
     plan = body["plan"]
     assert plan["name"] == "Vida Sergipe Completo" and plan["ans_product_registration"] == "482913191"
     assert plan["segments"] == ["ambulatorial", "hospitalar", "obstetrícia"]
@@ -69,8 +80,9 @@ async def test_needs_verification(client):
     assert response.status == 401
     assert (await response.json())["error"]["code"] == "verification_invalid"
     token = await verify(client, MARIA)
-    response = await client.get("/api/waiting-periods", headers={
-        "X-Verification": token, "X-Conversation-Id": "outra-conversa"})
+    response = await client.get(
+        "/api/waiting-periods", headers={"X-Verification": token, "X-Conversation-Id": "outra-conversa"}
+    )
     assert response.status == 401
 
 
@@ -79,14 +91,18 @@ async def test_maria_waiting_periods_with_her_children(client):
     assert status == 200, body
     assert body["plan_status"] == "active"
     maria, joao, ana = body["members"]
-    assert [m["name"] for m in body["members"]] == \
-        ["Maria Aparecida Santos", "João Pedro Santos", "Ana Clara Santos"]
+    assert [m["name"] for m in body["members"]] == ["Maria Aparecida Santos", "João Pedro Santos", "Ana Clara Santos"]
     groups = {g["group"]: g for g in maria["groups"]}
     assert len(groups) == 5 and maria["all_fulfilled"] is False
     childbirth = groups["Parto a termo"]
     until = local_today() + timedelta(days=120)
-    assert childbirth == {"group": "Parto a termo", "fulfilled": False, "until": until.isoformat(),
-                          "days_left": 120, "fulfilled_on": None}
+    assert childbirth == {
+        "group": "Parto a termo",
+        "fulfilled": False,
+        "until": until.isoformat(),
+        "days_left": 120,
+        "fulfilled_on": None,
+    }
     assert all(g["fulfilled"] for name, g in groups.items() if name != "Parto a termo")
     assert groups["Urgência e emergência"]["fulfilled_on"] == (local_today() - timedelta(days=1095)).isoformat()
     assert f"{until:%d/%m/%Y}" in maria["message"] and "120 dias" in maria["message"]

@@ -2,6 +2,7 @@
 login lockout reserved before bcrypt, the identity check's limits per person, conversation and
 globally, HMAC keys, the client's address, handoff and e-mail limits, idempotent resets and
 registrations. Every scenario runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
+
 import asyncio
 import dataclasses
 import hashlib
@@ -34,8 +35,12 @@ async def _age(session, by: timedelta) -> None:
     text, so this is done row by row)."""
     from backend.models import EmailChange
 
-    for model, columns in ((RateLimit, ("window_start", "expires_at")), (Protocol, ("created_at",)),
-                           (AccountLink, ("created_at",)), (EmailChange, ("requested_at",))):
+    for model, columns in (
+        (RateLimit, ("window_start", "expires_at")),
+        (Protocol, ("created_at",)),
+        (AccountLink, ("created_at",)),
+        (EmailChange, ("requested_at",)),
+    ):
         for row in (await session.execute(select(model))).scalars():
             for column in columns:
                 setattr(row, column, getattr(row, column) - by)
@@ -43,6 +48,7 @@ async def _age(session, by: timedelta) -> None:
 
 
 # --- the counter ---------------------------------------------------------------------------------
+
 
 async def test_counter_counts_before_checking_even_concurrently(sessions):
     """20 concurrent hits, each in its own session and transaction: totals 1..20, exactly the
@@ -89,17 +95,21 @@ def test_try_again_text_is_pt_br():
 
 # --- identity check -------------------------------------------------------------------------------
 
+
 async def test_rotating_card_numbers_with_one_cpf_is_limited(client):
     """With Maria's CPF and birth date, each made-up card is a new login with its own lockout;
     the person's limit stops the guessing at 10 failures an hour — then even the right card waits."""
     statuses = []
     for n in range(10):
-        response = await client.post("/api/identity/verifications", json={
-            **MARIA, "login": f"9{n:02d}200300401", "conversation_id": f"rotating-{n}"})
+        response = await client.post(
+            "/api/identity/verifications",
+            json={**MARIA, "login": f"9{n:02d}200300401", "conversation_id": f"rotating-{n}"},
+        )
         statuses.append(response.status)
     assert statuses == [401] * 10
-    response = await client.post("/api/identity/verifications", json={
-        **MARIA, "login": "900000000001", "conversation_id": "rotating-x"})
+    response = await client.post(
+        "/api/identity/verifications", json={**MARIA, "login": "900000000001", "conversation_id": "rotating-x"}
+    )
     body = await response.json()
     assert (response.status, body["error"]["code"]) == (429, "too_many_attempts")
     _retry_answer(response, body)
@@ -113,8 +123,11 @@ async def test_successes_do_not_use_up_the_persons_limit(client):
 
 
 async def test_global_ceiling(client, monkeypatch):
-    monkeypatch.setattr("backend.identity.IDENTITY_GLOBAL", Rule(
-        "identity.global", 3, timedelta(minutes=1), "Estamos recebendo pedidos demais agora."), raising=False)
+    monkeypatch.setattr(
+        "backend.identity.IDENTITY_GLOBAL",
+        Rule("identity.global", 3, timedelta(minutes=1), "Estamos recebendo pedidos demais agora."),
+        raising=False,
+    )
     for n in range(3):
         await verify(client, {**JOSE, "conversation_id": f"global-{n}"})
     response = await client.post("/api/identity/verifications", json={**MARIA, "conversation_id": "global-x"})
@@ -126,11 +139,21 @@ async def test_global_ceiling(client, monkeypatch):
 async def test_concurrent_guesses_on_one_login_reach_the_check_five_times(client, session):
     """The lockout read and the failure written are one step per login (its counter row is held):
     10 concurrent wrong guesses record exactly 5 failures; the others meet the lock."""
-    responses = await asyncio.gather(*(client.post("/api/identity/verifications", json={
-        **MARIA, "birth_date": f"{n + 1:02d}/01/1985", "conversation_id": f"guess-{n}"}) for n in range(10)))
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                "/api/identity/verifications",
+                json={**MARIA, "birth_date": f"{n + 1:02d}/01/1985", "conversation_id": f"guess-{n}"},
+            )
+            for n in range(10)
+        )
+    )
     assert sorted(r.status for r in responses) == [401] * 4 + [423] * 6
-    failures = (await session.execute(select(func.count()).select_from(IdentityAttempt)
-                                      .where(IdentityAttempt.succeeded.is_(False)))).scalar_one()
+    failures = (
+        await session.execute(
+            select(func.count()).select_from(IdentityAttempt).where(IdentityAttempt.succeeded.is_(False))
+        )
+    ).scalar_one()
     assert failures == 5
 
 
@@ -150,6 +173,7 @@ async def test_keys_are_hmacs_never_bare_hashes(client, session, settings):
 
 
 # --- the app's login ------------------------------------------------------------------------------
+
 
 async def test_concurrent_wrong_logins_lock_exactly_at_the_limit(client, monkeypatch, session):
     """8 concurrent wrong passwords: the lockout is reserved before bcrypt, so exactly 5 reach
@@ -171,24 +195,33 @@ async def test_concurrent_wrong_logins_lock_exactly_at_the_limit(client, monkeyp
             _retry_answer(response, await response.json())
     right = await client.post("/api/auth/login", json={"login": MARIA_CARD, "password": "Saude@2024"})
     assert right.status == 423 and len(checked) == 5
-    account = (await session.execute(select(Account).join(Beneficiary, Account.beneficiary_id == Beneficiary.id)
-                                     .where(Beneficiary.card_number == MARIA_CARD))).scalar_one()
+    account = (
+        await session.execute(
+            select(Account)
+            .join(Beneficiary, Account.beneficiary_id == Beneficiary.id)
+            .where(Beneficiary.card_number == MARIA_CARD)
+        )
+    ).scalar_one()
     assert account.locked_until is not None and account.failed_logins == 0
 
 
 async def test_login_is_limited_per_client_address(settings, monkeypatch):
     """X-Forwarded-For is believed only from a trusted proxy: a client rotating it gets nowhere.
     (The login is public: these clients carry no service credential.)"""
-    monkeypatch.setattr("backend.api.auth.LOGIN_PER_ADDRESS", Rule(
-        "login.address", 3, timedelta(minutes=15), "Foram muitas tentativas de entrar a partir da sua rede."),
-        raising=False)
+    monkeypatch.setattr(
+        "backend.api.auth.LOGIN_PER_ADDRESS",
+        Rule("login.address", 3, timedelta(minutes=15), "Foram muitas tentativas de entrar a partir da sua rede."),
+        raising=False,
+    )
 
     async def attempts(client, n: int, prefix: str) -> list[int]:
         statuses = []
         for i in range(n):
-            response = await client.post("/api/auth/login",
-                                         json={"login": f"{prefix}{i}@exemplo.com.br", "password": "x"},
-                                         headers={"X-Forwarded-For": f"203.0.113.{i + 1}"})
+            response = await client.post(
+                "/api/auth/login",
+                json={"login": f"{prefix}{i}@exemplo.com.br", "password": "x"},
+                headers={"X-Forwarded-For": f"203.0.113.{i + 1}"},
+            )
             statuses.append(response.status)
             if response.status == 429:
                 body = await response.json()
@@ -204,16 +237,19 @@ async def test_login_is_limited_per_client_address(settings, monkeypatch):
 
 
 async def test_login_is_limited_per_login(client):
-    statuses = [(await client.post("/api/auth/login", json={"login": "ninguem@exemplo.com.br",
-                                                             "password": "x"})).status for _ in range(11)]
+    statuses = [
+        (await client.post("/api/auth/login", json={"login": "ninguem@exemplo.com.br", "password": "x"})).status
+        for _ in range(11)
+    ]
     assert statuses == [401] * 10 + [429]
 
 
 def test_client_address():
     def address(remote, forwarded=None, trusted=()):
         headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-        return client_address(make_mocked_request("POST", "/api/auth/login", headers=headers).clone(remote=remote),
-                              trusted)
+        return client_address(
+            make_mocked_request("POST", "/api/auth/login", headers=headers).clone(remote=remote), trusted
+        )
 
     assert address("198.51.100.7", "1.2.3.4") == "198.51.100.7"  # not a proxy: the header is ignored
     assert address("10.0.0.2", "1.2.3.4, 203.0.113.9", ("10.0.0.0/8",)) == "203.0.113.9"
@@ -223,6 +259,7 @@ def test_client_address():
 
 
 # --- handoffs -------------------------------------------------------------------------------------
+
 
 async def _handoff(client, conversation_id: str):
     response = await client.post("/api/handoffs", json={"conversation_id": conversation_id, "channel": "rest"})
@@ -244,13 +281,16 @@ async def test_new_handoff_tickets_per_conversation(client, session):
 
 
 async def test_handoff_global_ceiling(client, monkeypatch):
-    monkeypatch.setattr("backend.api.handoff.HANDOFF_GLOBAL", Rule(
-        "handoff.global", 2, timedelta(minutes=10), "A fila de atendimento recebeu pedidos demais agora."),
-        raising=False)
+    monkeypatch.setattr(
+        "backend.api.handoff.HANDOFF_GLOBAL",
+        Rule("handoff.global", 2, timedelta(minutes=10), "A fila de atendimento recebeu pedidos demais agora."),
+        raising=False,
+    )
     assert [(await _handoff(client, f"fila-{n}"))[0].status for n in range(3)] == [201, 201, 429]
 
 
 # --- password resets: idempotent, committed first, limited ----------------------------------------
+
 
 async def test_double_submitted_reset_sends_one_email_with_one_protocol(client, outbox):
     token = await verify(client, MARIA)
@@ -270,8 +310,12 @@ async def test_the_temporary_password_works_before_its_email_leaves(client, sess
 
     async def check_then_send(mailer, operator, to, first_name, password, protocol):
         async with sessions() as other:  # what any other process sees at this moment
-            stored = (await other.execute(select(Account.password_hash).join(
-                Beneficiary, Account.beneficiary_id == Beneficiary.id).where(Beneficiary.card_number == MARIA_CARD))
+            stored = (
+                await other.execute(
+                    select(Account.password_hash)
+                    .join(Beneficiary, Account.beneficiary_id == Beneficiary.id)
+                    .where(Beneficiary.card_number == MARIA_CARD)
+                )
             ).scalar_one()
             status = (await other.execute(select(Protocol.status).where(Protocol.number == protocol))).scalar_one()
         seen.append((bcrypt.checkpw(password.encode(), stored.encode()), status))
@@ -292,8 +336,9 @@ async def test_resets_are_limited_per_beneficiary(client, outbox, session):
         await _age(session, REPEAT_WINDOW + timedelta(seconds=1))
     assert len(set(protocols)) == 3 and len(outbox()) == 3
     token = await verify(client, {**MARIA, "conversation_id": "reset-4"})
-    response = await client.post("/api/password-resets", json={"verification": token, "channel": "rest",
-                                                                "conversation_id": "reset-4"})
+    response = await client.post(
+        "/api/password-resets", json={"verification": token, "channel": "rest", "conversation_id": "reset-4"}
+    )
     body = await response.json()
     assert (response.status, body["error"]["code"]) == (429, "rate_limited")
     _retry_answer(response, body)
@@ -301,6 +346,7 @@ async def test_resets_are_limited_per_beneficiary(client, outbox, session):
 
 
 # --- registration: idempotent and limited ---------------------------------------------------------
+
 
 async def test_double_submitted_registration_sends_one_email(client, outbox, session):
     token = await verify(client, JOSE)

@@ -1,4 +1,5 @@
 """Cadastro: POST /api/registrations, the activation e-mail and the /conta/ativar page."""
+
 from datetime import timedelta
 
 import pytest
@@ -36,8 +37,11 @@ async def _activation_path(client, outbox, email="jose.oliveira@exemplo.com.br")
 async def _jose(session):
     """José as stored now; ends the read (SQLite: the test session must not keep the write lock)."""
     session.expire_all()
-    jose = (await session.execute(select(Beneficiary).where(
-        Beneficiary.card_number == JOSE["login"]))).unique().scalar_one()
+    jose = (
+        (await session.execute(select(Beneficiary).where(Beneficiary.card_number == JOSE["login"])))
+        .unique()
+        .scalar_one()
+    )
     await session.commit()
     return jose
 
@@ -46,8 +50,12 @@ async def test_jose_registers_end_to_end(client, outbox, session, masked_log):
     status, body = await register(client, JOSE, "jose.oliveira@exemplo.com.br")
     assert status == 201, body
     await stored_protocol(session, body["protocol"], "registration", JOSE["login"])
-    assert body == {"protocol": body["protocol"], "email_masked": "j***@exemplo.com.br", "expires_in_hours": 24,
-                    "repeated": False}
+    assert body == {
+        "protocol": body["protocol"],
+        "email_masked": "j***@exemplo.com.br",
+        "expires_in_hours": 24,
+        "repeated": False,
+    }
 
     [(message, text)] = outbox()
     assert message["To"] == "jose.oliveira@exemplo.com.br" and "ative o seu cadastro" in message["Subject"]
@@ -128,8 +136,10 @@ async def test_invalid_email(client, email):
 
 
 async def test_verification_must_be_valid(client):
-    response = await client.post("/api/registrations", json={
-        "verification": "inventado", "conversation_id": "x", "channel": "rest", "email": "a@exemplo.com.br"})
+    response = await client.post(
+        "/api/registrations",
+        json={"verification": "inventado", "conversation_id": "x", "channel": "rest", "email": "a@exemplo.com.br"},
+    )
     assert response.status == 401 and (await response.json())["error"]["code"] == "verification_invalid"
 
 

@@ -1,5 +1,6 @@
 """Reimbursements: documents upload (type by content, size, per-conversation ownership), the request
 (provider CPF/CNPJ, date, amount, documents, protocol and deadline, no duplicates), status and history."""
+
 import asyncio
 import hashlib
 import io
@@ -35,8 +36,9 @@ def headers(token: str, persona: dict) -> dict:
     return {"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]}
 
 
-async def upload(client, token, persona, content: bytes, filename="recibo.pdf", kind="recibo",
-                 content_type="application/pdf"):
+async def upload(
+    client, token, persona, content: bytes, filename="recibo.pdf", kind="recibo", content_type="application/pdf"
+):
     form = FormData()
     if kind is not None:
         form.add_field("kind", kind)
@@ -48,10 +50,15 @@ async def upload(client, token, persona, content: bytes, filename="recibo.pdf", 
 def request_body(token: str, persona: dict, document_ids: list[int], **changes) -> dict:
     today = local_today()
     body = {
-        "verification": token, "conversation_id": persona["conversation_id"], "channel": "rest",
-        "provider_name": "Clínica Bem Viver", "provider_document": CNPJ_ALPHANUMERIC,
-        "service_date": f"{today - timedelta(days=10):%d/%m/%Y}", "description": "Consulta com cardiologista",
-        "amount": "R$ 1.250,00", "document_ids": document_ids,
+        "verification": token,
+        "conversation_id": persona["conversation_id"],
+        "channel": "rest",
+        "provider_name": "Clínica Bem Viver",
+        "provider_document": CNPJ_ALPHANUMERIC,
+        "service_date": f"{today - timedelta(days=10):%d/%m/%Y}",
+        "description": "Consulta com cardiologista",
+        "amount": "R$ 1.250,00",
+        "document_ids": document_ids,
     }
     body.update(changes)
     return body
@@ -81,6 +88,7 @@ async def receipt(client, token, persona=MARIA) -> int:
 
 # --- documents ------------------------------------------------------------------------------------
 
+
 async def test_pdf_and_jpeg_are_stored_under_a_random_name_with_their_hash(client, settings, sessions):
     token = await verify(client, MARIA)
     status, pdf = await upload(client, token, MARIA, PDF, filename="../../recibo consulta.pdf")
@@ -89,8 +97,9 @@ async def test_pdf_and_jpeg_are_stored_under_a_random_name_with_their_hash(clien
     assert pdf["filename"] == "recibo consulta.pdf"
     photo = jpeg()
     # the claimed type is ignored: the content decides
-    status, image = await upload(client, token, MARIA, photo, filename="nota.png", kind="nota_fiscal",
-                                 content_type="image/png")
+    status, image = await upload(
+        client, token, MARIA, photo, filename="nota.png", kind="nota_fiscal", content_type="image/png"
+    )
     assert status == 201, image
     assert image["content_type"] == "image/jpeg" and image["filename"] == "nota.jpg"
     assert image["pending_count"] == 2
@@ -132,8 +141,10 @@ async def test_a_streamed_upload_without_length_is_cut_at_10_mb(client, settings
     """Channels may forward media chunked (no Content-Length): the limit holds while streaming."""
     token = await verify(client, MARIA)
     boundary = "limite-do-teste"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"recibo.pdf\"\r\n"
-            f"Content-Type: application/pdf\r\n\r\n").encode() + PDF
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="recibo.pdf"\r\n'
+        f"Content-Type: application/pdf\r\n\r\n"
+    ).encode() + PDF
 
     async def body():
         yield head
@@ -141,8 +152,11 @@ async def test_a_streamed_upload_without_length_is_cut_at_10_mb(client, settings
             yield b"0" * (1024 * 1024)
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = await client.post("/api/reimbursement-documents", data=body(), headers={
-        **headers(token, MARIA), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = await client.post(
+        "/api/reimbursement-documents",
+        data=body(),
+        headers={**headers(token, MARIA), "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert response.status == 413
     assert (await response.json())["error"]["code"] == "file_too_large"
     folder = settings.var_dir / "uploads" / "reimbursements"
@@ -175,8 +189,9 @@ async def test_at_most_ten_pending_documents_per_conversation(client):
     status, body = await upload(client, token, MARIA, PDF)
     assert status == 409 and body["error"]["code"] == "too_many_documents"
     listed = await (await client.get("/api/reimbursement-documents", headers=headers(token, MARIA))).json()
-    response = await client.delete(f"/api/reimbursement-documents/{listed['documents'][0]['id']}",
-                                   headers=headers(token, MARIA))
+    response = await client.delete(
+        f"/api/reimbursement-documents/{listed['documents'][0]['id']}", headers=headers(token, MARIA)
+    )
     assert response.status == 204
     assert (await upload(client, token, MARIA, PDF))[0] == 201
 
@@ -201,11 +216,13 @@ async def test_documents_of_another_conversation_cannot_be_attached(client, sess
 
 # --- the request ----------------------------------------------------------------------------------
 
+
 async def test_maria_requests_a_reimbursement_with_an_alphanumeric_cnpj(client, sessions):
     token = await verify(client, MARIA)
     receipt_id = await receipt(client, token)
-    status, report = await upload(client, token, MARIA, jpeg(), filename="laudo.jpg", kind="relatorio",
-                                  content_type="image/jpeg")
+    status, report = await upload(
+        client, token, MARIA, jpeg(), filename="laudo.jpg", kind="relatorio", content_type="image/jpeg"
+    )
     assert status == 201
     status, body = await submit(client, request_body(token, MARIA, [receipt_id, report["id"]]))
     assert status == 201, body
@@ -222,7 +239,10 @@ async def test_maria_requests_a_reimbursement_with_an_alphanumeric_cnpj(client, 
 
     row = await one(sessions, select(Reimbursement).where(Reimbursement.protocol_number == body["protocol"]))
     assert (row.provider_document, row.amount_requested, row.status) == (
-        "12ABC34501DE35", Decimal("1250.00"), "received")
+        "12ABC34501DE35",
+        Decimal("1250.00"),
+        "received",
+    )
     protocol = await one(sessions, select(Protocol).where(Protocol.number == body["protocol"]))
     assert (protocol.kind, protocol.channel) == ("reimbursement", "rest")
     # the documents now belong to the request: no longer pending, cannot be reused
@@ -232,25 +252,32 @@ async def test_maria_requests_a_reimbursement_with_an_alphanumeric_cnpj(client, 
 
 async def test_a_provider_who_is_a_person_is_identified_by_cpf_and_shown_masked(client):
     token = await verify(client, MARIA)
-    status, body = await submit(client, request_body(token, MARIA, [await receipt(client, token)],
-                                                     provider_document="529.982.247-25", amount="150 reais"))
+    status, body = await submit(
+        client,
+        request_body(
+            token, MARIA, [await receipt(client, token)], provider_document="529.982.247-25", amount="150 reais"
+        ),
+    )
     assert status == 201, body
     assert body["reimbursement"]["provider_document"] == "***.982.247-**"
     assert body["reimbursement"]["amount_requested"] == "150.00"
     assert "52998224725" not in str(body)
 
 
-@pytest.mark.parametrize("field, value, says", [
-    ("provider_document", "12.ABC.345/01DE-36", "dígitos verificadores"),
-    ("provider_document", "11.222.333/0001-82", "dígitos verificadores"),
-    ("provider_document", "529.982.247-24", "CPF não é válido"),
-    ("service_date", "tomorrow", "Não entendi"),
-    ("amount", "R$ 0,00", "maior que zero"),
-    ("amount", "R$ 100.000,01", "R$ 100.000,00"),
-    ("description", "x", "pelo menos 3"),
-    ("description", "a" * 301, "máximo de 300"),
-    ("provider_name", "", "Informe o nome"),
-])
+@pytest.mark.parametrize(
+    "field, value, says",
+    [
+        ("provider_document", "12.ABC.345/01DE-36", "dígitos verificadores"),
+        ("provider_document", "11.222.333/0001-82", "dígitos verificadores"),
+        ("provider_document", "529.982.247-24", "CPF não é válido"),
+        ("service_date", "tomorrow", "Não entendi"),
+        ("amount", "R$ 0,00", "maior que zero"),
+        ("amount", "R$ 100.000,01", "R$ 100.000,00"),
+        ("description", "x", "pelo menos 3"),
+        ("description", "a" * 301, "máximo de 300"),
+        ("provider_name", "", "Informe o nome"),
+    ],
+)
 async def test_bad_fields_get_a_pt_br_message_per_field(client, field, value, says):
     token = await verify(client, MARIA)
     status, body = await submit(client, request_body(token, MARIA, [1], **{field: value}))
@@ -272,8 +299,9 @@ async def test_a_service_13_months_old_is_refused_and_one_of_11_months_accepted(
     status, body = await submit(client, request_body(token, MARIA, [1], service_date=old.isoformat()))
     assert status == 400 and "12 meses" in body["error"]["fields"]["service_date"]
     recent = today - timedelta(days=335)
-    status, body = await submit(client, request_body(token, MARIA, [await receipt(client, token)],
-                                                     service_date=recent.isoformat()))
+    status, body = await submit(
+        client, request_body(token, MARIA, [await receipt(client, token)], service_date=recent.isoformat())
+    )
     assert status == 201, body
 
 
@@ -293,12 +321,16 @@ async def test_a_repeated_request_returns_the_first_protocol(client, sessions):
     status, first = await submit(client, request_body(token, MARIA, [await receipt(client, token)]))
     assert status == 201
     # same beneficiary, provider document (typed another way), date and amount (typed another way)
-    status, again = await submit(client, request_body(token, MARIA, [await receipt(client, token)],
-                                                      provider_document="12abc34501de35", amount="1250"))
+    status, again = await submit(
+        client,
+        request_body(token, MARIA, [await receipt(client, token)], provider_document="12abc34501de35", amount="1250"),
+    )
     assert status == 200, again
     assert again["duplicate"] is True and again["protocol"] == first["protocol"]
-    count = await one(sessions, select(func.count()).select_from(Reimbursement)
-                      .where(Reimbursement.provider_document == "12ABC34501DE35"))
+    count = await one(
+        sessions,
+        select(func.count()).select_from(Reimbursement).where(Reimbursement.provider_document == "12ABC34501DE35"),
+    )
     assert count == 1
     # another amount is another request
     status, other = await submit(client, request_body(token, MARIA, [await receipt(client, token)], amount="99,90"))
@@ -312,27 +344,38 @@ async def test_simultaneous_repeated_submits_create_one_request(client, sessions
     statuses = sorted(status for status, _ in results)
     assert statuses == [200, 201], results
     assert results[0][1]["protocol"] == results[1][1]["protocol"]
-    count = await one(sessions, select(func.count()).select_from(Reimbursement)
-                      .where(Reimbursement.provider_document == "12ABC34501DE35"))
+    count = await one(
+        sessions,
+        select(func.count()).select_from(Reimbursement).where(Reimbursement.provider_document == "12ABC34501DE35"),
+    )
     assert count == 1
 
 
 async def test_holder_requests_for_a_dependent_and_the_dependent_cannot_for_the_holder(client, sessions):
     token = await verify(client, MARIA)
-    status, body = await submit(client, request_body(token, MARIA, [await receipt(client, token)],
-                                                     beneficiary=JOAO_CARD))
+    status, body = await submit(
+        client, request_body(token, MARIA, [await receipt(client, token)], beneficiary=JOAO_CARD)
+    )
     assert status == 201, body
     assert body["reimbursement"]["beneficiary"] == {"name": "João Pedro Santos", "card_number": JOAO_CARD}
     row = await one(sessions, select(Reimbursement).where(Reimbursement.protocol_number == body["protocol"]))
     joao = await one(sessions, select(Beneficiary).where(Beneficiary.card_number == JOAO_CARD))
     assert row.beneficiary_id == joao.id and row.requested_by_id == joao.holder_id
 
-    joao_persona = {"login": JOAO_CARD, "cpf": "157.368.193-84", "birth_date": "30/07/2012",
-                    "channel": "rest", "conversation_id": "conversa-joao"}
+    joao_persona = {
+        "login": JOAO_CARD,
+        "cpf": "157.368.193-84",
+        "birth_date": "30/07/2012",
+        "channel": "rest",
+        "conversation_id": "conversa-joao",
+    }
     joao_token = await verify(client, joao_persona)
-    status, body = await submit(client, request_body(joao_token, joao_persona,
-                                                     [await receipt(client, joao_token, joao_persona)],
-                                                     beneficiary=MARIA_CARD))
+    status, body = await submit(
+        client,
+        request_body(
+            joao_token, joao_persona, [await receipt(client, joao_token, joao_persona)], beneficiary=MARIA_CARD
+        ),
+    )
     assert status == 403 and body["error"]["code"] == "not_in_family"
 
 
@@ -351,6 +394,7 @@ async def test_expired_verification_is_refused(client):
 
 
 # --- status -----------------------------------------------------------------------------------------
+
 
 async def test_maria_sees_her_two_seeded_requests_newest_first_with_history(client):
     token = await verify(client, MARIA)
@@ -373,16 +417,21 @@ async def test_maria_sees_her_two_seeded_requests_newest_first_with_history(clie
 
 async def test_pending_and_denied_show_what_is_missing_and_why(client, sessions):
     token = await verify(client, MARIA)
-    [analysis, paid] = (await (await client.get("/api/reimbursements", headers=headers(token, MARIA))).json()
-                        )["reimbursements"]
+    [analysis, paid] = (await (await client.get("/api/reimbursements", headers=headers(token, MARIA))).json())[
+        "reimbursements"
+    ]
     row = await one(sessions, select(Reimbursement).where(Reimbursement.protocol_number == analysis["protocol"]))
     async with sessions() as session:
-        session.add(ReimbursementStatusChange(reimbursement_id=row.id, status="pending",
-                                              note="Falta o pedido médico da fisioterapia."))
+        session.add(
+            ReimbursementStatusChange(
+                reimbursement_id=row.id, status="pending", note="Falta o pedido médico da fisioterapia."
+            )
+        )
         await session.execute(update(Reimbursement).where(Reimbursement.id == row.id).values(status="pending"))
         await session.commit()
-    item = (await (await client.get(f"/api/reimbursements/{analysis['protocol']}", headers=headers(token, MARIA))
-                   ).json())["reimbursement"]
+    item = (
+        await (await client.get(f"/api/reimbursements/{analysis['protocol']}", headers=headers(token, MARIA))).json()
+    )["reimbursement"]
     assert item["status_label"] == "pendente de documentação"
     assert item["status_note"] == "Falta o pedido médico da fisioterapia."
     assert item["history"][-1]["note"] == "Falta o pedido médico da fisioterapia."
@@ -390,19 +439,36 @@ async def test_pending_and_denied_show_what_is_missing_and_why(client, sessions)
 
 async def test_joao_sees_only_his_own_requests(client):
     maria_token = await verify(client, MARIA)
-    status, body = await submit(client, request_body(maria_token, MARIA, [await receipt(client, maria_token)],
-                                                     beneficiary=JOAO_CARD, provider_document="529.982.247-25"))
+    status, body = await submit(
+        client,
+        request_body(
+            maria_token,
+            MARIA,
+            [await receipt(client, maria_token)],
+            beneficiary=JOAO_CARD,
+            provider_document="529.982.247-25",
+        ),
+    )
     assert status == 201
     joao_protocol = body["protocol"]
-    maria_items = (await (await client.get("/api/reimbursements", headers=headers(maria_token, MARIA))).json()
-                   )["reimbursements"]
+    maria_items = (await (await client.get("/api/reimbursements", headers=headers(maria_token, MARIA))).json())[
+        "reimbursements"
+    ]
     assert len(maria_items) == 3 and maria_items[0]["protocol"] == joao_protocol
-    only_joao = (await (await client.get(f"/api/reimbursements?beneficiary={JOAO_CARD}",
-                                         headers=headers(maria_token, MARIA))).json())["reimbursements"]
+    only_joao = (
+        await (
+            await client.get(f"/api/reimbursements?beneficiary={JOAO_CARD}", headers=headers(maria_token, MARIA))
+        ).json()
+    )["reimbursements"]
     assert [item["protocol"] for item in only_joao] == [joao_protocol]
 
-    joao = {"login": JOAO_CARD, "cpf": "157.368.193-84", "birth_date": "30/07/2012",
-            "channel": "rest", "conversation_id": "conversa-joao"}
+    joao = {
+        "login": JOAO_CARD,
+        "cpf": "157.368.193-84",
+        "birth_date": "30/07/2012",
+        "channel": "rest",
+        "conversation_id": "conversa-joao",
+    }
     joao_token = await verify(client, joao)
     response = await client.get("/api/reimbursements", headers=headers(joao_token, joao))
     items = (await response.json())["reimbursements"]

@@ -2,6 +2,7 @@
 files, closed handoffs, identity attempts, verifications, account links) an old and a new item are
 made; after the command every old one is gone and every new one is still there. SQLite always,
 PostgreSQL when TEST_DATABASE_URL is set (the `settings` fixture)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -46,11 +47,21 @@ def _env(settings) -> dict[str, str]:
 
 
 def _retention(settings, *args: str) -> dict[str, int]:
-    done = subprocess.run([sys.executable, "-m", "backend.retention", *args], cwd=ROOT, env=_env(settings),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.retention", *args],
+        cwd=ROOT,
+        env=_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
-    return {key: int(value) for key, value in
-            (line.split("=", 1) for line in done.stdout.splitlines() if "=" in line and not line.startswith("#"))}
+    return {
+        key: int(value)
+        for key, value in (
+            line.split("=", 1) for line in done.stdout.splitlines() if "=" in line and not line.startswith("#")
+        )
+    }
 
 
 async def _conversations(settings, now: float) -> object:
@@ -63,12 +74,15 @@ async def _conversations(settings, now: float) -> object:
 
     from scripts.stack import tracker_store_config
 
-    store = TrackerStore.create(EndpointConfig.from_dict(tracker_store_config(settings.var_dir, _env(settings))),
-                                Domain.empty())
+    store = TrackerStore.create(
+        EndpointConfig.from_dict(tracker_store_config(settings.var_dir, _env(settings))), Domain.empty()
+    )
     days = 24 * 3600
-    for sender, stamps in {"velha": [now - 220 * days, now - 200 * days],
-                           "nova": [now - 10 * days, now - 9 * days],
-                           "retomada": [now - 300 * days, now - 1 * days]}.items():
+    for sender, stamps in {
+        "velha": [now - 220 * days, now - 200 * days],
+        "nova": [now - 10 * days, now - 9 * days],
+        "retomada": [now - 300 * days, now - 1 * days],
+    }.items():
         events = [ActionExecuted("action_listen", timestamp=stamps[0]), UserUttered("oi", timestamp=stamps[-1])]
         await store.save(DialogueStateTracker.from_events(sender, events))
     return store
@@ -90,7 +104,7 @@ def _upload(settings, age: timedelta) -> str:
 
 
 async def _protocol(session, kind: str) -> str:
-    number = f"{secrets.randbelow(10 ** 20):020d}"
+    number = f"{secrets.randbelow(10**20):020d}"
     session.add(Protocol(number=number, kind=kind, status="completed", channel="rest"))
     await session.flush()
     return number
@@ -100,48 +114,99 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
     now = utcnow()
     store = await _conversations(settings, time.time())
     maria = (await session.execute(select(Beneficiary).where(Beneficiary.card_number == "100200300401"))).scalar_one()
-    reimbursements = {r.status: r for r in (await session.execute(
-        select(Reimbursement).where(Reimbursement.beneficiary_id == maria.id))).scalars()}
+    reimbursements = {
+        r.status: r
+        for r in (
+            await session.execute(select(Reimbursement).where(Reimbursement.beneficiary_id == maria.id))
+        ).scalars()
+    }
     assert {"paid", "under_analysis"} <= set(reimbursements)  # the seed's two
 
     def document(age: timedelta, reimbursement: Reimbursement | None = None) -> ReimbursementDocument:
-        return ReimbursementDocument(beneficiary_id=maria.id, conversation_id="conversa", kind="recibo",
-                                     reimbursement_id=reimbursement.id if reimbursement else None,
-                                     filename="recibo.pdf", content_type="application/pdf", size=len(PDF),
-                                     sha256=hashlib.sha256(PDF).hexdigest(), storage_path=_upload(settings, age),
-                                     uploaded_at=now - age)
+        return ReimbursementDocument(
+            beneficiary_id=maria.id,
+            conversation_id="conversa",
+            kind="recibo",
+            reimbursement_id=reimbursement.id if reimbursement else None,
+            filename="recibo.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
+            sha256=hashlib.sha256(PDF).hexdigest(),
+            storage_path=_upload(settings, age),
+            uploaded_at=now - age,
+        )
 
     docs = {
-        "old_loose": document(OLD), "old_paid": document(OLD, reimbursements["paid"]),
-        "new": document(NEW), "old_undecided": document(OLD, reimbursements["under_analysis"]),
+        "old_loose": document(OLD),
+        "old_paid": document(OLD, reimbursements["paid"]),
+        "new": document(NEW),
+        "old_undecided": document(OLD, reimbursements["under_analysis"]),
     }
     session.add_all(docs.values())
     orphan_old, orphan_new = _upload(settings, OLD), _upload(settings, NEW)
 
     tickets = {}
-    for name, status, closed_at in (("closed_old", "closed", now - OLD), ("closed_new", "closed", now - NEW),
-                                    ("open_old", "in_progress", None)):
-        ticket = HandoffTicket(protocol_number=await _protocol(session, "handoff"), channel="rest",
-                               conversation_id=f"conversa-{name}", reason="quero um atendente", status=status,
-                               created_at=now - OLD - timedelta(days=1), closed_at=closed_at)
+    for name, status, closed_at in (
+        ("closed_old", "closed", now - OLD),
+        ("closed_new", "closed", now - NEW),
+        ("open_old", "in_progress", None),
+    ):
+        ticket = HandoffTicket(
+            protocol_number=await _protocol(session, "handoff"),
+            channel="rest",
+            conversation_id=f"conversa-{name}",
+            reason="quero um atendente",
+            status=status,
+            created_at=now - OLD - timedelta(days=1),
+            closed_at=closed_at,
+        )
         session.add(ticket)
         await session.flush()
-        session.add_all([HandoffMessage(ticket_id=ticket.id, sender="user", text="oi", created_at=now - OLD),
-                         HandoffMessage(ticket_id=ticket.id, sender="agent", text="olá", created_at=now - OLD)])
+        session.add_all(
+            [
+                HandoffMessage(ticket_id=ticket.id, sender="user", text="oi", created_at=now - OLD),
+                HandoffMessage(ticket_id=ticket.id, sender="agent", text="olá", created_at=now - OLD),
+            ]
+        )
         tickets[name] = ticket.id
 
     for age, name in ((OLD, "old"), (NEW, "new")):
-        session.add(IdentityAttempt(key=hashlib.sha256(name.encode()).hexdigest(), succeeded=False,
-                                    created_at=now - age, conversation_id=f"conversa-{name}"))
-        session.add(IdentityVerification(token_hash=hashlib.sha256(f"v-{name}".encode()).hexdigest(),
-                                         beneficiary_id=maria.id, conversation_id=f"conversa-{name}",
-                                         created_at=now - age, expires_at=now - age + timedelta(minutes=15)))
-        session.add(AccountLink(token_hash=hashlib.sha256(f"l-{name}".encode()).hexdigest(), purpose="activation",
-                                beneficiary_id=maria.id, created_at=now - age,
-                                expires_at=now - age + timedelta(hours=24)))
-    session.add(AccountLink(token_hash=hashlib.sha256(b"used-old").hexdigest(), purpose="password_change",
-                            beneficiary_id=maria.id, created_at=now - OLD, used_at=now - OLD,
-                            expires_at=now + timedelta(days=1)))  # used long ago: dead even if not expired
+        session.add(
+            IdentityAttempt(
+                key=hashlib.sha256(name.encode()).hexdigest(),
+                succeeded=False,
+                created_at=now - age,
+                conversation_id=f"conversa-{name}",
+            )
+        )
+        session.add(
+            IdentityVerification(
+                token_hash=hashlib.sha256(f"v-{name}".encode()).hexdigest(),
+                beneficiary_id=maria.id,
+                conversation_id=f"conversa-{name}",
+                created_at=now - age,
+                expires_at=now - age + timedelta(minutes=15),
+            )
+        )
+        session.add(
+            AccountLink(
+                token_hash=hashlib.sha256(f"l-{name}".encode()).hexdigest(),
+                purpose="activation",
+                beneficiary_id=maria.id,
+                created_at=now - age,
+                expires_at=now - age + timedelta(hours=24),
+            )
+        )
+    session.add(
+        AccountLink(
+            token_hash=hashlib.sha256(b"used-old").hexdigest(),
+            purpose="password_change",
+            beneficiary_id=maria.id,
+            created_at=now - OLD,
+            used_at=now - OLD,
+            expires_at=now + timedelta(days=1),
+        )
+    )  # used long ago: dead even if not expired
     await session.commit()
 
     dry = _retention(settings, "--days", str(DAYS), "--dry-run")
@@ -150,8 +215,14 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
 
     deleted = _retention(settings, "--days", str(DAYS))
     assert deleted == {
-        "tracker_conversations": 1, "tracker_events": 2, "uploaded_files": 2, "orphan_files": 1,
-        "handoff_tickets": 1, "handoff_messages": 2, "identity_attempts": 1, "identity_verifications": 1,
+        "tracker_conversations": 1,
+        "tracker_events": 2,
+        "uploaded_files": 2,
+        "orphan_files": 1,
+        "handoff_tickets": 1,
+        "handoff_messages": 2,
+        "identity_attempts": 1,
+        "identity_verifications": 1,
         "account_links": 2,
     }
 
@@ -165,8 +236,11 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
     kept_tickets = set((await session.execute(select(HandoffTicket.id))).scalars())
     assert tickets["closed_old"] not in kept_tickets
     assert {tickets["closed_new"], tickets["open_old"]} <= kept_tickets
-    assert (await session.execute(select(func.count()).select_from(HandoffMessage)
-                                  .where(HandoffMessage.ticket_id == tickets["closed_old"]))).scalar_one() == 0
+    assert (
+        await session.execute(
+            select(func.count()).select_from(HandoffMessage).where(HandoffMessage.ticket_id == tickets["closed_old"])
+        )
+    ).scalar_one() == 0
     assert set((await session.execute(select(IdentityAttempt.conversation_id))).scalars()) >= {"conversa-new"}
     assert "conversa-old" not in set((await session.execute(select(IdentityAttempt.conversation_id))).scalars())
     assert set((await session.execute(select(IdentityVerification.conversation_id))).scalars()) == {"conversa-new"}
@@ -185,11 +259,23 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
 
 async def test_days_default_to_retention_days_and_must_be_positive(settings):
     env = _env(settings)
-    done = subprocess.run([sys.executable, "-m", "backend.retention", "--days", "0"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.retention", "--days", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0 and "--days" in done.stderr
-    done = subprocess.run([sys.executable, "-m", "backend.retention", "--dry-run"], cwd=ROOT,
-                          env={**env, "RETENTION_DAYS": "30"}, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.retention", "--dry-run"],
+        cwd=ROOT,
+        env={**env, "RETENTION_DAYS": "30"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "older than 30 days" in done.stdout
     if settings.is_sqlite:  # no conversation yet: the tracker database is not created by looking

@@ -1,4 +1,5 @@
 """The demo data of contract section 5, and that seeding twice changes nothing."""
+
 from datetime import timedelta
 from urllib.parse import quote_plus
 
@@ -46,11 +47,18 @@ async def test_seed_is_idempotent(session, settings):
 async def test_personas(session):
     maria = await _by_card(session, "100200300401")
     assert (maria.name, maria.cpf, maria.birth_date.isoformat()) == (
-        "Maria Aparecida Santos", "94580730224", "1985-03-12")
+        "Maria Aparecida Santos",
+        "94580730224",
+        "1985-03-12",
+    )
     assert maria.email == "maria.santos@exemplo.com.br" and maria.mother_name == "Josefa Aparecida Santos"
     assert maria.account is not None and not maria.account.must_change_password
     assert (maria.plan.outpatient, maria.plan.hospital, maria.plan.obstetrics, maria.plan.accommodation) == (
-        True, True, True, "apartamento")
+        True,
+        True,
+        True,
+        "apartamento",
+    )
 
     joao, ana_clara = await _by_card(session, "100200300402"), await _by_card(session, "100200300403")
     assert joao.holder_id == ana_clara.holder_id == maria.id
@@ -71,30 +79,40 @@ async def test_personas(session):
 async def test_maria_fees_waiting_periods_and_requests(session):
     today = local_today()
     maria = await _by_card(session, "100200300401")
-    fees = (await session.execute(
-        select(Fee).where(Fee.beneficiary_id == maria.id).order_by(Fee.reference_month.desc()))).scalars().all()
+    fees = (
+        (await session.execute(select(Fee).where(Fee.beneficiary_id == maria.id).order_by(Fee.reference_month.desc())))
+        .scalars()
+        .all()
+    )
     assert len(fees) == 12
     assert fees[0].status == "open" and fees[0].due_date > today and fees[0].reference_month.month == today.month
     assert fees[1].status == "overdue" and fees[1].due_date < today and fees[1].paid_at is None
     assert all(f.status == "paid" and f.paid_at for f in fees[2:])
 
-    periods = {w.coverage_group: w.ends_on for w in (await session.execute(
-        select(WaitingPeriod).where(WaitingPeriod.beneficiary_id == maria.id))).scalars()}
+    periods = {
+        w.coverage_group: w.ends_on
+        for w in (
+            await session.execute(select(WaitingPeriod).where(WaitingPeriod.beneficiary_id == maria.id))
+        ).scalars()
+    }
     assert abs((periods.pop("Parto a termo") - today) - timedelta(days=120)) <= timedelta(days=5)
     assert periods and all(ends_on < today for ends_on in periods.values())
 
-    reimbursements = (await session.execute(
-        select(Reimbursement).where(Reimbursement.beneficiary_id == maria.id))).scalars().all()
+    reimbursements = (
+        (await session.execute(select(Reimbursement).where(Reimbursement.beneficiary_id == maria.id))).scalars().all()
+    )
     assert sorted(r.status for r in reimbursements) == ["paid", "under_analysis"]
     assert all(r.history for r in reimbursements)
 
     joao = await _by_card(session, "100200300402")
-    card_request = (await session.execute(
-        select(CardRequest).where(CardRequest.beneficiary_id == joao.id))).scalar_one()
+    card_request = (
+        await session.execute(select(CardRequest).where(CardRequest.beneficiary_id == joao.id))
+    ).scalar_one()
     assert card_request.reason == "Extravio" and card_request.status == "in_production"
     # asked five days ago by the holder
-    await stored_protocol(session, card_request.protocol_number, "card_reissue", "100200300401",
-                          today - timedelta(days=5))
+    await stored_protocol(
+        session, card_request.protocol_number, "card_reissue", "100200300401", today - timedelta(days=5)
+    )
 
 
 async def test_accredited_network(session):
@@ -104,8 +122,7 @@ async def test_accredited_network(session):
     assert len({p.specialty for p in providers}) >= 10
     for provider in providers:
         assert provider.address and provider.phone
-        assert provider.map_url == (
-            "https://www.google.com/maps/search/?api=1&query=" + quote_plus(provider.address))
+        assert provider.map_url == ("https://www.google.com/maps/search/?api=1&query=" + quote_plus(provider.address))
 
 
 async def test_demo_agent_and_bcrypt_cost(session):

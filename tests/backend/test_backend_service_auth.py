@@ -1,6 +1,7 @@
 """The backend API answers only the assistant's action server (backend.api.service_auth): every
 route of the router that is not public by design refuses a call without the service credential
 or with a wrong one; the agent API keeps its own agent tokens; the public routes still answer."""
+
 import dataclasses
 import re
 
@@ -15,12 +16,23 @@ from backend.settings import Settings, SettingsError
 # What is public by design, written down once more here on purpose: changing the list in
 # backend.api.service_auth must be a conscious decision that also changes this test.
 EXPECTED_PUBLIC = {
-    ("GET", "/api/health"), ("GET", "/api/operator"), ("POST", "/api/auth/login"), ("POST", "/api/agent/login"),
-    ("GET", "/"), ("GET", "/widget/{file}"), ("GET", "/static"), ("GET", "/atendente"), ("GET", "/privacidade"),
-    ("GET", "/conta/ativar/{token}"), ("POST", "/conta/ativar/{token}"),
-    ("GET", "/conta/alterar-senha/{token}"), ("POST", "/conta/alterar-senha/{token}"),
-    ("GET", "/conta/confirmar-email/{token}"), ("POST", "/conta/confirmar-email/{token}"),
-    ("GET", "/conta/cancelar-troca-de-email/{token}"), ("POST", "/conta/cancelar-troca-de-email/{token}"),
+    ("GET", "/api/health"),
+    ("GET", "/api/operator"),
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/agent/login"),
+    ("GET", "/"),
+    ("GET", "/widget/{file}"),
+    ("GET", "/static"),
+    ("GET", "/atendente"),
+    ("GET", "/privacidade"),
+    ("GET", "/conta/ativar/{token}"),
+    ("POST", "/conta/ativar/{token}"),
+    ("GET", "/conta/alterar-senha/{token}"),
+    ("POST", "/conta/alterar-senha/{token}"),
+    ("GET", "/conta/confirmar-email/{token}"),
+    ("POST", "/conta/confirmar-email/{token}"),
+    ("GET", "/conta/cancelar-troca-de-email/{token}"),
+    ("POST", "/conta/cancelar-troca-de-email/{token}"),
     ("GET", "/documentos/{token}"),
 }
 WRONG_CREDENTIALS = [
@@ -33,14 +45,20 @@ WRONG_CREDENTIALS = [
     {"Authorization": f"Basic {SERVICE_TOKEN}"},
     {"X-Service-Token": SERVICE_TOKEN},
 ]
-SAMPLE_VALUES = {"file": "widget.js", "number": "4" * 20, "document_number": "300401202601", "ticket_id": "1",
-                 "id": "1", "protocol": "4" * 20, "token": "x" * 20}
+SAMPLE_VALUES = {
+    "file": "widget.js",
+    "number": "4" * 20,
+    "document_number": "300401202601",
+    "ticket_id": "1",
+    "id": "1",
+    "protocol": "4" * 20,
+    "token": "x" * 20,
+}
 
 
 def _routes(app) -> list[tuple[str, str]]:
     """(method, canonical path) of every route, HEAD left out (it goes wherever GET goes)."""
-    return sorted({(route.method, route.resource.canonical) for route in app.router.routes()
-                   if route.method != "HEAD"})
+    return sorted({(route.method, route.resource.canonical) for route in app.router.routes() if route.method != "HEAD"})
 
 
 def _path(canonical: str) -> str:
@@ -66,8 +84,10 @@ async def anonymous(app):
 
 
 # a body the handler accepts, so that only the credential is missing
-BODIES = {"/api/agent/tickets/{ticket_id}/messages": {"text": "Olá"},
-          "/api/agent/tickets/{ticket_id}/close": {"resolution": "Resolvido"}}
+BODIES = {
+    "/api/agent/tickets/{ticket_id}/messages": {"text": "Olá"},
+    "/api/agent/tickets/{ticket_id}/close": {"resolution": "Resolvido"},
+}
 
 
 async def _call(client, method: str, canonical: str, headers: dict):

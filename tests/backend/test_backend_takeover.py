@@ -3,6 +3,7 @@ data that leaks together — nobody gets an activation link or a new e-mail on f
 else. With an e-mail on file, the activation link goes to it; another address must confirm itself
 and wait 72 h, which the address on file can cancel. Without one (Ana Clara here, no CPF and no
 e-mail), the typed address gets the activation link and is stored only when the link is used."""
+
 from datetime import timedelta
 
 from backend_api import (
@@ -24,8 +25,13 @@ from backend.clock import utcnow
 from backend.models import AccountLink, Beneficiary, EmailChange, Protocol
 
 ATTACKER = "invasor@exemplo.net"
-ANA_CLARA = {"login": "100200300403", "no_cpf": True, "birth_date": "05/01/2024", "channel": "rest",
-             "conversation_id": "conversa-ana-clara"}
+ANA_CLARA = {
+    "login": "100200300403",
+    "no_cpf": True,
+    "birth_date": "05/01/2024",
+    "channel": "rest",
+    "conversation_id": "conversa-ana-clara",
+}
 
 
 async def _email_of(session, card):
@@ -117,8 +123,9 @@ async def test_an_unconfirmed_change_never_happens(client, outbox, session):
 
 async def test_email_change_with_an_address_on_file_can_be_cancelled(client, outbox, session):
     """The chat's 'alterar e-mail' (full name asked) follows the same rule."""
-    status, body = await call_with_verification(client, "/api/email-changes", MARIA,
-                                                full_name="Maria Aparecida Santos", new_email=ATTACKER)
+    status, body = await call_with_verification(
+        client, "/api/email-changes", MARIA, full_name="Maria Aparecida Santos", new_email=ATTACKER
+    )
     assert status == 201 and body.get("wait_hours") == 72
     mails = _mails(outbox)
     await submit_form(client, _link(mails[ATTACKER], "confirmar-email"), {})
@@ -135,8 +142,9 @@ async def test_activation_never_replaces_the_email_on_file(client, outbox, sessi
     status, _ = await register(client, JOSE, None)
     assert status == 201
     activation = _link(_mails(outbox)["jose.oliveira@exemplo.com.br"], "ativar")
-    await session.execute(update(Beneficiary).where(Beneficiary.card_number == JOSE["login"])
-                          .values(email="jose.atual@exemplo.com.br"))
+    await session.execute(
+        update(Beneficiary).where(Beneficiary.card_number == JOSE["login"]).values(email="jose.atual@exemplo.com.br")
+    )
     await session.commit()
     status, _ = await set_password(client, activation, "Oliveira#2025")
     assert status == 410

@@ -4,6 +4,7 @@ verification made without CPF ("não possuo CPF": card + birth date) serves regi
 The verified endpoints are found by walking the router: every /api route that is neither public
 nor the agent API nor in NOT_VERIFIED must be in VERIFIED_REQUESTS, so a new verified route cannot
 be left out of these checks."""
+
 from datetime import timedelta
 
 from aiohttp import FormData
@@ -13,16 +14,26 @@ from backend.api.service_auth import PUBLIC_ROUTES
 from backend.app import create_app
 from backend.clock import local_today
 
-ANA_CLARA_NO_CPF = {"login": "100200300403", "no_cpf": True, "birth_date": "05/01/2024",
-                    "channel": "socketio", "conversation_id": "conversa-ana-clara"}
+ANA_CLARA_NO_CPF = {
+    "login": "100200300403",
+    "no_cpf": True,
+    "birth_date": "05/01/2024",
+    "channel": "socketio",
+    "conversation_id": "conversa-ana-clara",
+}
 WIDGET_MARIA = {**MARIA, "channel": "socketio", "conversation_id": "widget-conversa-maria"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 # Service routes that take no verification (or only optionally, like the handoff).
 NOT_VERIFIED = {
-    ("POST", "/api/identity/verifications"), ("GET", "/api/providers"), ("GET", "/api/providers/specialties"),
-    ("GET", "/api/providers/cities"), ("GET", "/api/protocols/{number}"), ("GET", "/api/card-requests/reasons"),
-    ("POST", "/api/handoffs"), ("GET", "/api/handoffs"),
+    ("POST", "/api/identity/verifications"),
+    ("GET", "/api/providers"),
+    ("GET", "/api/providers/specialties"),
+    ("GET", "/api/providers/cities"),
+    ("GET", "/api/protocols/{number}"),
+    ("GET", "/api/card-requests/reasons"),
+    ("POST", "/api/handoffs"),
+    ("GET", "/api/handoffs"),
     ("POST", "/api/registrations"),  # verified, and the one that takes a check without CPF (tested below)
 }
 
@@ -32,22 +43,34 @@ def _verified_requests() -> dict[tuple[str, str], dict]:
     far as checking it."""
     today = local_today()
     return {
-        ("GET", "/api/card"): {}, ("GET", "/api/plan"): {}, ("GET", "/api/waiting-periods"): {},
-        ("GET", "/api/fees"): {}, ("GET", "/api/family"): {}, ("GET", "/api/card-requests"): {},
-        ("GET", "/api/reimbursements"): {}, ("GET", "/api/reimbursement-documents"): {},
+        ("GET", "/api/card"): {},
+        ("GET", "/api/plan"): {},
+        ("GET", "/api/waiting-periods"): {},
+        ("GET", "/api/fees"): {},
+        ("GET", "/api/family"): {},
+        ("GET", "/api/card-requests"): {},
+        ("GET", "/api/reimbursements"): {},
+        ("GET", "/api/reimbursement-documents"): {},
         ("GET", "/api/reimbursements/{protocol}"): {"path": "/api/reimbursements/" + "4" * 20},
         ("DELETE", "/api/reimbursement-documents/{id}"): {"path": "/api/reimbursement-documents/1"},
         ("POST", "/api/reimbursement-documents"): {"upload": True},
         ("POST", "/api/fees/{document_number}/slips"): {"path": f"/api/fees/300401{today:%Y%m}/slips", "json": {}},
         ("POST", "/api/password-change-links"): {"json": {}},
-        ("POST", "/api/email-changes"): {"json": {"full_name": "Maria Aparecida Santos",
-                                                  "new_email": "maria.nova@exemplo.com.br"}},
+        ("POST", "/api/email-changes"): {
+            "json": {"full_name": "Maria Aparecida Santos", "new_email": "maria.nova@exemplo.com.br"}
+        },
         ("POST", "/api/card-requests"): {"json": {"reason": "Danificação"}},
         ("POST", "/api/statements"): {"json": {"kind": "demonstrativo_ir", "year": today.year - 1}},
-        ("POST", "/api/reimbursements"): {"json": {
-            "provider_name": "Clínica Bem Viver", "provider_document": "529.982.247-25",
-            "service_date": f"{today - timedelta(days=10):%d/%m/%Y}", "description": "Consulta com cardiologista",
-            "amount": "R$ 150,00", "document_ids": []}},
+        ("POST", "/api/reimbursements"): {
+            "json": {
+                "provider_name": "Clínica Bem Viver",
+                "provider_document": "529.982.247-25",
+                "service_date": f"{today - timedelta(days=10):%d/%m/%Y}",
+                "description": "Consulta com cardiologista",
+                "amount": "R$ 150,00",
+                "document_ids": [],
+            }
+        },
         ("POST", "/api/password-resets"): {"json": {}},  # last: it e-mails a temporary password
     }
 
@@ -79,14 +102,19 @@ async def _status_and_error(response) -> tuple[int, dict]:
 def test_every_verified_route_is_checked(sqlite_settings):
     """The router's routes (the same on any database) against the list of verified requests."""
     app = create_app(sqlite_settings)
-    service = {(route.method, route.resource.canonical) for route in app.router.routes()
-               if route.method != "HEAD" and route.resource.canonical.startswith("/api/")
-               and route.method not in PUBLIC_ROUTES.get(route.resource.canonical, ())
-               and not route.resource.canonical.startswith("/api/agent/")}
+    service = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD"
+        and route.resource.canonical.startswith("/api/")
+        and route.method not in PUBLIC_ROUTES.get(route.resource.canonical, ())
+        and not route.resource.canonical.startswith("/api/agent/")
+    }
     assert service - NOT_VERIFIED == set(_verified_requests())
 
 
 # --- bound to (channel, sender) ------------------------------------------------------------------
+
 
 async def test_a_socketio_verification_is_refused_for_rest_and_for_another_sender(client):
     token = await _verify(client, WIDGET_MARIA)
@@ -99,8 +127,12 @@ async def test_a_socketio_verification_is_refused_for_rest_and_for_another_sende
         response = await client.get("/api/card", headers=headers)
         return response.status, await response.text()
 
-    for conversation_id, channel in ((conversation, "rest"), (conversation, None), (conversation, "whatsapp"),
-                                     ("outra-conversa", "socketio")):
+    for conversation_id, channel in (
+        (conversation, "rest"),
+        (conversation, None),
+        (conversation, "whatsapp"),
+        ("outra-conversa", "socketio"),
+    ):
         status, text = await card(conversation_id, channel)
         assert status == 401 and "verification_invalid" in text, (conversation_id, channel)
         assert "100200300401" not in text and "Maria" not in text
@@ -136,6 +168,7 @@ async def test_every_verified_route_refuses_a_token_of_another_channel(client):
 
 # --- a check without CPF serves registration only ------------------------------------------------
 
+
 async def test_a_verification_without_cpf_is_refused_by_every_verified_route(client):
     verified = await (await client.post("/api/identity/verifications", json=ANA_CLARA_NO_CPF)).json()
     assert verified["scope"] == "registration"
@@ -150,23 +183,39 @@ async def test_a_verification_without_cpf_is_refused_by_every_verified_route(cli
         response = await _send(client, method, route, spec, ana_token, ana_conversation, "socketio")
         status, error = await _status_and_error(response)
         assert (status, error.get("code"), error.get("reason")) == (401, "verification_invalid", "cpf_required"), (
-            method, route, status, error)
+            method,
+            route,
+            status,
+            error,
+        )
         assert "CPF" in error["message"] and "cadastro" in error["message"]
 
 
 async def test_a_verification_without_cpf_serves_registration(client, outbox):
     token = await _verify(client, ANA_CLARA_NO_CPF)
-    response = await client.post("/api/registrations", json={
-        "verification": token, "conversation_id": ANA_CLARA_NO_CPF["conversation_id"], "channel": "socketio",
-        "email": "ana.clara@exemplo.com.br"})
+    response = await client.post(
+        "/api/registrations",
+        json={
+            "verification": token,
+            "conversation_id": ANA_CLARA_NO_CPF["conversation_id"],
+            "channel": "socketio",
+            "email": "ana.clara@exemplo.com.br",
+        },
+    )
     assert response.status == 201, await response.text()
     [(message, _)] = outbox()
     assert message["To"] == "ana.clara@exemplo.com.br"
     # and not from another channel
     token = await _verify(client, {**ANA_CLARA_NO_CPF, "conversation_id": "conversa-ana-2"})
-    response = await client.post("/api/registrations", json={
-        "verification": token, "conversation_id": "conversa-ana-2", "channel": "rest",
-        "email": "ana.clara2@exemplo.com.br"})
+    response = await client.post(
+        "/api/registrations",
+        json={
+            "verification": token,
+            "conversation_id": "conversa-ana-2",
+            "channel": "rest",
+            "email": "ana.clara2@exemplo.com.br",
+        },
+    )
     assert response.status == 401
 
 

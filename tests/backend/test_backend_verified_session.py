@@ -1,5 +1,6 @@
 """The verified session of a conversation: it lasts while it is used (15 minutes of inactivity by
 default, VERIFIED_SESSION_MINUTES otherwise) and only for the conversation it was issued to."""
+
 import dataclasses
 from datetime import timedelta
 
@@ -15,8 +16,10 @@ pytestmark = pytest.mark.asyncio
 
 
 async def _use(client, token: str, conversation_id: str = MARIA["conversation_id"]) -> int:
-    response = await client.post("/api/password-change-links", json={
-        "verification": token, "channel": "rest", "conversation_id": conversation_id})
+    response = await client.post(
+        "/api/password-change-links",
+        json={"verification": token, "channel": "rest", "conversation_id": conversation_id},
+    )
     return response.status
 
 
@@ -42,8 +45,10 @@ async def test_each_use_gives_the_session_fifteen_more_minutes(client, session):
 async def test_an_idle_session_expires(client, session):
     token = await verify(client, MARIA)
     await _set_idle_left(session, -0.1)
-    response = await client.post("/api/password-change-links", json={
-        "verification": token, "channel": "rest", "conversation_id": MARIA["conversation_id"]})
+    response = await client.post(
+        "/api/password-change-links",
+        json={"verification": token, "channel": "rest", "conversation_id": MARIA["conversation_id"]},
+    )
     assert response.status == 401
     assert (await response.json())["error"]["code"] == "verification_invalid"
 
@@ -67,8 +72,9 @@ async def test_idle_time_is_configurable(settings, session):
 
 async def test_family_a_holder_may_choose_from(client):
     token = await verify(client, MARIA)
-    response = await client.get("/api/family", headers={"X-Verification": token,
-                                                        "X-Conversation-Id": MARIA["conversation_id"]})
+    response = await client.get(
+        "/api/family", headers={"X-Verification": token, "X-Conversation-Id": MARIA["conversation_id"]}
+    )
     names = [m["first_name"] for m in (await response.json())["members"]]
     assert response.status == 200 and names == ["Maria", "João", "Ana"]
     response = await client.get("/api/family", headers={"X-Verification": token, "X-Conversation-Id": "outra"})

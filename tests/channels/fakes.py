@@ -1,5 +1,6 @@
 """Loopback stand-ins for Twilio's REST API and Telegram's Bot API, a file server for the
 backend's signed links, and an in-process Sanic server for one input channel."""
+
 from __future__ import annotations
 
 import asyncio
@@ -106,8 +107,12 @@ class FakeTwilio(_Server):
             self.failures_to_inject -= 1
             return web.json_response({"code": 20500, "message": "Internal error"}, status=500)
         form = await request.post()
-        message = {"To": form.get("To"), "From": form.get("From"), "Body": form.get("Body", ""),
-                   "MediaUrl": form.getall("MediaUrl", [])}
+        message = {
+            "To": form.get("To"),
+            "From": form.get("From"),
+            "Body": form.get("Body", ""),
+            "MediaUrl": form.getall("MediaUrl", []),
+        }
         self.sent.append(message)
         return web.json_response({"sid": f"SM{next(self._ids):032d}", "status": "queued"}, status=201)
 
@@ -158,7 +163,7 @@ class FakeTelegram(_Server):
         # files sent as attach://name live in another multipart field
         for key, value in list(params.items()):
             if isinstance(value, str) and value.startswith("attach://"):
-                params[key] = params.pop(value[len("attach://"):])
+                params[key] = params.pop(value[len("attach://") :])
         self.calls.append((method, params))
         return web.json_response({"ok": True, "result": self._result(method, params)})
 
@@ -167,12 +172,20 @@ class FakeTelegram(_Server):
             return {"id": 4242, "is_bot": True, "first_name": "Assistente", "username": "assistente_bot"}
         if method in ("sendMessage", "sendPhoto", "sendDocument", "editMessageReplyMarkup"):
             chat_id = int(params.get("chat_id"))
-            return {"message_id": next(self._ids), "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private"}, "text": params.get("text", "")}
+            return {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": params.get("text", ""),
+            }
         if method == "getFile":
             file_id = params["file_id"]
-            return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.files.get(file_id, b"")),
-                    "file_path": f"documents/{file_id}.bin"}
+            return {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_size": len(self.files.get(file_id, b"")),
+                "file_path": f"documents/{file_id}.bin",
+            }
         return True
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -219,7 +232,8 @@ class ChannelServer:
 
     async def __aenter__(self) -> ChannelServer:
         self.server = await self.app.create_server(
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False)
+            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+        )
         await self.server.startup()
         await self.server.before_start()
         await self.server.after_start()

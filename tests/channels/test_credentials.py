@@ -1,5 +1,6 @@
 """Which channels Rasa gets (scripts/stack.py): rest + socketio always, WhatsApp / Telegram only
 with their settings, read by Rasa itself from the environment."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,12 @@ from scripts.stack import ROOT, channel_credentials, write_credentials
 
 TEMPLATE = set(yaml.safe_load((ROOT / "credentials.yml").read_text()))  # rest, the widget's socket.io
 
-WHATSAPP = {"TWILIO_ACCOUNT_SID": "AC" + "2" * 32, "TWILIO_AUTH_TOKEN": "segredo-twilio",
-            "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886", "PUBLIC_BASE_URL": "https://bot.exemplo.com.br"}
+WHATSAPP = {
+    "TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+    "TWILIO_AUTH_TOKEN": "segredo-twilio",
+    "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886",
+    "PUBLIC_BASE_URL": "https://bot.exemplo.com.br",
+}
 TELEGRAM = {"TELEGRAM_BOT_TOKEN": "123:segredo-telegram", "TELEGRAM_WEBHOOK_SECRET": "segredo-webhook"}
 
 

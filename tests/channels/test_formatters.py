@@ -1,4 +1,5 @@
 """The per-channel formatters and the option matching (pure functions)."""
+
 from __future__ import annotations
 
 import re
@@ -42,14 +43,23 @@ def test_whatsapp_list_stays_whole_when_the_text_is_split():
     bodies = [m.body for m in out.messages]
     assert len(bodies) >= 2 and all(len(b) <= 1600 for b in bodies)
     assert bodies[-1].endswith(
-        "1. Opção número 1\n2. Opção número 2\n3. Opção número 3\n4. Opção número 4\n5. Opção número 5")
+        "1. Opção número 1\n2. Opção número 2\n3. Opção número 3\n4. Opção número 4\n5. Opção número 5"
+    )
 
 
 def test_whatsapp_images_and_documents_are_media_messages():
     out = wa.format_message({"image": "https://backend/documentos/tok1"})
     assert out.messages == [wa.WhatsAppMessage(body="", media_url="https://backend/documentos/tok1")]
-    out = wa.format_message({"custom": {"type": "document", "url": "https://backend/documentos/tok2",
-                                        "filename": "boleto.pdf", "caption": "Seu boleto"}})
+    out = wa.format_message(
+        {
+            "custom": {
+                "type": "document",
+                "url": "https://backend/documentos/tok2",
+                "filename": "boleto.pdf",
+                "caption": "Seu boleto",
+            }
+        }
+    )
     assert out.messages == [wa.WhatsAppMessage(body="Seu boleto", media_url="https://backend/documentos/tok2")]
     assert wa.format_message({"custom": {"type": "carousel", "items": []}}).messages == []
     assert wa.format_message({"text": "**Atenção**: prazo"}).messages[0].body == "*Atenção*: prazo"
@@ -90,7 +100,9 @@ def test_telegram_payloads_over_64_bytes_become_tokens():
 def test_telegram_documents_and_photos():
     out = tg.format_message({"custom": {"type": "document", "url": "u", "filename": "ir.pdf", "caption": "IR 2024"}})
     assert out.messages == [tg.TelegramMessage("document", "IR 2024", url="u", filename="ir.pdf")]
-    assert tg.format_message({"image": "https://x/card.png"}).messages == [tg.TelegramMessage("photo", url="https://x/card.png")]
+    assert tg.format_message({"image": "https://x/card.png"}).messages == [
+        tg.TelegramMessage("photo", url="https://x/card.png")
+    ]
     assert tg.format_message({"custom": {"type": "nope"}}).messages == []
 
 

@@ -1,6 +1,7 @@
 """The Telegram channel in a real (in-process) Sanic server, against a fake Bot API server
 (python-telegram-bot's base_url pointed at it): secret token, /start, inline keyboards and
 callback queries, files both ways, webhook registration."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,14 +23,23 @@ _updates = itertools.count(1)
 
 @pytest.fixture
 def channel(telegram_api):
-    return TelegramInput(telegram_api.token, SECRET, public_base_url="https://assistente.exemplo.com.br",
-                         api_base_url=telegram_api.url)
+    return TelegramInput(
+        telegram_api.token, SECRET, public_base_url="https://assistente.exemplo.com.br", api_base_url=telegram_api.url
+    )
 
 
 def text_update(text: str, chat: int = CHAT, **message) -> dict:
-    return {"update_id": next(_updates), "message": {
-        "message_id": next(_updates), "date": 1700000000, "chat": {"id": chat, "type": "private"},
-        "from": {"id": chat, "is_bot": False, "first_name": "Maria"}, "text": text, **message}}
+    return {
+        "update_id": next(_updates),
+        "message": {
+            "message_id": next(_updates),
+            "date": 1700000000,
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": chat, "is_bot": False, "first_name": "Maria"},
+            "text": text,
+            **message,
+        },
+    }
 
 
 def file_update(chat: int = CHAT, **message) -> dict:
@@ -39,11 +49,22 @@ def file_update(chat: int = CHAT, **message) -> dict:
 
 
 def press(data: str, keyboard: list, chat: int = CHAT) -> dict:
-    return {"update_id": next(_updates), "callback_query": {
-        "id": f"cb{next(_updates)}", "chat_instance": "ci", "data": data,
-        "from": {"id": chat, "is_bot": False, "first_name": "Maria"},
-        "message": {"message_id": 55, "date": 1700000000, "chat": {"id": chat, "type": "private"},
-                    "text": "Olá! Você quer continuar?", "reply_markup": {"inline_keyboard": keyboard}}}}
+    return {
+        "update_id": next(_updates),
+        "callback_query": {
+            "id": f"cb{next(_updates)}",
+            "chat_instance": "ci",
+            "data": data,
+            "from": {"id": chat, "is_bot": False, "first_name": "Maria"},
+            "message": {
+                "message_id": 55,
+                "date": 1700000000,
+                "chat": {"id": chat, "type": "private"},
+                "text": "Olá! Você quer continuar?",
+                "reply_markup": {"inline_keyboard": keyboard},
+            },
+        },
+    }
 
 
 async def send(server, update: dict, secret: str | None = SECRET) -> int:
@@ -68,8 +89,12 @@ async def test_start_greets_and_buttons_are_an_inline_keyboard(channel, telegram
     assert assistant.texts == ["oi"]  # /start is a greeting for the assistant
     [sent] = telegram_api.called("sendMessage")
     assert sent["chat_id"] == CHAT and sent["text"] == "Olá! Você quer continuar?"
-    assert sent["reply_markup"] == {"inline_keyboard": [
-        [{"text": "Sim", "callback_data": "/afirmar"}], [{"text": "Não", "callback_data": "/negar"}]]}
+    assert sent["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "Sim", "callback_data": "/afirmar"}],
+            [{"text": "Não", "callback_data": "/negar"}],
+        ]
+    }
 
 
 async def test_a_pressed_button_is_answered_and_its_payload_fed_back(channel, telegram_api, assistant):
@@ -101,8 +126,9 @@ async def test_long_payloads_travel_as_tokens(channel, telegram_api):
     async def bot(message):
         received.append(message.text)
         if len(received) == 1:
-            await message.output_channel.send_response(message.sender_id, {
-                "text": "Confirma?", "buttons": [{"title": "Confirmar", "payload": long_payload}]})
+            await message.output_channel.send_response(
+                message.sender_id, {"text": "Confirma?", "buttons": [{"title": "Confirmar", "payload": long_payload}]}
+            )
 
     async with ChannelServer(channel, bot) as server:
         await send(server, text_update("quero outra carteirinha"))
@@ -118,8 +144,18 @@ async def test_inbound_document_is_downloaded_with_getfile(channel, telegram_api
     pdf = b"%PDF-1.7 nota fiscal"
     telegram_api.files["FILE1"] = pdf
     async with ChannelServer(channel, assistant) as server:
-        await send(server, file_update(document={"file_id": "FILE1", "file_unique_id": "u1", "file_name": "nota.pdf",
-                                                 "mime_type": "application/pdf", "file_size": len(pdf)}))
+        await send(
+            server,
+            file_update(
+                document={
+                    "file_id": "FILE1",
+                    "file_unique_id": "u1",
+                    "file_name": "nota.pdf",
+                    "mime_type": "application/pdf",
+                    "file_size": len(pdf),
+                }
+            ),
+        )
         await wait_until(lambda: assistant.received and telegram_api.called("sendMessage"))
     message = assistant.received[0]
     assert message.text == ATTACHMENT_MESSAGE
@@ -132,8 +168,10 @@ async def test_inbound_document_is_downloaded_with_getfile(channel, telegram_api
 async def test_inbound_photo_takes_the_largest_size_and_the_caption(channel, telegram_api, assistant):
     telegram_api.files["BIG"] = b"\xff\xd8 big"
     telegram_api.files["SMALL"] = b"\xff\xd8"
-    photo = [{"file_id": "SMALL", "file_unique_id": "s", "width": 90, "height": 90, "file_size": 2},
-             {"file_id": "BIG", "file_unique_id": "b", "width": 1280, "height": 960, "file_size": 6}]
+    photo = [
+        {"file_id": "SMALL", "file_unique_id": "s", "width": 90, "height": 90, "file_size": 2},
+        {"file_id": "BIG", "file_unique_id": "b", "width": 1280, "height": 960, "file_size": 6},
+    ]
     async with ChannelServer(channel, assistant) as server:
         await send(server, file_update(photo=photo, caption="recibo"))
         await wait_until(lambda: assistant.received)
@@ -144,8 +182,18 @@ async def test_inbound_photo_takes_the_largest_size_and_the_caption(channel, tel
 
 async def test_unsupported_file_is_explained(channel, telegram_api, assistant):
     async with ChannelServer(channel, assistant) as server:
-        await send(server, file_update(document={"file_id": "Z", "file_unique_id": "z", "file_name": "a.zip",
-                                                 "mime_type": "application/zip", "file_size": 10}))
+        await send(
+            server,
+            file_update(
+                document={
+                    "file_id": "Z",
+                    "file_unique_id": "z",
+                    "file_name": "a.zip",
+                    "mime_type": "application/zip",
+                    "file_size": 10,
+                }
+            ),
+        )
         await wait_until(lambda: telegram_api.called("sendMessage"))
     assert "PDF" in telegram_api.called("sendMessage")[0]["text"] and assistant.received == []
 

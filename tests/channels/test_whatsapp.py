@@ -1,5 +1,6 @@
 """The WhatsApp channel in a real (in-process) Sanic server, against a fake Twilio REST API:
 signature check, quick answer + ordered asynchronous replies, numbered options, media."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,17 @@ def channel(twilio):
 
 
 def form(sender: str, body: str = "", **extra) -> dict:
-    return {"SmsMessageSid": "x", "NumMedia": "0", "ProfileName": "Maria", "MessageSid": f"SM{next(_sids):032d}",
-            "AccountSid": "AC" + "1" * 32, "From": sender, "To": "whatsapp:+14155238886", "Body": body, **extra}
+    return {
+        "SmsMessageSid": "x",
+        "NumMedia": "0",
+        "ProfileName": "Maria",
+        "MessageSid": f"SM{next(_sids):032d}",
+        "AccountSid": "AC" + "1" * 32,
+        "From": sender,
+        "To": "whatsapp:+14155238886",
+        "Body": body,
+        **extra,
+    }
 
 
 def signed(params: dict, token: str = "twilio-auth-token") -> dict:
@@ -105,8 +115,9 @@ async def test_a_document_goes_as_media_with_its_caption(channel, twilio, assist
     assert twilio.sent[1]["Body"] == "Boleto de março"
 
 
-async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_given_to_the_bot(channel, twilio, assistant,
-                                                                                        var_dir):
+async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_given_to_the_bot(
+    channel, twilio, assistant, var_dir
+):
     pdf = b"%PDF-1.4 recibo da consulta"
     twilio.media["ME1"] = (pdf, "application/pdf")
     async with ChannelServer(channel, assistant) as server:
@@ -125,8 +136,16 @@ async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_given_to_
 async def test_inbound_photo_with_a_caption_keeps_the_caption_as_text(channel, twilio, assistant):
     twilio.media["ME2"] = (b"\xff\xd8\xff fake jpeg", "image/jpeg")
     async with ChannelServer(channel, assistant) as server:
-        await say(server, form(MARIA, "recibo do reembolso", NumMedia="1", MediaUrl0=f"{twilio.url}/media/ME2",
-                               MediaContentType0="image/jpeg"))
+        await say(
+            server,
+            form(
+                MARIA,
+                "recibo do reembolso",
+                NumMedia="1",
+                MediaUrl0=f"{twilio.url}/media/ME2",
+                MediaContentType0="image/jpeg",
+            ),
+        )
         await wait_until(lambda: assistant.received)
     assert assistant.received[0].text == "recibo do reembolso"
     assert assistant.received[0].metadata["attachments"][0]["content_type"] == "image/jpeg"
@@ -134,8 +153,9 @@ async def test_inbound_photo_with_a_caption_keeps_the_caption_as_text(channel, t
 
 async def test_unsupported_media_gets_an_explanation_and_never_reaches_the_bot(channel, twilio, assistant):
     async with ChannelServer(channel, assistant) as server:
-        await say(server, form(MARIA, "", NumMedia="1", MediaUrl0=f"{twilio.url}/media/AUDIO",
-                               MediaContentType0="audio/ogg"))
+        await say(
+            server, form(MARIA, "", NumMedia="1", MediaUrl0=f"{twilio.url}/media/AUDIO", MediaContentType0="audio/ogg")
+        )
         await wait_until(lambda: twilio.sent)
     assert "PDF" in twilio.sent[0]["Body"] and assistant.received == []
 
@@ -214,8 +234,14 @@ async def test_the_phone_number_is_masked_in_logs(channel, twilio, assistant, ca
 
 async def test_delivery_status_callbacks_are_not_taken_as_messages(channel, twilio, assistant):
     async with ChannelServer(channel, assistant) as server:
-        callback = {"MessageSid": "SM9", "MessageStatus": "delivered", "SmsStatus": "delivered",
-                    "From": "whatsapp:+14155238886", "To": MARIA, "AccountSid": "AC" + "1" * 32}
+        callback = {
+            "MessageSid": "SM9",
+            "MessageStatus": "delivered",
+            "SmsStatus": "delivered",
+            "From": "whatsapp:+14155238886",
+            "To": MARIA,
+            "AccountSid": "AC" + "1" * 32,
+        }
         assert (await say(server, callback))[0] == 204
         assert channel.lanes.busy() == 0  # the webhook queued nothing for the assistant
     assert assistant.received == [] and twilio.sent == []

@@ -1,8 +1,18 @@
 """Which earlier answer "errei o …" names, in the form being filled."""
+
 from bot.actions.correction import named_slot
 
-REIMBURSEMENT = ["login", "cpf", "data_nascimento", "nome_mae", "reembolso_prestador", "reembolso_doc_prestador",
-                 "reembolso_data", "reembolso_descricao", "reembolso_valor"]
+REIMBURSEMENT = [
+    "login",
+    "cpf",
+    "data_nascimento",
+    "nome_mae",
+    "reembolso_prestador",
+    "reembolso_doc_prestador",
+    "reembolso_data",
+    "reembolso_descricao",
+    "reembolso_valor",
+]
 IDENTITY = ["login", "cpf", "data_nascimento", "nome_mae"]
 
 

@@ -1,4 +1,5 @@
 """The fallback ladder: first miss offers the two most likely requests, the second offers a human."""
+
 import asyncio
 
 from rasa_sdk import Tracker
@@ -9,9 +10,12 @@ from bot.actions.conversation import ActionFallback
 
 def _tracker(misses: int, ranking: list[tuple[str, float]]) -> Tracker:
     events = [{"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}} for _ in range(misses)]
-    latest = {"intent": {"name": "nlu_fallback"}, "text": "bolet atrazado",
-              "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.55}]
-              + [{"name": name, "confidence": c} for name, c in ranking]}
+    latest = {
+        "intent": {"name": "nlu_fallback"},
+        "text": "bolet atrazado",
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.55}]
+        + [{"name": name, "confidence": c} for name, c in ranking],
+    }
     return Tracker("u", {}, latest, events, False, None, {}, "action_listen")
 
 
@@ -36,6 +40,7 @@ def test_small_talk_is_never_offered_as_a_meaning():
 def test_second_miss_offers_a_human(monkeypatch):
     async def line():
         return "a nossa central 24h: 0800 888 9504"
+
     monkeypatch.setattr("bot.actions.conversation.call_centre_line", line)
     messages = _run(_tracker(2, [("segunda_via_boleto", 0.4)]))
     assert "0800 888 9504" in messages[0]["text"]

@@ -1,4 +1,5 @@
 """What the identity form takes from a message the NLU did not fully tag."""
+
 from rasa_sdk import Tracker
 
 from bot.actions.conversation import consecutive_misses
@@ -7,8 +8,11 @@ from bot.actions.password_reset import ValidateEsqueciSenhaForm
 from bot.actions.registration import ValidateCadastroForm
 from common.patterns import find_card, find_cpf, find_email, find_numeric_date
 
-FINDERS = {"login": lambda text: find_email(text) or find_card(text), "cpf": find_cpf,
-           "data_nascimento": find_numeric_date}
+FINDERS = {
+    "login": lambda text: find_email(text) or find_card(text),
+    "cpf": find_cpf,
+    "data_nascimento": find_numeric_date,
+}
 
 
 def extract_identity_value(t, slot):
@@ -43,8 +47,9 @@ def test_what_nlu_already_tagged_is_left_to_the_slot_mapping():
 def test_malformed_answer_to_the_question_reaches_validation():
     # 9 digits: no pattern matches, but it is the answer to "qual o CPF?" -> validation explains
     assert extract_identity_value(tracker("945807302", requested="cpf"), "cpf") == {"cpf": "945807302"}
-    assert extract_identity_value(tracker("12 de marco de 85", requested="data_nascimento"),
-                                  "data_nascimento") == {"data_nascimento": "12 de marco de 85"}
+    assert extract_identity_value(tracker("12 de marco de 85", requested="data_nascimento"), "data_nascimento") == {
+        "data_nascimento": "12 de marco de 85"
+    }
 
 
 def test_a_question_in_the_middle_of_the_form_is_not_taken_as_data():
@@ -65,20 +70,31 @@ def test_fallback_ladder_counts_misses_in_a_row():
 
 def test_a_name_is_taken_only_as_the_answer_to_the_name_question():
     assert extract_from_text(tracker("Maria Aparecida Santos", requested="nome_completo"), "nome_completo", None) == {
-        "nome_completo": "Maria Aparecida Santos"}
-    assert extract_from_text(tracker("quero falar com atendente", intent="falar_com_atendente",
-                                     requested="nome_completo"), "nome_completo", None) == {}
+        "nome_completo": "Maria Aparecida Santos"
+    }
+    assert (
+        extract_from_text(
+            tracker("quero falar com atendente", intent="falar_com_atendente", requested="nome_completo"),
+            "nome_completo",
+            None,
+        )
+        == {}
+    )
 
 
 async def test_a_verified_conversation_skips_the_identity_questions():
     form, slots = ValidateEsqueciSenhaForm(), ["login", "cpf", "data_nascimento", "email_confirmado"]
     fresh = tracker("oi")
     assert await form.required_slots(slots, None, fresh, {}) == ["login", "cpf", "data_nascimento"]
-    verified = tracker("oi", identidade_token="t", identidade_info={
-        "email_masked": "m***@exemplo.com.br", "has_account": True, "plan_active": True})
+    verified = tracker(
+        "oi",
+        identidade_token="t",
+        identidade_info={"email_masked": "m***@exemplo.com.br", "has_account": True, "plan_active": True},
+    )
     assert await form.required_slots(slots, None, verified, {}) == ["email_confirmado"]
-    no_email = tracker("oi", identidade_token="t", identidade_info={
-        "email_masked": None, "has_account": True, "plan_active": True})
+    no_email = tracker(
+        "oi", identidade_token="t", identidade_info={"email_masked": None, "has_account": True, "plan_active": True}
+    )
     assert await form.required_slots(slots, None, no_email, {}) == []  # the action explains
     locked = tracker("oi", identidade_bloqueio_min=30.0)
     assert await form.required_slots(slots, None, locked, {}) == []
@@ -92,7 +108,10 @@ async def test_registration_asks_a_new_email_only_when_needed():
     assert await form.required_slots(slots, None, on_file, {}) == ["email_confirmado"]
     refused = tracker("oi", identidade_token="t", identidade_info=info, email_confirmado=False)
     assert await form.required_slots(slots, None, refused, {}) == [
-        "email_confirmado", "email_novo", "email_confirmacao"]
+        "email_confirmado",
+        "email_novo",
+        "email_confirmacao",
+    ]
     none_on_file = tracker("oi", identidade_token="t", identidade_info={**info, "email_masked": None})
     assert await form.required_slots(slots, None, none_on_file, {}) == ["email_novo", "email_confirmacao"]
     registered = tracker("oi", identidade_token="t", identidade_info={**info, "has_account": True})
@@ -100,8 +119,18 @@ async def test_registration_asks_a_new_email_only_when_needed():
 
 
 def test_a_mistyped_card_tagged_as_an_email_is_read_from_the_text():
-    tracker = Tracker("u", {"requested_slot": "login"},
-                      {"text": "20030040050I", "intent": {"name": "informar"},
-                       "entities": [{"entity": "email", "value": "20030040050I"}]},
-                      [], False, None, {"name": "cadastro_form"}, "action_listen")
+    tracker = Tracker(
+        "u",
+        {"requested_slot": "login"},
+        {
+            "text": "20030040050I",
+            "intent": {"name": "informar"},
+            "entities": [{"entity": "email", "value": "20030040050I"}],
+        },
+        [],
+        False,
+        None,
+        {"name": "cadastro_form"},
+        "action_listen",
+    )
     assert extract_from_text(tracker, "login", None) == {"login": "20030040050I"}  # validation says what is wrong

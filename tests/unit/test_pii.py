@@ -13,8 +13,10 @@ def test_masks_in_the_documented_shape():
 
 
 def test_free_text_keeps_no_cpf_email_date_or_phone():
-    line = ("login maria.santos@exemplo.com.br cpf 94580730224 nasc 12/03/1985 iso 1985-03-12 "
-            "tel +55 79 99811-0001 whatsapp:+5579998110001")
+    line = (
+        "login maria.santos@exemplo.com.br cpf 94580730224 nasc 12/03/1985 iso 1985-03-12 "
+        "tel +55 79 99811-0001 whatsapp:+5579998110001"
+    )
     masked = mask_text(line)
     for secret in ("maria.santos", "94580730224", "12/03", "03-12", "99811", "998110001"):
         assert secret not in masked
@@ -23,8 +25,9 @@ def test_free_text_keeps_no_cpf_email_date_or_phone():
 
 
 def test_log_records_are_masked_including_args():
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "cpf=%s email=%s",
-                               ("945.807.302-24", "jose.oliveira@exemplo.com.br"), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "cpf=%s email=%s", ("945.807.302-24", "jose.oliveira@exemplo.com.br"), None
+    )
     PiiMaskingFilter().filter(record)
     line = JsonFormatter().format(record)
     assert "945.807" not in line and "jose.oliveira" not in line

@@ -1,4 +1,5 @@
 """The Rasa entry point keeps validating action-server responses, with a validator built once."""
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -14,16 +15,21 @@ def action(monkeypatch):
 
 
 def test_valid_response_passes(action):
-    response = {"events": [{"event": "slot", "name": "cpf", "value": "94580730224"}],
-                "responses": [{"text": "Agora me diga o seu CPF."}]}
+    response = {
+        "events": [{"event": "slot", "name": "cpf", "value": "94580730224"}],
+        "responses": [{"text": "Agora me diga o seu CPF."}],
+    }
     assert action._validate_action_result(response) is True
 
 
-@pytest.mark.parametrize("bad", [
-    {"events": [{"event": "no_such_event"}]},
-    {"events": "not a list"},
-    {"responses": [1, 2]},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"events": [{"event": "no_such_event"}]},
+        {"events": "not a list"},
+        {"responses": [1, 2]},
+    ],
+)
 def test_invalid_response_is_still_rejected_with_rasas_message(action, bad):
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(bad)

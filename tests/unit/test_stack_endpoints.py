@@ -1,5 +1,6 @@
 """The endpoints file make run writes: SQLite by default, PostgreSQL / Redis from the environment;
 no secret in clear in it (Rasa fills `${VAR}` from its environment) and private (0600) anyway."""
+
 import os
 import stat
 
@@ -84,8 +85,12 @@ async def test_redis_lock_store_from_lock_store_url(tmp_path, monkeypatch):
 def test_no_password_in_clear_and_rasa_reads_them_from_its_environment(tmp_path, monkeypatch):
     """PostgreSQL tracker store and Redis lock store with passwords (no server needed: only the file
     and what Rasa makes of it)."""
-    path = _endpoints(tmp_path, monkeypatch, DATABASE_URL="postgresql://rasa:senha%40do-banco-42@db.interna:5433/rasa",
-                      LOCK_STORE_URL="redis://:senha-do-redis-42@cache.interna:6379/2")
+    path = _endpoints(
+        tmp_path,
+        monkeypatch,
+        DATABASE_URL="postgresql://rasa:senha%40do-banco-42@db.interna:5433/rasa",
+        LOCK_STORE_URL="redis://:senha-do-redis-42@cache.interna:6379/2",
+    )
     text = path.read_text()
     assert "do-banco-42" not in text and "senha-do-redis-42" not in text and ACTION_TOKEN not in text
     assert "${TRACKER_STORE_PASSWORD}" in text and "${LOCK_STORE_PASSWORD}" in text
@@ -107,10 +112,18 @@ def test_an_existing_wider_file_becomes_private(tmp_path, monkeypatch):
 
 
 def test_widget_origins_default_to_the_backend_page_and_rasa_and_can_be_configured():
-    env = {"PUBLIC_BACKEND_URL": "https://planos.exemplo.com.br/", "PUBLIC_RASA_URL": "https://chat.exemplo.com.br:443/x"}
-    assert widget_origins(env, "http://127.0.0.1:5005") == ["https://planos.exemplo.com.br", "https://chat.exemplo.com.br"]
+    env = {
+        "PUBLIC_BACKEND_URL": "https://planos.exemplo.com.br/",
+        "PUBLIC_RASA_URL": "https://chat.exemplo.com.br:443/x",
+    }
+    assert widget_origins(env, "http://127.0.0.1:5005") == [
+        "https://planos.exemplo.com.br",
+        "https://chat.exemplo.com.br",
+    ]
     assert widget_origins({"PUBLIC_BACKEND_URL": "http://127.0.0.1:8080"}, "http://127.0.0.1:5005") == [
-        "http://127.0.0.1:8080", "http://127.0.0.1:5005"]
+        "http://127.0.0.1:8080",
+        "http://127.0.0.1:5005",
+    ]
     configured = {**env, "WIDGET_ALLOWED_ORIGINS": "https://www.operadora.com.br, https://portal.operadora.com.br:8443"}
     assert widget_origins(configured, "x") == ["https://www.operadora.com.br", "https://portal.operadora.com.br:8443"]
     assert "*" not in widget_origins({}, "http://127.0.0.1:5005")

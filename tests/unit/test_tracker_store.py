@@ -1,5 +1,6 @@
 """bot.tracker_store.MaskingTrackerStore: what reaches the database is masked, what the next turn
 needs stays raw in memory; plus the at-rest masking of common.pii it relies on."""
+
 from __future__ import annotations
 
 import json
@@ -34,16 +35,27 @@ DOC_TOKEN = "eyJrIjoiYm9sZXRvIn0.c2lnbmF0dXJl"
 
 
 def _user(text: str, intent: str = "informar", entities: list[dict] | None = None) -> UserUttered:
-    return UserUttered(text, {"name": intent, "confidence": 0.99}, entities or [],
-                       parse_data={"intent": {"name": intent, "confidence": 0.99}, "entities": entities or [],
-                                   "text": text, "intent_ranking": [{"name": intent, "confidence": 0.99}]},
-                       input_channel="rest", message_id=uuid.uuid4().hex)
+    return UserUttered(
+        text,
+        {"name": intent, "confidence": 0.99},
+        entities or [],
+        parse_data={
+            "intent": {"name": intent, "confidence": 0.99},
+            "entities": entities or [],
+            "text": text,
+            "intent_ranking": [{"name": intent, "confidence": 0.99}],
+        },
+        input_channel="rest",
+        message_id=uuid.uuid4().hex,
+    )
 
 
 def _identity_turns() -> list:
     """A CASSE-like identity check: CPF and birth date in one message, then the mother's name."""
     return [
-        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
         _user("quero ver minha carteirinha", "cartao_virtual"),
         SlotSet("requested_slot", "login"),
         BotUttered("Qual o número da sua carteirinha?", metadata={"utter_action": "utter_ask_login"}),
@@ -52,9 +64,13 @@ def _identity_turns() -> list:
         SlotSet("login", CARD),
         SlotSet("requested_slot", "cpf"),
         ActionExecuted("action_listen"),
-        _user("meu cpf é 945.807.302-24, nasci em 12/03/1985", entities=[
-            {"entity": "cpf", "value": "945.807.302-24", "start": 10, "end": 24},
-            {"entity": "data", "value": "12/03/1985", "start": 34, "end": 44}]),
+        _user(
+            "meu cpf é 945.807.302-24, nasci em 12/03/1985",
+            entities=[
+                {"entity": "cpf", "value": "945.807.302-24", "start": 10, "end": 24},
+                {"entity": "data", "value": "12/03/1985", "start": 34, "end": 44},
+            ],
+        ),
         SlotSet("cpf", "94580730224"),
         SlotSet("data_nascimento", "1985-03-12"),
         SlotSet("requested_slot", "nome_mae"),
@@ -63,13 +79,22 @@ def _identity_turns() -> list:
         _user("josefa aparecida santos"),
         SlotSet("nome_mae", "Josefa Aparecida Santos"),
         SlotSet("identidade_token", TOKEN),
-        SlotSet("identidade_info", {"first_name": "Maria", "email_masked": "m***@exemplo.com.br",
-                                    "has_account": True, "plan_active": True, "dependents": 2}),
+        SlotSet(
+            "identidade_info",
+            {
+                "first_name": "Maria",
+                "email_masked": "m***@exemplo.com.br",
+                "has_account": True,
+                "plan_active": True,
+                "dependents": 2,
+            },
+        ),
         SlotSet("requested_slot", None),
-        BotUttered(f"Maria, sua carteirinha:\nMaria Aparecida Santos\nCarteirinha 1002 0030 0401\n"
-                   f"Imagem: http://127.0.0.1:8080/documentos/{DOC_TOKEN}",
-                   data={"buttons": [{"title": "João Pedro Santos",
-                                      "payload": '/informar{"carteirinha": "100200300402"}'}]}),
+        BotUttered(
+            f"Maria, sua carteirinha:\nMaria Aparecida Santos\nCarteirinha 1002 0030 0401\n"
+            f"Imagem: http://127.0.0.1:8080/documentos/{DOC_TOKEN}",
+            data={"buttons": [{"title": "João Pedro Santos", "payload": '/informar{"carteirinha": "100200300402"}'}]},
+        ),
         ActionExecuted("action_listen"),
     ]
 
@@ -81,7 +106,8 @@ def _store(tmp_path: Path, **kwargs) -> MaskingTrackerStore:
 def _stored_rows(tmp_path: Path) -> list[tuple]:
     with sqlite3.connect(tmp_path / "tracker.db") as db:
         return db.execute(
-            "SELECT sender_id, type_name, intent_name, action_name, data FROM events ORDER BY id").fetchall()
+            "SELECT sender_id, type_name, intent_name, action_name, data FROM events ORDER BY id"
+        ).fetchall()
 
 
 def _assert_nothing_personal(text: str) -> None:
@@ -182,8 +208,12 @@ def test_live_trackers_expire_in_order():
 
 async def test_a_new_session_in_memory_returns_only_the_latest_session(tmp_path):
     store = _store(tmp_path)
-    events = _identity_turns() + [ActionExecuted("action_session_start"), SessionStarted(),
-                                  ActionExecuted("action_listen"), _user("oi", "saudacao")]
+    events = _identity_turns() + [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        _user("oi", "saudacao"),
+    ]
     await store.save(_tracker(SENDER, events))
     latest = await store.retrieve(SENDER)
     assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["oi"]
@@ -232,6 +262,7 @@ async def test_postgresql_events_are_masked_too(tmp_path, fresh_postgres_url):
 
 # --- common.pii at rest -------------------------------------------------------------------------
 
+
 def test_at_rest_keeps_the_kind_and_nothing_of_the_value():
     assert mask_at_rest("meu cpf é 945.807.302-24, nasci em 12/03/1985") == "meu cpf é [cpf], nasci em [data]"
     assert mask_at_rest("nasci em 12 de março de 1985") == "nasci em [data]"
@@ -252,5 +283,7 @@ def test_at_rest_masks_known_values_typed_any_way_and_known_names_any_case():
 def test_secret_paths_are_masked_in_urls_and_log_lines():
     assert mask_secret_paths("https://x.com.br/conta/ativar/Ab-9_z?x=1") == "https://x.com.br/conta/ativar/[token]?x=1"
     assert mask_secret_paths("GET /documentos/eyJ.sig 200") == "GET /documentos/[token] 200"
-    assert mask_log_text("GET /conta/alterar-senha/abc cpf 94580730224") == \
-        "GET /conta/alterar-senha/[token] cpf ***.807.302-**"
+    assert (
+        mask_log_text("GET /conta/alterar-senha/abc cpf 94580730224")
+        == "GET /conta/alterar-senha/[token] cpf ***.807.302-**"
+    )

@@ -50,8 +50,17 @@ def test_card_rejections(typed, says):
 
 @pytest.mark.parametrize(
     "typed",
-    ["12/03/1985", "12/03/85", "12-03-1985", "12.03.1985", "12031985", "1985-03-12",
-     "12 de março de 1985", "12 de marco de 1985", "nasci em 12/03/1985"],
+    [
+        "12/03/1985",
+        "12/03/85",
+        "12-03-1985",
+        "12.03.1985",
+        "12031985",
+        "1985-03-12",
+        "12 de março de 1985",
+        "12 de marco de 1985",
+        "nasci em 12/03/1985",
+    ],
 )
 def test_birth_date_common_brazilian_formats(typed):
     assert normalize_birth_date(typed, today=TODAY) == date(1985, 3, 12)
@@ -95,6 +104,7 @@ def test_login_is_card_or_email():
 
 def test_no_cpf_or_card_inside_a_longer_word():
     from common.patterns import find_card, find_cpf
+
     assert find_cpf("20030040050I") is None and find_card("200300400501X") is None
     assert find_cpf("cpf: 945.807.302-24") == "945.807.302-24"
     assert find_card("cartão 1002 0030 0401") == "1002 0030 0401"

@@ -2,6 +2,7 @@
 registration only (other flows ask for the identity again, saying why), one made through another
 channel under the same sender id is not this person's (forgotten, identity asked); every verified
 GET names its channel."""
+
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,15 @@ from bot.actions.services import ValidateIdentidadeForm
 from bot.actions.verified import CPF_NEEDED_TEXT, verified_for, verified_headers
 
 DOMAIN = {"forms": yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())["forms"]}
-NO_CPF_INFO = {"first_name": "Ana", "email_masked": None, "has_account": False, "plan_active": True,
-               "dependents": 0, "scope": "registration", "channel": "socketio"}
+NO_CPF_INFO = {
+    "first_name": "Ana",
+    "email_masked": None,
+    "has_account": False,
+    "plan_active": True,
+    "dependents": 0,
+    "scope": "registration",
+    "channel": "socketio",
+}
 FULL_INFO = {**NO_CPF_INFO, "first_name": "Maria", "scope": "full"}
 
 
@@ -37,6 +45,7 @@ def tracker(channel: str, info: dict | None, form: str = "identidade_form") -> T
 def no_mother_name(monkeypatch):
     async def no() -> bool:
         return False
+
     monkeypatch.setattr(identity, "_mother_name_required", no)
 
 

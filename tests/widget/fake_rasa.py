@@ -9,6 +9,7 @@ Uploads are stored under $VAR_DIR/uploads/inbound (the tests point VAR_DIR at a 
 
     python tests/widget/fake_rasa.py PORT BACKEND_URL [rasa]   (rasa: Rasa's own SocketIOInput instead)
 """
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,11 @@ from sanic_cors import CORS
 from channels.web.socketio_channel import WebSocketIOInput
 
 INJECTION = '<img src=x onerror="window.hacked=1">'
-PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2b4"
-                        "28ef0000000049454e44ae426082")
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2b4"
+    "28ef0000000049454e44ae426082"
+)
 
 
 def configure_cors(app: Sanic, cors_origins=""):
@@ -48,23 +51,34 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
 
     async def bot(message) -> None:
         """Answers the way Rasa's SocketIOOutput would for these responses."""
-        recorded["messages"].append({"text": message.text, "sender": message.sender_id,
-                                     "metadata": message.metadata})
+        recorded["messages"].append({"text": message.text, "sender": message.sender_id, "metadata": message.metadata})
         out, session, text = message.output_channel, message.sender_id, message.text
         if text == "/saudacao":
-            await out.send_text_with_buttons(session, "Olá! Sou o assistente virtual. O que você precisa?", [
-                {"title": "Esqueci minha senha", "payload": "/esqueci_senha"},
-                {"title": "Falar com atendente", "payload": "/falar_com_atendente"}])
+            await out.send_text_with_buttons(
+                session,
+                "Olá! Sou o assistente virtual. O que você precisa?",
+                [
+                    {"title": "Esqueci minha senha", "payload": "/esqueci_senha"},
+                    {"title": "Falar com atendente", "payload": "/falar_com_atendente"},
+                ],
+            )
         elif text == "/esqueci_senha":
             await out.send_text_message(session, "Vamos lá. Qual é o número da sua carteirinha?")
         elif text == "mostre tudo":
             await out.send_text_message(
-                session, f"Linha um\nLinha dois com https://exemplo.com.br/ajuda?x=1. e {INJECTION}")
+                session, f"Linha um\nLinha dois com https://exemplo.com.br/ajuda?x=1. e {INJECTION}"
+            )
             await out.send_image_url(session, f"{base}/img/cartao.png")
             # what bot/actions/verified.py sends: a bare json_message, not wrapped in "data"
-            await out.send_custom_json(session, {"type": "document", "url": f"{base}/boleto.pdf",
-                                                 "filename": "boleto-2025-05.pdf",
-                                                 "caption": "Aqui está a segunda via."})
+            await out.send_custom_json(
+                session,
+                {
+                    "type": "document",
+                    "url": f"{base}/boleto.pdf",
+                    "filename": "boleto-2025-05.pdf",
+                    "caption": "Aqui está a segunda via.",
+                },
+            )
         elif text == "/enviar_documento":
             attachments = (message.metadata or {}).get("attachments") or []
             for item in attachments:
@@ -78,7 +92,8 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
         recorded["answered"] += 1  # every answer to this message has been handed to the channel
 
     channel = channel_class.from_credentials(
-        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True})
+        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+    )
     app.blueprint(channel.blueprint(bot), url_prefix=f"/webhooks/{channel.url_prefix()}")  # as rasa run does
 
     @app.get("/site", error_format="text")
@@ -109,9 +124,14 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
     async def recorded_view(request):
         rooms = channel.sio.manager.rooms.get("/", {})
         uploads = getattr(channel, "uploads", None)
-        return response.json({**recorded, "rooms": len(rooms),
-                              "members": {str(room): len(sids) for room, sids in rooms.items()},
-                              "uploads": uploads.sizes() if hasattr(uploads, "sizes") else None})
+        return response.json(
+            {
+                **recorded,
+                "rooms": len(rooms),
+                "members": {str(room): len(sids) for room, sids in rooms.items()},
+                "uploads": uploads.sizes() if hasattr(uploads, "sizes") else None,
+            }
+        )
 
     return app
 

@@ -10,6 +10,7 @@
 - nothing grows with session_requests: a client sending a thousand of them (long junk ids, fresh ones)
   leaves one room per socket and nothing in the channel's registries;
 - SessionSigner itself: expiry, another secret, the sender_id derivation."""
+
 from __future__ import annotations
 
 import asyncio
@@ -51,8 +52,12 @@ async def test_answers_reach_the_session_and_a_reload_with_the_signed_id_resumes
         assert rid(chat.session) == rid(first) and TOKEN_RE.match(chat.session)
         await chat.say("mostre tudo")
         answers = await chat.wait_answers(3)
-    assert answers[2] == {"type": "document", "url": f"{fake.url}/boleto.pdf", "filename": "boleto-2025-05.pdf",
-                          "caption": "Aqui está a segunda via."}
+    assert answers[2] == {
+        "type": "document",
+        "url": f"{fake.url}/boleto.pdf",
+        "filename": "boleto-2025-05.pdf",
+        "caption": "Aqui está a segunda via.",
+    }
     assert answers[1] == {"attachment": {"type": "image", "payload": {"src": f"{fake.url}/img/cartao.png"}}}
     senders = [m["sender"] for m in fake.recorded()["messages"]]
     assert len(senders) == 2 and senders[0] == senders[1]  # the same Rasa conversation
@@ -88,13 +93,15 @@ def spoofs_of(victim_token: str, victim_sender: str) -> dict[str, str]:
     if len(parts) == 3:
         random, expires, signature = parts
         flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
-        spoofs.update({
-            "no signature": f"{random}.{expires}",
-            "tampered signature": f"{random}.{expires}.{flipped}",
-            "later expiry, same signature": f"{random}.{int(expires) + 3600}.{signature}",
-            "empty signature": f"{random}.{expires}.",
-            "id with a suffix": victim_token + "x",
-        })
+        spoofs.update(
+            {
+                "no signature": f"{random}.{expires}",
+                "tampered signature": f"{random}.{expires}.{flipped}",
+                "later expiry, same signature": f"{random}.{int(expires) + 3600}.{signature}",
+                "empty signature": f"{random}.{expires}.",
+                "id with a suffix": victim_token + "x",
+            }
+        )
     return spoofs
 
 
@@ -124,7 +131,10 @@ async def test_a_replayed_or_forged_session_id_never_reaches_the_victims_convers
         messages = fake.recorded()["messages"]
         assert "intruso" not in [m["text"] for m in messages]
         assert [m["text"] for m in messages if m["sender"] == victim_sender] == [
-            "oi", *["meu cpf é 945.807.302-24"] * len(spoofs_of(victim.session, victim_sender)), "ainda aqui"]
+            "oi",
+            *["meu cpf é 945.807.302-24"] * len(spoofs_of(victim.session, victim_sender)),
+            "ainda aqui",
+        ]
 
 
 async def test_session_requests_leave_nothing_behind(fake_factory):
@@ -139,8 +149,13 @@ async def test_session_requests_leave_nothing_behind(fake_factory):
                 await asyncio.wait_for(chat.confirms.get(), 10)
         recorded = fake.recorded()
         assert recorded["rooms"] == baseline  # each socket: its own room and one conversation room
-        assert recorded["uploads"] == {"rate_sessions": 0, "file_sessions": 0, "pending_files": 0,
-                                       "pending_bytes": 0, "in_flight": 0}
+        assert recorded["uploads"] == {
+            "rate_sessions": 0,
+            "file_sessions": 0,
+            "pending_files": 0,
+            "pending_bytes": 0,
+            "in_flight": 0,
+        }
         # the socket now speaks for the last conversation it was given, not for any earlier one
         last = await chat.request(None)
         assert await chat.say("depois") == "Você disse: depois"

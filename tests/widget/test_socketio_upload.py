@@ -5,6 +5,7 @@ Only a valid signed session id uploads; the files waiting are capped per session
 and bytes), refused politely beyond that, and deleted when they expire. Against the fake Rasa process
 (the real channel mounted as `rasa run --cors "*"` mounts it) with a python-socketio client, plus the
 in-memory bookkeeping with a fake clock."""
+
 from __future__ import annotations
 
 import ast
@@ -51,26 +52,40 @@ def fake(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small_fake(tmp_path_factory):
     """A channel that keeps at most 3 files (or 1 MB) waiting and receives one upload at a time."""
-    yield from start_fake(tmp_path_factory.mktemp("rasa-var-small"), WIDGET_UPLOADS_MAX_FILES="3",
-                          WIDGET_UPLOADS_MAX_MB="1", WIDGET_UPLOADS_IN_FLIGHT="1")
+    yield from start_fake(
+        tmp_path_factory.mktemp("rasa-var-small"),
+        WIDGET_UPLOADS_MAX_FILES="3",
+        WIDGET_UPLOADS_MAX_MB="1",
+        WIDGET_UPLOADS_IN_FLIGHT="1",
+    )
 
 
-async def upload(url: str, session: str | None, content: bytes | None = PDF, filename: str = "recibo.pdf",
-                 content_type: str = "application/pdf", chunked: bool = False) -> tuple[int, dict, str, dict]:
+async def upload(
+    url: str,
+    session: str | None,
+    content: bytes | None = PDF,
+    filename: str = "recibo.pdf",
+    content_type: str = "application/pdf",
+    chunked: bool = False,
+) -> tuple[int, dict, str, dict]:
     """(status, JSON, raw body, headers) of a multipart POST as the widget sends it."""
     boundary = BOUNDARY
     parts = []
     if session is not None:
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="session_id"\r\n\r\n{session}\r\n'.encode())
     if content is not None:
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-                     f"Content-Type: {content_type}\r\n\r\n".encode() + content + b"\r\n")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n".encode()
+            + content
+            + b"\r\n"
+        )
     raw = b"".join(parts) + f"--{boundary}--\r\n".encode()
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Origin": SITE}
 
     async def chunks():  # sent without Content-Length (Transfer-Encoding: chunked)
         for start in range(0, len(raw), 1 << 20):
-            yield raw[start:start + (1 << 20)]
+            yield raw[start : start + (1 << 20)]
 
     kwargs = {"data": chunks() if chunked else io.BytesIO(raw), "headers": headers}
     async with aiohttp.ClientSession() as http:
@@ -117,8 +132,10 @@ async def test_ids_of_another_session_and_attachments_forged_by_the_browser_are_
         assert len(fake.recorded()["messages"]) == count
 
         path = Path(__file__).resolve()
-        forged = {"attachments": [{"path": str(path), "content_type": "application/pdf",
-                                   "filename": "x.pdf", "size": 1}], "origem": "site"}
+        forged = {
+            "attachments": [{"path": str(path), "content_type": "application/pdf", "filename": "x.pdf", "size": 1}],
+            "origem": "site",
+        }
         assert await other.say("/enviar_documento", forged) == "Não recebi nenhum arquivo."
         assert fake.recorded()["messages"][-1]["metadata"] == {"origem": "site"}  # other metadata passes
 
@@ -129,11 +146,18 @@ async def test_ids_of_another_session_and_attachments_forged_by_the_browser_are_
 async def test_wrong_type_and_too_big_files_are_refused_in_portuguese(fake):
     before = stored_files(fake)
     async with Chat(fake.url) as chat:
-        status, answer, _, _ = await upload(fake.url, chat.session, b"PK\x03\x04", "planilha.xlsx",
-                                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        status, answer, _, _ = await upload(
+            fake.url,
+            chat.session,
+            b"PK\x03\x04",
+            "planilha.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
         assert status == 415
-        assert answer["error"] == {"code": "unsupported_type",
-                                   "message": "Só consigo receber arquivos em PDF ou fotos (JPG ou PNG)."}
+        assert answer["error"] == {
+            "code": "unsupported_type",
+            "message": "Só consigo receber arquivos em PDF ou fotos (JPG ou PNG).",
+        }
 
         just_over = b"%PDF-" + b"0" * (MAX_ATTACHMENT_BYTES - 4)  # inside the multipart allowance
         status, answer, _, _ = await upload(fake.url, chat.session, just_over)
@@ -156,18 +180,30 @@ async def test_wrong_type_and_too_big_files_are_refused_in_portuguese(fake):
 async def test_unknown_forged_or_expired_sessions_are_refused(fake):
     async with Chat(fake.url) as chat:
         random = chat.session.split(".")[0]  # the id without its signature
-        forged = [random, None, "", "../../etc/passwd", "a" * 200, "0123456789abcdef0123456789abcdef",
-                  SessionSigner("outro-segredo-de-outra-instalacao").issue().token,
-                  SessionSigner("outro-segredo-de-outra-instalacao", ttl_s=-60).issue().token]
+        forged = [
+            random,
+            None,
+            "",
+            "../../etc/passwd",
+            "a" * 200,
+            "0123456789abcdef0123456789abcdef",
+            SessionSigner("outro-segredo-de-outra-instalacao").issue().token,
+            SessionSigner("outro-segredo-de-outra-instalacao", ttl_s=-60).issue().token,
+        ]
         if chat.session.count(".") == 2:
             _, expires, signature = chat.session.split(".")
-            forged += [f"{random}.{expires}", f"{random}.{expires}.{signature[::-1]}",
-                       f"{random}.{int(expires) + 60}.{signature}"]
+            forged += [
+                f"{random}.{expires}",
+                f"{random}.{expires}.{signature[::-1]}",
+                f"{random}.{int(expires) + 60}.{signature}",
+            ]
         for session in forged:
             status, answer, _, _ = await upload(fake.url, session)
             assert status == 400, session
-            assert answer["error"] == {"code": "unknown_session",
-                                       "message": "Não encontrei esta conversa. Recarregue a página e tente de novo."}
+            assert answer["error"] == {
+                "code": "unknown_session",
+                "message": "Não encontrei esta conversa. Recarregue a página e tente de novo.",
+            }
         status, _, _, _ = await upload(fake.url, chat.session)
         assert status == 201  # the id the server issued
 
@@ -186,9 +222,14 @@ async def test_ten_files_per_session_in_ten_minutes(fake):
 
 async def test_a_site_of_another_origin_gets_the_preflight_answered(fake):
     async with aiohttp.ClientSession() as http:
-        async with http.options(f"{fake.url}/webhooks/socketio/upload", headers={
-                "Origin": SITE, "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "content-type"}) as answer:
+        async with http.options(
+            f"{fake.url}/webhooks/socketio/upload",
+            headers={
+                "Origin": SITE,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        ) as answer:
             assert answer.status < 300
             assert answer.headers["Access-Control-Allow-Origin"] == SITE
             assert "POST" in answer.headers["Access-Control-Allow-Methods"]
@@ -196,11 +237,18 @@ async def test_a_site_of_another_origin_gets_the_preflight_answered(fake):
 
 def test_the_fake_configures_cors_as_rasa_does():
     """fake_rasa.py copies rasa.server.configure_cors instead of importing it (that loads TensorFlow)."""
+
     def statements(source: str) -> list[str]:
-        [function] = [node for node in ast.parse(source).body
-                      if isinstance(node, ast.FunctionDef) and node.name == "configure_cors"]
-        return [ast.dump(node) for node in function.body  # the docstring aside
-                if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+        [function] = [
+            node
+            for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef) and node.name == "configure_cors"
+        ]
+        return [
+            ast.dump(node)
+            for node in function.body  # the docstring aside
+            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        ]
 
     rasa_server = Path(importlib.util.find_spec("rasa").origin).with_name("server.py").read_text(encoding="utf-8")
     fake = Path(__file__).with_name("fake_rasa.py").read_text(encoding="utf-8")
@@ -247,8 +295,15 @@ def test_the_rate_limit_window_slides():
 def test_the_registries_stay_bounded(tmp_path, monkeypatch):
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     now = [0.0]
-    limits = UploadLimits(per_window=2, rate_sessions=100, session_files=2, session_bytes=3 * len(PDF),
-                          total_files=5, total_bytes=6 * len(PDF), ttl_s=3600)
+    limits = UploadLimits(
+        per_window=2,
+        rate_sessions=100,
+        session_files=2,
+        session_bytes=3 * len(PDF),
+        total_files=5,
+        total_bytes=6 * len(PDF),
+        ttl_s=3600,
+    )
     uploads = WebUploads(limits, clock=lambda: now[0])
     for number in range(5000):  # sessions cost nothing to get: the rate registry forgets the oldest
         uploads.allow(f"sessao-{number}")
@@ -272,8 +327,13 @@ def test_the_registries_stay_bounded(tmp_path, monkeypatch):
     with pytest.raises(UploadRefused) as refused:  # in total: 5 files
         uploads.add("sessao-e", files[5])
     assert (refused.value.status, refused.value.code, refused.value.message) == (503, "busy", TEXT_BUSY)
-    assert uploads.sizes() == {"rate_sessions": 100, "file_sessions": 4, "pending_files": 5,
-                               "pending_bytes": 5 * len(PDF), "in_flight": 0}
+    assert uploads.sizes() == {
+        "rate_sessions": 100,
+        "file_sessions": 4,
+        "pending_files": 5,
+        "pending_bytes": 5 * len(PDF),
+        "in_flight": 0,
+    }
     now[0] += 3601  # nobody sent them: they expire, their files are deleted, there is room again
     assert not uploads.full()
     assert not any(Path(f.path).exists() for f in files[:5])
@@ -312,17 +372,23 @@ async def test_one_upload_at_a_time_when_so_configured(small_fake):
     fake = small_fake
     release = asyncio.Event()
     async with Chat(fake.url) as slow, Chat(fake.url) as other:
+
         async def held_body():
-            yield (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="session_id"\r\n\r\n{slow.session}\r\n'
-                   f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
-                   'Content-Type: application/pdf\r\n\r\n%PDF-').encode()
+            yield (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="session_id"\r\n\r\n{slow.session}\r\n'
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+                "Content-Type: application/pdf\r\n\r\n%PDF-"
+            ).encode()
             await release.wait()
             yield f"\r\n--{BOUNDARY}--\r\n".encode()
 
         async def held_upload() -> tuple[int, str]:
             async with aiohttp.ClientSession() as http:
-                async with http.post(f"{fake.url}/webhooks/socketio/upload", data=held_body(),
-                                     headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}) as answer:
+                async with http.post(
+                    f"{fake.url}/webhooks/socketio/upload",
+                    data=held_body(),
+                    headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+                ) as answer:
                     return answer.status, await answer.text()
 
         held = asyncio.create_task(held_upload())

@@ -2,6 +2,7 @@
 server and socket.io channel, no trained model needed): pasted into a site of another origin, on the
 backend's demo page, by keyboard only. The browser keeps nothing but the signed session id: no message,
 nothing typed. The real assistant is in test_widget_stack.py."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,6 +28,7 @@ def contrast(rgb_a: str, rgb_b: str) -> float:
         channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
         linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
     high, low = sorted((luminance(rgb_a), luminance(rgb_b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
@@ -41,14 +43,16 @@ async def storage(page) -> dict:
 
 
 async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_reload_resumes_it(
-        fake_stack, phone, artifacts):
+    fake_stack, phone, artifacts
+):
     backend, rasa = fake_stack
     page = phone
     key = f"assistente-widget:{rasa.url}:"
     await page.goto(f"{rasa.url}/site")
     # what an earlier version of the widget left in this browser is wiped on the next page load
     await page.evaluate(
-        "k => localStorage.setItem(k + 'conversa', JSON.stringify({itens: [{texto: '***.807.302-**'}]}))", key)
+        "k => localStorage.setItem(k + 'conversa', JSON.stringify({itens: [{texto: '***.807.302-**'}]}))", key
+    )
     await page.reload()
     launcher = page.get_by_role("button", name="Fale com a gente")
     await expect(launcher).to_be_visible()
@@ -83,7 +87,8 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     text = page.locator(".msg.bot", has_text="Linha um")
     assert "Linha um\nLinha dois" in await text.inner_text()  # line breaks kept
     await expect(text.get_by_role("link", name="https://exemplo.com.br/ajuda?x=1")).to_have_attribute(
-        "href", "https://exemplo.com.br/ajuda?x=1")  # the final "." is not part of the link
+        "href", "https://exemplo.com.br/ajuda?x=1"
+    )  # the final "." is not part of the link
     await expect(text).to_contain_text('<img src=x onerror="window.hacked=1">')  # shown, never run
     assert await page.evaluate("window.hacked") is None
     image = page.locator(".msg.bot img")
@@ -94,24 +99,35 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     uploads = []
     page.on("response", lambda response: uploads.append(response) if response.url.endswith(UPLOAD_PATH) else None)
     await page.locator("input[type=file]").set_input_files(
-        {"name": "recibo.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 recibo"})
+        {"name": "recibo.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 recibo"}
+    )
     await expect(page.locator(".msg.usuario").last).to_have_text("Você: Arquivo enviado: recibo.pdf")
     await expect(page.locator(".msg.bot").last).to_have_text("Assistente: Recebi o arquivo recibo.pdf (15 bytes).")
     await page.locator("input[type=file]").set_input_files(
-        {"name": "planilha.xls", "mimeType": "application/vnd.ms-excel", "buffer": b"xx"})
+        {"name": "planilha.xls", "mimeType": "application/vnd.ms-excel", "buffer": b"xx"}
+    )
     await expect(page.locator(".msg.sistema").last).to_contain_text(
-        "Só consigo receber arquivos em PDF ou fotos (JPG ou PNG).")
+        "Só consigo receber arquivos em PDF ou fotos (JPG ou PNG)."
+    )
     await page.screenshot(path=str(artifacts / "widget-site-1-conversa.png"))
 
     recorded = rasa.recorded()
     session = recorded["messages"][0]["sender"]
     assert [m["text"] for m in recorded["messages"]] == [
-        "/saudacao", "/esqueci_senha", "945.807.302-24", "mostre tudo", "/enviar_documento"]
+        "/saudacao",
+        "/esqueci_senha",
+        "945.807.302-24",
+        "mostre tudo",
+        "/enviar_documento",
+    ]
     assert {m["sender"] for m in recorded["messages"]} == {session}
     [sent] = recorded["messages"][-1]["metadata"]["attachments"]
     assert "/uploads/inbound/" in sent["path"]
     assert {k: sent[k] for k in ("content_type", "filename", "size")} == {
-        "content_type": "application/pdf", "filename": "recibo.pdf", "size": 15}
+        "content_type": "application/pdf",
+        "filename": "recibo.pdf",
+        "size": 15,
+    }
     assert [f["start"] for f in recorded["files"]] == ["%PDF-"]  # the bot read the file the browser sent
     [answer] = uploads  # one upload (the spreadsheet never left the browser)
     assert answer.status == 201 and set(await answer.json()) == {"upload_id", "filename", "content_type", "size"}
@@ -133,7 +149,8 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     await expect(log).to_have_attribute("aria-live", "polite")
     note = page.locator(".msg.nota")
     await expect(note).to_have_text(
-        "Aviso: Conversa retomada. Por segurança, as mensagens anteriores não ficam salvas neste aparelho.")
+        "Aviso: Conversa retomada. Por segurança, as mensagens anteriores não ficam salvas neste aparelho."
+    )
     foreground, _ = await colours(note.locator(".balao"))
     assert contrast(foreground, "rgb(244, 246, 248)") >= 4.5  # on the log's background
     assert "carteirinha" not in await log.inner_text() and "807.302" not in await log.inner_text()
@@ -208,7 +225,8 @@ async def test_a_document_by_keyboard_while_sending_and_refused_by_the_server(fa
     async with page.expect_file_chooser() as chooser:
         await attach.press("Enter")  # Enter on the clip (Playwright keeps the focus on it for the press)
     await (await chooser.value).set_files(
-        {"name": "nota fiscal.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0 foto"})
+        {"name": "nota fiscal.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0 foto"}
+    )
     sending = page.locator(".msg.usuario.enviando")
     await expect(sending).to_have_text("Você: Enviando nota fiscal.jpg\u2026")
     await expect(attach).to_have_attribute("aria-busy", "true")
@@ -218,8 +236,7 @@ async def test_a_document_by_keyboard_while_sending_and_refused_by_the_server(fa
     await expect(page.locator(".msg.usuario").last).to_have_text("Você: Arquivo enviado: nota fiscal.jpg")
     await expect(sending).to_have_count(0)
     await expect(attach).to_have_attribute("aria-busy", "false")
-    await expect(page.locator(".msg.bot").last).to_have_text(
-        "Assistente: Recebi o arquivo nota_fiscal.jpg (9 bytes).")
+    await expect(page.locator(".msg.bot").last).to_have_text("Assistente: Recebi o arquivo nota_fiscal.jpg (9 bytes).")
     await page.unroute(f"**{UPLOAD_PATH}")
 
     # a type the browser does not name goes to the server, which refuses it: its message is shown
@@ -227,7 +244,8 @@ async def test_a_document_by_keyboard_while_sending_and_refused_by_the_server(fa
         await attach.press("Enter")
     await (await chooser.value).set_files({"name": "exame.dcm", "mimeType": "", "buffer": b"DICM"})
     await expect(page.locator(".msg.sistema").last).to_have_text(
-        "Aviso: Só consigo receber arquivos em PDF ou fotos (JPG ou PNG).")
+        "Aviso: Só consigo receber arquivos em PDF ou fotos (JPG ou PNG)."
+    )
     await expect(page.locator(".msg.usuario").last).to_have_text("Você: Arquivo enviado: nota fiscal.jpg")
     await page.screenshot(path=str(artifacts / "widget-anexo-2-recusado.png"))
     texts = [m["text"] for m in rasa.recorded()["messages"]]
@@ -246,8 +264,11 @@ async def test_demo_page_of_the_operator(fake_stack, phone, artifacts):
         assert "<title>Caixa de Assistência Vida Sergipe (demonstração)</title>" in html
         assert f'<script src="/widget/widget.js" data-rasa-url="{rasa.url}"' in html
         assert f"connect-src 'self' {rasa.url} ws://127.0.0.1:" in csp
-        for name, kind in (("widget.js", "application/javascript"), ("widget.css", "text/css"),
-                           ("socket.io.min.js", "application/javascript")):
+        for name, kind in (
+            ("widget.js", "application/javascript"),
+            ("widget.css", "text/css"),
+            ("socket.io.min.js", "application/javascript"),
+        ):
             async with http.get(f"{backend}/widget/{name}") as answer:
                 assert answer.status == 200 and answer.content_type == kind
                 assert answer.headers["Access-Control-Allow-Origin"] == "*"

@@ -1,4 +1,5 @@
 """Helpers of the widget tests (a module of its own: test modules cannot import conftest reliably)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,9 @@ def free_port() -> int:
 class FakeRasaProcess:
     """tests/widget/fake_rasa.py in its own process group (Sanic wants the main thread)."""
 
-    def __init__(self, port: int, backend_url: str, *options: str, var_dir: Path | None = None,
-                 env: dict[str, str] | None = None):
+    def __init__(
+        self, port: int, backend_url: str, *options: str, var_dir: Path | None = None, env: dict[str, str] | None = None
+    ):
         """var_dir: its VAR_DIR (where uploads are stored); tests pass a temporary directory.
         env: extra environment (e.g. the channel's limits)."""
         self.url = f"http://127.0.0.1:{port}"
@@ -41,8 +43,14 @@ class FakeRasaProcess:
         try:
             self.popen = subprocess.Popen(
                 [sys.executable, str(Path(__file__).with_name("fake_rasa.py")), str(port), backend_url, *options],
-                cwd=REPO_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                start_new_session=True, env=env, pass_fds=(ready_write,))
+                cwd=REPO_DIR,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+                pass_fds=(ready_write,),
+            )
         finally:
             os.close(ready_write)
         self.ready_pipe = os.fdopen(ready_read, "rb", buffering=0)
@@ -105,6 +113,7 @@ class Chat:
 
     async def wait_answers(self, count: int, timeout_s: float = 10) -> list:
         """The answers once there are at least `count` of them."""
+
         async def enough() -> None:
             while len(self.answers) < count:
                 self.arrived.clear()
@@ -130,9 +139,14 @@ class Chat:
         """Sends a message (with this chat's session id unless another is given) and returns the text
         of the next answer."""
         seen = len(self.answers)
-        await self.client.emit("user_uttered", {
-            "message": message, "session_id": self.session if session_id == "mine" else session_id,
-            "metadata": metadata or {}})
+        await self.client.emit(
+            "user_uttered",
+            {
+                "message": message,
+                "session_id": self.session if session_id == "mine" else session_id,
+                "metadata": metadata or {},
+            },
+        )
         try:
             await self.wait_answers(seen + 1)
         except asyncio.TimeoutError:
