@@ -158,6 +158,7 @@ def measure(base: dict, candidate: Candidate, folds: int, with_cv: bool, fresh: 
         shutil.rmtree(cache, ignore_errors=True)  # from scratch: nothing reused from an earlier training
         env_train = {**env, "RASA_CACHE_DIRECTORY": str(cache)}
         print(f"[{candidate.name}] training from scratch…", flush=True)
+        load_start = os.getloadavg()[0]
         wall, cpu = _run(
             [
                 str(BIN / "rasa"),
@@ -178,6 +179,7 @@ def measure(base: dict, candidate: Candidate, folds: int, with_cv: bool, fresh: 
         )
         result.update(
             train_s=round(wall, 1),
+            load_start=load_start,
             train_cpu_s=round(cpu, 1),
             load=os.getloadavg()[0],
             date=f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}",
@@ -236,13 +238,20 @@ def _fixed_form(entities: dict[str, float]) -> float | None:
     return min(scores) if scores else None
 
 
+def _load(result: dict) -> str:
+    """The machine's 1-minute load average when the training started and ended (other work on the
+    same two cores stretches the wall time; the CPU time is less sensitive to it)."""
+    end = f"{result['load']:.1f}"
+    return f"{result['load_start']:.1f} → {end}" if "load_start" in result else f"{end} at the end"
+
+
 def table(base: dict, results: dict[str, dict]) -> list[str]:
     lines = [
         (
             "| candidate | what | train from scratch (wall) | CPU | held-out intent macro-F1 | held-out fixed-form "
-            "entities (min F1) | held-out other entities (min F1) | 5-fold intent macro-F1 |"
+            "entities (min F1) | held-out other entities (min F1) | 5-fold intent macro-F1 | load (1 min) |"
         ),
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for candidate in CANDIDATES:
         r = results.get(candidate.name)
@@ -255,7 +264,7 @@ def table(base: dict, results: dict[str, dict]) -> list[str]:
         lines.append(
             f"| {name} | {candidate.note} | {minutes} | {r['train_cpu_s']:.0f} s | "
             f"{_f1(held.get('macro_f1'))} | {_f1(_fixed_form(held.get('entities', {})))} | "
-            f"{_f1(min(others) if others else None)} | {_f1(r.get('cv', {}).get('macro_f1'))} |"
+            f"{_f1(min(others) if others else None)} | {_f1(r.get('cv', {}).get('macro_f1'))} | {_load(r)} |"
         )
     return lines
 
