@@ -7,28 +7,16 @@ import asyncio
 import dataclasses
 import socket
 import time
-from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
 from backend_api import MARIA, SERVICE_HEADERS
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING
 from handoff_support import start_fake_rasa
 
 from backend.api import agent as agent_api
 from backend.app import create_app
-from backend.settings import REPO_DIR
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO_DIR / "var" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="the playwright package is not installed (make test installs it)"
@@ -36,7 +24,7 @@ playwright_api = pytest.importorskip(
 expect = playwright_api.expect
 pytestmark = [
     pytest.mark.asyncio,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING),
 ]
 
 

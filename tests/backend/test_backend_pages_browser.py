@@ -3,33 +3,21 @@ screen, against the backend served on a free port. Screenshots go to var/artifac
 
 import dataclasses
 import socket
-from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
 from backend_api import JOSE, SERVICE_HEADERS, links_in
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING
 
 from backend.app import create_app
-from backend.settings import REPO_DIR
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO_DIR / "var" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="the playwright package is not installed (make test installs it)"
 )
 pytestmark = [
     pytest.mark.asyncio,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING),
 ]
 
 

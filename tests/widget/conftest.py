@@ -13,23 +13,14 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING
 from stack_support import SharedStack, shared_stack
 from widget_support import FakeRasaProcess, free_port
 
 from backend.app import create_app
-from backend.settings import REPO_DIR, Settings
+from backend.settings import Settings
 from backend.web import chat
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO_DIR / "var" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 360, "height": 740}
 
 playwright_api = pytest.importorskip(
@@ -46,7 +37,7 @@ def artifacts() -> Path:
 @contextlib.asynccontextmanager
 async def _chromium() -> AsyncIterator:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(MISSING)
     async with playwright_api.async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
