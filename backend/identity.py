@@ -16,9 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NoReturn
@@ -39,6 +37,7 @@ from backend.rate_limits import (
     hit,
     hit_all,
 )
+from common.text import without_accents
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -94,9 +93,7 @@ def attempt_key(keys: DataKeys, login_kind: str, login: str) -> str:
 
 def normalize_name(name: str) -> str:
     """Case, accents and spacing do not matter: ' Lúcia  LIMA ' -> 'lucia lima'."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", plain).strip().casefold()
+    return " ".join(without_accents(name).split()).casefold()
 
 
 def same_name(typed: str, on_file: str) -> bool:

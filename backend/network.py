@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import Provider
+from common.text import fold
 
 SEED_DATA = Path(__file__).resolve().parent / "seed_data"
 SPECIALTIES_FILE = SEED_DATA / "specialties.yaml"
@@ -43,13 +43,6 @@ _FILLER = re.compile(
     r"^(?:(?:quero|queria|preciso(?: de)?|procuro|busco|tem|t[eê]m|algum|alguma|um|uma|de|do|da|dos|das|"
     r"em|no|na|nos|nas|para|pra|o|a|os|as|credenciad[oa]s?|especialista(?: em)?|medic[oa]s?|consulta(?: com)?)\s+)+"
 )
-
-
-def fold(text: str | None) -> str:
-    """Lowercase, no accents, punctuation as spaces, single spaces: 'Médico do Coração!' -> 'medico do coracao'."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ backend (which decides) and the bot (which asks "com ou sem B.O.?" before submit
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from common.text import fold
 
 CARD_REISSUE_REASONS = ("Danificação", "Extravio", "Renovação", "Roubo C/ B.O", "Roubo S/ B.O")
 DAMAGE, LOSS, RENEWAL, ROBBERY_WITH_REPORT, ROBBERY_WITHOUT_REPORT = CARD_REISSUE_REASONS
@@ -115,12 +116,6 @@ _WITH_REPORT = (
     "registrado",
     "com registro",
 )
-
-
-def fold(text: str | None) -> str:
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
 def _has(padded: str, phrases) -> bool:

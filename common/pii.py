@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +24,7 @@ from common.patterns import EMAIL_RE as _EMAIL_RE
 from common.patterns import ISO_DATE_RE as _ISO_DATE_RE
 from common.patterns import NUMERIC_DATE_RE as _DATE_RE
 from common.patterns import fixed_form_spans
+from common.text import without_accents
 
 _PHONE_RE = re.compile(r"(?<!\d)(\+?55\s?)?\(?(\d{2})\)?[\s-]?9?\d{4}-(\d{4})(?!\d)")
 _E164_BR_RE = re.compile(r"\+55(\d{2})\d{4,5}(\d{4})(?!\d)")
@@ -140,7 +140,7 @@ _NAME_RUN_RE = re.compile(
 
 
 def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).casefold()
+    return without_accents(text).casefold()
 
 
 def _letters_pattern(word: str) -> str:

@@ -39,9 +39,9 @@ from common.card_reasons import (
     ROBBERY,
     ROBBERY_WITH_REPORT,
     ROBBERY_WITHOUT_REPORT,
-    fold,
     normalize_reason,
 )
+from common.text import fold
 from common.validators import InvalidValue, normalize_card
 
 routes = web.RouteTableDef()

@@ -3,7 +3,6 @@ services used, as a PDF behind a short-lived signed link (kind "statement")."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +21,7 @@ from backend.protocols import new_protocol
 from backend.signed_links import DEFAULT_TTL, sign, url
 from backend.statements import KINDS, SERVICES, StatementRefused, local_issue_time, prepare
 from backend.statements.data import MONTH_NAMES
+from common.text import fold
 from common.validators import InvalidValue, normalize_card
 
 routes = web.RouteTableDef()
@@ -34,11 +34,7 @@ KIND_LABELS = {
 }
 
 
-def _plain(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text.strip().lower()) if not unicodedata.combining(c))
-
-
-_MONTHS = {_plain(name): number for number, name in enumerate(MONTH_NAMES, start=1)}
+_MONTHS = {fold(name): number for number, name in enumerate(MONTH_NAMES, start=1)}
 
 
 def _year(value: Any, errors: dict[str, str]) -> int | None:
@@ -57,7 +53,7 @@ def _month(value: Any, errors: dict[str, str]) -> int | None:
     """1-12, '03', or the month's name in Portuguese ('março', 'marco')."""
     if isinstance(value, str):
         text = value.strip()
-        value = int(text) if text.isdigit() else _MONTHS.get(_plain(text), text)
+        value = int(text) if text.isdigit() else _MONTHS.get(fold(text), text)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
         errors["month"] = "Informe o mês: de 1 a 12 ou o nome, como março."
         return None

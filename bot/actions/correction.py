@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.identity import IDENTITY_SLOTS, MOTHER_SLOT
-from common.card_reasons import fold
+from common.text import fold
 
 # words in the message -> the slots they may name, first match in the active form wins
 _NAMED = (

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 
 from bot.actions.backend_client import backend
 from bot.actions.verified import verified_headers
-from common.card_reasons import fold
+from common.text import fold
 
 _MYSELF = {"eu", "eu mesmo", "eu mesma", "minha", "a minha", "meu", "o meu", "para mim", "pra mim", "titular"}
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from common.text import fold
 
 _PARAGRAPH_RE = re.compile(r"\n\s*\n")
 # a sentence ends at . ! ? … (optionally followed by closing quotes/brackets) and then a space
@@ -72,13 +73,6 @@ def strip_markdown_bold(text: str) -> str:
     return _BOLD_RE.sub(r"\1", text or "")
 
 
-def normalize(text: str) -> str:
-    """Lower case, no accents, only letters/digits separated by single spaces."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return " ".join(re.findall(r"[a-z0-9]+", text))
-
-
 _NUMBER_WORDS = {
     "um": 1,
     "uma": 1,
@@ -112,7 +106,7 @@ def match_option(text: str, options: list[dict]) -> str | None:
     and punctuation ("nao" picks "Não")."""
     if not options:
         return None
-    said = normalize(text)
+    said = fold(text)
     if not said:
         return None
     for prefix in _OPTION_PREFIXES:
@@ -126,7 +120,7 @@ def match_option(text: str, options: list[dict]) -> str | None:
             return _payload(options[number - 1])
         return None
     for option in options:
-        if said == normalize(option.get("title", "")):
+        if said == fold(option.get("title", "")):
             return _payload(option)
     return None
 
