@@ -20,6 +20,7 @@ from backend.api.plan import br_date, not_in_family
 from backend.api.responses import json_response
 from backend.card_requests import (
     EXPECTED_BUSINESS_DAYS,
+    IN_PROGRESS,
     NOTE_MAX,
     POLICE_REPORT_MAX,
     POLICE_REPORT_MIN,
@@ -79,6 +80,7 @@ def _request_body(request: CardRequest, person: Beneficiary) -> dict:
         "reason": request.reason,
         "status": request.status,
         "status_label": STATUS_LABELS.get(request.status, request.status),
+        "in_progress": request.status in IN_PROGRESS,
         "requested_at": iso_utc(request.requested_at),
         "requested_on": request.requested_at.date().isoformat(),
         "expected_by": due.isoformat() if due else None,
@@ -211,23 +213,15 @@ async def create_card_request(request: web.Request) -> web.Response:
 
 @routes.get("/api/card-requests")
 async def list_card_requests(request: web.Request) -> web.Response:
-    """200 {requests: [{protocol, beneficiary, reason, status, status_label, requested_at, requested_on,
-    expected_by, note}] newest first, members: [{name, card_number, role}], message}."""
+    """200 {requests: [{protocol, beneficiary, reason, status, status_label, in_progress, requested_at,
+    requested_on, expected_by, note}] newest first, members: [{name, card_number, role}]}: the bot words it."""
     async with request.app[SESSIONS]() as session:
         verified = await verified_from_headers(request, session)
         members = await visible_members(session, verified)
         by_id = {m.id: m for m in members}
         items = await requests_of(session, members)
         found = [_request_body(item, by_id[item.beneficiary_id]) for item in items]
-    if not found:
-        message = "Não encontrei pedidos de carteirinha."
-    else:
-        message = "\n".join(
-            f"{body['beneficiary']['name']}: {body['status_label']} (motivo {item.reason}, pedido em "
-            f"{br_date(item.requested_at.date())}, protocolo {item.protocol_number})"
-            for item, body in zip(items, found, strict=True)
-        )
-    return json_response({"requests": found, "members": [_member_brief(m) for m in members], "message": message})
+    return json_response({"requests": found, "members": [_member_brief(m) for m in members]})
 
 
 @routes.get("/api/card-requests/reasons")

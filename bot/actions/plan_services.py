@@ -53,20 +53,29 @@ async def card_requests(tracker: Tracker, values: dict[str, str]) -> Outcome:
     response = await backend.get("/api/card-requests", headers=verified_headers(tracker))
     if not response.ok:
         return refusal(response)
-    if response.data.get("message"):
-        return Outcome(response.data["message"])
-    requests = response.data.get("requests", [])
+    return card_requests_outcome(response.data["requests"], response.data["members"])
+
+
+NEW_CARD_REQUEST = {"title": "Pedir segunda via", "payload": "/solicitar_carteirinha"}
+
+
+def card_requests_outcome(requests: list[dict], members: list[dict]) -> Outcome:
+    """Who, status and dates of each card request (newest first); a new request is offered while
+    someone of the family has none in progress."""
+    in_progress = {r["beneficiary"]["card_number"] for r in requests if r["in_progress"]}
+    buttons = [NEW_CARD_REQUEST] if {m["card_number"] for m in members} - in_progress else []
     if not requests:
-        return Outcome(
-            "Não encontrei pedidos de segunda via de carteirinha.",
-            [{"title": "Pedir segunda via", "payload": "/solicitar_carteirinha"}],
+        return Outcome("Não encontrei pedidos de segunda via de carteirinha.", buttons)
+    lines = []
+    for r in requests[:MAX_LISTED]:
+        line = (
+            f"• {r['beneficiary']['name']}: {r['status_label']} (motivo {r['reason']}, pedido em "
+            f"{date.fromisoformat(r['requested_on']):%d/%m/%Y}, protocolo {r['protocol']})"
         )
-    lines = [
-        f"• {r.get('beneficiary_name') or r.get('name')}: {r.get('status_text') or r.get('status')} "
-        f"(pedido em {r.get('requested_on_text') or r.get('requested_at')}, protocolo {r['protocol']})"
-        for r in requests[:MAX_LISTED]
-    ]
-    return Outcome("Seus pedidos de carteirinha:\n" + "\n".join(lines))
+        if r["in_progress"] and r.get("expected_by"):
+            line += f"; previsão de entrega até {date.fromisoformat(r['expected_by']):%d/%m/%Y}"
+        lines.append(line)
+    return Outcome("Seus pedidos de carteirinha:\n" + "\n".join(lines), buttons)
 
 
 @service("mensalidades")

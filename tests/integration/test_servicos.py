@@ -149,7 +149,9 @@ def test_card_reissue_for_a_dependent_with_confirmation(maria):
     assert PROTOCOL_RE.search(answer), answer
     assert_protocol(maria.stack, PROTOCOL_RE.search(answer).group(0), "card_reissue", MARIA[0], maria.sender)
     answer = maria.say("a carteirinha que pedi já ficou pronta?")
-    assert "Ana Clara" in answer and "João" in answer
+    # who, status and dates of each request (the seed's one for João is in production)
+    assert "Ana Clara Santos: solicitada (motivo Danificação" in answer, answer
+    assert "João Pedro Santos: em produção (motivo Extravio" in answer and "previsão de entrega até" in answer
 
 
 def test_accredited_network_without_identity(stack):
