@@ -4,7 +4,6 @@ test, the session's real stack (tests/stack_support.py) with both channels point
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -69,12 +68,11 @@ async def files():
 
 class FakeAssistant:
     """Answers like the assistant: "oi" -> a greeting with Sim/Não buttons, "doc" -> a PDF,
-    "lento" -> answers after a delay, anything else -> echo. Records what it received."""
+    anything else -> echo. Records what it received (tests that need a slow turn bring their own)."""
 
     def __init__(self) -> None:
         self.received = []
         self.document_url = "http://127.0.0.1:9/documentos/boleto"
-        self.delay = 0.5
 
     async def __call__(self, message) -> None:
         self.received.append(message)
@@ -101,9 +99,6 @@ class FakeAssistant:
                     }
                 },
             )
-        elif text.startswith("lento"):
-            await asyncio.sleep(self.delay)
-            await out.send_response(to, {"text": f"eco: {text}"})
         else:
             await out.send_response(to, {"text": f"eco: {text}"})
 
