@@ -1,4 +1,4 @@
-"""Call-centre handoff (issue 7): tickets, the queue, agents online, claim, messages, close.
+"""Call-centre handoff (docs/handoff.md): tickets, the queue, agents online, claim, messages, close.
 
 The delivery path between the console (this process) and the user's channel (the Rasa process) is
 described in docs/handoff.md; the HTTP calls to Rasa are in backend.rasa_client.

@@ -279,7 +279,7 @@ class HandoffTicket(Base):
     resolution = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     closed_at = Column(DateTime)
-    # 0005 (issue 7): who asked, what the bot saw (PII masked), when an agent took it, and whether
+    # migration 0005: who asked, what the bot saw (PII masked), when an agent took it, and whether
     # it was opened out of hours / with nobody online (the team calls back).
     beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), index=True)
     transcript = Column(JSON, nullable=False, default=list)  # [{"from": "user"|"bot", "text", "at"}]

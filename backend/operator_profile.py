@@ -71,7 +71,7 @@ class OperatorProfile:
     opening_hours: OpeningHours
     password_policy: PasswordPolicy
     identity_requires_mother_name: bool  # CASSE asks the mother's full name to confirm identity
-    billing: BillingProfile | None = None  # fees: bank slip and PIX (issue 4)
+    billing: BillingProfile | None = None  # fees: bank slip and PIX
 
     def public(self) -> dict:
         """What GET /api/operator shows."""

@@ -1,4 +1,4 @@
-"""Reimbursement requests (seed 001, PAS/Serpro "Reembolso online"): the rules and the view of a
+"""Reimbursement requests (as in the operators' manuals, PAS/Serpro "Reembolso online"): the rules and the view of a
 request shown to the beneficiary.
 
 A request needs the provider's name and CPF/CNPJ, the date of service, the description of the
@@ -22,7 +22,7 @@ from backend.protocols import new_protocol
 from common.money import format_brl
 from common.pii import mask_cpf
 
-# The seed manuals give no deadline for the answer; 30 days is the brief's default (the ANS rule
+# The operators' manuals give no deadline for the answer; 30 days is our default (the ANS rule
 # for reimbursements of RN 566/2022 is also 30 days).
 ANSWER_DAYS = 30
 MAX_PENDING_DOCUMENTS = 10

@@ -39,7 +39,7 @@ What this costs:
 - with several Rasa instances the cache is per process: a conversation that moves to another
   instance is read masked and asks again (never a wrong answer: the max(id) check makes an
   instance drop its copy once another one wrote). Keeping the raw trackers in a shared store
-  with the same TTL (e.g. Redis, encrypted) is issue 16;
+  with the same TTL (e.g. Redis, encrypted) is left to the scale-out work;
 - the conversation id itself is stored as the channel gives it (on WhatsApp, the phone number).
 
 Works with any lock store (Rasa serialises a conversation's turns with it before `retrieve` and

@@ -144,7 +144,7 @@ def write_endpoints(
     return write_private(path, yaml.safe_dump(endpoints, sort_keys=False))
 
 
-# Input channels enabled only when all of their settings are in the environment (contract §7).
+# Input channels enabled only when all of their settings are in the environment (docs/channels.md).
 # Rasa reads the values from its own environment (`${VAR}`), so no secret is written to disk.
 CHANNELS = {
     "channels.whatsapp.WhatsAppInput": {

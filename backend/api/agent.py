@@ -1,4 +1,4 @@
-"""Call-centre agent API (contract §6) and what the console /atendente needs. Bearer token of
+"""Call-centre agent API (docs/handoff.md) and what the console /atendente needs. Bearer token of
 POST /api/agent/login (backend/api/auth.py) in `Authorization`; the event stream, which browsers
 open with EventSource (no headers), also takes it as `?access_token=`.
 

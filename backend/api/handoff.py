@@ -1,4 +1,4 @@
-"""What the assistant calls to hand a conversation over to the call centre (issue 7).
+"""What the assistant calls to hand a conversation over to the call centre (docs/handoff.md).
 
 POST /api/handoffs: a ticket with its protocol, the place in the queue and the message for the user.
 GET  /api/handoffs?conversation_id=...: the conversation's latest ticket (e.g. for the resume message).

@@ -1,4 +1,4 @@
-"""Reimbursements (issue 4, seed 001): documents upload, request with protocol, status and history.
+"""Reimbursements: documents upload, request with protocol, status and history.
 
     POST   /api/reimbursement-documents        multipart/form-data: file (+ kind)   -> 201 document
     GET    /api/reimbursement-documents        documents of this conversation not yet submitted

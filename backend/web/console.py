@@ -1,4 +1,4 @@
-"""The call-centre console at /atendente (issue 7): one page, pt-BR, no external resources. It logs
+"""The call-centre console at /atendente (docs/handoff.md): one page, pt-BR, no external resources. It logs
 the agent in through POST /api/agent/login, follows the queue through the event stream
 GET /api/agent/events and uses the agent API of backend/api/agent.py (backend/static/console.js)."""
 

@@ -1,4 +1,4 @@
-"""Handing the conversation to a person (issue 7): the bot opens a ticket in the backend with
+"""Handing the conversation to a person (docs/handoff.md): the bot opens a ticket in the backend with
 the recent transcript (the backend masks personal data before storing it), tells the user the
 protocol and their place in the queue, and pauses itself (ConversationPaused) so that what the
 user writes next goes to the agent. Out of hours or with no agent online the ticket waits for

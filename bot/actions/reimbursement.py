@@ -1,4 +1,4 @@
-"""solicitar_reembolso (seed 001): identity, whose care (the holder may ask for a dependent), the
+"""solicitar_reembolso: identity, whose care (the holder may ask for a dependent), the
 provider's name and CPF or CNPJ, the date of service, what was done, the amount paid, then the
 receipt (and any medical request or report) as photos or PDFs sent through the channel, a summary
 to confirm — and the protocol with the deadline for the answer.

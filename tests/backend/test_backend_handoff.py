@@ -1,5 +1,5 @@
-"""Call-centre handoff (issue 7), backend side: the bot's POST /api/handoffs, the agent API of
-contract §6 and the delivery through Rasa's HTTP API (a fake Rasa on loopback records the calls)."""
+"""Call-centre handoff (docs/handoff.md), backend side: the bot's POST /api/handoffs, the agent API
+and the delivery through Rasa's HTTP API (a fake Rasa on loopback records the calls)."""
 
 import asyncio
 import dataclasses

@@ -1,4 +1,4 @@
-"""Handoff end to end (issue 7): a website-widget user (socket.io, as the widget talks to Rasa)
+"""Handoff end to end (docs/handoff.md): a website-widget user (socket.io, as the widget talks to Rasa)
 asks for a person in the middle of a form, gets a protocol; an agent claims the ticket through the
 agent API; the agent's reply reaches the user on the socket, the user's messages reach the agent,
 and closing the ticket gives the conversation back to the assistant."""
