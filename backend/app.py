@@ -25,6 +25,7 @@ from backend.api import (
     plan,
     protocols,
     registration,
+    reimbursement_documents,
     reimbursements,
     statements,
 )
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         card_requests,
         network,
         plan,
+        reimbursement_documents,
         reimbursements,
         statements,
         chat,
