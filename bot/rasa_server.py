@@ -14,6 +14,10 @@ RASA_JWT_SECRET as `--jwt-secret` when set (`Authorization: Bearer <JWT>`). They
 arguments inside this process, so they never show in the process list; without either the server
 refuses to start. An explicit `--auth-token` / `--jwt-secret` on the command line still wins.
 Sanic's access log, when a log level enables it, gets `token=` values masked.
+
+A paused conversation (a human agent has it, docs/handoff.md) still gets the bot's answer to a
+medical emergency: Rasa's processor handles a message in a paused conversation only for
+`/restart`; here also for the intent `emergencia` (bot/emergency_classifier.py).
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ from jsonschema import ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.processor import MessageProcessor
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.constants import USER_INTENT_RESTART
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from common.emergency import EMERGENCY_INTENT
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,8 +63,18 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         raise e
 
 
+def _should_handle_message(tracker: DialogueStateTracker) -> bool:
+    """Rasa's rule (not paused, or /restart), plus an emergency while a human agent has the
+    conversation: the bot answers it, and the conversation stays with the agent."""
+    if not tracker.is_paused():
+        return True
+    intent = tracker.latest_message.intent.get(INTENT_NAME_KEY) if tracker.latest_message else None
+    return intent in (USER_INTENT_RESTART, EMERGENCY_INTENT)
+
+
 def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
+    MessageProcessor._should_handle_message = staticmethod(_should_handle_message)
 
 
 def with_api_credentials(argv: list[str], env: dict[str, str]) -> list[str]:

@@ -20,6 +20,8 @@ import regex
 
 from common.text import fold
 
+EMERGENCY_INTENT = "emergencia"  # the intent the rules answer in every state
+
 CARDIAC = "cardiac"
 BREATHING = "breathing"
 STROKE = "stroke"

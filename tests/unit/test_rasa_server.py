@@ -1,8 +1,12 @@
-"""The Rasa entry point keeps validating action-server responses, with a validator built once."""
+"""The Rasa entry point keeps validating action-server responses, with a validator built once, and
+answers an emergency in a conversation paused for a human agent."""
 
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import ConversationPaused, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_server
 
@@ -33,3 +37,22 @@ def test_valid_response_passes(action):
 def test_invalid_response_is_still_rejected_with_rasas_message(action, bad):
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(bad)
+
+
+def _paused_tracker(intent: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker("paused", slots=[])
+    tracker.update(ConversationPaused())
+    tracker.update(UserUttered("texto", intent={"name": intent, "confidence": 1.0}))
+    return tracker
+
+
+def test_a_paused_conversation_still_gets_the_emergency_answer(monkeypatch) -> None:
+    monkeypatch.setattr(MessageProcessor, "_should_handle_message", MessageProcessor.__dict__["_should_handle_message"])
+    rasa_server.install()
+    assert MessageProcessor._should_handle_message(_paused_tracker("emergencia"))
+    assert MessageProcessor._should_handle_message(_paused_tracker("restart"))
+    # anything else waits for the human agent, as in Rasa
+    assert not MessageProcessor._should_handle_message(_paused_tracker("segunda_via_boleto"))
+    running = DialogueStateTracker("running", slots=[])
+    running.update(UserUttered("oi", intent={"name": "saudacao", "confidence": 1.0}))
+    assert MessageProcessor._should_handle_message(running)
