@@ -15,7 +15,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install model model-full db run test lint validate test-nlu test-stories bench bench-train clean
+.PHONY: install model model-full db run test lint validate test-nlu test-stories bench bench-train clean catalogue
 
 install: $(INSTALLED)
 
@@ -44,6 +44,11 @@ run: $(INSTALLED) $(MODEL)
 
 validate: $(INSTALLED)
 	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml
+
+# The rules that name every request (bot/data/rules_digressoes.yml, rules_catalogo.yml), written from
+# bot/catalogue.yml; also checks that domain.yml declares what the catalogue names.
+catalogue: $(INSTALLED)
+	$(PY) -m scripts.gen_catalogue
 
 # The browser tests use Debian's Chromium (Playwright never downloads a browser here).
 $(CHROMIUM):

@@ -7,42 +7,10 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-# What the user typed in a flow, and the flow's own outcome: forgotten when the flow ends.
-FLOW_SLOTS = (
-    "login",
-    "cpf",
-    "data_nascimento",
-    "email_confirmado",
-    "nome_completo",
-    "nome_mae",
-    "email_novo",
-    "email_confirmacao",
-    "identidade_bloqueio_min",
-    "proximo_fluxo",
-    "servico",
-    "servico_aguarda",
-    "especialidade",
-    "cidade",
-    "rede_pagina",
-    "carteirinha_membro",
-    "carteirinha_membro_nome",
-    "carteirinha_motivo",
-    "carteirinha_bo",
-    "carteirinha_obs",
-    "carteirinha_confirmar",
-    "reembolso_membro",
-    "reembolso_membro_nome",
-    "reembolso_prestador",
-    "reembolso_doc_prestador",
-    "reembolso_data",
-    "reembolso_data_texto",
-    "reembolso_descricao",
-    "reembolso_valor",
-    "reembolso_anexos",
-    "reembolso_anexos_ok",
-    "reembolso_confirmar",
-    "protocolo",
-)
+from bot.catalogue import CATALOGUE
+
+# What the user typed in a flow, and the flow's own outcome: forgotten when the flow ends (bot/catalogue.yml).
+FLOW_SLOTS = CATALOGUE.flow_slots()
 # The identity typed so far (not yet verified): kept when the user switches to another request.
 IDENTITY_INPUT_SLOTS = ("login", "cpf", "data_nascimento", "nome_mae")
 # The verified session (an opaque token + masked facts): kept until goodbye or a new session.
