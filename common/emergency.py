@@ -63,7 +63,7 @@ _LEXICON: dict[str, tuple[str, ...]] = {
     ),
     BREATHING: (
         r"\bfalta (?:de |d )?ar\b|\bfaltando (?:o )?ar\b|\bsem ar\b|\bsem folego\b|\bperdendo o ar\b",
-        r"\bnao (?:\w+ ){0,2}(?:consigo|consegue|conseguindo|esta|ta|to|estou) (?:\w+ )?"
+        r"\b(?:nao|sem) (?:\w+ ){0,2}(?:consigo|consegue|conseguindo|conseguir|esta|ta|to|estou) (?:\w+ )?"
         + _any("respirar", "respirando"),
         r"\b(?:dificuldade|dificil) (?:de |pra |para |em )?" + _any("respirar"),
         _any("sufocando", "sufocado", "sufocada", "engasgado", "engasgada", "engasgou", "engasgando"),
@@ -96,6 +96,7 @@ _LEXICON: dict[str, tuple[str, ...]] = {
         r"\b(?:tomou|bebeu|engoliu|ingeriu|comeu) (?:\w+ ){0,2}(?:veneno|agua sanitaria|soda|chumbinho)\b",
         r"\b(?:tomou|bebeu|engoliu|ingeriu) (?:\w+ ){0,2}(?:produto de limpeza|querosene|gasolina|raticida)\b",
         r"\b(?:tomou|tomei|engoliu|engoli) (?:\w+ ){0,2}(?:remedios|comprimidos|cartela|caixa de remedio)\b",
+        r"\b(?:remedio|remedios|comprimidos|pilulas) (?:demais|a mais|de uma vez)\b",
         r"\b(?:picad[oa]|mordid[oa]|picou|mordeu) (?:\w+ ){0,3}(?:cobra|escorpiao|aranha|jararaca|cascavel)\b",
     ),
     SUICIDE: (
@@ -106,7 +107,7 @@ _LEXICON: dict[str, tuple[str, ...]] = {
     ),
     ALLERGY: (
         _any("anafilaxia", "anafilatico", "anafilatica"),
-        r"\b(?:garganta|lingua|boca|rosto) (?:\w+ )?(?:fechando|inchad[oa]|inchando)\b|\bchoque alergico\b",
+        r"\b(?:garganta|lingua|boca|rosto) (?:\w+ ){0,2}(?:fechando|inchad[oa]|inchando|inchou)\b|\bchoque alergico\b",
         r"\b(?:alergia|reacao alergica) (?:muito )?(?:forte|grave|seria)\b",
     ),
     INJURY: (
