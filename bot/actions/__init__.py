@@ -1,4 +1,4 @@
-"""Custom actions of the assistant (rasa_sdk). They reach the backend only through backend_client."""
+"""Custom actions of the assistant (rasa_sdk). They reach the backend only through the typed wrappers of bot.backend."""
 
 from common.logs import configure_logging
 

@@ -9,29 +9,46 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend_client import backend
 from bot.actions.family import NOT_IN_FAMILY_TEXT, family_members, member_buttons, pick_member
 from bot.actions.identity import IdentityFormValidation, extract_from_text
 from bot.actions.services import refusal
-from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, request_context
+from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, caller
+from bot.backend import card
+from bot.backend.card import NewCardRequest
+from bot.backend.common import Refusal
 from common.card_reasons import CARD_REISSUE_REASONS, ROBBERY, ROBBERY_WITH_REPORT, normalize_reason
 
-NO_NOTE = "-"
+# --- what the bot says ---------------------------------------------------------------------------
+ROBBERY_TEXT = "Sinto muito pelo roubo. Você registrou boletim de ocorrência (B.O.)?"
 _ROBBERY_BUTTONS = [
     {"title": "Sim, tenho o B.O.", "payload": "Roubo C/ B.O"},
     {"title": "Não tenho B.O.", "payload": "Roubo S/ B.O"},
 ]
+UNKNOWN_REASON_TEXT = "Não entendi o motivo. Escolha um destes: {reasons}."
+POLICE_REPORT_TEXT = "Me mande o número do boletim de ocorrência, como está no documento."
+NOTE_TOO_LONG_TEXT = "A observação ficou longa demais: use até 300 caracteres."
+WHOSE_CARD_TEXT = "A segunda via é para quem?"
+CONFIRM_TEXT = "Confere o pedido de segunda via?\n{summary}"
+SUMMARY_MEMBER = "Carteirinha de: {name}"
+SUMMARY_YOU = "você"
+SUMMARY_REASON = "Motivo: {reason}"
+SUMMARY_POLICE_REPORT = "Boletim de ocorrência: {number}"
+SUMMARY_NOTE = "Observação: {note}"
+NOT_REQUESTED_TEXT = "Tudo bem, não fiz o pedido. Se quiser recomeçar, é só pedir a segunda via de novo."
+REQUESTED_TEXT = "{message}\nProtocolo: {protocol}."
+
+NO_NOTE = "-"
 
 
 def _summary(tracker: Tracker) -> str:
     lines = [
-        f"Carteirinha de: {tracker.get_slot('carteirinha_membro_nome') or 'você'}",
-        f"Motivo: {tracker.get_slot('carteirinha_motivo')}",
+        SUMMARY_MEMBER.format(name=tracker.get_slot("carteirinha_membro_nome") or SUMMARY_YOU),
+        SUMMARY_REASON.format(reason=tracker.get_slot("carteirinha_motivo")),
     ]
     if tracker.get_slot("carteirinha_bo"):
-        lines.append(f"Boletim de ocorrência: {tracker.get_slot('carteirinha_bo')}")
+        lines.append(SUMMARY_POLICE_REPORT.format(number=tracker.get_slot("carteirinha_bo")))
     if tracker.get_slot("carteirinha_obs") not in (None, NO_NOTE):
-        lines.append(f"Observação: {tracker.get_slot('carteirinha_obs')}")
+        lines.append(SUMMARY_NOTE.format(note=tracker.get_slot("carteirinha_obs")))
     return "\n".join(lines)
 
 
@@ -66,32 +83,28 @@ class ValidateCarteirinhaForm(IdentityFormValidation):
         if person is None:
             dispatcher.utter_message(text=NOT_IN_FAMILY_TEXT)
             return {"carteirinha_membro": None}
-        return {"carteirinha_membro": person["card_number"], "carteirinha_membro_nome": person["name"]}
+        return {"carteirinha_membro": person.card_number, "carteirinha_membro_nome": person.name}
 
     async def validate_carteirinha_motivo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         reason = normalize_reason(str(value))
         if reason == ROBBERY:
-            dispatcher.utter_message(
-                text="Sinto muito pelo roubo. Você registrou boletim de ocorrência (B.O.)?", buttons=_ROBBERY_BUTTONS
-            )
+            dispatcher.utter_message(text=ROBBERY_TEXT, buttons=_ROBBERY_BUTTONS)
             return {"carteirinha_motivo": None}
         if reason is None:
-            dispatcher.utter_message(
-                text=f"Não entendi o motivo. Escolha um destes: {', '.join(CARD_REISSUE_REASONS)}."
-            )
+            dispatcher.utter_message(text=UNKNOWN_REASON_TEXT.format(reasons=", ".join(CARD_REISSUE_REASONS)))
         return {"carteirinha_motivo": reason}
 
     async def validate_carteirinha_bo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         number = " ".join(str(value).split())
         if not 3 <= len(number) <= 40:
-            dispatcher.utter_message(text="Me mande o número do boletim de ocorrência, como está no documento.")
+            dispatcher.utter_message(text=POLICE_REPORT_TEXT)
             return {"carteirinha_bo": None}
         return {"carteirinha_bo": number}
 
     async def validate_carteirinha_obs(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         note = " ".join(str(value).split())
         if len(note) > 300:
-            dispatcher.utter_message(text="A observação ficou longa demais: use até 300 caracteres.")
+            dispatcher.utter_message(text=NOTE_TOO_LONG_TEXT)
             return {"carteirinha_obs": None}
         return {"carteirinha_obs": note or NO_NOTE}
 
@@ -104,9 +117,7 @@ class ActionAskCarteirinhaMembro(Action):
         return "action_ask_carteirinha_form_carteirinha_membro"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text="A segunda via é para quem?", buttons=member_buttons(await family_members(tracker))
-        )
+        dispatcher.utter_message(text=WHOSE_CARD_TEXT, buttons=member_buttons(await family_members(tracker)))
         return []
 
 
@@ -115,8 +126,13 @@ class ActionAskCarteirinhaConfirmar(Action):
         return "action_ask_carteirinha_form_carteirinha_confirmar"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=f"Confere o pedido de segunda via?\n{_summary(tracker)}", buttons=YES_NO)
+        dispatcher.utter_message(text=CONFIRM_TEXT.format(summary=_summary(tracker)), buttons=YES_NO)
         return []
+
+
+def _given(tracker: Tracker, slot: str) -> str | None:
+    value = tracker.get_slot(slot)
+    return None if value in (None, NO_NOTE) else value
 
 
 class ActionSolicitarCarteirinha(VerifiedFlowAction):
@@ -125,16 +141,14 @@ class ActionSolicitarCarteirinha(VerifiedFlowAction):
 
     async def outcome(self, tracker: Tracker) -> Outcome:
         if tracker.get_slot("carteirinha_confirmar") is False:
-            return Outcome("Tudo bem, não fiz o pedido. Se quiser recomeçar, é só pedir a segunda via de novo.")
-        body = {**request_context(tracker), "reason": tracker.get_slot("carteirinha_motivo")}
-        for field, slot in (
-            ("beneficiary", "carteirinha_membro"),
-            ("police_report", "carteirinha_bo"),
-            ("note", "carteirinha_obs"),
-        ):
-            if tracker.get_slot(slot) not in (None, NO_NOTE):
-                body[field] = tracker.get_slot(slot)
-        response = await backend.post("/api/card-requests", body)
-        if not response.ok:
-            return refusal(response)
-        return Outcome(f"{response.data['message']}\nProtocolo: {response.data['protocol']}.")
+            return Outcome(NOT_REQUESTED_TEXT)
+        request = NewCardRequest(
+            reason=tracker.get_slot("carteirinha_motivo"),
+            beneficiary=_given(tracker, "carteirinha_membro"),
+            police_report=_given(tracker, "carteirinha_bo"),
+            note=_given(tracker, "carteirinha_obs"),
+        )
+        created = await card.request_card(caller(tracker), request)
+        if isinstance(created, Refusal):
+            return refusal(created)
+        return Outcome(REQUESTED_TEXT.format(message=created.message, protocol=created.protocol))

@@ -10,8 +10,19 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.flow_reset import IDENTITY_INPUT_SLOTS, end_flow_events
 from bot.actions.operator_profile import call_centre_line, operator_profile
+from bot.catalogue import CATALOGUE
 
+# --- what the bot says ---------------------------------------------------------------------------
 HUMAN_BUTTON = {"title": "Falar com atendente", "payload": "/falar_com_atendente"}
+PRIVACY_TEXT = (
+    "Aviso de privacidade: uso seus dados só para atender o seu pedido, como manda "
+    "a LGPD, e nunca peço a sua senha.{link}"
+)
+PRIVACY_LINK = " Saiba mais: {url}"
+LOST_TEXT = 'Desculpe, me perdi aqui. Pode repetir o que você precisa? Se preferir, escreva "menu" ou "atendente".'
+DID_YOU_MEAN_TEXT = "Desculpe, não entendi bem. Você quis dizer…?"
+REPHRASE_TEXT = 'Desculpe, não entendi. Pode escrever de outro jeito? Por exemplo: "segunda via do boleto" ou "menu".'
+STILL_LOST_TEXT = 'Ainda não consegui entender, desculpe. Você pode falar com {line}, ou escrever "atendente".'
 
 
 class ActionSessionStart(Action):
@@ -21,12 +32,9 @@ class ActionSessionStart(Action):
         return "action_session_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        profile = await operator_profile() or {}
-        link = f" Saiba mais: {profile['privacy_url']}" if profile.get("privacy_url") else ""
-        dispatcher.utter_message(
-            text="Aviso de privacidade: uso seus dados só para atender o seu pedido, como manda "
-            f"a LGPD, e nunca peço a sua senha.{link}"
-        )
+        profile = await operator_profile()
+        link = PRIVACY_LINK.format(url=profile.privacy_url) if profile and profile.privacy_url else ""
+        dispatcher.utter_message(text=PRIVACY_TEXT.format(link=link))
         return [SessionStarted(), ActionExecuted("action_listen")]
 
 
@@ -114,35 +122,8 @@ def consecutive_misses(tracker: Tracker) -> int:
     return misses
 
 
-# What each request is called in a "Você quis dizer…?" button.
-INTENT_LABELS = {
-    "esqueci_senha": "Esqueci minha senha",
-    "cadastro": "Fazer cadastro",
-    "alterar_senha": "Trocar a senha",
-    "alterar_email": "Trocar o e-mail",
-    "duvida_login": "Como entrar no app",
-    "cartao_virtual": "Carteirinha digital",
-    "solicitar_carteirinha": "Segunda via da carteirinha",
-    "status_carteirinha": "Acompanhar carteirinha",
-    "meu_plano": "Meu plano",
-    "carencias": "Carências",
-    "rede_credenciada": "Buscar médico na rede",
-    "telemedicina": "Telemedicina",
-    "atencao_domiciliar": "Atenção domiciliar",
-    "vacinacao": "Vacinação",
-    "contato_central": "Telefones da central",
-    "segunda_via_boleto": "Segunda via do boleto",
-    "mensalidades": "Minhas mensalidades",
-    "demonstrativo_ir": "Demonstrativo do IR",
-    "quitacao_debitos": "Declaração de quitação",
-    "extrato_atendimentos": "Extrato de atendimentos",
-    "solicitar_reembolso": "Pedir reembolso",
-    "status_reembolso": "Acompanhar reembolso",
-    "documentos_reembolso": "Documentos do reembolso",
-    "consultar_protocolo": "Consultar protocolo",
-    "ouvidoria_reclamacao": "Reclamação / ouvidoria",
-    "falar_com_atendente": "Falar com atendente",
-}
+# What each request is called in a "Você quis dizer…?" button (bot/catalogue.yml).
+INTENT_LABELS = CATALOGUE.intent_labels()
 
 
 def likely_requests(tracker: Tracker, count: int = 2) -> list[dict[str, str]]:
@@ -168,24 +149,14 @@ class ActionFallback(Action):
         if intent != "nlu_fallback":
             # Understood, but the dialogue does not know what to do next (Rasa's core fallback):
             # say so and forget the message, so the conversation is back where it was.
-            dispatcher.utter_message(
-                text="Desculpe, me perdi aqui. Pode repetir o que você precisa? "
-                'Se preferir, escreva "menu" ou "atendente".'
-            )
+            dispatcher.utter_message(text=LOST_TEXT)
             return [UserUtteranceReverted()]
         if consecutive_misses(tracker) < 2:
             buttons = likely_requests(tracker)
             if buttons:
-                dispatcher.utter_message(text="Desculpe, não entendi bem. Você quis dizer…?", buttons=buttons)
+                dispatcher.utter_message(text=DID_YOU_MEAN_TEXT, buttons=buttons)
             else:
-                dispatcher.utter_message(
-                    text="Desculpe, não entendi. Pode escrever de outro jeito? "
-                    'Por exemplo: "segunda via do boleto" ou "menu".'
-                )
+                dispatcher.utter_message(text=REPHRASE_TEXT)
         else:
-            dispatcher.utter_message(
-                text="Ainda não consegui entender, desculpe. Você pode falar com "
-                f'{await call_centre_line()}, ou escrever "atendente".',
-                buttons=[HUMAN_BUTTON],
-            )
+            dispatcher.utter_message(text=STILL_LOST_TEXT.format(line=await call_centre_line()), buttons=[HUMAN_BUTTON])
         return []

@@ -13,26 +13,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.identity import IDENTITY_SLOTS, MOTHER_SLOT
 from common.text import fold
 
-# words in the message -> the slots they may name, first match in the active form wins
-_NAMED = (
-    (("mae",), (MOTHER_SLOT,)),
-    (("cnpj", "cpf do prestador", "cpf do medico", "documento do prestador"), ("reembolso_doc_prestador",)),
-    (("cpf",), ("cpf",)),
-    (("nascimento", "aniversario"), ("data_nascimento",)),
-    (("data", "dia"), ("reembolso_data", "data_nascimento")),
-    (("carteirinha", "cartao", "numero do plano"), ("login",)),
-    (("email", "e mail"), ("email_confirmacao", "email_novo", "login")),
-    (("valor", "preco", "reais", "paguei"), ("reembolso_valor",)),
-    (("prestador", "clinica", "medico", "laboratorio"), ("reembolso_prestador",)),
-    (("procedimento", "descricao", "o que foi feito"), ("reembolso_descricao",)),
-    (("motivo",), ("carteirinha_motivo",)),
-    (("b o", "bo", "boletim"), ("carteirinha_bo",)),
-    (("observacao",), ("carteirinha_obs",)),
-    (("cidade",), ("cidade",)),
-    (("protocolo",), ("protocolo",)),
-    (("especialidade",), ("especialidade",)),
-    (("nome",), ("nome_completo", MOTHER_SLOT)),
-)
+# --- what the bot says ---------------------------------------------------------------------------
+SEND_AGAIN_TEXT = "Sem problema, é só me mandar a informação certa."
+WHICH_ONE_TEXT = 'Tudo bem. Me diga qual informação quer corrigir, por exemplo: "errei o CPF".'
+ALREADY_CONFIRMED_TEXT = "Seus dados de identificação já foram confirmados, então não precisa corrigir. Vamos seguir."
+CORRECTING_TEXT = "Sem problema, vamos corrigir {what}."
+SOME_VALUE = "essa informação"
+# what each value is called in CORRECTING_TEXT
 _LABELS = {
     "cpf": "o CPF",
     "data_nascimento": "a data de nascimento",
@@ -53,6 +40,27 @@ _LABELS = {
     "especialidade": "a especialidade",
     "protocolo": "o número do protocolo",
 }
+
+# words in the message -> the slots they may name, first match in the active form wins
+_NAMED = (
+    (("mae",), (MOTHER_SLOT,)),
+    (("cnpj", "cpf do prestador", "cpf do medico", "documento do prestador"), ("reembolso_doc_prestador",)),
+    (("cpf",), ("cpf",)),
+    (("nascimento", "aniversario"), ("data_nascimento",)),
+    (("data", "dia"), ("reembolso_data", "data_nascimento")),
+    (("carteirinha", "cartao", "numero do plano"), ("login",)),
+    (("email", "e mail"), ("email_confirmacao", "email_novo", "login")),
+    (("valor", "preco", "reais", "paguei"), ("reembolso_valor",)),
+    (("prestador", "clinica", "medico", "laboratorio"), ("reembolso_prestador",)),
+    (("procedimento", "descricao", "o que foi feito"), ("reembolso_descricao",)),
+    (("motivo",), ("carteirinha_motivo",)),
+    (("b o", "bo", "boletim"), ("carteirinha_bo",)),
+    (("observacao",), ("carteirinha_obs",)),
+    (("cidade",), ("cidade",)),
+    (("protocolo",), ("protocolo",)),
+    (("especialidade",), ("especialidade",)),
+    (("nome",), ("nome_completo", MOTHER_SLOT)),
+)
 
 
 def named_slot(text: str, form_slots: list[str]) -> str | None:
@@ -84,19 +92,15 @@ class ActionCorrigirDado(Action):
         verified = tracker.get_slot("identidade_token") is not None
         if slot is None and tracker.get_slot("requested_slot"):
             # nothing accepted yet in this form (a number that was refused, say): just send it again
-            dispatcher.utter_message(text="Sem problema, é só me mandar a informação certa.")
+            dispatcher.utter_message(text=SEND_AGAIN_TEXT)
             return []
         if slot is None:
-            dispatcher.utter_message(
-                text='Tudo bem. Me diga qual informação quer corrigir, por exemplo: "errei o CPF".'
-            )
+            dispatcher.utter_message(text=WHICH_ONE_TEXT)
             return []
         if verified and slot in (*IDENTITY_SLOTS, MOTHER_SLOT):
-            dispatcher.utter_message(
-                text="Seus dados de identificação já foram confirmados, então não precisa corrigir. Vamos seguir."
-            )
+            dispatcher.utter_message(text=ALREADY_CONFIRMED_TEXT)
             return []
-        dispatcher.utter_message(text=f"Sem problema, vamos corrigir {_LABELS.get(slot, 'essa informação')}.")
+        dispatcher.utter_message(text=CORRECTING_TEXT.format(what=_LABELS.get(slot, SOME_VALUE)))
         events = [SlotSet(slot, None)]
         if slot in ("reembolso_membro", "carteirinha_membro"):
             events.append(SlotSet(f"{slot}_nome", None))

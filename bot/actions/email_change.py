@@ -9,11 +9,33 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.actions.backend_client import backend
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.identity import IdentityFormValidation, NewEmailValidation, extract_from_text
-from bot.actions.verified import SESSION_EXPIRED_TEXT, Outcome, VerifiedFlowAction, request_context
+from bot.actions.verified import SESSION_EXPIRED_TEXT, Outcome, VerifiedFlowAction, caller
+from bot.backend import email_change
+from bot.backend.common import Refusal
+from bot.backend.email_change import EmailChange
 from common.validators import InvalidValue, normalize_full_name
+
+# --- what the bot says (the backend words its refusals: the name not confirmed, same e-mail, ...) --
+TOO_MANY_TEXT = "Foram muitos pedidos. Tente de novo mais tarde."  # without the backend's message
+EMAIL_REFUSED_TEXT = "Não consegui usar esse e-mail. Confira o endereço e peça a troca de novo."
+REPEATED_TEXT = (
+    "Já enviei o link de confirmação para {email} há poucos minutos (protocolo {protocol}). "
+    "Ele vale 24 horas; se não encontrar o e-mail, olhe a caixa de spam."
+)
+SENT_WITH_WAIT_TEXT = (
+    "Enviei um link de confirmação para {email}. Protocolo: {protocol}.\n"
+    "O e-mail só muda depois que você abrir esse link (ele vale 24 horas) e, por segurança, só a "
+    "partir de {when}: avisei o e-mail atual do cadastro, que pode cancelar o pedido até lá."
+)
+SENT_TEXT = (
+    "Enviei um link de confirmação para {email}. Protocolo: {protocol}.\n"
+    "O e-mail só muda depois que você abrir esse link (ele vale 24 horas)."
+)
+THEN_RESET_TEXT = (
+    ' Quando o novo e-mail valer, peça "esqueci minha senha" de novo para receber a senha temporária nele.'
+)
 
 
 class ValidateAlterarEmailForm(NewEmailValidation, IdentityFormValidation):
@@ -36,52 +58,27 @@ class ActionAlterarEmail(VerifiedFlowAction):
         return "action_alterar_email"
 
     async def outcome(self, tracker: Tracker) -> Outcome:
-        payload = {
-            **request_context(tracker),
-            "full_name": tracker.get_slot("nome_completo"),
-            "new_email": tracker.get_slot("email_novo"),
-        }
-        response = await backend.post("/api/email-changes", payload)
-        if response.ok:
-            return Outcome(change_text(response.data, then_reset=tracker.get_slot("proximo_fluxo") == "alterar_email"))
-        if response.error_code in ("rate_limited", "too_many_attempts"):
-            return Outcome(
-                response.error.get("message") or "Foram muitos pedidos. Tente de novo mais tarde.", [HUMAN_BUTTON]
-            )
-        if response.error_code in ("identity_not_confirmed", "identity_locked"):
-            return Outcome(
-                "O nome não confere com o nosso cadastro, então não posso trocar o e-mail. "
-                'Confira como o nome está na carteirinha e peça de novo, ou escreva "atendente".',
-                [HUMAN_BUTTON],
-                session_expired=True,
-            )
-        if response.error_code in ("invalid_request", "same_email", "email_in_use"):
-            return Outcome(
-                response.error.get("message")
-                or "Não consegui usar esse e-mail. Confira o endereço e peça a troca de novo."
-            )
+        done = await email_change.request_email_change(
+            caller(tracker), tracker.get_slot("nome_completo"), tracker.get_slot("email_novo")
+        )
+        if not isinstance(done, Refusal):
+            return Outcome(change_text(done, then_reset=tracker.get_slot("proximo_fluxo") == "alterar_email"))
+        if done.code in ("rate_limited", "too_many_attempts"):
+            return Outcome(done.message or TOO_MANY_TEXT, [HUMAN_BUTTON])
+        if done.code in ("identity_not_confirmed", "identity_locked"):  # the full name did not match
+            return Outcome(done.message, [HUMAN_BUTTON], session_expired=True)
+        if done.code in ("invalid_request", "same_email", "email_in_use"):
+            return Outcome(done.message or EMAIL_REFUSED_TEXT)
         return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)
 
 
-def change_text(data: dict[str, Any], *, then_reset: bool) -> str:
+def change_text(done: EmailChange, *, then_reset: bool) -> str:
     """What the user reads after POST /api/email-changes answered 201."""
-    email, protocol, when = data["new_email_masked"], data["protocol"], data.get("effective_text")
-    if data.get("repeated"):
-        text = (
-            f"Já enviei o link de confirmação para {email} há poucos minutos (protocolo {protocol}). "
-            "Ele vale 24 horas; se não encontrar o e-mail, olhe a caixa de spam."
-        )
-    elif when:
-        text = (
-            f"Enviei um link de confirmação para {email}. Protocolo: {protocol}.\n"
-            "O e-mail só muda depois que você abrir esse link (ele vale 24 horas) e, por segurança, só a "
-            f"partir de {when}: avisei o e-mail atual do cadastro, que pode cancelar o pedido até lá."
-        )
+    if done.repeated:
+        template = REPEATED_TEXT
+    elif done.effective_text:
+        template = SENT_WITH_WAIT_TEXT
     else:
-        text = (
-            f"Enviei um link de confirmação para {email}. Protocolo: {protocol}.\n"
-            "O e-mail só muda depois que você abrir esse link (ele vale 24 horas)."
-        )
-    if then_reset:
-        text += ' Quando o novo e-mail valer, peça "esqueci minha senha" de novo para receber a senha temporária nele.'
-    return text
+        template = SENT_TEXT
+    text = template.format(email=done.new_email_masked, protocol=done.protocol, when=done.effective_text)
+    return text + THEN_RESET_TEXT if then_reset else text

@@ -14,18 +14,27 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend_client import BackendUnavailable, backend
 from bot.actions.conversation import REINJECTED
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.operator_profile import call_centre_line, operator_profile
 from bot.actions.verified import input_channel, verified_for
+from bot.backend import handoffs
+from bot.backend.client import BackendUnavailable
+from bot.backend.handoffs import Handoff, HandoffRequest
 
-TRANSCRIPT_MESSAGES = 30
+# --- what the bot says (to the user; and to the agent, the reason of the ticket) -----------------
+CALL_US_TEXT = "Para falar com uma pessoa, ligue para {line}."
+CALL_US_HOURS_TEXT = " Atendimento humano: {hours}."
+DEFAULT_REASON = "Pediu para falar com um atendente"
 _REASONS = {
-    "falar_com_atendente": "Pediu para falar com um atendente",
+    "falar_com_atendente": DEFAULT_REASON,
     "ouvidoria_reclamacao": "Reclamação / ouvidoria",
     "nlu_fallback": "O assistente não entendeu o pedido",
 }
+REASON_IN_FORM = " (no meio de: {flow})"
+REASON_LOCKED = "; confirmação de identidade bloqueada"
+
+TRANSCRIPT_MESSAGES = 30
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
@@ -50,11 +59,11 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
 
 def handoff_reason(tracker: Tracker) -> str:
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
-    reason = _REASONS.get(intent, "Pediu para falar com um atendente")
+    reason = _REASONS.get(intent, DEFAULT_REASON)
     if tracker.active_loop_name:
-        reason += f" (no meio de: {tracker.active_loop_name.removesuffix('_form').replace('_', ' ')})"
+        reason += REASON_IN_FORM.format(flow=tracker.active_loop_name.removesuffix("_form").replace("_", " "))
     if tracker.get_slot("identidade_bloqueio_min"):
-        reason += "; confirmação de identidade bloqueada"
+        reason += REASON_LOCKED
     return reason
 
 
@@ -65,28 +74,28 @@ class ActionContatoAtendente(Action):
         return "action_contato_atendente"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        body = {
-            "conversation_id": tracker.sender_id,
-            "channel": input_channel(tracker),
-            "reason": handoff_reason(tracker),
-            "transcript": transcript(tracker),
-        }
-        if verified_for(tracker):  # the ticket shows the agent who this is (made here, with the CPF)
-            body["verification"] = tracker.get_slot("identidade_token")
+        request = HandoffRequest(
+            conversation_id=tracker.sender_id,
+            channel=input_channel(tracker),
+            reason=handoff_reason(tracker),
+            transcript=tuple(transcript(tracker)),
+            # the ticket shows the agent who this is (a verification made here, with the CPF)
+            verification=tracker.get_slot("identidade_token") if verified_for(tracker) else None,
+        )
         try:
-            response = await backend.post("/api/handoffs", body)
+            ticket = await handoffs.open_handoff(request)
         except BackendUnavailable:
-            response = None
-        if response is None or not response.ok:
-            profile = await operator_profile() or {}
-            hours = profile.get("opening_hours")
-            text = f"Para falar com uma pessoa, ligue para {await call_centre_line()}."
+            ticket = None
+        if not isinstance(ticket, Handoff):
+            profile = await operator_profile()
+            hours = profile.opening_hours if profile else None
+            text = CALL_US_TEXT.format(line=await call_centre_line())
             if hours:
-                text += f" Atendimento humano: {hours}."
+                text += CALL_US_HOURS_TEXT.format(hours=hours)
             dispatcher.utter_message(text=text)
             return end_flow_events(tracker)
-        dispatcher.utter_message(text=response.data["message"])
-        return end_flow_events(tracker) + ([ConversationPaused()] if response.data.get("pause") else [])
+        dispatcher.utter_message(text=ticket.message)
+        return end_flow_events(tracker) + ([ConversationPaused()] if ticket.pause else [])
 
 
 class ActionRetomarAtendimento(Action):

@@ -28,7 +28,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from bot.actions.backend_client import BackendUnavailable, backend
 from bot.actions.flow_reset import session_expired_events
 from bot.actions.operator_profile import backend_down_text, operator_profile
 from bot.actions.verified import (
@@ -38,6 +37,10 @@ from bot.actions.verified import (
     verified_for,
     verified_on_this_channel,
 )
+from bot.backend import identity
+from bot.backend.client import BackendUnavailable
+from bot.backend.identity import IdentityClaim, Verification
+from bot.catalogue import CATALOGUE
 from common.patterns import find_card, find_cpf, find_email, find_numeric_date
 from common.validators import (
     InvalidValue,
@@ -47,6 +50,25 @@ from common.validators import (
     normalize_email,
     normalize_full_name,
 )
+
+# --- what the bot says ---------------------------------------------------------------------------
+CARD_NOT_EMAIL_TEXT = "Aqui eu preciso do número da carteirinha (12 dígitos), não do e-mail."
+CPF_REQUIRED_TEXT = "Para isso eu preciso do CPF do titular do acesso. Sem CPF, fale com a central de atendimento."
+MOTHER_NAME_EXAMPLE = "Josefa Aparecida Santos"
+KEPT_FOR_RETRY_TEXT = (
+    "{down} Guardei a carteirinha e o CPF: quando quiser tentar de novo, é só me mandar a data de nascimento."
+)
+# The identity did not match (the backend answers the same whatever did not): which answers the
+# bot asks again. The backend's lock after the attempts is explained by verified.LOCKED_TEXT.
+NOT_MATCHED_TEXT = (
+    "Esses dados não conferem com o nosso cadastro. Confira o CPF, a data de nascimento{mother} e me "
+    "mande de novo. Se a carteirinha ou o e-mail estiver errado, mande o certo também.{warning}"
+)
+NOT_MATCHED_MOTHER = " e o nome da sua mãe"
+ATTEMPTS_LEFT_WARNING = (
+    " Atenção: depois de mais {attempts_left} tentativa(s) erradas, o acesso fica bloqueado por 30 minutos."
+)
+EMAILS_DIFFER_TEXT = "Os dois e-mails ficaram diferentes, então vamos de novo."
 
 IDENTITY_SLOTS = ("login", "cpf", "data_nascimento")
 MOTHER_SLOT = "nome_mae"  # asked only when the operator's profile requires it
@@ -61,34 +83,8 @@ _ENTITIES = {
     "especialidade": ("especialidade",),
     "cidade": ("cidade",),
 }
-# Requests that must reach the dialogue rules, never be taken as an answer.
-_NOT_ANSWERS = {
-    "cancelar",
-    "falar_com_atendente",
-    "pergunta_robo",
-    "ajuda",
-    "duvida_login",
-    "despedida",
-    "esqueci_senha",
-    "cadastro",
-    "alterar_senha",
-    "alterar_email",
-    "cartao_virtual",
-    "status_carteirinha",
-    "meu_plano",
-    "carencias",
-    "mensalidades",
-    "segunda_via_boleto",
-    "demonstrativo_ir",
-    "quitacao_debitos",
-    "extrato_atendimentos",
-    "status_reembolso",
-    "solicitar_reembolso",
-    "consultar_protocolo",
-    "contato_central",
-    "ouvidoria_reclamacao",
-    "corrigir_dado",
-}
+# Requests that must reach the dialogue rules, never be taken as an answer (bot/catalogue.yml).
+_NOT_ANSWERS = CATALOGUE.never_answers()
 
 
 def _has_fixed_form(entity: dict) -> bool:
@@ -136,7 +132,22 @@ def _invalid(dispatcher: CollectingDispatcher, slot: str, exc: InvalidValue) -> 
 
 
 async def _mother_name_required() -> bool:
-    return bool((await operator_profile() or {}).get("identity_requires_mother_name"))
+    profile = await operator_profile()
+    return bool(profile and profile.identity_requires_mother_name)
+
+
+def identity_info(verification: Verification, channel: str) -> dict[str, Any]:
+    """What stays in the conversation (slot `identidade_info`) after the check: masked facts, the
+    scope and the channel the token serves."""
+    return {
+        "first_name": verification.first_name,
+        "email_masked": verification.email_masked,
+        "has_account": verification.has_account,
+        "plan_active": verification.plan_active,
+        "dependents": verification.dependents,
+        "scope": verification.scope,
+        "channel": channel,
+    }
 
 
 class IdentityFormValidation(FormValidationAction, ABC):
@@ -160,6 +171,10 @@ class IdentityFormValidation(FormValidationAction, ABC):
         return verified_for(tracker, allows_no_cpf=self.allows_no_cpf)
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
+        """rasa_sdk's FormValidationAction.run — extract_<slot>, validate_<slot>, then the next slot
+        to ask (required_slots) — with the backend identity check in between: as soon as the identity
+        values are valid, before the next question is chosen (its answer decides whether the identity
+        is asked again). Built from the SDK's public steps, in the SDK's order."""
         forgotten: list[dict[str, Any]] = []
         if not verified_on_this_channel(tracker):
             # made through another channel under the same sender id: not this person's
@@ -172,7 +187,17 @@ class IdentityFormValidation(FormValidationAction, ABC):
             and not self.verified(tracker)
         ):
             dispatcher.utter_message(text=CPF_NEEDED_TEXT)  # once, as the form starts
-        return forgotten + await super().run(dispatcher, tracker, domain)
+        extracted = await self.get_extraction_events(dispatcher, tracker, domain)
+        tracker.add_slots(extracted)
+        events = await self.get_validation_events(dispatcher, tracker, domain)  # extracted ones included
+        tracker.add_slots(events)
+        checked = await self._identity_check_events(dispatcher, tracker)
+        tracker.add_slots(checked)
+        events += checked
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        if next_slot:
+            events.append(next_slot)
+        return forgotten + events
 
     async def required_slots(self, domain_slots, dispatcher, tracker: Tracker, domain) -> list[str]:
         if tracker.get_slot("identidade_bloqueio_min"):
@@ -206,7 +231,7 @@ class IdentityFormValidation(FormValidationAction, ABC):
     # --- validation ------------------------------------------------------------------------
     async def validate_login(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         if "email" not in self.login_kinds and "@" in str(value):
-            dispatcher.utter_message(text="Aqui eu preciso do número da carteirinha (12 dígitos), não do e-mail.")
+            dispatcher.utter_message(text=CARD_NOT_EMAIL_TEXT)
             return {"login": None}
         try:
             return {"login": classify_login(str(value))[1]}
@@ -217,9 +242,7 @@ class IdentityFormValidation(FormValidationAction, ABC):
         if value == NO_CPF:
             if self.allows_no_cpf:
                 return {"cpf": NO_CPF}
-            dispatcher.utter_message(
-                text="Para isso eu preciso do CPF do titular do acesso. Sem CPF, fale com a central de atendimento."
-            )
+            dispatcher.utter_message(text=CPF_REQUIRED_TEXT)
             return {"cpf": None}
         try:
             return {"cpf": normalize_cpf(str(value))}
@@ -234,70 +257,50 @@ class IdentityFormValidation(FormValidationAction, ABC):
 
     async def validate_nome_mae(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         try:
-            return {MOTHER_SLOT: normalize_full_name(str(value), example="Josefa Aparecida Santos")}
+            return {MOTHER_SLOT: normalize_full_name(str(value), example=MOTHER_NAME_EXAMPLE)}
         except InvalidValue as exc:
             return _invalid(dispatcher, MOTHER_SLOT, exc)
 
-    async def _extract_validation_events(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
-        """rasa_sdk's validation, plus the backend identity check as soon as the identity
-        values are valid, before the next question is chosen."""
-        events = await self.get_validation_events(dispatcher, tracker, domain)
-        tracker.add_slots(events)
+    async def _identity_check_events(self, dispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        """The backend check, once every identity value of the conversation is valid and it is not
+        verified yet; nothing otherwise."""
         values = {slot: tracker.get_slot(slot) for slot in IDENTITY_SLOTS}
         if await _mother_name_required():
             values[MOTHER_SLOT] = tracker.get_slot(MOTHER_SLOT)
-        if all(values.values()) and not self.verified(tracker):
-            checked = await self._check_identity(dispatcher, tracker, values)
-            tracker.add_slots(checked)
-            events += checked
-        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
-        if next_slot:
-            events.append(next_slot)
-        return events
+        if not all(values.values()) or self.verified(tracker):
+            return []
+        return await self._check_identity(dispatcher, tracker, values)
 
     async def _check_identity(self, dispatcher, tracker: Tracker, values: dict[str, str]) -> list[dict[str, Any]]:
-        payload: dict[str, Any] = {
-            "login": values["login"],
-            "birth_date": values["data_nascimento"],
-            "channel": input_channel(tracker),
-            "conversation_id": tracker.sender_id,
-        }
-        if values["cpf"] == NO_CPF:
-            payload["no_cpf"] = True
-        else:
-            payload["cpf"] = values["cpf"]
-        if values.get(MOTHER_SLOT):
-            payload["mother_name"] = values[MOTHER_SLOT]
+        claim = IdentityClaim(
+            login=values["login"],
+            birth_date=values["data_nascimento"],
+            channel=input_channel(tracker),
+            conversation_id=tracker.sender_id,
+            cpf=None if values["cpf"] == NO_CPF else values["cpf"],
+            mother_name=values.get(MOTHER_SLOT) or None,
+        )
         try:
-            response = await backend.post("/api/identity/verifications", payload)
+            checked = await identity.verify_identity(claim)
         except BackendUnavailable:
-            dispatcher.utter_message(
-                text=f"{await backend_down_text()} Guardei a carteirinha e o CPF: "
-                "quando quiser tentar de novo, é só me mandar a data de nascimento."
-            )
+            dispatcher.utter_message(text=KEPT_FOR_RETRY_TEXT.format(down=await backend_down_text()))
             return [SlotSet("data_nascimento", None)]
-        if response.ok:
-            info = {
-                key: response.data.get(key)
-                for key in ("first_name", "email_masked", "has_account", "plan_active", "dependents", "scope")
-            }
-            info["channel"] = payload["channel"]  # the token serves this channel only
-            return [SlotSet("identidade_token", response.data["token"]), SlotSet("identidade_info", info)]
-        if response.status in (423, 429):
-            minutes = response.error.get("retry_after_minutes") or 30
+        if isinstance(checked, Verification):
+            # the token serves this channel only
+            return [
+                SlotSet("identidade_token", checked.token),
+                SlotSet("identidade_info", identity_info(checked, claim.channel)),
+            ]
+        if checked.status in (423, 429):
+            minutes = checked.data.get("retry_after_minutes") or 30
             return [SlotSet("identidade_bloqueio_min", float(minutes))]
-        attempts_left = response.error.get("attempts_left")
+        attempts_left = checked.data.get("attempts_left")
         warning = ""
         if attempts_left is not None and attempts_left <= 2:
-            warning = (
-                f" Atenção: depois de mais {attempts_left} tentativa(s) erradas, "
-                "o acesso fica bloqueado por 30 minutos."
-            )
+            warning = ATTEMPTS_LEFT_WARNING.format(attempts_left=attempts_left)
         asked_mother = MOTHER_SLOT in values
         dispatcher.utter_message(
-            text="Esses dados não conferem com o nosso cadastro. Confira o CPF, a data de nascimento"
-            f"{' e o nome da sua mãe' if asked_mother else ''} e me mande de novo. Se a carteirinha ou "
-            f"o e-mail estiver errado, mande o certo também.{warning}"
+            text=NOT_MATCHED_TEXT.format(mother=NOT_MATCHED_MOTHER if asked_mother else "", warning=warning)
         )
         return [SlotSet("cpf", None), SlotSet("data_nascimento", None)] + (
             [SlotSet(MOTHER_SLOT, None)] if asked_mother else []
@@ -325,6 +328,6 @@ class NewEmailValidation:
         except InvalidValue as exc:
             return _invalid(dispatcher, "email_confirmacao", exc)
         if email != tracker.get_slot("email_novo"):
-            dispatcher.utter_message(text="Os dois e-mails ficaram diferentes, então vamos de novo.")
+            dispatcher.utter_message(text=EMAILS_DIFFER_TEXT)
             return {"email_novo": None, "email_confirmacao": None}
         return {"email_confirmacao": email}

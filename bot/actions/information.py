@@ -12,7 +12,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.operator_profile import call_centre_line, operator_profile
 
+# --- what the bot says (the programmes' texts are the domain's responses) ----------------------
 _PHONE_LABELS = {"central_24h": "Central 24h", "cadastro": "Cadastro", "ouvidoria": "Ouvidoria"}
+PHONE_LINE = "{label}: {number}"
+PHONES_TEXT = "Telefones do plano:\n{lines}"
+TALK_TO_TEXT = "Você pode falar com {line}."
+HOURS_TEXT = "\nAtendimento com pessoas: {hours}. A central 24h atende todos os dias."
+ANY_TIME_TEXT = "\nPor aqui eu atendo a qualquer hora."
+QUESTIONS_TEXT = "Dúvidas? Fale com {line}."
+
 # intent -> response; the intents whose answer ends by offering a person
 INFORMATION = {
     "telemedicina": "utter_telemedicina",
@@ -29,19 +37,20 @@ class ActionContatoCentral(Action):
         return "action_contato_central"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        profile = await operator_profile() or {}
-        phones = profile.get("phones") or {}
+        profile = await operator_profile()
+        phones = profile.phones if profile else {}
         lines = [
-            f"{_PHONE_LABELS.get(key, key.replace('_', ' ').capitalize())}: {number}" for key, number in phones.items()
+            PHONE_LINE.format(label=_PHONE_LABELS.get(key, key.replace("_", " ").capitalize()), number=number)
+            for key, number in phones.items()
         ]
         if not lines:
-            text = f"Você pode falar com {await call_centre_line()}."
+            text = TALK_TO_TEXT.format(line=await call_centre_line())
         else:
-            text = "Telefones do plano:\n" + "\n".join(lines)
-        hours = profile.get("opening_hours")
+            text = PHONES_TEXT.format(lines="\n".join(lines))
+        hours = profile.opening_hours if profile else None
         if hours:
-            text += f"\nAtendimento com pessoas: {hours}. A central 24h atende todos os dias."
-        text += "\nPor aqui eu atendo a qualquer hora."
+            text += HOURS_TEXT.format(hours=hours)
+        text += ANY_TIME_TEXT
         dispatcher.utter_message(text=text, buttons=[HUMAN_BUTTON])
         return []
 
@@ -57,6 +66,6 @@ class ActionInformacao(Action):
             dispatcher.utter_message(response="utter_ajuda")
             return []
         dispatcher.utter_message(response=response)
-        closing = f"Dúvidas? Fale com {await call_centre_line()}."
+        closing = QUESTIONS_TEXT.format(line=await call_centre_line())
         dispatcher.utter_message(text=closing, buttons=[HUMAN_BUTTON] if intent in _OFFERS_HUMAN else [])
         return []

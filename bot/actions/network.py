@@ -11,14 +11,26 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from bot.actions.backend_client import BackendUnavailable, backend
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.identity import extract_from_text
 from bot.actions.operator_profile import backend_down_text
 from bot.actions.services import payload
+from bot.backend import network
+from bot.backend.client import BackendUnavailable
+from bot.backend.common import Refusal
+from bot.backend.network import Provider
+
+# --- what the bot says (the backend words the results, "nothing found" and its refusals) ---------
+SPECIALTY_HINT_TEXT = "Me diga a especialidade em poucas palavras, por exemplo: cardiologista, pediatra ou dentista."
+CITY_HINT_TEXT = "Me diga o nome da cidade, por exemplo: Aracaju."
+SEARCH_FAILED_TEXT = "Não consegui fazer a busca agora."  # a refusal without the backend's message
+MORE_TITLE = "Ver mais"
+ELSEWHERE_TITLE = "Ver em {city}"
+PROVIDER_TEXT = "{name} ({type})\n{address}\nTel.: {phone}\nMapa: {map_url}"
+RESULTS_TEXT = "{message}\n\n{providers}"
+EXAMPLE_SPECIALTIES = ("Cardiologia", "Pediatria", "Dermatologia")
 
 MAX_TERM_LENGTH = 60
-EXAMPLE_SPECIALTIES = ("Cardiologia", "Pediatria", "Dermatologia")
 
 
 def _term(value: Any) -> str | None:
@@ -39,22 +51,29 @@ class ValidateRedeForm(FormValidationAction):
     async def validate_especialidade(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         term = _term(value)
         if term is None:
-            dispatcher.utter_message(
-                text="Me diga a especialidade em poucas palavras, por exemplo: cardiologista, pediatra ou dentista."
-            )
+            dispatcher.utter_message(text=SPECIALTY_HINT_TEXT)
         return {"especialidade": term}
 
     async def validate_cidade(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         term = _term(value)
         if term is None:
-            dispatcher.utter_message(text="Me diga o nome da cidade, por exemplo: Aracaju.")
+            dispatcher.utter_message(text=CITY_HINT_TEXT)
         return {"cidade": term}
 
 
-def _provider_lines(results: list[dict]) -> str:
+def _provider_lines(results: tuple[Provider, ...]) -> str:
     return "\n\n".join(
-        f"{p['name']} ({p['type']})\n{p['address']}\nTel.: {p['phone']}\nMapa: {p['map_url']}" for p in results
+        PROVIDER_TEXT.format(name=p.name, type=p.type, address=p.address, phone=p.phone, map_url=p.map_url)
+        for p in results
     )
+
+
+def _search(specialty: str, city: str, page: str | None = None) -> str:
+    """A button payload that searches again."""
+    values = {"especialidade": specialty, "cidade": city}
+    if page is not None:
+        values["pagina"] = page
+    return payload("rede_credenciada", **values)
 
 
 class ActionRedeCredenciada(Action):
@@ -62,51 +81,36 @@ class ActionRedeCredenciada(Action):
         return "action_rede_credenciada"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        specialty, city = tracker.get_slot("especialidade"), tracker.get_slot("cidade")
+        specialty, city = tracker.get_slot("especialidade") or "", tracker.get_slot("cidade") or ""
         page = str(tracker.get_slot("rede_pagina") or "1")
-        params = {"especialidade": specialty or "", "cidade": city or "", "pagina": page if page.isdigit() else "1"}
         try:
-            response = await backend.get("/api/providers", params=params)
+            found = await network.search_providers(specialty, city, int(page) if page.isdigit() else 1)
         except BackendUnavailable:
             dispatcher.utter_message(text=await backend_down_text())
             return end_flow_events(tracker)
-        data, buttons = response.data, []
-        if response.status == 422:
-            buttons = [
-                {"title": name, "payload": payload("rede_credenciada", especialidade=name, cidade=city)}
-                for name in EXAMPLE_SPECIALTIES
-            ]
-            dispatcher.utter_message(text=response.error.get("message"), buttons=buttons)
-        elif not response.ok:
-            dispatcher.utter_message(text=response.error.get("message") or "Não consegui fazer a busca agora.")
-        elif data["results"]:
-            if data["has_more"]:
+        buttons: list[dict[str, str]] = []
+        if isinstance(found, Refusal):
+            if found.status == 422:  # unknown specialty: the message names some, the buttons too
+                buttons = [{"title": name, "payload": _search(name, city)} for name in EXAMPLE_SPECIALTIES]
+                dispatcher.utter_message(text=found.message, buttons=buttons)
+            else:
+                dispatcher.utter_message(text=found.message or SEARCH_FAILED_TEXT)
+        elif found.results:
+            if found.has_more:
                 buttons.append(
-                    {
-                        "title": "Ver mais",
-                        "payload": payload(
-                            "rede_credenciada",
-                            especialidade=data["specialty"],
-                            cidade=data["city"],
-                            pagina=str(data["page"] + 1),
-                        ),
-                    }
+                    {"title": MORE_TITLE, "payload": _search(found.specialty, found.city, str(found.page + 1))}
                 )
-            dispatcher.utter_message(text=f"{data['message']}\n\n{_provider_lines(data['results'])}", buttons=buttons)
+            text = RESULTS_TEXT.format(message=found.message, providers=_provider_lines(found.results))
+            dispatcher.utter_message(text=text, buttons=buttons)
         else:
-            suggestions = data.get("suggestions") or {}
-            nearest = suggestions.get("nearest_city") or {}
-            if nearest.get("city"):
+            if found.nearest_city:
                 buttons.append(
                     {
-                        "title": f"Ver em {nearest['city']}",
-                        "payload": payload("rede_credenciada", especialidade=data["specialty"], cidade=nearest["city"]),
+                        "title": ELSEWHERE_TITLE.format(city=found.nearest_city),
+                        "payload": _search(found.specialty, found.nearest_city),
                     }
                 )
-            for related in (suggestions.get("related_specialties") or [])[:2]:
-                name = related["specialty"] if isinstance(related, dict) else related
-                buttons.append(
-                    {"title": name, "payload": payload("rede_credenciada", especialidade=name, cidade=data["city"])}
-                )
-            dispatcher.utter_message(text=data["message"], buttons=buttons)
+            for name in found.related_specialties[:2]:
+                buttons.append({"title": name, "payload": _search(name, found.city)})
+            dispatcher.utter_message(text=found.message, buttons=buttons)
         return end_flow_events(tracker) + [SlotSet("rede_pagina", None)]

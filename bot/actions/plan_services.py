@@ -6,106 +6,161 @@ to show, add the buttons and ask for the one missing value (year, month, which f
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.actions.backend_client import backend
 from bot.actions.services import ask_for, month_number, payload, refusal, service
-from bot.actions.verified import Outcome, request_context, verified_headers
+from bot.actions.verified import Outcome, caller
+from bot.backend import billing, card, plan, statements
+from bot.backend import reimbursements as reimbursement_api
+from bot.backend.card import CardRequest, Member
+from bot.backend.common import Refusal
+from bot.backend.reimbursements import Reimbursement
+from bot.backend.statements import EmptyStatement, StatementKind
 from common.clock import local_today
+
+# --- what the bot says ---------------------------------------------------------------------------
+CARD_BUTTON_TITLE = "Carteirinha de {first_name}"
+CARD_TEXT = "{text}\n\nA imagem da carteirinha vale por {minutes} minutos."
+NO_CARD_REQUESTS_TEXT = "Não encontrei pedidos de segunda via de carteirinha."
+CARD_REQUESTS_TEXT = "Seus pedidos de carteirinha:\n{lines}"
+CARD_REQUEST_LINE = "• {name}: {status} (motivo {reason}, pedido em {requested_on}, protocolo {protocol})"
+CARD_REQUEST_FORECAST = "; previsão de entrega até {expected_by}"
+NEW_CARD_REQUEST = {"title": "Pedir segunda via", "payload": "/solicitar_carteirinha"}
+FEE_LINE = "• {month}: {amount} — {status}"
+FEE_PAID_ON = " em {paid_at}"
+FEE_DUE_ON = ", vence em {due_date}"
+FEES_LIST_TEXT = "\n\nÚltimas mensalidades:\n{lines}"
+SLIP_BUTTON_TITLE = "2ª via {month}"
+SLIP_CHOICE_TITLE = "{month} ({state})"
+OVERDUE_WORD, DUE_WORD = "vencida", "a vencer"
+ALL_PAID_TEXT = "Você não tem mensalidade em aberto: está tudo pago. 🙂"
+WHICH_FEE_TEXT = "De qual mensalidade você quer a segunda via?"
+SLIP_TEXT = (
+    "{message}\n\nLinha digitável:\n{linha_digitavel}\n\nPIX copia e cola:\n{pix}\n\n"
+    "Boleto em PDF (link válido por {minutes} minutos): {url}\nProtocolo: {protocol}."
+)
+SLIP_FILENAME = "boleto-{document_number}.pdf"
+SLIP_CAPTION = "Boleto (segunda via)"
+_STATEMENT_NAMES = {
+    "demonstrativo_ir": "o demonstrativo para o Imposto de Renda",
+    "quitacao_debitos": "a declaração de quitação de débitos",
+    "extrato_atendimentos": "o extrato de atendimentos",
+}
+WHICH_MONTH_TEXT = "De qual mês você quer o extrato? Por exemplo: março de {year} ou 03/{year}."
+WHICH_YEAR_TEXT = "De qual ano você quer {name}?"
+PARTIAL_YEAR_TITLE = "{year} (parcial)"
+SLIP_OFFER = {"title": "Segunda via do boleto", "payload": "/segunda_via_boleto"}
+EMPTY_STATEMENT_TEXT = "{message} Protocolo: {protocol}."
+STATEMENT_TEXT = (
+    "Pronto! {summary}\nDocumento em PDF (link válido por {minutes} minutos): {url}\nProtocolo: {protocol}."
+)
+REIMBURSEMENT_PAID = " ({amount}"
+REIMBURSEMENT_PAID_ON = " em {paid_on})"
+REIMBURSEMENT_LINE = "• {procedure} com {provider} em {service_date} ({amount}) — {status}.\n  Protocolo {protocol}"
+REIMBURSEMENT_HISTORY = ". Histórico: {history}."
+NO_REIMBURSEMENTS_TEXT = "Não encontrei pedidos de reembolso."
+NEW_REIMBURSEMENT = {"title": "Pedir reembolso", "payload": "/solicitar_reembolso"}
+REIMBURSEMENTS_TEXT = "Seus pedidos de reembolso:\n{lines}"
 
 MAX_LISTED = 6
 
 
+def _br(day: str) -> str:
+    return f"{date.fromisoformat(day):%d/%m/%Y}"
+
+
 @service("cartao_virtual")
 async def virtual_card(tracker: Tracker, values: dict[str, str]) -> Outcome:
-    params = {"beneficiary": values["carteirinha"]} if values.get("carteirinha") else None
-    response = await backend.get("/api/card", params=params, headers=verified_headers(tracker))
-    if not response.ok:
-        return refusal(response)
-    others = [m for m in response.data.get("members", []) if not m.get("selected")]
+    shown = await card.virtual_card(caller(tracker), values.get("carteirinha") or None)
+    if isinstance(shown, Refusal):
+        return refusal(shown)
+    others = [m for m in shown.members if not m.selected]
     buttons = [
         {
-            "title": f"Carteirinha de {m['first_name']}",
-            "payload": payload("cartao_virtual", carteirinha=m["card_number"]),
+            "title": CARD_BUTTON_TITLE.format(first_name=m.first_name),
+            "payload": payload("cartao_virtual", carteirinha=m.card_number),
         }
         for m in others[:3]
     ]
-    text = f"{response.data['text']}\n\nA imagem da carteirinha vale por {response.data['expires_in_minutes']} minutos."
-    return Outcome(text, buttons, image=response.data["image_url"])
+    text = CARD_TEXT.format(text=shown.text, minutes=shown.expires_in_minutes)
+    return Outcome(text, buttons, image=shown.image_url)
 
 
 @service("meu_plano")
 async def my_plan(tracker: Tracker, values: dict[str, str]) -> Outcome:
-    response = await backend.get("/api/plan", headers=verified_headers(tracker))
-    return Outcome(response.data["message"]) if response.ok else refusal(response)
+    found = await plan.plan(caller(tracker))
+    return refusal(found) if isinstance(found, Refusal) else Outcome(found.message)
 
 
 @service("carencias")
 async def waiting_periods(tracker: Tracker, values: dict[str, str]) -> Outcome:
-    response = await backend.get("/api/waiting-periods", headers=verified_headers(tracker))
-    return Outcome(response.data["message"]) if response.ok else refusal(response)
+    found = await plan.waiting_periods(caller(tracker))
+    return refusal(found) if isinstance(found, Refusal) else Outcome(found.message)
 
 
 @service("status_carteirinha")
 async def card_requests(tracker: Tracker, values: dict[str, str]) -> Outcome:
-    response = await backend.get("/api/card-requests", headers=verified_headers(tracker))
-    if not response.ok:
-        return refusal(response)
-    return card_requests_outcome(response.data["requests"], response.data["members"])
+    found = await card.card_requests(caller(tracker))
+    if isinstance(found, Refusal):
+        return refusal(found)
+    return card_requests_outcome(found.requests, found.members)
 
 
-NEW_CARD_REQUEST = {"title": "Pedir segunda via", "payload": "/solicitar_carteirinha"}
-
-
-def card_requests_outcome(requests: list[dict], members: list[dict]) -> Outcome:
+def card_requests_outcome(
+    requests: Iterable[CardRequest | Mapping[str, Any]], members: Iterable[Member | Mapping[str, Any]]
+) -> Outcome:
     """Who, status and dates of each card request (newest first); a new request is offered while
-    someone of the family has none in progress."""
-    in_progress = {r["beneficiary"]["card_number"] for r in requests if r["in_progress"]}
-    buttons = [NEW_CARD_REQUEST] if {m["card_number"] for m in members} - in_progress else []
-    if not requests:
-        return Outcome("Não encontrei pedidos de segunda via de carteirinha.", buttons)
+    someone of the family has none in progress. (Also takes the API's dicts.)"""
+    listed = [r if isinstance(r, CardRequest) else CardRequest.from_api(r) for r in requests]
+    family = [m if isinstance(m, Member) else Member.from_api(m) for m in members]
+    in_progress = {r.beneficiary.card_number for r in listed if r.in_progress}
+    buttons = [NEW_CARD_REQUEST] if {m.card_number for m in family} - in_progress else []
+    if not listed:
+        return Outcome(NO_CARD_REQUESTS_TEXT, buttons)
     lines = []
-    for r in requests[:MAX_LISTED]:
-        line = (
-            f"• {r['beneficiary']['name']}: {r['status_label']} (motivo {r['reason']}, pedido em "
-            f"{date.fromisoformat(r['requested_on']):%d/%m/%Y}, protocolo {r['protocol']})"
+    for r in listed[:MAX_LISTED]:
+        line = CARD_REQUEST_LINE.format(
+            name=r.beneficiary.name,
+            status=r.status_label,
+            reason=r.reason,
+            requested_on=_br(r.requested_on),
+            protocol=r.protocol,
         )
-        if r["in_progress"] and r.get("expected_by"):
-            line += f"; previsão de entrega até {date.fromisoformat(r['expected_by']):%d/%m/%Y}"
+        if r.in_progress and r.expected_by:
+            line += CARD_REQUEST_FORECAST.format(expected_by=_br(r.expected_by))
         lines.append(line)
-    return Outcome("Seus pedidos de carteirinha:\n" + "\n".join(lines), buttons)
+    return Outcome(CARD_REQUESTS_TEXT.format(lines="\n".join(lines)), buttons)
+
+
+def _fee_line(fee: billing.Fee) -> str:
+    line = FEE_LINE.format(month=fee.reference_month_text, amount=fee.amount_text, status=fee.status_text)
+    if fee.paid_at_text and fee.status == billing.PAID:
+        return line + FEE_PAID_ON.format(paid_at=fee.paid_at_text)
+    if fee.status == billing.OPEN:
+        return line + FEE_DUE_ON.format(due_date=fee.due_date_text)
+    return line
 
 
 @service("mensalidades")
 async def fees(tracker: Tracker, values: dict[str, str]) -> Outcome:
-    response = await backend.get("/api/fees", headers=verified_headers(tracker))
-    if not response.ok:
-        return refusal(response)
-    fees = response.data["fees"]
-    lines = [
-        f"• {f['reference_month_text']}: {f['amount_text']} — {f['status_text']}"
-        + (
-            f" em {f['paid_at_text']}"
-            if f.get("paid_at_text") and f["status"] == "paid"
-            else f", vence em {f['due_date_text']}"
-            if f["status"] == "open"
-            else ""
-        )
-        for f in fees[:MAX_LISTED]
-    ]
-    unpaid = [f for f in fees if f["status"] in ("open", "overdue")]
+    found = await billing.fees(caller(tracker))
+    if isinstance(found, Refusal):
+        return refusal(found)
+    lines = [_fee_line(fee) for fee in found.fees[:MAX_LISTED]]
     buttons = [
         {
-            "title": f"2ª via {f['reference_month_text']}",
-            "payload": payload("segunda_via_boleto", documento=f["document_number"]),
+            "title": SLIP_BUTTON_TITLE.format(month=fee.reference_month_text),
+            "payload": payload("segunda_via_boleto", documento=fee.document_number),
         }
-        for f in unpaid[:3]
+        for fee in found.unpaid[:3]
     ]
-    text = response.data["summary"]
+    text = found.summary
     if lines:
-        text += "\n\nÚltimas mensalidades:\n" + "\n".join(lines)
+        text += FEES_LIST_TEXT.format(lines="\n".join(lines))
     return Outcome(text, buttons)
 
 
@@ -113,47 +168,44 @@ async def fees(tracker: Tracker, values: dict[str, str]) -> Outcome:
 async def bank_slip(tracker: Tracker, values: dict[str, str]) -> Outcome:
     document = values.get("documento")
     if not document:
-        response = await backend.get("/api/fees", headers=verified_headers(tracker))
-        if not response.ok:
-            return refusal(response)
-        unpaid = [f for f in response.data["fees"] if f["status"] in ("open", "overdue")]
+        found = await billing.fees(caller(tracker))
+        if isinstance(found, Refusal):
+            return refusal(found)
+        unpaid = found.unpaid
         if not unpaid:
-            return Outcome("Você não tem mensalidade em aberto: está tudo pago. 🙂")
+            return Outcome(ALL_PAID_TEXT)
         if len(unpaid) > 1:
             buttons = [
                 {
-                    "title": f"{f['reference_month_text']} ({'vencida' if f['status'] == 'overdue' else 'a vencer'})",
-                    "payload": payload("segunda_via_boleto", documento=f["document_number"]),
+                    "title": SLIP_CHOICE_TITLE.format(
+                        month=fee.reference_month_text,
+                        state=OVERDUE_WORD if fee.status == billing.OVERDUE else DUE_WORD,
+                    ),
+                    "payload": payload("segunda_via_boleto", documento=fee.document_number),
                 }
-                for f in unpaid[:3]
+                for fee in unpaid[:3]
             ]
-            return Outcome("De qual mensalidade você quer a segunda via?", buttons)
-        document = unpaid[0]["document_number"]
-    response = await backend.post(f"/api/fees/{document}/slips", request_context(tracker))
-    if not response.ok:
-        return refusal(response)
-    data = response.data
-    text = (
-        f"{data['message']}\n\nLinha digitável:\n{data['linha_digitavel']}\n\n"
-        f"PIX copia e cola:\n{data['pix_copia_e_cola']}\n\n"
-        f"Boleto em PDF (link válido por {data['expires_in_minutes']} minutos): {data['pdf_url']}\n"
-        f"Protocolo: {data['protocol']}."
+            return Outcome(WHICH_FEE_TEXT, buttons)
+        document = unpaid[0].document_number
+    slip = await billing.issue_slip(caller(tracker), document)
+    if isinstance(slip, Refusal):
+        return refusal(slip)
+    text = SLIP_TEXT.format(
+        message=slip.message,
+        linha_digitavel=slip.linha_digitavel,
+        pix=slip.pix_copia_e_cola,
+        minutes=slip.expires_in_minutes,
+        url=slip.pdf_url,
+        protocol=slip.protocol,
     )
     return Outcome(
         text,
         document={
-            "url": data["pdf_url"],
-            "filename": f"boleto-{data['document_number']}.pdf",
-            "caption": "Boleto (segunda via)",
+            "url": slip.pdf_url,
+            "filename": SLIP_FILENAME.format(document_number=slip.document_number),
+            "caption": SLIP_CAPTION,
         },
     )
-
-
-_STATEMENT_NAMES = {
-    "demonstrativo_ir": "o demonstrativo para o Imposto de Renda",
-    "quitacao_debitos": "a declaração de quitação de débitos",
-    "extrato_atendimentos": "o extrato de atendimentos",
-}
 
 
 _ASK_AGAIN = {
@@ -170,52 +222,42 @@ def _year_buttons(intent: str, years: list[int], **extra: str) -> list[dict[str,
     return [{"title": str(year), "payload": payload(intent, ano=str(year), **extra)} for year in years]
 
 
-async def _statement(tracker: Tracker, intent: str, values: dict[str, str]) -> Outcome:
+async def _statement(tracker: Tracker, intent: StatementKind, values: dict[str, str]) -> Outcome:
     today = local_today()
     year = values.get("ano")
     month = month_number(values.get("mes"))
     if intent == "extrato_atendimentos":
         if month is None:
-            return ask_for(
-                intent,
-                values,
-                "mes",
-                f"De qual mês você quer o extrato? Por exemplo: março de {today.year} ou 03/{today.year}.",
-            )
+            return ask_for(intent, values, "mes", WHICH_MONTH_TEXT.format(year=today.year))
         year = year or str(today.year if month <= today.month else today.year - 1)
     elif not year:
         buttons = _year_buttons(intent, [today.year - 1, today.year - 2])
         if intent == "demonstrativo_ir":  # the current year as a partial statement (payments so far)
-            buttons.append({"title": f"{today.year} (parcial)", "payload": payload(intent, ano=str(today.year))})
+            buttons.append(
+                {"title": PARTIAL_YEAR_TITLE.format(year=today.year), "payload": payload(intent, ano=str(today.year))}
+            )
         else:
             buttons += _year_buttons(intent, [today.year - 3])
-        return ask_for(intent, values, "ano", f"De qual ano você quer {_STATEMENT_NAMES[intent]}?", buttons)
-    body = {**request_context(tracker), "kind": intent, "year": int(year)}
-    if month is not None:
-        body["month"] = month
-    response = await backend.post("/api/statements", body)
-    if response.status == 422 and response.error_code in _ASK_AGAIN:  # keep the request, ask another year/month
-        waiting = "mes" if response.error_code == "month_in_future" else "ano"
-        kept = {key: value for key, value in values.items() if key not in ("ano", "mes")}
-        return ask_for(intent, kept, waiting, response.error["message"])
-    if response.status == 409 and response.error_code == "open_fees":  # the message lists them
-        return Outcome(
-            response.error["message"], [{"title": "Segunda via do boleto", "payload": "/segunda_via_boleto"}]
-        )
-    if not response.ok:
-        return refusal(response)
-    data = response.data
-    if data.get("empty"):
-        return Outcome(f"{data['message']} Protocolo: {data['protocol']}.")
-    text = (
-        f"Pronto! {data['summary']}\nDocumento em PDF (link válido por {data['expires_in_minutes']} minutos): "
-        f"{data['url']}\nProtocolo: {data['protocol']}."
+        return ask_for(intent, values, "ano", WHICH_YEAR_TEXT.format(name=_STATEMENT_NAMES[intent]), buttons)
+    found = await statements.request_statement(caller(tracker), intent, int(year), month)
+    if isinstance(found, Refusal):
+        if found.status == 422 and found.code in _ASK_AGAIN:  # keep the request, ask another year/month
+            waiting = "mes" if found.code == "month_in_future" else "ano"
+            kept = {key: value for key, value in values.items() if key not in ("ano", "mes")}
+            return ask_for(intent, kept, waiting, found.message)
+        if found.status == 409 and found.code == "open_fees":  # the message lists them
+            return Outcome(found.message, [SLIP_OFFER])
+        return refusal(found)
+    if isinstance(found, EmptyStatement):
+        return Outcome(EMPTY_STATEMENT_TEXT.format(message=found.message, protocol=found.protocol))
+    text = STATEMENT_TEXT.format(
+        summary=found.summary, minutes=found.expires_in_minutes, url=found.url, protocol=found.protocol
     )
     return Outcome(
         text,
         document={
-            "url": data["url"],
-            "filename": data["filename"],
+            "url": found.url,
+            "filename": found.filename,
             "caption": _STATEMENT_NAMES[intent].split(" ", 1)[1].capitalize(),
         },
     )
@@ -236,30 +278,33 @@ async def services_used(tracker: Tracker, values: dict[str, str]) -> Outcome:
     return await _statement(tracker, "extrato_atendimentos", values)
 
 
-def reimbursement_line(item: dict) -> str:
-    """One request: what, current status with its detail (what is missing, amount, reason), history."""
-    status = item["status_label"]
-    if item["status"] in ("approved", "paid") and item.get("amount_paid_text"):
-        status += f" ({item['amount_paid_text']}"
-        status += f" em {date.fromisoformat(item['paid_on']):%d/%m/%Y})" if item.get("paid_on") else ")"
-    if item.get("status_note"):
-        status += f": {item['status_note']}"
-    history = ", ".join(f"{step['label']} {step['date_text'][:5]}" for step in item.get("history", []))
-    return (
-        f"• {item['procedure']} com {item['provider_name']} em {item['service_date_text']} "
-        f"({item['amount_requested_text']}) — {status}.\n  Protocolo {item['protocol']}"
-        + (f". Histórico: {history}." if history else ".")
-    )
+def reimbursement_line(item: Reimbursement | Mapping[str, Any]) -> str:
+    """One request: what, current status with its detail (what is missing, amount, reason), history.
+    (Also takes the API's dict.)"""
+    if not isinstance(item, Reimbursement):
+        item = Reimbursement.from_api(item)
+    status = item.status_label
+    if item.status in ("approved", "paid") and item.amount_paid_text:
+        status += REIMBURSEMENT_PAID.format(amount=item.amount_paid_text)
+        status += REIMBURSEMENT_PAID_ON.format(paid_on=_br(item.paid_on)) if item.paid_on else ")"
+    if item.status_note:
+        status += f": {item.status_note}"
+    history = ", ".join(f"{step.label} {step.date_text[:5]}" for step in item.history)
+    return REIMBURSEMENT_LINE.format(
+        procedure=item.procedure,
+        provider=item.provider_name,
+        service_date=item.service_date_text,
+        amount=item.amount_requested_text,
+        status=status,
+        protocol=item.protocol,
+    ) + (REIMBURSEMENT_HISTORY.format(history=history) if history else ".")
 
 
 @service("status_reembolso")
 async def reimbursements(tracker: Tracker, values: dict[str, str]) -> Outcome:
-    response = await backend.get("/api/reimbursements", headers=verified_headers(tracker))
-    if not response.ok:
-        return refusal(response)
-    items = response.data.get("reimbursements", [])
+    items = await reimbursement_api.reimbursements(caller(tracker))
+    if isinstance(items, Refusal):
+        return refusal(items)
     if not items:
-        return Outcome(
-            "Não encontrei pedidos de reembolso.", [{"title": "Pedir reembolso", "payload": "/solicitar_reembolso"}]
-        )
-    return Outcome("Seus pedidos de reembolso:\n" + "\n".join(reimbursement_line(r) for r in items[:MAX_LISTED]))
+        return Outcome(NO_REIMBURSEMENTS_TEXT, [NEW_REIMBURSEMENT])
+    return Outcome(REIMBURSEMENTS_TEXT.format(lines="\n".join(reimbursement_line(r) for r in items[:MAX_LISTED])))

@@ -10,11 +10,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from bot.actions.backend_client import BackendUnavailable, backend
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.identity import extract_from_text
 from bot.actions.operator_profile import backend_down_text
+from bot.backend import protocols
+from bot.backend.client import BackendUnavailable
+from bot.backend.common import Refusal
 from common.patterns import PROTOCOL_DIGITS, find_protocol
+
+# --- what the bot says (the backend words "not found") ------------------------------------------
+WRONG_LENGTH_TEXT = "O protocolo tem {expected} números e você mandou {got}. Confira e mande de novo."
+NOT_FOUND_TEXT = "Não encontrei esse protocolo."  # a refusal without the backend's message
+STATUS_TEXT = "Protocolo {protocol}: {kind}, aberto em {created_on}. Situação: {status}."
 
 
 class ValidateProtocoloForm(FormValidationAction):
@@ -27,9 +34,7 @@ class ValidateProtocoloForm(FormValidationAction):
     async def validate_protocolo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         digits = find_protocol(str(value)) or re.sub(r"\D", "", str(value))
         if len(digits) != PROTOCOL_DIGITS:
-            dispatcher.utter_message(
-                text=f"O protocolo tem {PROTOCOL_DIGITS} números e você mandou {len(digits)}. Confira e mande de novo."
-            )
+            dispatcher.utter_message(text=WRONG_LENGTH_TEXT.format(expected=PROTOCOL_DIGITS, got=len(digits)))
             return {"protocolo": None}
         return {"protocolo": digits}
 
@@ -39,18 +44,20 @@ class ActionConsultarProtocolo(Action):
         return "action_consultar_protocolo"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        number = tracker.get_slot("protocolo")
+        number = str(tracker.get_slot("protocolo"))
         try:
-            response = await backend.get(f"/api/protocols/{number}")
+            found = await protocols.lookup_protocol(number)
         except BackendUnavailable:
             dispatcher.utter_message(text=await backend_down_text())
             return end_flow_events(tracker)
-        if response.ok:
-            data = response.data
-            dispatcher.utter_message(
-                text=f"Protocolo {data['protocol']}: {data['kind_label']}, aberto em "
-                f"{data['created_on_text']}. Situação: {data['status_label']}."
-            )
+        if isinstance(found, Refusal):
+            dispatcher.utter_message(text=found.message or NOT_FOUND_TEXT)
         else:
-            dispatcher.utter_message(text=response.error.get("message") or "Não encontrei esse protocolo.")
+            text = STATUS_TEXT.format(
+                protocol=found.protocol,
+                kind=found.kind_label,
+                created_on=found.created_on_text,
+                status=found.status_label,
+            )
+            dispatcher.utter_message(text=text)
         return end_flow_events(tracker)

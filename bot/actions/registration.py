@@ -14,11 +14,37 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend_client import backend
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.identity import IdentityFormValidation, NewEmailValidation
-from bot.actions.operator_profile import call_centre_line
-from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, Outcome, VerifiedFlowAction, request_context
+from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, Outcome, VerifiedFlowAction, caller
+from bot.backend import registration
+from bot.backend.common import Refusal
+from bot.backend.registration import Registration
+
+# --- what the bot says (the backend words its refusals: already_registered, plan_cancelled, ...) --
+CONFIRM_EMAIL_TEXT = (
+    "Dados confirmados. No seu cadastro está o e-mail {email}. Posso enviar para ele o link de ativação?"
+)
+TOO_MANY_TEXT = "Já enviei vários e-mails de ativação. Tente de novo mais tarde."  # without the backend's message
+EMAIL_REFUSED_TEXT = 'Não consegui usar esse e-mail. Vamos recomeçar o cadastro? Escreva "quero me cadastrar".'
+PASSWORD_RESET_BUTTON = {"title": "Esqueci minha senha", "payload": "/esqueci_senha"}
+EMAIL_CHANGE_PENDING_TEXT = (
+    "Por segurança, o link de ativação só pode ir para o e-mail do seu cadastro "
+    "({current}). Para usar {email}, pedi a troca do e-mail do cadastro "
+    "(protocolo {protocol}): enviei um link de confirmação para {email} e avisei o e-mail atual, "
+    "que pode cancelar o pedido.\n"
+    "Confirme pelo link (ele vale 24 horas). A troca vale a partir de {effective}; "
+    "depois disso, peça o cadastro de novo e o link de ativação vai para o novo e-mail."
+)
+REPEATED_TEXT = (
+    "Já enviei o link de ativação para {email} há poucos minutos (protocolo {protocol}). "
+    "Ele vale 24 horas; se não encontrar o e-mail, olhe a caixa de spam."
+)
+SENT_TEXT = (
+    "Pronto! Enviei um link de ativação para {email}. Protocolo: {protocol}.\n"
+    "Abra o link em até 24 horas e crie sua senha na página que ele abrir (nunca aqui "
+    "no chat). Depois é só entrar no aplicativo com a carteirinha, o CPF ou o e-mail."
+)
 
 
 class ValidateCadastroForm(NewEmailValidation, IdentityFormValidation):
@@ -45,10 +71,7 @@ class ActionAskCadastroEmailConfirmado(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         email = (tracker.get_slot("identidade_info") or {}).get("email_masked")
-        dispatcher.utter_message(
-            text=f"Dados confirmados. No seu cadastro está o e-mail {email}. Posso enviar para ele o link de ativação?",
-            buttons=YES_NO,
-        )
+        dispatcher.utter_message(text=CONFIRM_EMAIL_TEXT.format(email=email), buttons=YES_NO)
         return []
 
 
@@ -57,57 +80,27 @@ class ActionCadastro(VerifiedFlowAction):
         return "action_cadastro"
 
     async def outcome(self, tracker: Tracker) -> Outcome:
-        payload = request_context(tracker)
-        if tracker.get_slot("email_novo"):
-            payload["email"] = tracker.get_slot("email_novo")
-        response = await backend.post("/api/registrations", payload)
-        if response.ok:
-            return Outcome(registration_text(response.data))
-        code = response.error_code
-        if code == "rate_limited":
-            return Outcome(
-                response.error.get("message") or "Já enviei vários e-mails de ativação. Tente de novo mais tarde.",
-                [HUMAN_BUTTON],
-            )
-        if code == "already_registered":
-            return Outcome(
-                "Você já tem cadastro no aplicativo. Se não lembra a senha, posso enviar uma "
-                "senha temporária para o seu e-mail.",
-                [{"title": "Esqueci minha senha", "payload": "/esqueci_senha"}],
-            )
-        if code == "plan_cancelled":
-            return Outcome(
-                "Confirmei seus dados, mas esse plano está cancelado, e o aplicativo é só para "
-                f"planos ativos. Se acha que é um engano, fale com {await call_centre_line()}.",
-                [HUMAN_BUTTON],
-            )
-        if code in ("invalid_request", "email_in_use"):
-            return Outcome(
-                response.error.get("message")
-                or 'Não consegui usar esse e-mail. Vamos recomeçar o cadastro? Escreva "quero me cadastrar".'
-            )
+        done = await registration.register(caller(tracker), tracker.get_slot("email_novo") or None)
+        if not isinstance(done, Refusal):
+            return Outcome(registration_text(done))
+        if done.code == "rate_limited":
+            return Outcome(done.message or TOO_MANY_TEXT, [HUMAN_BUTTON])
+        if done.code == "already_registered":
+            return Outcome(done.message, [PASSWORD_RESET_BUTTON])
+        if done.code == "plan_cancelled":
+            return Outcome(done.message, [HUMAN_BUTTON])
+        if done.code in ("invalid_request", "email_in_use"):
+            return Outcome(done.message or EMAIL_REFUSED_TEXT)
         return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)
 
 
-def registration_text(data: dict[str, Any]) -> str:
+def registration_text(done: Registration) -> str:
     """What the user reads after POST /api/registrations answered 201 or 202."""
-    email, protocol = data["email_masked"], data["protocol"]
-    if data.get("email_change_pending"):
-        return (
-            f"Por segurança, o link de ativação só pode ir para o e-mail do seu cadastro "
-            f"({data.get('current_email_masked')}). Para usar {email}, pedi a troca do e-mail do cadastro "
-            f"(protocolo {protocol}): enviei um link de confirmação para {email} e avisei o e-mail atual, "
-            "que pode cancelar o pedido.\n"
-            f"Confirme pelo link (ele vale 24 horas). A troca vale a partir de {data.get('effective_text')}; "
-            "depois disso, peça o cadastro de novo e o link de ativação vai para o novo e-mail."
+    if done.email_change_pending:
+        return EMAIL_CHANGE_PENDING_TEXT.format(
+            current=done.current_email_masked,
+            email=done.email_masked,
+            protocol=done.protocol,
+            effective=done.effective_text,
         )
-    if data.get("repeated"):
-        return (
-            f"Já enviei o link de ativação para {email} há poucos minutos (protocolo {protocol}). "
-            "Ele vale 24 horas; se não encontrar o e-mail, olhe a caixa de spam."
-        )
-    return (
-        f"Pronto! Enviei um link de ativação para {email}. Protocolo: {protocol}.\n"
-        "Abra o link em até 24 horas e crie sua senha na página que ele abrir (nunca aqui "
-        "no chat). Depois é só entrar no aplicativo com a carteirinha, o CPF ou o e-mail."
-    )
+    return (REPEATED_TEXT if done.repeated else SENT_TEXT).format(email=done.email_masked, protocol=done.protocol)

@@ -4,61 +4,90 @@ receipt (and any medical request or report) as photos or PDFs sent through the c
 to confirm — and the protocol with the deadline for the answer.
 
 Files arrive as message metadata from the channels (channels/common.py):
-{"attachments": [{"path", "content_type", "filename", "size"}]}; the action reads them only from
-the channels' inbound directory and posts them to the backend, which checks type and size.
+{"attachments": [{"file_id", "content_type", "filename", "size"}]}: the channel already handed the
+bytes to the backend (POST /api/inbound-files, upload policy of common/uploads.py); the action only
+attaches them by id, and the backend accepts an id of this very conversation only.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 from typing import Any
 
-import aiohttp
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend_client import backend
 from bot.actions.family import NOT_IN_FAMILY_TEXT, family_members, member_buttons, pick_member
 from bot.actions.identity import IdentityFormValidation, extract_from_text
 from bot.actions.services import refusal
-from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, request_context, verified_headers
-from channels.common import inbound_dir
+from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, caller, verified_headers
+from bot.backend import reimbursements
+from bot.backend.client import BackendUnavailable, backend
+from bot.backend.common import Refusal
+from bot.backend.reimbursements import OTHER, RECEIPT, ReimbursementClaim
 from common.money import format_brl
 from common.pii import mask_cpf
 from common.validators import InvalidValue, normalize_amount, normalize_cpf_or_cnpj, normalize_service_date
 
+# --- what the bot says (the backend words its refusals of a file or of the request) --------------
+WHOSE_CARE_TEXT = "O atendimento foi de quem?"
+PROVIDER_HINT_TEXT = "Me diga o nome do médico, da clínica ou do laboratório, como está no recibo."
+DESCRIPTION_HINT_TEXT = (
+    "Descreva o atendimento em poucas palavras (até 300 caracteres), por exemplo: consulta com dermatologista."
+)
+SEND_FILES_TEXT = (
+    "Agora mande a foto ou o PDF do recibo ou da nota fiscal (e, se tiver, "
+    "do pedido ou relatório médico). Pode mandar um arquivo por vez."
+)
+NO_FILE_YET_TEXT = "Ainda não recebi nenhum arquivo. Mande a foto ou o PDF do recibo ou da nota fiscal por aqui."
+RECEIVED_FILES_TEXT = 'Recebi: {names}. Mande mais algum arquivo ou toque em "Pronto".'
 DONE_BUTTON = {"title": "Pronto, já enviei", "payload": "/afirmar"}
+CONFIRM_TEXT = "Confere o pedido de reembolso?\n{summary}"
+SUMMARY_TEXT = (
+    "Atendimento de: {member}\nPrestador: {provider} ({document})\nData: {day}\n"
+    "O que foi feito: {description}\nValor pago: {amount}\nArquivos: {files}"
+)
+SUMMARY_YOU = "você"
+NOT_SENT_TEXT = "Tudo bem, não enviei o pedido. Se quiser recomeçar, é só pedir reembolso de novo."
+DUPLICATE_TEXT = "Esse reembolso já tinha sido pedido: protocolo {protocol}. Não abri outro pedido."
+RECEIVED_TEXT = 'Pedido de reembolso recebido!\n{summary}\nPara acompanhar, é só escrever "como está meu reembolso".'
+
 _DONE_WORDS = {"pronto", "pronta", "terminei", "so isso", "só isso", "acabei", "ja enviei", "já enviei", "é isso"}
 
 
 def _attachments(tracker: Tracker) -> list[dict[str, Any]]:
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     items = metadata.get("attachments") or []
-    return [item for item in items if isinstance(item, dict) and item.get("path")]
+    return [item for item in items if isinstance(item, dict) and item.get("file_id")]
 
 
-def _inbound_file(path: str) -> Path | None:
-    """The file, only if it lies inside the channels' inbound directory (metadata is user input)."""
-    root = inbound_dir().resolve()
-    candidate = Path(path).resolve()
-    return candidate if candidate.is_file() and root in candidate.parents else None
+_FILE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _inbound_file(attachment: dict[str, Any]) -> str | None:
+    """The backend's id of the file the channel received, if it looks like one (metadata is user
+    input: the backend also refuses an id of another conversation)."""
+    file_id = attachment.get("file_id")
+    return file_id if isinstance(file_id, str) and _FILE_ID_RE.match(file_id) else None
 
 
 async def _upload(tracker: Tracker, attachment: dict[str, Any], kind: str) -> tuple[dict | None, str | None]:
-    """Posts one file to the backend: (document, None) or (None, the pt-BR reason it was refused)."""
-    path = _inbound_file(str(attachment["path"]))
-    if path is None:
+    """Attaches one received file to the reimbursement being made (POST /api/reimbursement-documents
+    {"file_id", "kind"}): (document, None) or (None, the pt-BR reason it was refused)."""
+    file_id = _inbound_file(attachment)
+    if file_id is None:
         return None, "Não consegui ler esse arquivo. Tente enviar de novo."
-    form = aiohttp.FormData()
-    form.add_field("kind", kind)
-    form.add_field(
-        "file",
-        path.read_bytes(),
-        filename=attachment.get("filename") or path.name,
-        content_type=attachment.get("content_type") or "application/octet-stream",
-    )
-    response = await backend.post_form("/api/reimbursement-documents", form, headers=verified_headers(tracker))
+    try:
+        # JSON with the verification in the headers (BackendClient.post takes no headers)
+        response = await backend._request(
+            "POST",
+            "/api/reimbursement-documents",
+            {"file_id": file_id, "kind": kind},
+            headers=verified_headers(tracker),
+        )
+    except BackendUnavailable:
+        return None, "Não consegui guardar esse arquivo agora. Tente enviar de novo daqui a alguns minutos."
     if response.ok:
         return response.data, None
     return None, response.error.get("message") or "Não consegui guardar esse arquivo."
@@ -68,15 +97,14 @@ def _summary(tracker: Tracker) -> str:
     documents = tracker.get_slot("reembolso_anexos") or []
     document = tracker.get_slot("reembolso_doc_prestador") or ""
     shown = mask_cpf(document) if len(document) == 11 else document
-    return "\n".join(
-        [
-            f"Atendimento de: {tracker.get_slot('reembolso_membro_nome') or 'você'}",
-            f"Prestador: {tracker.get_slot('reembolso_prestador')} ({shown})",
-            f"Data: {tracker.get_slot('reembolso_data_texto')}",
-            f"O que foi feito: {tracker.get_slot('reembolso_descricao')}",
-            f"Valor pago: {format_brl(tracker.get_slot('reembolso_valor'))}",
-            f"Arquivos: {', '.join(d['filename'] for d in documents)}",
-        ]
+    return SUMMARY_TEXT.format(
+        member=tracker.get_slot("reembolso_membro_nome") or SUMMARY_YOU,
+        provider=tracker.get_slot("reembolso_prestador"),
+        document=shown,
+        day=tracker.get_slot("reembolso_data_texto"),
+        description=tracker.get_slot("reembolso_descricao"),
+        amount=format_brl(tracker.get_slot("reembolso_valor")),
+        files=", ".join(d["filename"] for d in documents),
     )
 
 
@@ -115,8 +143,8 @@ class ValidateReembolsoForm(IdentityFormValidation):
         attachments = _attachments(tracker)
         if attachments:
             for attachment in attachments:
-                has_receipt = any(d["kind"] == "recibo" for d in documents)
-                document, problem = await _upload(tracker, attachment, "outro" if has_receipt else "recibo")
+                has_receipt = any(d["kind"] == RECEIPT for d in documents)
+                document, problem = await _upload(tracker, attachment, OTHER if has_receipt else RECEIPT)
                 if document is None:
                     dispatcher.utter_message(text=problem)
                     continue
@@ -128,16 +156,14 @@ class ValidateReembolsoForm(IdentityFormValidation):
         if intent == "afirmar" or text in _DONE_WORDS:
             if documents:
                 return {"reembolso_anexos_ok": True}
-            dispatcher.utter_message(
-                text="Ainda não recebi nenhum arquivo. Mande a foto ou o PDF do recibo ou da nota fiscal por aqui."
-            )
+            dispatcher.utter_message(text=NO_FILE_YET_TEXT)
         return {}
 
-    async def _extract_validation_events(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
-        """The uploaded files are kept in `reembolso_anexos`, which is not a question of the form, so
-        rasa_sdk would drop it: it is added back (also when every file was refused, so that the form
-        answers instead of being rejected)."""
-        events = await super()._extract_validation_events(dispatcher, tracker, domain)
+    async def run(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
+        """The files sent are kept in `reembolso_anexos` (extract_reembolso_anexos_ok), which is not a
+        question of the form, so rasa_sdk's validation leaves it out of the events: it is added back
+        (also when every file was refused, so that the form answers instead of being rejected)."""
+        events = await super().run(dispatcher, tracker, domain)
         if tracker.get_slot("requested_slot") == "reembolso_anexos_ok" and _attachments(tracker):
             events.insert(0, SlotSet("reembolso_anexos", tracker.get_slot("reembolso_anexos") or []))
         return events
@@ -148,14 +174,12 @@ class ValidateReembolsoForm(IdentityFormValidation):
         if person is None:
             dispatcher.utter_message(text=NOT_IN_FAMILY_TEXT)
             return {"reembolso_membro": None}
-        return {"reembolso_membro": person["card_number"], "reembolso_membro_nome": person["name"]}
+        return {"reembolso_membro": person.card_number, "reembolso_membro_nome": person.name}
 
     async def validate_reembolso_prestador(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         name = " ".join(str(value).split())
         if not 2 <= len(name) <= 160:
-            dispatcher.utter_message(
-                text="Me diga o nome do médico, da clínica ou do laboratório, como está no recibo."
-            )
+            dispatcher.utter_message(text=PROVIDER_HINT_TEXT)
             return {"reembolso_prestador": None}
         return {"reembolso_prestador": name}
 
@@ -177,10 +201,7 @@ class ValidateReembolsoForm(IdentityFormValidation):
     async def validate_reembolso_descricao(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         text = " ".join(str(value).split())
         if not 3 <= len(text) <= 300:
-            dispatcher.utter_message(
-                text="Descreva o atendimento em poucas palavras (até 300 caracteres), "
-                "por exemplo: consulta com dermatologista."
-            )
+            dispatcher.utter_message(text=DESCRIPTION_HINT_TEXT)
             return {"reembolso_descricao": None}
         return {"reembolso_descricao": text}
 
@@ -200,9 +221,7 @@ class ActionAskReembolsoMembro(Action):
         return "action_ask_reembolso_form_reembolso_membro"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text="O atendimento foi de quem?", buttons=member_buttons(await family_members(tracker))
-        )
+        dispatcher.utter_message(text=WHOSE_CARE_TEXT, buttons=member_buttons(await family_members(tracker)))
         return []
 
 
@@ -213,15 +232,10 @@ class ActionAskReembolsoAnexos(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         documents = tracker.get_slot("reembolso_anexos") or []
         if not documents:
-            dispatcher.utter_message(
-                text="Agora mande a foto ou o PDF do recibo ou da nota fiscal (e, se tiver, "
-                "do pedido ou relatório médico). Pode mandar um arquivo por vez."
-            )
+            dispatcher.utter_message(text=SEND_FILES_TEXT)
         else:
             names = ", ".join(d["filename"] for d in documents)
-            dispatcher.utter_message(
-                text=f'Recebi: {names}. Mande mais algum arquivo ou toque em "Pronto".', buttons=[DONE_BUTTON]
-            )
+            dispatcher.utter_message(text=RECEIVED_FILES_TEXT.format(names=names), buttons=[DONE_BUTTON])
         return []
 
 
@@ -230,7 +244,7 @@ class ActionAskReembolsoConfirmar(Action):
         return "action_ask_reembolso_form_reembolso_confirmar"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=f"Confere o pedido de reembolso?\n{_summary(tracker)}", buttons=YES_NO)
+        dispatcher.utter_message(text=CONFIRM_TEXT.format(summary=_summary(tracker)), buttons=YES_NO)
         return []
 
 
@@ -240,25 +254,19 @@ class ActionSolicitarReembolso(VerifiedFlowAction):
 
     async def outcome(self, tracker: Tracker) -> Outcome:
         if tracker.get_slot("reembolso_confirmar") is False:
-            return Outcome("Tudo bem, não enviei o pedido. Se quiser recomeçar, é só pedir reembolso de novo.")
-        body = {
-            **request_context(tracker),
-            "provider_name": tracker.get_slot("reembolso_prestador"),
-            "provider_document": tracker.get_slot("reembolso_doc_prestador"),
-            "service_date": tracker.get_slot("reembolso_data"),
-            "description": tracker.get_slot("reembolso_descricao"),
-            "amount": tracker.get_slot("reembolso_valor"),
-            "document_ids": [d["id"] for d in tracker.get_slot("reembolso_anexos") or []],
-        }
-        if tracker.get_slot("reembolso_membro"):
-            body["beneficiary"] = tracker.get_slot("reembolso_membro")
-        response = await backend.post("/api/reimbursements", body)
-        if not response.ok:
-            return refusal(response)
-        data = response.data
-        if data.get("duplicate"):
-            return Outcome(f"Esse reembolso já tinha sido pedido: protocolo {data['protocol']}. Não abri outro pedido.")
-        return Outcome(
-            f"Pedido de reembolso recebido!\n{data['summary']}\n"
-            'Para acompanhar, é só escrever "como está meu reembolso".'
+            return Outcome(NOT_SENT_TEXT)
+        claim = ReimbursementClaim(
+            provider_name=tracker.get_slot("reembolso_prestador"),
+            provider_document=tracker.get_slot("reembolso_doc_prestador"),
+            service_date=tracker.get_slot("reembolso_data"),
+            description=tracker.get_slot("reembolso_descricao"),
+            amount=tracker.get_slot("reembolso_valor"),
+            document_ids=tuple(d["id"] for d in tracker.get_slot("reembolso_anexos") or []),
+            beneficiary=tracker.get_slot("reembolso_membro") or None,
         )
+        created = await reimbursements.request_reimbursement(caller(tracker), claim)
+        if isinstance(created, Refusal):
+            return refusal(created)
+        if created.duplicate:
+            return Outcome(DUPLICATE_TEXT.format(protocol=created.protocol))
+        return Outcome(RECEIVED_TEXT.format(summary=created.summary))

@@ -21,12 +21,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend_client import BackendResponse
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.identity import IdentityFormValidation
 from bot.actions.verified import SESSION_EXPIRED_TEXT, Outcome, VerifiedFlowAction
+from bot.backend.common import Refusal
 from common.clock import local_today
 from common.patterns import MONTHS
+
+# --- what the bot says ---------------------------------------------------------------------------
+REFUSED_TEXT = "Não consegui fazer isso agora."  # a refusal that came without the backend's message
+LOST_TEXT = "Desculpe, me perdi. Pode repetir o que você precisa?"
 
 Handler = Callable[[Tracker, dict[str, str]], Awaitable[Outcome]]
 _HANDLERS: dict[str, Handler] = {}
@@ -62,12 +66,14 @@ def payload(intent: str, **values: str) -> str:
     return f"/{intent}{{{inner}}}"
 
 
-def refusal(response: BackendResponse) -> Outcome:
-    """What to say when the backend refused a verified request."""
-    if response.status == 401:
+def refusal(refused: Refusal) -> Outcome:
+    """What to say when the backend refused a verified request: its own message, and a person to
+    talk to when there is nothing to correct here (403, 409 and above)."""
+    if refused.verification_expired:
         return Outcome(SESSION_EXPIRED_TEXT, session_expired=True)
-    message = response.error.get("message") or "Não consegui fazer isso agora."
-    return Outcome(message, [HUMAN_BUTTON] if response.status >= 409 or response.status == 403 else [])
+    return Outcome(
+        refused.message or REFUSED_TEXT, [HUMAN_BUTTON] if refused.status >= 409 or refused.status == 403 else []
+    )
 
 
 def values_in_text(text: str, today: date | None = None) -> dict[str, str]:
@@ -136,5 +142,5 @@ class ActionServico(VerifiedFlowAction):
         request = tracker.get_slot("servico") or {}
         handler = _HANDLERS.get(request.get("intent") or "")
         if handler is None:
-            return Outcome("Desculpe, me perdi. Pode repetir o que você precisa?")
+            return Outcome(LOST_TEXT)
         return await handler(tracker, dict(request.get("values") or {}))

@@ -1,5 +1,5 @@
-"""What the flows of a verified conversation share: the request context sent to the backend,
-the texts for a locked identity check or an expired verification, and the final action."""
+"""What the flows of a verified conversation share: who asks the backend (the Caller built from the
+conversation), the texts for a locked identity check or an expired verification, and the final action."""
 
 from __future__ import annotations
 
@@ -10,21 +10,26 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend_client import BackendUnavailable
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.flow_reset import end_flow_events, session_expired_events
 from bot.actions.operator_profile import backend_down_text, call_centre_line
+from bot.backend.client import BackendUnavailable
+from bot.backend.common import Caller
+from bot.backend.identity import REGISTRATION_SCOPE
 
+# --- what the bot says ---------------------------------------------------------------------------
 YES_NO = [{"title": "Sim", "payload": "/afirmar"}, {"title": "Não", "payload": "/negar"}]
+REGISTRATION_BUTTON = {"title": "Fazer cadastro", "payload": "/cadastro"}  # no account yet: offer one
 SESSION_EXPIRED_TEXT = (
     "A confirmação dos seus dados expirou (ela vale enquanto a conversa está ativa "
     "e acaba depois de alguns minutos sem uso). Vamos de novo? É só repetir o pedido."
 )
-
-
-REGISTRATION_SCOPE = "registration"  # a check without CPF: the backend accepts it for registration only
 CPF_NEEDED_TEXT = (
     "Para isso eu preciso confirmar seus dados com o CPF: a confirmação sem CPF vale só para o cadastro no aplicativo."
+)
+LOCKED_TEXT = (
+    "Por segurança, bloqueei novas tentativas por {minutes} minutos, depois de várias "
+    'tentativas com dados que não conferem. Se precisar agora, fale com {line} ou escreva "atendente".'
 )
 
 
@@ -35,22 +40,14 @@ def input_channel(tracker: Tracker) -> str:
     return tracker.get_latest_input_channel() or "desconhecido"
 
 
-def request_context(tracker: Tracker) -> dict[str, Any]:
-    """What every call made on behalf of a verified conversation carries."""
-    return {
-        "verification": tracker.get_slot("identidade_token"),
-        "channel": input_channel(tracker),
-        "conversation_id": tracker.sender_id,
-    }
+def caller(tracker: Tracker) -> Caller:
+    """Who asks the backend on behalf of this conversation: its verification, channel and id."""
+    return Caller(tracker.get_slot("identidade_token"), input_channel(tracker), tracker.sender_id)
 
 
 def verified_headers(tracker: Tracker) -> dict[str, str]:
-    """The same, for GET requests (and uploads)."""
-    return {
-        "X-Verification": tracker.get_slot("identidade_token") or "",
-        "X-Conversation-Id": tracker.sender_id,
-        "X-Channel": input_channel(tracker),
-    }
+    """The headers of a verified GET (and of an upload)."""
+    return caller(tracker).headers()
 
 
 def verified_for(tracker: Tracker, *, allows_no_cpf: bool = False) -> bool:
@@ -78,11 +75,7 @@ def registration_only(tracker: Tracker) -> bool:
 
 
 async def locked_text(minutes: float) -> str:
-    return (
-        f"Por segurança, bloqueei novas tentativas por {int(minutes)} minutos, depois de várias "
-        f"tentativas com dados que não conferem. Se precisar agora, fale com {await call_centre_line()} "
-        'ou escreva "atendente".'
-    )
+    return LOCKED_TEXT.format(minutes=int(minutes), line=await call_centre_line())
 
 
 @dataclass

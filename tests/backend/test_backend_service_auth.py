@@ -109,7 +109,7 @@ def test_the_public_routes_are_the_documented_ones(app):
 
 async def test_every_service_route_refuses_calls_without_or_with_a_wrong_credential(app, anonymous):
     service_routes = [(m, p) for m, p in _routes(app) if (m, p) not in EXPECTED_PUBLIC and not _is_agent_route(p)]
-    assert len(service_routes) >= 25 and ("GET", "/api/handoffs") in service_routes
+    assert len(service_routes) >= 25 and ("POST", "/api/handoffs") in service_routes
     accepted = []
     for method, canonical in service_routes:
         for headers in WRONG_CREDENTIALS:
@@ -131,13 +131,12 @@ async def test_every_service_route_lets_the_service_through(app, anonymous):
         assert not await _refused_as_service_only(response), (method, canonical)
 
 
-async def test_the_handoff_of_a_conversation_is_not_readable_without_the_credential(anonymous, client):
-    response = await client.post("/api/handoffs", json={"conversation_id": "conversa-vitima", "channel": "socketio"})
-    assert response.status == 201
-    response = await anonymous.get("/api/handoffs", params={"conversation_id": "conversa-vitima"})
+async def test_a_handoff_cannot_be_opened_without_the_credential(anonymous, client):
+    body = {"conversation_id": "conversa-vitima", "channel": "socketio"}
+    response = await anonymous.post("/api/handoffs", json=body)
     assert response.status == 401 and "protocol" not in await response.text()
-    response = await client.get("/api/handoffs", params={"conversation_id": "conversa-vitima"})
-    assert response.status == 200 and (await response.json())["protocol"]
+    response = await client.post("/api/handoffs", json=body)
+    assert response.status == 201 and (await response.json())["protocol"]
 
 
 async def test_an_unknown_api_path_is_refused_before_it_is_looked_up(anonymous, client):
@@ -207,7 +206,7 @@ def test_settings_read_the_token_from_the_environment(tmp_path):
 
 async def test_the_bot_client_sends_the_credential(app, monkeypatch):
     """bot.actions.backend_client sends BACKEND_SERVICE_TOKEN on every call."""
-    from bot.actions.backend_client import BackendClient
+    from bot.backend.client import BackendClient
 
     monkeypatch.setenv("BACKEND_SERVICE_TOKEN", SERVICE_TOKEN)
     async with TestServer(app) as server:

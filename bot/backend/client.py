@@ -1,4 +1,5 @@
-"""The one HTTP client every action uses to reach the backend.
+"""The one HTTP client the bot reaches the backend with (only through the typed wrappers of
+bot.backend: one module per resource).
 
 - one pooled aiohttp session per process;
 - a timeout on every call;
@@ -82,14 +83,11 @@ class BackendClient:
     ) -> BackendResponse:
         return await self._request("GET", path, params=params, headers=headers)
 
-    async def post(self, path: str, payload: dict[str, Any]) -> BackendResponse:
-        return await self._request("POST", path, payload)
-
-    async def post_form(
-        self, path: str, form: aiohttp.FormData, *, headers: dict[str, str] | None = None
+    async def post(
+        self, path: str, payload: dict[str, Any], *, headers: dict[str, str] | None = None
     ) -> BackendResponse:
-        """A multipart upload (a file for a reimbursement)."""
-        return await self._request("POST", path, form=form, headers=headers)
+        """A JSON body; `headers` for the requests that carry the verification in them."""
+        return await self._request("POST", path, payload, headers=headers)
 
     async def _request(
         self,
@@ -99,14 +97,12 @@ class BackendClient:
         *,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-        form: aiohttp.FormData | None = None,
     ) -> BackendResponse:
         url = f"{self.base_url}{path}"
-        body = {"data": form} if form is not None else {"json": payload}
         for attempt in range(len(RETRY_DELAYS) + 1):
             try:
                 async with self._get_session().request(
-                    method, url, params=params, headers=self._headers(headers), **body
+                    method, url, params=params, headers=self._headers(headers), json=payload
                 ) as resp:
                     data = await resp.json(content_type=None) if resp.content_length != 0 else {}
                     if resp.status >= 500:
@@ -121,7 +117,7 @@ class BackendClient:
                         )
                     return response
             except aiohttp.ClientConnectorError as exc:
-                retry = form is None  # never reached the backend: safe to repeat (a FormData is sent once)
+                retry = True  # never reached the backend: safe to repeat
                 error: Exception = exc
             except (asyncio.TimeoutError, aiohttp.ServerDisconnectedError) as exc:
                 retry = method == "GET"

@@ -1,0 +1,94 @@
+"""The identity check and whom a verified conversation may ask for.
+
+POST /api/identity/verifications   the identity check every verified flow starts with
+GET  /api/family                   the verified beneficiary and, for a holder, the dependents
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.backend.client import backend
+from bot.backend.common import Caller, Refusal, bool_or_none, int_or_none, text_or_none
+
+# The role of a beneficiary in the API's answers (GET /api/plan, /api/card-requests, ...).
+HOLDER, DEPENDENT = "holder", "dependent"
+REGISTRATION_SCOPE = "registration"  # a check without CPF: the backend accepts it for registration only
+
+
+@dataclass(frozen=True)
+class IdentityClaim:
+    login: str  # card number or e-mail, normalised
+    birth_date: str  # ISO date
+    channel: str
+    conversation_id: str
+    cpf: str | None = None  # None: "não possuo CPF" (the check then serves registration only)
+    mother_name: str | None = None  # when the operator's profile asks for it
+
+
+@dataclass(frozen=True)
+class Verification:
+    """201: the token (bound to the claim's channel and conversation) and what the bot may know."""
+
+    token: str
+    first_name: str | None
+    email_masked: str | None
+    has_account: bool | None
+    plan_active: bool | None
+    dependents: int | None
+    scope: str | None
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    name: str
+    first_name: str
+    card_number: str
+    holder: bool
+
+
+async def verify_identity(claim: IdentityClaim) -> Verification | Refusal:
+    """A Refusal is 401 identity_not_confirmed (data: attempts_left), 423 identity_locked or 429
+    too_many_attempts (data: retry_after_minutes), or 400 invalid_request."""
+    payload: dict[str, Any] = {
+        "login": claim.login,
+        "birth_date": claim.birth_date,
+        "channel": claim.channel,
+        "conversation_id": claim.conversation_id,
+    }
+    if claim.cpf is None:
+        payload["no_cpf"] = True
+    else:
+        payload["cpf"] = claim.cpf
+    if claim.mother_name:
+        payload["mother_name"] = claim.mother_name
+    response = await backend.post("/api/identity/verifications", payload)
+    if not response.ok:
+        return Refusal.of(response)
+    data = response.data
+    return Verification(
+        token=str(data["token"]),
+        first_name=text_or_none(data, "first_name"),
+        email_masked=text_or_none(data, "email_masked"),
+        has_account=bool_or_none(data, "has_account"),
+        plan_active=bool_or_none(data, "plan_active"),
+        dependents=int_or_none(data, "dependents"),
+        scope=text_or_none(data, "scope"),
+    )
+
+
+async def family(caller: Caller) -> tuple[FamilyMember, ...] | Refusal:
+    """The verified beneficiary first, then (for a holder) the dependents."""
+    response = await backend.get("/api/family", headers=caller.headers())
+    if not response.ok:
+        return Refusal.of(response)
+    return tuple(
+        FamilyMember(
+            name=str(person["name"]),
+            first_name=str(person["first_name"]),
+            card_number=str(person["card_number"]),
+            holder=bool(person.get("holder")),
+        )
+        for person in response.data.get("members", [])
+    )

@@ -1,0 +1,53 @@
+"""The verified beneficiary's plan and waiting periods (carências).
+
+GET /api/plan[?beneficiary=<card>]
+GET /api/waiting-periods
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.backend.client import backend
+from bot.backend.common import Caller, Refusal, text_or_none
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    message: str  # the backend's pt-BR description of the plan (or of its cancellation)
+    status: str  # active | cancelled
+    plan_name: str | None
+    beneficiary_name: str | None
+    role: str | None  # holder | dependent
+
+
+@dataclass(frozen=True)
+class WaitingPeriods:
+    message: str  # every member's waiting periods, worded by the backend
+    plan_status: str  # active | cancelled
+
+
+async def plan(caller: Caller, beneficiary: str | None = None) -> PlanSummary | Refusal:
+    """`beneficiary`: a dependent's card number (None: the verified beneficiary).
+    Refusals: 400 invalid_request, 401, 403 not_in_family."""
+    params = {"beneficiary": beneficiary} if beneficiary else None
+    response = await backend.get("/api/plan", params=params, headers=caller.headers())
+    if not response.ok:
+        return Refusal.of(response)
+    data = response.data
+    person = data.get("beneficiary") or {}
+    return PlanSummary(
+        message=str(data["message"]),
+        status=str(data.get("status") or "active"),
+        plan_name=text_or_none(data.get("plan") or {}, "name"),
+        beneficiary_name=text_or_none(person, "name"),
+        role=text_or_none(person, "role"),
+    )
+
+
+async def waiting_periods(caller: Caller) -> WaitingPeriods | Refusal:
+    response = await backend.get("/api/waiting-periods", headers=caller.headers())
+    if not response.ok:
+        return Refusal.of(response)
+    data = response.data
+    return WaitingPeriods(message=str(data["message"]), plan_status=str(data.get("plan_status") or "active"))
