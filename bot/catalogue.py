@@ -29,6 +29,7 @@ class Form:
     then: str  # the action run when the form completes
     flow_slots: tuple[str, ...] = ()
     answers_itself: tuple[str, ...] = ()
+    not_interrupted_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,13 @@ class Catalogue:
         return [r.intent for r in self.requests.values() if r.answer == action and r.intent not in skip]
 
     def switch_intents(self, form: Form) -> list[str]:
-        """The requests that stop `form` and start themselves: every interrupting request but its own."""
-        return [r.intent for r in self.requests.values() if r.interrupts_forms and r.form != form.name]
+        """The requests that stop `form` and start themselves: every interrupting request but its own and
+        those the form's answers are often taken for (`not_interrupted_by`)."""
+        return [
+            r.intent
+            for r in self.requests.values()
+            if r.interrupts_forms and r.form != form.name and r.intent not in form.not_interrupted_by
+        ]
 
     def intent_labels(self) -> dict[str, str]:
         return {r.intent: r.label for r in self.requests.values()}
@@ -132,7 +138,9 @@ def _mapping(value: Any, where: str, required: set[str], optional: frozenset[str
 
 def _form(name: str, raw: Any) -> Form:
     where = f"forms.{name}"
-    raw = _mapping(raw, where, {"title", "slots", "then"}, frozenset({"flow_slots", "answers_itself"}))
+    raw = _mapping(
+        raw, where, {"title", "slots", "then"}, frozenset({"flow_slots", "answers_itself", "not_interrupted_by"})
+    )
     return Form(
         name=name,
         title=_text(raw["title"], f"{where}.title"),
@@ -140,6 +148,7 @@ def _form(name: str, raw: Any) -> Form:
         then=_text(raw["then"], f"{where}.then"),
         flow_slots=_names(raw.get("flow_slots", []), f"{where}.flow_slots"),
         answers_itself=_names(raw.get("answers_itself", []), f"{where}.answers_itself"),
+        not_interrupted_by=_names(raw.get("not_interrupted_by", []), f"{where}.not_interrupted_by"),
     )
 
 
@@ -196,6 +205,9 @@ def _check(catalogue: Catalogue) -> None:
         for intent in form.answers_itself:
             if intent not in catalogue.requests or catalogue.requests[intent].answer is None:
                 problems.append(f"forms.{form.name}.answers_itself: {intent} is not an `answer` request")
+        for intent in form.not_interrupted_by:
+            if intent not in catalogue.requests or not catalogue.requests[intent].interrupts_forms:
+                problems.append(f"forms.{form.name}.not_interrupted_by: {intent} does not interrupt forms")
     for request in catalogue.requests.values():
         where = f"requests.{request.intent}"
         if request.form is not None and request.form not in catalogue.forms:

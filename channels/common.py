@@ -1,20 +1,20 @@
-"""What both channels share: settings from the environment, masking of user addresses in logs,
-the options last shown to each conversation, and where inbound files are stored.
+"""What the channels share: settings from the environment, masking of user addresses in logs,
+the options last shown to each conversation, and the shape of the files users send.
 
-Inbound attachment contract (what the bot receives; see docs/channels.md):
+Inbound attachment contract (what the bot receives; see docs/channels.md). A channel hands every
+file to the backend (channels.inbound_files, POST /api/inbound-files) and passes only its id:
     text: the caption/body the user typed, or ATTACHMENT_MESSAGE when there is none
-    metadata: {"attachments": [{"path": "/abs/var/uploads/inbound/<random>/<name>",
+    metadata: {"attachments": [{"file_id": "<opaque id of the backend>",
                                 "content_type": "application/pdf", "filename": "<name>",
                                 "size": 12345}]}
+What is accepted (types, size, names) is the upload policy of common/uploads.py.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,15 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # sent as the user's message when a file arrives without text (an intent for the bot)
 ATTACHMENT_MESSAGE = "/enviar_documento"
-
-MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024  # WhatsApp's own limit for documents is 100 MB, media 16 MB
-ALLOWED_CONTENT_TYPES = {
-    "application/pdf": ".pdf",
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/webp": ".webp",
-    "image/heic": ".heic",
-}
 
 # how long a list of options stays answerable by number
 OPTIONS_TTL_S = 30 * 60
@@ -46,10 +37,6 @@ def env(name: str, credentials: dict | None = None, key: str | None = None) -> s
 
 def var_dir() -> Path:
     return Path(os.environ.get("VAR_DIR") or ROOT / "var")
-
-
-def inbound_dir() -> Path:
-    return var_dir() / "uploads" / "inbound"
 
 
 _DIGITS_RE = re.compile(r"\d")
@@ -120,56 +107,29 @@ class SeenIds:
 
 @dataclass
 class Attachment:
-    path: str
+    """A file the backend took (POST /api/inbound-files): the bot gets its id, never its bytes."""
+
+    file_id: str
     content_type: str
     filename: str
     size: int
 
     def as_metadata(self) -> dict:
-        return {"path": self.path, "content_type": self.content_type, "filename": self.filename, "size": self.size}
+        return {
+            "file_id": self.file_id,
+            "content_type": self.content_type,
+            "filename": self.filename,
+            "size": self.size,
+        }
 
 
 class AttachmentRefused(Exception):
-    """The file is of a type or size the assistant does not take; `message` is for the user."""
+    """A file that does not reach the assistant: `message` is for the user (pt-BR), `code` and
+    `status` say why (the upload policy's codes, the backend's, or "backend_unavailable")."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, code: str = "refused", status: int = 400):
         super().__init__(message)
-        self.message = message
-
-
-def base_content_type(content_type: str | None) -> str:
-    return (content_type or "").split(";")[0].strip().lower()
-
-
-def check_attachment(content_type: str | None, size: int | None) -> str:
-    kind = base_content_type(content_type)
-    if kind not in ALLOWED_CONTENT_TYPES:
-        raise AttachmentRefused("Só consigo receber arquivos em PDF ou fotos (JPG ou PNG).")
-    if size is not None and size > MAX_ATTACHMENT_BYTES:
-        raise AttachmentRefused("Esse arquivo é grande demais: o limite é de 16 MB.")
-    return kind
-
-
-def safe_filename(name: str | None, content_type: str) -> str:
-    extension = ALLOWED_CONTENT_TYPES.get(content_type, "")
-    name = unicodedata.normalize("NFKD", Path(name or "").name)
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name.encode("ascii", "ignore").decode()).strip("._")[:80]
-    if not name:
-        name = "arquivo"
-    if extension and not name.lower().endswith(extension):
-        name += extension
-    return name
-
-
-def store_attachment(content: bytes, content_type: str | None, filename: str | None) -> Attachment:
-    """Saves an inbound file under var/uploads/inbound/<random>/ (a fresh directory each)."""
-    kind = check_attachment(content_type, len(content))
-    directory = inbound_dir() / secrets.token_hex(16)
-    directory.mkdir(parents=True, exist_ok=False)
-    name = safe_filename(filename, kind)
-    path = directory / name
-    path.write_bytes(content)
-    return Attachment(str(path), kind, name, len(content))
+        self.message, self.code, self.status = message, code, status
 
 
 # commands a user may type; anything else starting with "/" is not taken as an intent

@@ -10,7 +10,8 @@
   message;
 - photos and documents both ways: the bot's PDFs/images are fetched from the backend's signed
   link and uploaded (so the backend need not be reachable from Telegram); the user's files
-  are downloaded with getFile into var/uploads/inbound/ (same contract as WhatsApp).
+  are downloaded with getFile (in memory) and handed to the backend, the bot gets their ids (same
+  contract as WhatsApp: channels.inbound_files, common/uploads.py).
 """
 
 from __future__ import annotations
@@ -33,19 +34,18 @@ from telegram.error import TelegramError
 
 from channels.common import (
     ATTACHMENT_MESSAGE,
-    MAX_ATTACHMENT_BYTES,
     Attachment,
     AttachmentRefused,
     OptionMemory,
     SeenIds,
-    check_attachment,
     env,
-    store_attachment,
     user_text,
 )
 from channels.formatters.telegram import LONG_PAYLOAD_PREFIX, TelegramMessage, format_message
+from channels.inbound_files import BackendFiles
 from channels.lanes import Lanes
 from channels.output import WholeMessageOutput
+from common.uploads import UploadRefused, check_declared, check_size
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,7 @@ class TelegramInput(InputChannel):
         self.lanes = Lanes()
         self.options = OptionMemory()
         self.seen = SeenIds()
+        self.files = BackendFiles()
         self._http: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Future] = set()  # the webhook registration, kept alive while it runs
         self._init_lock: asyncio.Lock | None = None
@@ -195,6 +196,7 @@ class TelegramInput(InputChannel):
         async def stop(*_: Any) -> None:
             if self._http is not None:
                 await self._http.close()
+            await self.files.close()
             try:
                 await self.bot.shutdown()
             except Exception:  # the server is stopping anyway
@@ -214,9 +216,10 @@ class TelegramInput(InputChannel):
         out = TelegramOutput(self, direct=True)
         try:
             text, attachments, refusal = await self.read_update(update)
-            if refusal and not attachments:
+            if refusal:
                 await out.send_text_message(chat_id, refusal)
-                return
+                if not attachments:
+                    return
             if not text:
                 if update.message is not None:
                     await out.send_text_message(chat_id, ONLY_TEXT)
@@ -250,14 +253,19 @@ class TelegramInput(InputChannel):
             return "", [], None
         attachments: list[Attachment] = []
         refusal = None
+        chat_id = str(message.chat_id)
         try:
             if message.document is not None:
                 doc = message.document
-                attachments.append(await self.download(doc.file_id, doc.mime_type, doc.file_size, doc.file_name))
+                attachments.append(
+                    await self.download(chat_id, doc.file_id, doc.mime_type, doc.file_size, doc.file_name)
+                )
             elif message.photo:
                 photo = max(message.photo, key=lambda p: (p.file_size or 0, p.width * p.height))
-                attachments.append(await self.download(photo.file_id, "image/jpeg", photo.file_size, "foto.jpg"))
-        except AttachmentRefused as exc:
+                attachments.append(
+                    await self.download(chat_id, photo.file_id, "image/jpeg", photo.file_size, "foto.jpg")
+                )
+        except (UploadRefused, AttachmentRefused) as exc:
             refusal = exc.message
         except (TelegramError, OSError) as exc:
             logger.error("telegram: could not fetch a file in chat %s: %r", message.chat_id, exc)
@@ -297,15 +305,17 @@ class TelegramInput(InputChannel):
         return payload
 
     async def download(
-        self, file_id: str, content_type: str | None, size: int | None, filename: str | None
+        self, chat_id: str, file_id: str, content_type: str | None, size: int | None, filename: str | None
     ) -> Attachment:
-        check_attachment(content_type, size)
+        """Fetches a user's file (getFile) and hands it to the backend for this chat; UploadRefused /
+        AttachmentRefused when the policy or the backend refuses it."""
+        check_declared(content_type, size)
         bot = await self.ready_bot()
         file = await bot.get_file(file_id)
+        check_size(file.file_size)
         content = bytes(await file.download_as_bytearray())
-        if len(content) > MAX_ATTACHMENT_BYTES:
-            check_attachment(content_type, len(content))
-        return store_attachment(content, content_type, filename or (file.file_path or "").rsplit("/", 1)[-1])
+        name = filename or (file.file_path or "").rsplit("/", 1)[-1]
+        return await self.files.store(self.name(), chat_id, content, filename=name, content_type=content_type)
 
     # --- outbound --------------------------------------------------------------------------
 

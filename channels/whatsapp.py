@@ -12,8 +12,10 @@ Better than Rasa's built-in `twilio` connector:
   on 429/5xx;
 - buttons become a numbered list and "1", "2" or the option's words pick the option;
 - long texts are split under the 1600-character limit; images/PDFs go as media (MediaUrl);
-- photos and PDFs the user sends are fetched from Twilio with the account's credentials, stored
-  under var/uploads/inbound/ and handed to the bot as message metadata (docs/channels.md);
+- photos and PDFs the user sends are fetched from Twilio with the account's credentials, handed
+  to the backend (channels.inbound_files; nothing is written to disk here) and passed to the bot as
+  their ids in the message metadata (docs/channels.md); what the upload policy (common/uploads.py)
+  or the backend refuses gets its pt-BR explanation;
 - the sender (whatsapp:+55...) is the conversation id and never logged unmasked.
 """
 
@@ -35,21 +37,20 @@ from twilio.request_validator import RequestValidator
 
 from channels.common import (
     ATTACHMENT_MESSAGE,
-    MAX_ATTACHMENT_BYTES,
     Attachment,
     AttachmentRefused,
     OptionMemory,
     SeenIds,
-    check_attachment,
     env,
     mask_address,
-    store_attachment,
     user_text,
 )
 from channels.formatters.text import match_option
 from channels.formatters.whatsapp import WhatsAppMessage, format_message
+from channels.inbound_files import BackendFiles
 from channels.lanes import Lanes
 from channels.output import WholeMessageOutput
+from common.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_declared, check_size
 
 logger = logging.getLogger(__name__)
 
@@ -108,18 +109,19 @@ class TwilioSender:
         return None
 
     async def download(self, url: str) -> tuple[bytes, str]:
-        """Fetches an inbound media file. The account's credentials go only to Twilio's own
-        API host (the file itself may redirect to a CDN)."""
+        """Fetches an inbound media file, in memory and at most the upload policy's limit
+        (UploadRefused past it). The account's credentials go only to Twilio's own API host (the
+        file itself may redirect to a CDN)."""
         same_host = urlsplit(url).netloc == urlsplit(self.api_base_url).netloc
         async with self._client().get(url, auth=self._auth if same_host else None) as resp:
             resp.raise_for_status()
             content_type = resp.headers.get("Content-Type", "")
-            check_attachment(content_type, resp.content_length)
+            check_declared(content_type, resp.content_length)
             content = bytearray()
             async for chunk in resp.content.iter_chunked(64 * 1024):
                 content += chunk
-                if len(content) > MAX_ATTACHMENT_BYTES:
-                    check_attachment(content_type, len(content))
+                if len(content) > MAX_UPLOAD_BYTES:
+                    check_size(len(content))
             return bytes(content), content_type
 
 
@@ -216,6 +218,7 @@ class WhatsAppInput(InputChannel):
         self.lanes = Lanes()
         self.options = OptionMemory()
         self.seen = SeenIds()
+        self.files = BackendFiles()
 
     def signed_url(self, request: Request) -> str:
         """The URL Twilio signed: the public one it was configured with, not the one we see
@@ -253,6 +256,7 @@ class WhatsAppInput(InputChannel):
         @bp.listener("before_server_stop")
         async def close(*_: Any) -> None:
             await self.sender.close()
+            await self.files.close()
 
         return bp
 
@@ -265,9 +269,10 @@ class WhatsAppInput(InputChannel):
         out = WhatsAppOutput(self, direct=True)
         try:
             attachments, refusal = await self.fetch_media(params)
-            if refusal and not attachments:
+            if refusal:  # said even when other files of the message went through
                 await out.send_text_message(sender, refusal)
-                return
+                if not attachments:
+                    return
             text = user_text(params.get("Body"))
             picked = match_option(text, self.options.get(sender)) if text else None
             if picked:
@@ -298,9 +303,11 @@ class WhatsAppInput(InputChannel):
                 logger.exception("whatsapp: could not even apologise to %s", mask_address(sender))
 
     async def fetch_media(self, params: dict[str, str]) -> tuple[list[Attachment], str | None]:
-        """Downloads MediaUrl0..N; returns the files kept and, if any was refused, why."""
+        """Downloads MediaUrl0..N and hands each to the backend; returns the files kept and, if
+        any was refused, why."""
         attachments: list[Attachment] = []
         refusal = None
+        sender = params["From"]
         count = min(int(params.get("NumMedia") or 0), MAX_MEDIA_PER_MESSAGE)
         for i in range(count):
             url = params.get(f"MediaUrl{i}")
@@ -308,11 +315,15 @@ class WhatsAppInput(InputChannel):
                 continue
             content_type = params.get(f"MediaContentType{i}")
             try:
-                check_attachment(content_type, None)
+                check_declared(content_type)
                 content, served_type = await self.sender.download(url)
                 filename = url.rstrip("/").rsplit("/", 1)[-1]
-                attachments.append(store_attachment(content, content_type or served_type, filename))
-            except AttachmentRefused as exc:
+                attachments.append(
+                    await self.files.store(
+                        self.name(), sender, content, filename=filename, content_type=content_type or served_type
+                    )
+                )
+            except (UploadRefused, AttachmentRefused) as exc:
                 refusal = exc.message
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 logger.error("whatsapp: could not fetch media %d from %s: %r", i, mask_address(params.get("From")), exc)

@@ -23,14 +23,15 @@ was lost), and `send_custom_json` passed a bare json_message as keyword argument
 
 Files from the widget, the same contract as WhatsApp and Telegram (channels/common.py):
 - POST /webhooks/socketio/upload, multipart `file` + `session_id` (a valid signed id): the file is
-  checked and stored by channels.common.store_attachment under var/uploads/inbound/, and the browser
-  gets 201 {"upload_id", "filename", "content_type", "size"} — never the server path;
+  checked against the upload policy (common/uploads.py) and handed to the backend for the session's
+  conversation (channels.inbound_files; nothing is written to this machine's disk), and the browser
+  gets 201 {"upload_id", "filename", "content_type", "size"} — never the backend's id;
 - the widget then emits user_uttered with metadata {"upload_ids": [...]}; the channel swaps them for
-  {"attachments": [{"path", "content_type", "filename", "size"}]} (ids of other sessions, used or
+  {"attachments": [{"file_id", "content_type", "filename", "size"}]} (ids of other sessions, used or
   expired ids are ignored; "attachments" sent by a browser are always dropped) before Rasa sees it;
-- bounded in memory and on disk (WebUploads): uploads at once, files per session in a window, files and
-  bytes waiting per session and in total; an upload not sent to the assistant within an hour is
-  forgotten and its file deleted (also by a sweep every minute).
+- bounded (WebUploads): uploads at once, files per session in a window, files and bytes waiting per
+  session and in total; an upload not sent to the assistant within an hour is forgotten (also by a
+  sweep every minute; the backend expires the file itself).
 Cross-origin sites: the route is a simple CORS request (multipart, no custom header); Rasa's own
 `--cors` (Sanic-CORS, every route of the app) answers it and its preflight, as for /socket.io."""
 
@@ -50,7 +51,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -59,18 +59,19 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import (
-    ALLOWED_CONTENT_TYPES,
-    MAX_ATTACHMENT_BYTES,
-    Attachment,
-    AttachmentRefused,
-    check_attachment,
-    env,
-    inbound_dir,
-    store_attachment,
-    var_dir,
-)
+from channels.common import Attachment, AttachmentRefused, env, var_dir
+from channels.inbound_files import BackendFiles
 from common.local_secrets import load_or_create
+from common.uploads import (
+    EMPTY_FILE,
+    FILE_TOO_LARGE,
+    MAX_UPLOAD_BYTES,
+    REFUSAL_STATUS,
+    REFUSAL_TEXTS,
+    UploadRefused,
+    check_content,
+    check_declared,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,12 +87,12 @@ MAX_TOKEN_LENGTH = 100  # anything longer is not looked at
 # uploads
 UPLOAD_LIMIT = 10  # files per session...
 UPLOAD_WINDOW_S = 10 * 60  # ...in this many seconds
-UPLOAD_TTL_S = 60 * 60  # an upload not sent to the assistant by then is forgotten (and deleted)
+UPLOAD_TTL_S = 60 * 60  # an upload not sent to the assistant by then is forgotten
 SESSION_PENDING_FILES = 10  # files waiting to be sent, per session
 SESSION_PENDING_BYTES = 64 * MB  # ...and their bytes
 PENDING_FILES = 200  # WIDGET_UPLOADS_MAX_FILES: files waiting, all sessions together
 PENDING_BYTES = 256 * MB  # WIDGET_UPLOADS_MAX_MB: their bytes
-IN_FLIGHT = 8  # WIDGET_UPLOADS_IN_FLIGHT: uploads being received at once (each buffers up to 16 MB)
+IN_FLIGHT = 8  # WIDGET_UPLOADS_IN_FLIGHT: uploads being received at once (each buffers up to 10 MB)
 RATE_SESSIONS = 10_000  # sessions whose recent uploads are remembered (least recently used forgotten)
 SWEEP_EVERY_S = 60
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, headers and the session_id field around the file
@@ -101,7 +102,6 @@ TEXT_UNKNOWN_SESSION = "Não encontrei esta conversa. Recarregue a página e ten
 TEXT_NO_FILE = "Escolha um arquivo (foto ou PDF) para enviar."
 TEXT_TOO_MANY = "Você enviou muitos arquivos em pouco tempo. Espere alguns minutos e tente de novo."
 TEXT_BUSY = "Estou recebendo muitos arquivos agora. Tente de novo em alguns minutos."
-TEXT_NOT_SAVED = "Não consegui guardar o arquivo. Tente de novo em instantes."
 TEXT_UPLOAD_LOST = "Não encontrei o arquivo que você enviou. Envie de novo, por favor."
 
 
@@ -129,24 +129,9 @@ def _error(status: int, code: str, message: str) -> HTTPResponse:
     return response.json({"error": {"code": code, "message": message}}, status=status)
 
 
-def _size_refusal(size: int) -> str:
-    """channels.common's own message for a file of this size (the type is one it takes)."""
-    try:
-        check_attachment(next(iter(ALLOWED_CONTENT_TYPES)), size)
-    except AttachmentRefused as exc:
-        return exc.message
-    return TEXT_NOT_SAVED
-
-
-def _forget_file(path: str) -> None:
-    """Deletes a stored upload nobody sent to the assistant (only inside the inbound directory)."""
-    try:
-        file = Path(path).resolve()
-        if inbound_dir().resolve() in file.parents:
-            file.unlink(missing_ok=True)
-            file.parent.rmdir()
-    except OSError:
-        pass
+def _policy_error(code: str) -> HTTPResponse:
+    """A refusal of the upload policy (common/uploads.py): its status, code and pt-BR text."""
+    return _error(REFUSAL_STATUS[code], code, REFUSAL_TEXTS[code])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -212,7 +197,9 @@ class SessionSigner:
 # uploads waiting to be sent to the assistant
 
 
-class UploadRefused(Exception):
+class WidgetUploadRefused(Exception):
+    """A limit of the widget's upload registry (too many uploads, busy)."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(code)
         self.status, self.code, self.message = status, code, message
@@ -222,7 +209,7 @@ class UploadRefused(Exception):
 class _Pending:
     stamp: float
     size: int
-    attachment: Attachment | None = None  # None while the file is being written
+    attachment: Attachment | None = None  # None while the backend is receiving the file
 
 
 @dataclass
@@ -248,8 +235,9 @@ class UploadLimits:
 
 class WebUploads:
     """In memory, by conversation (sender_id): the recent upload attempts (rate limit, LRU-capped) and
-    the stored files waiting to be sent, by an opaque token (capped per session and in total, in count
-    and bytes; expired ones are deleted). One Rasa process per conversation, as socket.io needs."""
+    the files waiting to be sent (the backend holds them; here their ids), by an opaque token (capped
+    per session and in total, in count and bytes; expired ones are forgotten). One Rasa process per
+    conversation, as socket.io needs."""
 
     def __init__(self, limits: UploadLimits | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits or UploadLimits()
@@ -294,26 +282,25 @@ class WebUploads:
             len(files) >= self.limits.session_files
             or sum(p.size for p in files.values()) + size > self.limits.session_bytes
         ):
-            raise UploadRefused(429, "too_many_uploads", TEXT_TOO_MANY)
+            raise WidgetUploadRefused(429, "too_many_uploads", TEXT_TOO_MANY)
         if self._count + 1 > self.limits.total_files or self._bytes + size > self.limits.total_bytes:
-            raise UploadRefused(503, "busy", TEXT_BUSY)
+            raise WidgetUploadRefused(503, "busy", TEXT_BUSY)
         token = secrets.token_urlsafe(18)
         self._files.setdefault(session, {})[token] = _Pending(self.clock(), size)
         self._count += 1
         self._bytes += size
         return token
 
-    def fill(self, session: str, token: str, attachment: Attachment) -> None:
+    def fill(self, session: str, token: str, attachment: Attachment) -> bool:
+        """False when the reservation was pruned meanwhile (the backend expires the file)."""
         entry = self._files.get(session, {}).get(token)
-        if entry is None:  # pruned while the file was written
-            _forget_file(attachment.path)
-        else:
-            entry.attachment = attachment
+        if entry is None:
+            return False
+        entry.attachment = attachment
+        return True
 
     def drop(self, session: str, token: str) -> None:
-        entry = self._pop(session, token)
-        if entry and entry.attachment:
-            _forget_file(entry.attachment.path)
+        self._pop(session, token)
 
     def add(self, session: str, attachment: Attachment) -> str:
         token = self.reserve(session, attachment.size)
@@ -339,8 +326,6 @@ class WebUploads:
                 continue
             if entry.attachment and now - entry.stamp <= self.limits.ttl_s:
                 taken.append(entry.attachment)
-            elif entry.attachment:
-                _forget_file(entry.attachment.path)
         return taken
 
     def prune(self) -> None:
@@ -381,6 +366,7 @@ class WebSocketIOInput(SocketIOInput):
         self.session_secret = session_secret
         self.signer: SessionSigner | None = None
         self.uploads = WebUploads(UploadLimits.from_env())
+        self.files = BackendFiles()
 
     def _signer(self) -> SessionSigner:
         if self.signer is None:
@@ -478,10 +464,10 @@ class WebSocketIOInput(SocketIOInput):
                 uploads.in_flight -= 1
 
         async def receive(request: Request) -> HTTPResponse:
-            limit = MAX_ATTACHMENT_BYTES + MULTIPART_OVERHEAD
+            limit = MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD
             declared = request.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:
-                return _error(413, "too_large", _size_refusal(int(declared)))
+                return _policy_error(FILE_TOO_LARGE)
             stream = request.stream
             if stream is None:  # only a route declared with stream=True calls here
                 raise RuntimeError("the upload route must be a streaming route")
@@ -492,7 +478,7 @@ class WebSocketIOInput(SocketIOInput):
                     break
                 size += len(chunk)
                 if size > limit:
-                    return _error(413, "too_large", _size_refusal(size))
+                    return _policy_error(FILE_TOO_LARGE)
                 chunks.append(chunk)
             request.body = b"".join(chunks)
             try:
@@ -505,29 +491,28 @@ class WebSocketIOInput(SocketIOInput):
                 return _error(400, "unknown_session", TEXT_UNKNOWN_SESSION)
             if not uploads.allow(session.sender_id):
                 return _error(429, "too_many_uploads", TEXT_TOO_MANY)
-            if file is None or not file.body:
+            if file is None:
                 return _error(400, "no_file", TEXT_NO_FILE)
+            if not file.body:
+                return _policy_error(EMPTY_FILE)
             try:
-                check_attachment(file.type, None)
-            except AttachmentRefused as exc:
-                return _error(415, "unsupported_type", exc.message)
-            try:
-                check_attachment(file.type, len(file.body))
-            except AttachmentRefused as exc:
-                return _error(413, "too_large", exc.message)
+                check_declared(file.type, len(file.body))
+                check_content(file.body)  # what the backend would refuse, refused here with its text
+            except UploadRefused as exc:
+                return _policy_error(exc.code)
             try:
                 upload_id = uploads.reserve(session.sender_id, len(file.body))
-            except UploadRefused as exc:
+            except WidgetUploadRefused as exc:
                 return _error(exc.status, exc.code, exc.message)
             try:
-                attachment = await asyncio.get_running_loop().run_in_executor(
-                    None, store_attachment, file.body, file.type, file.name
+                attachment = await self.files.store(
+                    self.name(), session.sender_id, file.body, filename=file.name, content_type=file.type
                 )
-            except (AttachmentRefused, OSError):
+            except AttachmentRefused as exc:  # the backend refused it, or could not be reached
                 uploads.drop(session.sender_id, upload_id)
-                logger.exception("socketio upload: could not store the file")
-                return _error(500, "not_saved", TEXT_NOT_SAVED)
-            uploads.fill(session.sender_id, upload_id, attachment)
+                return _error(exc.status, exc.code, exc.message)
+            if not uploads.fill(session.sender_id, upload_id, attachment):
+                return _error(503, "busy", TEXT_BUSY)
             logger.info("socketio upload: %s, %d bytes", attachment.content_type, attachment.size)
             return response.json(
                 {
@@ -557,5 +542,6 @@ class WebSocketIOInput(SocketIOInput):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await self.files.close()
 
         return blueprint

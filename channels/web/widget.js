@@ -18,6 +18,7 @@
   var BASE = script.src.replace(/[^/]*(\?.*)?$/, "");
   var data = script.dataset;
   var HEX = /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i;
+  var MAX_UPLOAD_MB = 10; // common/uploads.py MAX_UPLOAD_MB
 
   var config = {
     rasaUrl: (data.rasaUrl || location.protocol + "//" + location.hostname + ":5005").replace(/\/+$/, ""),
@@ -28,12 +29,18 @@
     primary: HEX.test(data.primaryColor || "") ? data.primaryColor : "#00695c",
     attachments: data.attachments !== "false",
     initPayload: data.initPayload || "",
-    maxUploadMb: Number(data.maxUploadMb) > 0 ? Math.min(Number(data.maxUploadMb), 16) : 16,
+    maxUploadMb: Number(data.maxUploadMb) > 0 ? Math.min(Number(data.maxUploadMb), MAX_UPLOAD_MB) : MAX_UPLOAD_MB,
     startOpen: data.open === "true"
   };
 
-  // o que o canal aceita (channels/common.py): PDF e fotos, até 16 MB
-  var UPLOAD_TYPES = ["application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic"];
+  // a política de anexos (common/uploads.py), a mesma do canal e do backend: JPG, PNG ou PDF, até 10 MB;
+  // os textos são os dela, palavra por palavra (tests/common/test_uploads.py confere)
+  var UPLOAD_TYPES = ["image/jpeg", "image/png", "application/pdf"];
+  var TEXT_UNSUPPORTED = "Só consigo receber fotos em JPG ou PNG e arquivos em PDF. Envie o documento em um desses " +
+    "formatos (fotos em HEIC ou WebP não são aceitas: envie como JPG).";
+  var TEXT_TOO_LARGE = "O arquivo passa do limite de 10 MB. Envie uma foto ou um PDF menor " +
+    "(se precisar, mande uma foto de cada página).";
+  var TEXT_EMPTY = "O arquivo chegou vazio. Envie de novo, por favor.";
   var UPLOAD_PATH = "/webhooks/socketio/upload";
   var UPLOAD_WAIT_MS = 30000;
   var MAX_HISTORY = 300; // mensagens lembradas na memória da página (nunca gravadas no navegador)
@@ -474,22 +481,21 @@
 
   /* ---------- envio de documentos (reembolso) ---------- */
 
-  // O arquivo vai para o canal socket.io do Rasa (POST multipart com o id da sessão), que o guarda como
-  // os canais de WhatsApp e Telegram e devolve só um id; a mensagem "/enviar_documento" leva esse id em
-  // metadata.upload_ids e o canal o troca pelo anexo antes de o assistente ver (docs/widget.md).
+  // O arquivo vai para o canal socket.io do Rasa (POST multipart com o id da sessão), que o entrega ao
+  // backend como os canais de WhatsApp e Telegram e devolve só um id; a mensagem "/enviar_documento" leva
+  // esse id em metadata.upload_ids e o canal o troca pelo anexo antes de o assistente ver (docs/widget.md).
   function uploadFile(file) {
     if (state.uploading) return;
     if (file.type && UPLOAD_TYPES.indexOf(file.type) < 0) {
-      add({ de: "sistema", texto: "Só consigo receber arquivos em PDF ou fotos (JPG ou PNG)." }, { volatile: true });
+      add({ de: "sistema", texto: TEXT_UNSUPPORTED }, { volatile: true });
       return;
     }
     if (file.size > config.maxUploadMb * 1024 * 1024) {
-      add({ de: "sistema", texto: "Esse arquivo é grande demais: o limite é de " + config.maxUploadMb + " MB." },
-          { volatile: true });
+      add({ de: "sistema", texto: TEXT_TOO_LARGE.replace("10 MB", config.maxUploadMb + " MB") }, { volatile: true });
       return;
     }
     if (!file.size) {
-      add({ de: "sistema", texto: "Esse arquivo está vazio. Escolha outro." }, { volatile: true });
+      add({ de: "sistema", texto: TEXT_EMPTY }, { volatile: true });
       return;
     }
     closeQuickReplies();

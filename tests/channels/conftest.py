@@ -1,6 +1,7 @@
-"""Fixtures for the channel tests: fake Twilio / Telegram APIs on loopback, a stand-in for the
-Rasa agent that answers like the assistant does, and var/ in a temporary directory; for the end-to-end
-test, the session's real stack (tests/stack_support.py) with both channels pointed at its fakes."""
+"""Fixtures for the channel tests: fake Twilio / Telegram APIs and the backend's inbound-file route on
+loopback, a stand-in for the Rasa agent that answers like the assistant does, and var/ in a temporary
+directory; for the end-to-end test, the session's real stack (tests/stack_support.py) with both
+channels pointed at its fakes."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ if getattr(sys.modules.get("channels"), "__file__", None) is None:
     sys.modules.pop("channels", None)
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes import FakeTelegram, FakeTwilio, FileServer  # noqa: E402
+from fakes import FakeBackend, FakeTelegram, FakeTwilio, FileServer  # noqa: E402
 from stack_support import SharedStack, shared_stack  # noqa: E402
 
 
@@ -55,6 +56,17 @@ async def twilio():
 @pytest.fixture
 async def telegram_api():
     server = await FakeTelegram("123456:TEST-TOKEN").start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def backend(monkeypatch):
+    """The backend's inbound-file route the channels hand user files to (BACKEND_URL and
+    BACKEND_SERVICE_TOKEN point the channels at it)."""
+    server = await FakeBackend().start()
+    monkeypatch.setenv("BACKEND_URL", server.url)
+    monkeypatch.setenv("BACKEND_SERVICE_TOKEN", server.token)
     yield server
     await server.stop()
 

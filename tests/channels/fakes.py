@@ -195,6 +195,52 @@ class FakeTelegram(_Server):
         return web.Response(body=self.files[file_id])
 
 
+class FakeBackend(_Server):
+    """The backend's POST /api/inbound-files as the channels see it: the service token, the
+    conversation headers, the upload policy (common/uploads.py) on the bytes. Records what it took
+    (`files`: id -> {channel, conversation_id, filename, content_type, content}); `refuse_with`
+    (status, body) answers the next calls so, `down` makes it answer 503."""
+
+    def __init__(self, token: str = "token-de-servico-dos-canais") -> None:
+        super().__init__()
+        self.token = token
+        self.files: dict[str, dict] = {}
+        self.calls = 0
+        self.refuse_with: tuple[int, dict] | None = None
+        self.down = False
+        self._ids = itertools.count(1)
+        self.app.router.add_post("/api/inbound-files", self._receive)
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        from common.uploads import UploadRefused, check_content, safe_filename
+
+        self.calls += 1
+        content = await request.read()
+        if self.down:
+            return web.json_response({"error": {"code": "internal_error", "message": "falhou"}}, status=503)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"error": {"code": "service_unauthorized", "message": "x"}}, status=401)
+        if self.refuse_with is not None:
+            status, body = self.refuse_with
+            return web.json_response(body, status=status)
+        try:
+            kind = check_content(content)
+        except UploadRefused as exc:
+            return web.json_response({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+        file_id = f"arquivo{next(self._ids):04d}-ABCDEFGHIJKLMNOP"
+        self.files[file_id] = {
+            "channel": request.headers.get("X-Channel"),
+            "conversation_id": request.headers.get("X-Conversation-Id"),
+            "filename": safe_filename(request.query.get("filename"), kind.extension),
+            "content_type": kind.content_type,
+            "declared_type": request.headers.get("Content-Type"),
+            "content": content,
+        }
+        item = self.files[file_id]
+        body = {"id": file_id, "filename": item["filename"], "content_type": kind.content_type, "size": len(content)}
+        return web.json_response(body, status=201)
+
+
 class FileServer(_Server):
     """Stands in for the backend's signed document links."""
 

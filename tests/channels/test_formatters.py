@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from channels.common import mask_address, safe_filename, user_text
+from channels.common import mask_address, user_text
 from channels.formatters import telegram as tg
 from channels.formatters import whatsapp as wa
 from channels.formatters.text import match_option, split_text
@@ -116,9 +116,3 @@ def test_typed_slash_commands_do_not_reach_the_bot_as_intents():
 def test_addresses_are_masked_for_logs():
     assert mask_address("whatsapp:+5579998110001") == "whatsapp:+*********0001"
     assert not re.search(r"\d{5}", mask_address("whatsapp:+14155238886"))
-
-
-def test_inbound_file_names_are_made_safe():
-    assert safe_filename("../../etc/passwd", "application/pdf") == "passwd.pdf"
-    assert safe_filename("Recibo consulta março.PDF", "application/pdf") == "Recibo_consulta_marco.PDF"
-    assert safe_filename("", "image/jpeg") == "arquivo.jpg"

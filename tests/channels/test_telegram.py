@@ -1,19 +1,21 @@
 """The Telegram channel in a real (in-process) Sanic server, against a fake Bot API server
 (python-telegram-bot's base_url pointed at it): secret token, /start, inline keyboards and
-callback queries, files both ways, webhook registration."""
+callback queries, files both ways (the user's handed to a fake of the backend's POST /api/inbound-files),
+webhook registration."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import logging
-from pathlib import Path
 
 import pytest
 from fakes import ChannelServer, wait_until
 
 from channels.common import ATTACHMENT_MESSAGE
+from channels.inbound_files import TEXT_TRY_LATER
 from channels.telegram import TelegramInput
+from common.uploads import FILE_TOO_LARGE, MAX_UPLOAD_BYTES, REFUSAL_TEXTS, UNSUPPORTED_TYPE
 
 SECRET = "s3gredo-do-webhook"
 PATH = "/webhooks/telegram/webhook"
@@ -140,7 +142,19 @@ async def test_long_payloads_travel_as_tokens(channel, telegram_api):
     assert received[1] == long_payload
 
 
-async def test_inbound_document_is_downloaded_with_getfile(channel, telegram_api, assistant, var_dir):
+def document(file_id: str, name: str, mime_type: str, size: int) -> dict:
+    return {
+        "file_id": file_id,
+        "file_unique_id": file_id.lower(),
+        "file_name": name,
+        "mime_type": mime_type,
+        "file_size": size,
+    }
+
+
+async def test_inbound_document_is_downloaded_with_getfile_and_handed_to_the_backend(
+    channel, telegram_api, assistant, var_dir, backend
+):
     pdf = b"%PDF-1.7 nota fiscal"
     telegram_api.files["FILE1"] = pdf
     async with ChannelServer(channel, assistant) as server:
@@ -160,14 +174,20 @@ async def test_inbound_document_is_downloaded_with_getfile(channel, telegram_api
     message = assistant.received[0]
     assert message.text == ATTACHMENT_MESSAGE
     [attachment] = message.metadata["attachments"]
-    assert attachment["filename"] == "nota.pdf" and attachment["content_type"] == "application/pdf"
-    assert Path(attachment["path"]).read_bytes() == pdf
-    assert Path(attachment["path"]).is_relative_to(var_dir / "uploads" / "inbound")
+    [(file_id, stored)] = backend.files.items()
+    assert attachment == {
+        "file_id": file_id,
+        "content_type": "application/pdf",
+        "filename": "nota.pdf",
+        "size": len(pdf),
+    }
+    assert (stored["content"], stored["channel"], stored["conversation_id"]) == (pdf, "telegram", str(CHAT))
+    assert not (var_dir / "uploads").exists()  # nothing on the channel's disk
 
 
-async def test_inbound_photo_takes_the_largest_size_and_the_caption(channel, telegram_api, assistant):
-    telegram_api.files["BIG"] = b"\xff\xd8 big"
-    telegram_api.files["SMALL"] = b"\xff\xd8"
+async def test_inbound_photo_takes_the_largest_size_and_the_caption(channel, telegram_api, assistant, backend):
+    telegram_api.files["BIG"] = b"\xff\xd8\xff big"
+    telegram_api.files["SMALL"] = b"\xff\xd8\xff"
     photo = [
         {"file_id": "SMALL", "file_unique_id": "s", "width": 90, "height": 90, "file_size": 2},
         {"file_id": "BIG", "file_unique_id": "b", "width": 1280, "height": 960, "file_size": 6},
@@ -177,25 +197,47 @@ async def test_inbound_photo_takes_the_largest_size_and_the_caption(channel, tel
         await wait_until(lambda: assistant.received)
     message = assistant.received[0]
     assert message.text == "recibo"
-    assert Path(message.metadata["attachments"][0]["path"]).read_bytes() == b"\xff\xd8 big"
+    [attachment] = message.metadata["attachments"]
+    assert backend.files[attachment["file_id"]]["content"] == b"\xff\xd8\xff big"
+    assert attachment["content_type"] == "image/jpeg"
 
 
-async def test_unsupported_file_is_explained(channel, telegram_api, assistant):
+@pytest.mark.parametrize(
+    ("doc", "code"),
+    [
+        (document("Z", "a.zip", "application/zip", 10), UNSUPPORTED_TYPE),
+        (document("W", "foto.webp", "image/webp", 10), UNSUPPORTED_TYPE),
+        (document("H", "foto.heic", "image/heic", 10), UNSUPPORTED_TYPE),
+        (document("G", "laudo.pdf", "application/pdf", MAX_UPLOAD_BYTES + 1), FILE_TOO_LARGE),
+    ],
+)
+async def test_what_the_policy_refuses_is_explained_without_a_download(
+    channel, telegram_api, assistant, backend, doc, code
+):
     async with ChannelServer(channel, assistant) as server:
-        await send(
-            server,
-            file_update(
-                document={
-                    "file_id": "Z",
-                    "file_unique_id": "z",
-                    "file_name": "a.zip",
-                    "mime_type": "application/zip",
-                    "file_size": 10,
-                }
-            ),
-        )
+        await send(server, file_update(document=doc))
         await wait_until(lambda: telegram_api.called("sendMessage"))
-    assert "PDF" in telegram_api.called("sendMessage")[0]["text"] and assistant.received == []
+    assert [m["text"] for m in telegram_api.called("sendMessage")] == [REFUSAL_TEXTS[code]]
+    assert assistant.received == [] and backend.calls == 0 and not telegram_api.called("getFile")
+
+
+async def test_bytes_that_are_not_what_they_claim_are_refused(channel, telegram_api, assistant, backend):
+    telegram_api.files["EXE"] = b"MZ\x90\x00" + b"\x00" * 100
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, file_update(document=document("EXE", "recibo.pdf", "application/pdf", 104)))
+        await wait_until(lambda: telegram_api.called("sendMessage"))
+    assert [m["text"] for m in telegram_api.called("sendMessage")] == [REFUSAL_TEXTS[UNSUPPORTED_TYPE]]
+    assert assistant.received == [] and backend.calls == 0
+
+
+async def test_a_backend_that_is_down_gets_a_polite_try_again(channel, telegram_api, assistant, backend, caplog):
+    telegram_api.files["F"] = b"%PDF-1.4 recibo"
+    backend.down = True
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, file_update(document=document("F", "recibo.pdf", "application/pdf", 15), caption="recibo"))
+        await wait_until(lambda: telegram_api.called("sendMessage"))
+    assert [m["text"] for m in telegram_api.called("sendMessage")] == [TEXT_TRY_LATER]
+    assert assistant.received == [] and "Traceback" not in caplog.text
 
 
 async def test_the_bots_pdf_is_uploaded_from_the_signed_link(channel, telegram_api, assistant, files):

@@ -1,18 +1,21 @@
 """The WhatsApp channel in a real (in-process) Sanic server, against a fake Twilio REST API:
-signature check, quick answer + ordered asynchronous replies, numbered options, media."""
+signature check, quick answer + ordered asynchronous replies, numbered options, media (the user's
+files handed to a fake of the backend's POST /api/inbound-files, the bot getting their ids)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 import pytest
 from fakes import ChannelServer, wait_until
 from twilio.request_validator import RequestValidator
 
 from channels.common import ATTACHMENT_MESSAGE
+from channels.inbound_files import TEXT_TRY_LATER
 from channels.whatsapp import WhatsAppInput
+from common.uploads import FILE_TOO_LARGE, MAX_UPLOAD_BYTES, REFUSAL_TEXTS, UNSUPPORTED_TYPE
+from scripts.stack import free_port
 
 PUBLIC = "https://assistente.exemplo.com.br"
 PATH = "/webhooks/whatsapp/webhook"
@@ -115,25 +118,36 @@ async def test_a_document_goes_as_media_with_its_caption(channel, twilio, assist
     assert twilio.sent[1]["Body"] == "Boleto de março"
 
 
-async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_given_to_the_bot(
-    channel, twilio, assistant, var_dir
+def media(twilio, name: str, content_type: str, body: str = "", count: int = 1) -> dict:
+    extra = {"NumMedia": str(count), "MediaUrl0": f"{twilio.url}/media/{name}", "MediaContentType0": content_type}
+    return form(MARIA, body, **extra)
+
+
+async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_handed_to_the_backend(
+    channel, twilio, assistant, var_dir, backend
 ):
     pdf = b"%PDF-1.4 recibo da consulta"
     twilio.media["ME1"] = (pdf, "application/pdf")
     async with ChannelServer(channel, assistant) as server:
-        params = form(MARIA, "", NumMedia="1", MediaUrl0=f"{twilio.url}/media/ME1", MediaContentType0="application/pdf")
-        await say(server, params)
+        await say(server, media(twilio, "ME1", "application/pdf"))
         await wait_until(lambda: assistant.received and twilio.sent, what="the bot to get the file")
     message = assistant.received[0]
     assert message.text == ATTACHMENT_MESSAGE
     [attachment] = message.metadata["attachments"]
-    assert attachment["content_type"] == "application/pdf" and attachment["filename"] == "ME1.pdf"
-    path = Path(attachment["path"])
-    assert path.read_bytes() == pdf and path.is_relative_to(var_dir / "uploads" / "inbound")
+    [(file_id, stored)] = backend.files.items()
+    assert attachment == {
+        "file_id": file_id,
+        "content_type": "application/pdf",
+        "filename": "ME1.pdf",
+        "size": len(pdf),
+    }
+    # the backend got the bytes, for this conversation; the channel kept nothing on its disk
+    assert (stored["content"], stored["channel"], stored["conversation_id"]) == (pdf, "whatsapp", MARIA)
+    assert not (var_dir / "uploads").exists()
     assert twilio.unauthorized == 0
 
 
-async def test_inbound_photo_with_a_caption_keeps_the_caption_as_text(channel, twilio, assistant):
+async def test_inbound_photo_with_a_caption_keeps_the_caption_as_text(channel, twilio, assistant, backend):
     twilio.media["ME2"] = (b"\xff\xd8\xff fake jpeg", "image/jpeg")
     async with ChannelServer(channel, assistant) as server:
         await say(
@@ -151,13 +165,68 @@ async def test_inbound_photo_with_a_caption_keeps_the_caption_as_text(channel, t
     assert assistant.received[0].metadata["attachments"][0]["content_type"] == "image/jpeg"
 
 
-async def test_unsupported_media_gets_an_explanation_and_never_reaches_the_bot(channel, twilio, assistant):
+@pytest.mark.parametrize("content_type", ["audio/ogg", "image/webp", "image/heic"])
+async def test_what_the_policy_refuses_is_explained_before_any_download(
+    channel, twilio, assistant, backend, content_type
+):
     async with ChannelServer(channel, assistant) as server:
-        await say(
-            server, form(MARIA, "", NumMedia="1", MediaUrl0=f"{twilio.url}/media/AUDIO", MediaContentType0="audio/ogg")
-        )
+        await say(server, media(twilio, "NOT-THERE", content_type))
         await wait_until(lambda: twilio.sent)
-    assert "PDF" in twilio.sent[0]["Body"] and assistant.received == []
+    assert [m["Body"] for m in twilio.sent] == [REFUSAL_TEXTS[UNSUPPORTED_TYPE]]
+    assert assistant.received == [] and backend.calls == 0
+
+
+async def test_a_file_over_the_limit_or_not_what_it_claims_is_refused_with_the_policys_text(
+    channel, twilio, assistant, backend
+):
+    twilio.media["BIG"] = (b"%PDF-" + b"0" * MAX_UPLOAD_BYTES, "application/pdf")
+    twilio.media["EXE"] = (b"MZ\x90\x00" + b"\x00" * 100, "application/pdf")  # an executable called a PDF
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, media(twilio, "BIG", "application/pdf"))
+        await wait_until(lambda: len(twilio.sent) == 1)
+        await say(server, media(twilio, "EXE", "application/pdf"))
+        await wait_until(lambda: len(twilio.sent) == 2)
+    assert [m["Body"] for m in twilio.sent] == [REFUSAL_TEXTS[FILE_TOO_LARGE], REFUSAL_TEXTS[UNSUPPORTED_TYPE]]
+    assert assistant.received == [] and backend.calls == 0
+
+
+async def test_a_refusal_of_the_backend_is_told_with_its_message(channel, twilio, assistant, backend):
+    twilio.media["ME3"] = (b"%PDF-1.4 mais um", "application/pdf")
+    too_many = "Você enviou muitos arquivos nesta conversa."
+    backend.refuse_with = (429, {"error": {"code": "too_many_files", "message": too_many}})
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, media(twilio, "ME3", "application/pdf"))
+        await wait_until(lambda: twilio.sent)
+    assert [m["Body"] for m in twilio.sent] == [too_many] and assistant.received == []
+
+
+async def test_a_backend_that_is_down_or_unreachable_gets_a_polite_try_again(
+    channel, twilio, assistant, backend, monkeypatch, caplog
+):
+    twilio.media["ME4"] = (b"%PDF-1.4 recibo", "application/pdf")
+    backend.down = True
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, media(twilio, "ME4", "application/pdf"))
+        await wait_until(lambda: len(twilio.sent) == 1)
+        monkeypatch.setenv("BACKEND_URL", f"http://127.0.0.1:{free_port()}")  # nobody listens there
+        channel.files.retry_delays = (0.01,)
+        await say(server, media(twilio, "ME4", "application/pdf", body="segue o recibo"))
+        await wait_until(lambda: len(twilio.sent) == 2)
+    assert [m["Body"] for m in twilio.sent] == [TEXT_TRY_LATER, TEXT_TRY_LATER]
+    assert assistant.received == []
+    assert "Traceback" not in caplog.text
+
+
+async def test_one_refused_file_of_several_is_explained_and_the_others_go_through(channel, twilio, assistant, backend):
+    twilio.media["OK"] = (b"%PDF-1.4 recibo", "application/pdf")
+    params = media(twilio, "OK", "application/pdf", count=2)
+    params.update(MediaUrl1=f"{twilio.url}/media/AUDIO", MediaContentType1="audio/ogg")
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, params)
+        await wait_until(lambda: assistant.received and len(twilio.sent) == 2)
+    assert twilio.sent[0]["Body"] == REFUSAL_TEXTS[UNSUPPORTED_TYPE]
+    [attachment] = assistant.received[0].metadata["attachments"]
+    assert attachment["file_id"] in backend.files
 
 
 async def test_twilio_errors_are_retried(channel, twilio, assistant):

@@ -4,14 +4,17 @@ trained model. Mounted as Rasa mounts it (`rasa run --cors "*"`: Sanic-CORS on t
 blueprint under /webhooks/socketio, so the widget's upload route is /webhooks/socketio/upload). It also
 plays an operator's site on another origin (GET /site, pasting the widget's one <script> tag) and
 answers GET /_recorded (what the bot received, how many messages it has finished answering, files sent to
-it read back from their path, and the size of the channel's socket.io rooms and upload registry).
-Uploads are stored under $VAR_DIR/uploads/inbound (the tests point VAR_DIR at a temporary directory).
+it read back from the backend by their id, and the size of the channel's socket.io rooms and upload
+registry). It also plays the backend's POST /api/inbound-files, where the channel hands the files
+(BACKEND_URL points at this process; the upload policy checked as the backend does); POST /_backend
+{"down": bool, "refuse": [status, body] | null} makes that route fail.
 
     python tests/widget/fake_rasa.py PORT BACKEND_URL [rasa]   (rasa: Rasa's own SocketIOInput instead)
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from html import escape
@@ -24,6 +27,9 @@ from sanic import Sanic, response
 from sanic_cors import CORS
 
 from channels.web.socketio_channel import WebSocketIOInput
+from common.uploads import UploadRefused, check_content, safe_filename
+
+SERVICE_TOKEN = "token-de-servico-do-fake"
 
 INJECTION = '<img src=x onerror="window.hacked=1">'
 PNG_1X1 = bytes.fromhex(
@@ -46,8 +52,44 @@ def configure_cors(app: Sanic, cors_origins=""):
 def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
     base = f"http://127.0.0.1:{port}"
     recorded = {"messages": [], "files": [], "answered": 0}
+    inbound: dict[str, dict] = {}  # what the channel handed to the "backend", by id
+    backend_state: dict = {"down": False, "refuse": None}
+    ids = itertools.count(1)
+    os.environ["BACKEND_URL"] = base  # the channel's backend is this process
+    os.environ["BACKEND_SERVICE_TOKEN"] = SERVICE_TOKEN
     app = Sanic("fake_rasa")
     configure_cors(app, "*")
+
+    @app.post("/api/inbound-files")
+    async def inbound_file(request):
+        """The backend's route as the channel uses it (service token, conversation headers, policy)."""
+        if backend_state["down"]:
+            return response.json({"error": {"code": "internal_error", "message": "falhou"}}, status=503)
+        if request.headers.get("authorization") != f"Bearer {SERVICE_TOKEN}":
+            return response.json({"error": {"code": "service_unauthorized", "message": "x"}}, status=401)
+        if backend_state["refuse"]:
+            status, body = backend_state["refuse"]
+            return response.json(body, status=status)
+        content = request.body or b""
+        try:
+            kind = check_content(content)
+        except UploadRefused as exc:
+            return response.json({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+        file_id = f"arquivo-do-backend-{next(ids):06d}"
+        inbound[file_id] = {
+            "channel": request.headers.get("x-channel"),
+            "conversation_id": request.headers.get("x-conversation-id"),
+            "content": content,
+        }
+        name = safe_filename(request.args.get("filename"), kind.extension)
+        return response.json(
+            {"id": file_id, "filename": name, "content_type": kind.content_type, "size": len(content)}, status=201
+        )
+
+    @app.post("/_backend")
+    async def backend_control(request):
+        backend_state.update(request.json or {})
+        return response.json(backend_state)
 
     async def bot(message) -> None:
         """Answers the way Rasa's SocketIOOutput would for these responses."""
@@ -82,8 +124,17 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
         elif text == "/enviar_documento":
             attachments = (message.metadata or {}).get("attachments") or []
             for item in attachments:
-                content = Path(item["path"]).read_bytes()
-                recorded["files"].append({**item, "start": content[:5].decode("latin-1"), "read": len(content)})
+                stored = inbound[item["file_id"]]  # what the action's backend call would find
+                content = stored["content"]
+                recorded["files"].append(
+                    {
+                        **item,
+                        "channel": stored["channel"],
+                        "conversation_id": stored["conversation_id"],
+                        "start": content[:5].decode("latin-1"),
+                        "read": len(content),
+                    }
+                )
                 await out.send_text_message(session, f"Recebi o arquivo {item['filename']} ({item['size']} bytes).")
             if not attachments:
                 await out.send_text_message(session, "Não recebi nenhum arquivo.")
@@ -130,6 +181,7 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
                 "rooms": len(rooms),
                 "members": {str(room): len(sids) for room, sids in rooms.items()},
                 "uploads": uploads.sizes() if hasattr(uploads, "sizes") else None,
+                "backend_files": len(inbound),
             }
         )
 

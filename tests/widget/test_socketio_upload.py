@@ -1,10 +1,11 @@
-"""The widget's file upload (channels.web.socketio_channel): POST /webhooks/socketio/upload stores the
-file like WhatsApp and Telegram do and answers an opaque upload id, never the server path; the message
-that carries the id reaches the bot with the {"attachments": [...]} metadata of channels/common.py.
-Only a valid signed session id uploads; the files waiting are capped per session and in total (count
-and bytes), refused politely beyond that, and deleted when they expire. Against the fake Rasa process
-(the real channel mounted as `rasa run --cors "*"` mounts it) with a python-socketio client, plus the
-in-memory bookkeeping with a fake clock."""
+"""The widget's file upload (channels.web.socketio_channel): POST /webhooks/socketio/upload checks the
+file against the upload policy (common/uploads.py), hands it to the backend like WhatsApp and Telegram
+do and answers an opaque upload id, never the backend's; the message that carries the id reaches the bot
+with the {"attachments": [{"file_id", ...}]} metadata of channels/common.py. Only a valid signed
+session id uploads; the files waiting are capped per session and in total (count and bytes), refused
+politely beyond that, and forgotten when they expire. Against the fake Rasa process (the real channel
+mounted as `rasa run --cors "*"` mounts it, with the backend's inbound-file route played by the same
+process) with a python-socketio client, plus the in-memory bookkeeping with a fake clock."""
 
 from __future__ import annotations
 
@@ -19,16 +20,18 @@ import aiohttp
 import pytest
 from widget_support import Chat, FakeRasaProcess, free_port
 
-from channels.common import MAX_ATTACHMENT_BYTES, Attachment
+from channels.common import Attachment
+from channels.inbound_files import TEXT_TRY_LATER
 from channels.web.socketio_channel import (
     TEXT_BUSY,
     TEXT_TOO_MANY,
     TEXT_UPLOAD_LOST,
     SessionSigner,
     UploadLimits,
-    UploadRefused,
     WebUploads,
+    WidgetUploadRefused,
 )
+from common.uploads import EMPTY_FILE, FILE_TOO_LARGE, MAX_UPLOAD_BYTES, REFUSAL_TEXTS, UNSUPPORTED_TYPE
 
 PDF = b"%PDF-1.4 recibo de consulta"
 SITE = "http://site-da-operadora.example"
@@ -94,29 +97,38 @@ async def upload(
             return answer.status, json.loads(raw), raw, dict(answer.headers)
 
 
-def stored_files(fake: FakeRasaProcess) -> list[Path]:
-    return sorted(p for p in (fake.var_dir / "uploads" / "inbound").rglob("*") if p.is_file())
+def backend_files(fake: FakeRasaProcess) -> int:
+    """How many files the channel handed to the (fake) backend."""
+    return fake.recorded()["backend_files"]
 
 
-async def test_upload_reaches_the_bot_as_attachments_and_the_browser_never_sees_the_path(fake):
+async def set_backend(fake: FakeRasaProcess, **state) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{fake.url}/_backend", json=state) as answer:
+            assert answer.status == 200
+
+
+async def test_upload_reaches_the_bot_as_the_backends_file_id_and_nothing_is_kept_here(fake):
     async with Chat(fake.url) as chat:
         status, answer, raw, headers = await upload(fake.url, chat.session)
         assert status == 201
         assert set(answer) == {"upload_id", "filename", "content_type", "size"}
         assert answer["filename"] == "recibo.pdf" and answer["size"] == len(PDF)
         assert answer["content_type"] == "application/pdf"
-        assert "inbound" not in raw and str(fake.var_dir) not in raw
+        assert "arquivo-do-backend" not in raw  # the backend's id stays on the server
         assert headers["Access-Control-Allow-Origin"] == SITE  # a site of another origin reads it
 
         reply = await chat.say("/enviar_documento", {"upload_ids": [answer["upload_id"]]})
         assert reply == f"Recebi o arquivo recibo.pdf ({len(PDF)} bytes)."
         sent = fake.recorded()["files"][-1]
-        inbound = (fake.var_dir / "uploads" / "inbound").resolve()
-        assert inbound in Path(sent["path"]).resolve().parents
-        assert (sent["content_type"], sent["filename"], sent["size"]) == ("application/pdf", "recibo.pdf", len(PDF))
-        assert sent["start"] == "%PDF-" and sent["read"] == len(PDF)
         message = fake.recorded()["messages"][-1]
+        assert sent["file_id"].startswith("arquivo-do-backend") and sent["file_id"] != answer["upload_id"]
+        assert (sent["content_type"], sent["filename"], sent["size"]) == ("application/pdf", "recibo.pdf", len(PDF))
+        # the backend holds the bytes, for this very conversation (channel + sender id)
+        assert (sent["channel"], sent["conversation_id"]) == ("socketio", message["sender"])
+        assert sent["start"] == "%PDF-" and sent["read"] == len(PDF)
         assert "upload_ids" not in message["metadata"]
+        assert not (fake.var_dir / "uploads").exists()  # nothing on the channel's disk
 
         count = len(fake.recorded()["messages"])
         assert await chat.say("/enviar_documento", {"upload_ids": [answer["upload_id"]]}) == TEXT_UPLOAD_LOST
@@ -126,25 +138,26 @@ async def test_upload_reaches_the_bot_as_attachments_and_the_browser_never_sees_
 async def test_ids_of_another_session_and_attachments_forged_by_the_browser_are_ignored(fake):
     async with Chat(fake.url) as owner, Chat(fake.url) as other:
         status, answer, _, _ = await upload(fake.url, owner.session, filename="nota fiscal.pdf")
-        assert status == 201 and answer["filename"] == "nota_fiscal.pdf"
+        assert status == 201 and answer["filename"] == "nota fiscal.pdf"
         count = len(fake.recorded()["messages"])
         assert await other.say("/enviar_documento", {"upload_ids": [answer["upload_id"]]}) == TEXT_UPLOAD_LOST
         assert len(fake.recorded()["messages"]) == count
 
-        path = Path(__file__).resolve()
-        forged = {
-            "attachments": [{"path": str(path), "content_type": "application/pdf", "filename": "x.pdf", "size": 1}],
-            "origem": "site",
-        }
+        someone_elses = {"file_id": "arquivo-do-backend-000001", "content_type": "application/pdf"}
+        forged = {"attachments": [{**someone_elses, "filename": "x.pdf", "size": 1}], "origem": "site"}
         assert await other.say("/enviar_documento", forged) == "Não recebi nenhum arquivo."
         assert fake.recorded()["messages"][-1]["metadata"] == {"origem": "site"}  # other metadata passes
 
         reply = await owner.say("/enviar_documento", {"upload_ids": [answer["upload_id"], "nao-existe"]})
-        assert reply == f"Recebi o arquivo nota_fiscal.pdf ({len(PDF)} bytes)."  # still the owner's
+        assert reply == f"Recebi o arquivo nota fiscal.pdf ({len(PDF)} bytes)."  # still the owner's
 
 
-async def test_wrong_type_and_too_big_files_are_refused_in_portuguese(fake):
-    before = stored_files(fake)
+def policy_error(code: str) -> dict:
+    return {"code": code, "message": REFUSAL_TEXTS[code]}
+
+
+async def test_what_the_policy_refuses_gets_its_text_and_never_reaches_the_backend(fake):
+    before = backend_files(fake)
     async with Chat(fake.url) as chat:
         status, answer, _, _ = await upload(
             fake.url,
@@ -153,28 +166,49 @@ async def test_wrong_type_and_too_big_files_are_refused_in_portuguese(fake):
             "planilha.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-        assert status == 415
-        assert answer["error"] == {
-            "code": "unsupported_type",
-            "message": "Só consigo receber arquivos em PDF ou fotos (JPG ou PNG).",
-        }
+        assert (status, answer["error"]) == (415, policy_error(UNSUPPORTED_TYPE))
+        webp = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
+        status, answer, _, _ = await upload(fake.url, chat.session, webp, "foto.webp", "image/webp")
+        assert (status, answer["error"]) == (415, policy_error(UNSUPPORTED_TYPE))
+        exe = b"MZ\x90\x00" + b"\x00" * 64  # an executable called a PDF
+        status, answer, _, _ = await upload(fake.url, chat.session, exe, "recibo.pdf")
+        assert (status, answer["error"]) == (415, policy_error(UNSUPPORTED_TYPE))
 
-        just_over = b"%PDF-" + b"0" * (MAX_ATTACHMENT_BYTES - 4)  # inside the multipart allowance
+        just_over = b"%PDF-" + b"0" * (MAX_UPLOAD_BYTES - 4)  # inside the multipart allowance
         status, answer, _, _ = await upload(fake.url, chat.session, just_over)
-        assert status == 413 and answer["error"]["code"] == "too_large"
-        assert answer["error"]["message"] == "Esse arquivo é grande demais: o limite é de 16 MB."
+        assert (status, answer["error"]) == (413, policy_error(FILE_TOO_LARGE))
 
-        huge = b"0" * (MAX_ATTACHMENT_BYTES + 200 * 1024)
+        huge = b"0" * (MAX_UPLOAD_BYTES + 200 * 1024)
         for chunked in (False, True):  # refused by Content-Length, and while reading a chunked body
             status, answer, _, _ = await upload(fake.url, chat.session, huge, chunked=chunked)
-            assert status == 413 and answer["error"]["message"].startswith("Esse arquivo é grande demais"), chunked
+            assert (status, answer["error"]) == (413, policy_error(FILE_TOO_LARGE)), chunked
 
         status, answer, _, _ = await upload(fake.url, chat.session, None)
         assert status == 400 and answer["error"]["code"] == "no_file"
+        status, answer, _, _ = await upload(fake.url, chat.session, b"")
+        assert (status, answer["error"]) == (400, policy_error(EMPTY_FILE))
 
         status, _, _, _ = await upload(fake.url, chat.session, b"\x89PNG\r\n\x1a\n", "foto.png", "image/png")
         assert status == 201  # the same session still sends a good file
-    assert len(stored_files(fake)) == len(before) + 1
+    assert backend_files(fake) == before + 1
+
+
+async def test_a_backend_that_refuses_or_is_down_is_told_politely(fake):
+    waiting = fake.recorded()["uploads"]["pending_files"]
+    async with Chat(fake.url) as chat:
+        too_many = "Você enviou muitos arquivos nesta conversa."
+        await set_backend(fake, refuse=[429, {"error": {"code": "too_many_files", "message": too_many}}])
+        try:
+            status, answer, _, _ = await upload(fake.url, chat.session)
+            assert (status, answer["error"]) == (429, {"code": "too_many_files", "message": too_many})
+            await set_backend(fake, refuse=None, down=True)
+            status, answer, _, _ = await upload(fake.url, chat.session)
+            assert (status, answer["error"]) == (503, {"code": "backend_unavailable", "message": TEXT_TRY_LATER})
+        finally:
+            await set_backend(fake, refuse=None, down=False)
+        assert fake.recorded()["uploads"]["pending_files"] == waiting  # nothing half-registered
+        status, _, _, _ = await upload(fake.url, chat.session)
+        assert status == 201
 
 
 async def test_unknown_forged_or_expired_sessions_are_refused(fake):
@@ -255,30 +289,22 @@ def test_the_fake_configures_cors_as_rasa_does():
     assert statements(fake) == statements(rasa_server) and len(statements(fake)) == 4
 
 
-def attachment(tmp_path: Path, name: str) -> Attachment:
-    directory = tmp_path / "uploads" / "inbound" / name
-    directory.mkdir(parents=True)
-    path = directory / f"{name}.pdf"
-    path.write_bytes(PDF)
-    return Attachment(str(path), "application/pdf", path.name, len(PDF))
+def attachment(name: str) -> Attachment:
+    return Attachment(f"arquivo-{name}", "application/pdf", f"{name}.pdf", len(PDF))
 
 
-def test_unsent_uploads_expire_and_their_files_are_deleted(tmp_path, monkeypatch):
-    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+def test_unsent_uploads_expire_and_are_forgotten():
     now = [1000.0]
     uploads = WebUploads(UploadLimits(ttl_s=3600), clock=lambda: now[0])
-    old, kept, forgotten = (attachment(tmp_path, name) for name in ("antigo", "novo", "esquecido"))
+    old, kept, forgotten = (attachment(name) for name in ("antigo", "novo", "esquecido"))
     old_id = uploads.add("sessao-a", old)
     uploads.add("sessao-b", forgotten)
     now[0] += 3000
     kept_id = uploads.add("sessao-a", kept)
     now[0] += 700  # the first two are now 3700 s old
     assert uploads.take("sessao-a", [old_id, kept_id, 42, None]) == [kept]
-    assert not Path(old.path).exists() and not Path(old.path).parent.exists()
-    assert Path(kept.path).exists()  # sent to the bot: the bot's to keep
-    assert Path(forgotten.path).exists()  # nobody asked yet...
-    uploads.prune()  # ...the sweep (every minute, and before each upload) deletes it
-    assert not Path(forgotten.path).exists()
+    assert uploads.sizes()["pending_files"] == 1  # nobody asked for the forgotten one yet...
+    uploads.prune()  # ...the sweep (every minute, and before each upload) forgets it (the backend expires it)
     assert uploads.sizes()["pending_files"] == 0 and uploads.sizes()["pending_bytes"] == 0
 
 
@@ -292,8 +318,7 @@ def test_the_rate_limit_window_slides():
     assert uploads.allow("s")
 
 
-def test_the_registries_stay_bounded(tmp_path, monkeypatch):
-    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+def test_the_registries_stay_bounded():
     now = [0.0]
     limits = UploadLimits(
         per_window=2,
@@ -310,21 +335,21 @@ def test_the_registries_stay_bounded(tmp_path, monkeypatch):
     assert uploads.sizes()["rate_sessions"] == 100
     assert uploads.allow("sessao-0")  # forgotten, so allowed again: the global caps below still hold
 
-    files = [attachment(tmp_path, f"f{number}") for number in range(8)]
+    files = [attachment(f"f{number}") for number in range(8)]
     uploads.add("sessao-a", files[0])
     uploads.add("sessao-a", files[1])
-    with pytest.raises(UploadRefused) as refused:  # per session: 2 files waiting
+    with pytest.raises(WidgetUploadRefused) as refused:  # per session: 2 files waiting
         uploads.add("sessao-a", files[2])
     assert (refused.value.status, refused.value.message) == (429, TEXT_TOO_MANY)
-    with pytest.raises(UploadRefused):  # per session: bytes
+    with pytest.raises(WidgetUploadRefused):  # per session: bytes
         uploads.reserve("sessao-b", 4 * len(PDF))
-    with pytest.raises(UploadRefused) as refused:  # in total: bytes
+    with pytest.raises(WidgetUploadRefused) as refused:  # in total: bytes
         uploads.reserve("sessao-b", 4 * len(PDF) + 1)
     uploads.add("sessao-b", files[2])
     uploads.add("sessao-c", files[3])
     uploads.add("sessao-d", files[4])
     assert uploads.full()
-    with pytest.raises(UploadRefused) as refused:  # in total: 5 files
+    with pytest.raises(WidgetUploadRefused) as refused:  # in total: 5 files
         uploads.add("sessao-e", files[5])
     assert (refused.value.status, refused.value.code, refused.value.message) == (503, "busy", TEXT_BUSY)
     assert uploads.sizes() == {
@@ -334,9 +359,8 @@ def test_the_registries_stay_bounded(tmp_path, monkeypatch):
         "pending_bytes": 5 * len(PDF),
         "in_flight": 0,
     }
-    now[0] += 3601  # nobody sent them: they expire, their files are deleted, there is room again
+    now[0] += 3601  # nobody sent them: they expire and are forgotten, there is room again
     assert not uploads.full()
-    assert not any(Path(f.path).exists() for f in files[:5])
     uploads.add("sessao-e", files[5])
     assert uploads.sizes()["pending_files"] == 1 and uploads.sizes()["rate_sessions"] == 0
 

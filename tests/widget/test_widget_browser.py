@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from channels.web.socketio_channel import TOKEN_RE
+from common.uploads import REFUSAL_TEXTS, UNSUPPORTED_TYPE
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
 pytestmark = pytest.mark.asyncio
@@ -106,9 +107,7 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     await page.locator("input[type=file]").set_input_files(
         {"name": "planilha.xls", "mimeType": "application/vnd.ms-excel", "buffer": b"xx"}
     )
-    await expect(page.locator(".msg.sistema").last).to_contain_text(
-        "Só consigo receber arquivos em PDF ou fotos (JPG ou PNG)."
-    )
+    await expect(page.locator(".msg.sistema").last).to_contain_text(REFUSAL_TEXTS[UNSUPPORTED_TYPE])
     await page.screenshot(path=str(artifacts / "widget-site-1-conversa.png"))
 
     recorded = rasa.recorded()
@@ -122,7 +121,7 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     ]
     assert {m["sender"] for m in recorded["messages"]} == {session}
     [sent] = recorded["messages"][-1]["metadata"]["attachments"]
-    assert "/uploads/inbound/" in sent["path"]
+    assert sent["file_id"].startswith("arquivo-do-backend")  # the backend's id: the channel kept no file
     assert {k: sent[k] for k in ("content_type", "filename", "size")} == {
         "content_type": "application/pdf",
         "filename": "recibo.pdf",
@@ -131,7 +130,7 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     assert [f["start"] for f in recorded["files"]] == ["%PDF-"]  # the bot read the file the browser sent
     [answer] = uploads  # one upload (the spreadsheet never left the browser)
     assert answer.status == 201 and set(await answer.json()) == {"upload_id", "filename", "content_type", "size"}
-    assert "inbound" not in await answer.text()  # the server path never reaches the browser
+    assert "arquivo-do-backend" not in await answer.text()  # the backend's id never reaches the browser
 
     # the browser keeps the signed session id (and whether the chat is open), nothing of the conversation
     kept = await storage(page)
@@ -236,16 +235,14 @@ async def test_a_document_by_keyboard_while_sending_and_refused_by_the_server(fa
     await expect(page.locator(".msg.usuario").last).to_have_text("Você: Arquivo enviado: nota fiscal.jpg")
     await expect(sending).to_have_count(0)
     await expect(attach).to_have_attribute("aria-busy", "false")
-    await expect(page.locator(".msg.bot").last).to_have_text("Assistente: Recebi o arquivo nota_fiscal.jpg (9 bytes).")
+    await expect(page.locator(".msg.bot").last).to_have_text("Assistente: Recebi o arquivo nota fiscal.jpg (9 bytes).")
     await page.unroute(f"**{UPLOAD_PATH}")
 
     # a type the browser does not name goes to the server, which refuses it: its message is shown
     async with page.expect_file_chooser() as chooser:
         await attach.press("Enter")
     await (await chooser.value).set_files({"name": "exame.dcm", "mimeType": "", "buffer": b"DICM"})
-    await expect(page.locator(".msg.sistema").last).to_have_text(
-        "Aviso: Só consigo receber arquivos em PDF ou fotos (JPG ou PNG)."
-    )
+    await expect(page.locator(".msg.sistema").last).to_have_text(f"Aviso: {REFUSAL_TEXTS[UNSUPPORTED_TYPE]}")
     await expect(page.locator(".msg.usuario").last).to_have_text("Você: Arquivo enviado: nota fiscal.jpg")
     await page.screenshot(path=str(artifacts / "widget-anexo-2-recusado.png"))
     texts = [m["text"] for m in rasa.recorded()["messages"]]
