@@ -33,6 +33,7 @@ from backend.db import create_engine, session_factory
 from backend.models import Agent, AgentState, ApiSession
 from backend.passwords import PasswordPolicy, hash_password
 from backend.settings import Settings
+from common.labels import date_text
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 AGENT_POLICY = PasswordPolicy(
@@ -145,7 +146,7 @@ def main(
             print(f"Atendente {username} criado.", file=stdout)
         elif args.command == "list":
             for agent in asyncio.run(list_agents(settings)):
-                state = f"desativado em {agent.disabled_at:%d/%m/%Y}" if agent.disabled_at else "ativo"
+                state = f"desativado em {date_text(agent.disabled_at)}" if agent.disabled_at else "ativo"
                 print(f"{agent.username}\t{agent.name}\t{state}", file=stdout)
         else:
             asyncio.run(disable_agent(settings, args.username.strip().lower()))

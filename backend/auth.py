@@ -17,12 +17,32 @@ from backend.email_change import apply_due_email_changes
 from backend.handoff import touch_agent
 from backend.models import ACTIVE, Account, Agent, AgentState, ApiSession, Beneficiary
 from backend.passwords import burn_verification_time, verify_password
+from backend.rate_limits import (
+    LOGIN_PER_ADDRESS,
+    LOGIN_PER_LOGIN,
+    DataKeys,
+    RateLimited,
+    hit_all,
+    too_many,
+    try_again_text,
+)
+from backend.refusals import Refusals, Refused
 
 MAX_LOGIN_FAILURES = 5
 LOGIN_LOCK_TIME = timedelta(minutes=30)
 SESSION_TTL = timedelta(hours=12)
 
 log = logging.getLogger(__name__)
+
+_FORGOT = 'Se esqueceu a senha, peça uma nova no chat: "esqueci minha senha".'
+REFUSALS = Refusals(  # the app's login (the agents' is backend.agent_desk's)
+    {
+        "invalid_credentials": "Login ou senha incorretos. Confira e tente de novo.",
+        "account_locked": "Por segurança, seu acesso ficou bloqueado depois de várias tentativas erradas. "
+        "{try_again} " + _FORGOT,
+        "rate_limited": "{limit} {try_again} " + _FORGOT,
+    }
+)
 
 
 class InvalidCredentials(Exception):
@@ -36,11 +56,22 @@ class AccountLocked(Exception):
         self.retry_after_minutes = max(1, math.ceil(self.retry_after_seconds / 60))
 
 
+def locked(exc: AccountLocked, refusals: Refusals) -> Refused:
+    """account_locked (423) with when to try again, in the wording of `refusals`."""
+    return refusals.refuse(
+        "account_locked",
+        words={"try_again": try_again_text(exc.retry_after_seconds)},
+        retry_after_seconds=exc.retry_after_seconds,
+        retry_after_minutes=exc.retry_after_minutes,
+    )
+
+
 @dataclass(frozen=True)
 class LoginResult:
     token: str
     must_change_password: bool
     beneficiary_id: int
+    change_password_url: str | None = None  # app_login: the change page a temporary password leads to
 
 
 def hash_token(token: str) -> str:
@@ -112,6 +143,37 @@ async def reserve_attempt(session: AsyncSession, model, id_column, row_id: int, 
     locked_until = (await session.execute(select(model.locked_until).where(id_column == row_id))).scalar_one()
     await session.commit()
     raise AccountLocked(locked_until if locked_until and locked_until > now else now + LOGIN_LOCK_TIME, now)
+
+
+async def app_login(
+    session: AsyncSession,
+    login_kind: str,
+    login: str,
+    password: str,
+    *,
+    keys: DataKeys,
+    client: str,
+    bcrypt_rounds: int,
+    public_url: str,
+) -> LoginResult:
+    """POST /api/auth/login: counted before anything is checked, per client address and per login
+    (whether or not the login exists); a temporary password gets the link of the change page.
+    Refuses rate_limited, invalid_credentials or account_locked."""
+    from backend.password_change import login_change_url  # (password_change imports this module)
+
+    try:
+        await hit_all(session, keys, [(LOGIN_PER_ADDRESS, (client,)), (LOGIN_PER_LOGIN, (login_kind, login))])
+        result = await login_beneficiary(session, login_kind, login, password, bcrypt_rounds)
+    except RateLimited as exc:
+        raise too_many(exc, REFUSALS) from None
+    except InvalidCredentials:
+        raise REFUSALS.refuse("invalid_credentials") from None
+    except AccountLocked as exc:
+        raise locked(exc, REFUSALS) from None
+    if not result.must_change_password:
+        return result
+    url = await login_change_url(session, result.beneficiary_id, public_url)
+    return LoginResult(result.token, True, result.beneficiary_id, url)
 
 
 async def settle_failure(

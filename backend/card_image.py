@@ -18,13 +18,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from backend.models import Beneficiary, Plan
 from backend.operator_profile import OperatorProfile
+from common.labels import card_relationship_label, coverage_segments, date_text
 
-RELATIONSHIP_LABELS = {
-    "titular": "Titular",
-    "filho": "Dependente (filho)",
-    "filha": "Dependente (filha)",
-    "cônjuge": "Dependente (cônjuge)",
-}
 ACCOMMODATION_LABELS = {"apartamento": "Apartamento", "enfermaria": "Enfermaria"}
 
 # Image geometry: an ID-1 card (85.6 x 54 mm) at 300 dpi.
@@ -70,7 +65,7 @@ class CardData:
             "operator": self.operator_name,
             "operator_ans_registration": self.operator_ans_registration,
             "valid_until": self.valid_until.isoformat(),
-            "valid_until_text": f"{self.valid_until:%d/%m/%Y}",
+            "valid_until_text": date_text(self.valid_until),
         }
 
     def text(self) -> str:
@@ -83,7 +78,7 @@ class CardData:
                 f"Plano: {self.plan_name} (ANS nº {self.product_ans_registration})",
                 f"Cobertura: {', '.join(self.segments)}",
                 f"Acomodação: {self.accommodation}",
-                f"{self.relationship} · válida até {self.valid_until:%d/%m/%Y}",
+                f"{self.relationship} · válida até {date_text(self.valid_until)}",
                 f"Operadora: {self.operator_name} — ANS nº {self.operator_ans_registration}",
             ]
         )
@@ -92,18 +87,6 @@ class CardData:
 def format_card_number(card_number: str) -> str:
     """'100200300401' -> '1002 0030 0401'."""
     return " ".join(card_number[i : i + 4] for i in range(0, len(card_number), 4))
-
-
-def coverage_segments(plan: Plan) -> tuple[str, ...]:
-    """ANS segmentation of the product, as printed on the card."""
-    segments = []
-    if plan.outpatient:
-        segments.append("Ambulatorial")
-    if plan.hospital:
-        segments.append("Hospitalar com obstetrícia" if plan.obstetrics else "Hospitalar sem obstetrícia")
-    elif plan.obstetrics:
-        segments.append("Obstetrícia")
-    return tuple(segments)
 
 
 def valid_until(today: date) -> date:
@@ -116,12 +99,10 @@ def card_data(beneficiary: Beneficiary, plan: Plan, operator: OperatorProfile, t
         card_number=beneficiary.card_number,
         card_number_formatted=format_card_number(beneficiary.card_number),
         holder=beneficiary.holder_id is None,
-        relationship=RELATIONSHIP_LABELS.get(
-            beneficiary.relationship, "Titular" if beneficiary.holder_id is None else "Dependente"
-        ),
+        relationship=card_relationship_label(beneficiary.relationship, beneficiary.holder_id is None),
         plan_name=plan.name,
         accommodation=ACCOMMODATION_LABELS.get(plan.accommodation, plan.accommodation.capitalize()),
-        segments=coverage_segments(plan),
+        segments=coverage_segments(plan.outpatient, plan.hospital, plan.obstetrics),
         product_ans_registration=plan.ans_product_registration,
         operator_name=operator.name,
         operator_short_name=operator.short_name,
@@ -215,7 +196,7 @@ def render_png(card: CardData) -> bytes:
     draw.line((40, footer_y - 14, WIDTH - 40, footer_y - 14), fill=(220, 224, 228), width=2)
     draw.text((40, footer_y), card.relationship, font=_font(24, True), fill=INK)
     draw.text(
-        (WIDTH - 40, footer_y), f"Válida até {card.valid_until:%d/%m/%Y}", font=_font(24, True), fill=INK, anchor="ra"
+        (WIDTH - 40, footer_y), f"Válida até {date_text(card.valid_until)}", font=_font(24, True), fill=INK, anchor="ra"
     )
     output = io.BytesIO()
     image.save(output, format="PNG", optimize=True)

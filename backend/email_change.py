@@ -60,7 +60,9 @@ from backend.rate_limits import (
     claim_once,
     hit,
     release,
+    too_many,
 )
+from backend.refusals import Refusals
 from common.pii import mask_email
 
 KIND = "email_change"
@@ -70,10 +72,15 @@ CANCEL_PATH = "/conta/cancelar-troca-de-email"
 log = logging.getLogger(__name__)
 
 
-class EmailChangeRefused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+REFUSALS = Refusals(
+    {
+        "same_email": "Esse já é o e-mail do seu cadastro, então não é preciso trocar.",
+        "email_in_use": "Esse e-mail já está no cadastro de outra pessoa. Informe outro e-mail.",
+        "email_not_sent": "Não consegui enviar o e-mail de confirmação agora e nada mudou no seu cadastro. "
+        "Tente de novo em alguns minutos.",
+        "rate_limited": "{limit} {try_again}",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -125,8 +132,8 @@ async def request_email_change(
     channel: str,
     conversation_id: str | None,
 ) -> EmailChangeResult:
-    """The chat's "alterar e-mail": the full name first (a wrong one is a failed identity check).
-    Raises IdentityError, EmailChangeRefused, RateLimited or MailError."""
+    """The chat's "alterar e-mail": the full name first (a wrong one is a failed identity check:
+    identity_not_confirmed, identity_locked, too_many_attempts); then schedule_email_change."""
     await confirm_extra_factor(session, beneficiary, same_name(full_name, beneficiary.name), conversation_id, keys=keys)
     return await schedule_email_change(
         session,
@@ -155,14 +162,14 @@ async def schedule_email_change(
 ) -> EmailChangeResult:
     """Records the change, e-mails the confirmation link to `new_email` and, when there is an
     address on file, the notice with the cancel link to it (see the module's docstring). What the
-    links need is committed before any e-mail leaves. Raises EmailChangeRefused, RateLimited or
-    MailError (then the change is void and the protocol ends as 'failed')."""
+    links need is committed before any e-mail leaves. Refuses same_email, email_in_use,
+    rate_limited or email_not_sent (then the change is void and the protocol ends as 'failed')."""
     new_email = new_email.lower()
     old_email = beneficiary.email
     if old_email and old_email.lower() == new_email:
-        raise EmailChangeRefused("same_email")
+        raise REFUSALS.refuse("same_email")
     if await email_in_use(session, new_email, beneficiary.id):
-        raise EmailChangeRefused("email_in_use")
+        raise REFUSALS.refuse("email_in_use")
     now = utcnow()
     first, claim = await claim_once(session, keys, "email_change", beneficiary.id, new_email, now=now)
     if not first:  # the same request moments ago (a concurrent one waited for it to commit)
@@ -177,9 +184,9 @@ async def schedule_email_change(
             )
     try:
         await count_account_mail(session, keys, beneficiary.id, channel, conversation_id, now)
-    except RateLimited:
+    except RateLimited as exc:
         await session.rollback()
-        raise
+        raise too_many(exc, REFUSALS) from None
     await _supersede_pending(session, beneficiary.id, now)
     new_email_masked = mask_email(new_email)
     protocol = await new_protocol(
@@ -226,7 +233,7 @@ async def schedule_email_change(
         await set_protocol_status(session, protocol.number, "failed")
         await release(session, claim)
         await session.commit()
-        raise
+        raise REFUSALS.refuse("email_not_sent") from None
     log.info(
         "e-mail change requested",
         extra={"protocol": protocol.number, "beneficiary_id": beneficiary.id, "waits": old_email is not None},

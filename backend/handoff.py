@@ -20,6 +20,8 @@ from backend.models import AgentState, HandoffMessage, HandoffTicket
 from backend.operator_profile import OpeningHours, OperatorProfile
 from backend.protocols import new_protocol, set_protocol_status
 from backend.rasa_client import RasaClient, RasaUnavailable
+from backend.rate_limits import HANDOFF_GLOBAL, HANDOFF_PER_CONVERSATION, DataKeys, RateLimited, hit_all, too_many
+from backend.refusals import Refusals
 from common.pii import mask_text
 
 log = logging.getLogger(__name__)
@@ -34,10 +36,14 @@ PULL_INTERVAL_S = 1.5  # per ticket and process: how often the Rasa tracker is r
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class HandoffError(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+REFUSALS = Refusals(
+    {
+        "ticket_not_found": "Não encontrei esse atendimento.",
+        "ticket_taken": "Outro atendente já assumiu esse atendimento.",
+        "ticket_closed": "Esse atendimento já foi encerrado.",
+        "rate_limited": "{limit} {try_again} Se precisar agora, ligue {central_24h} (24 horas).",
+    }
+)
 
 
 def local_now() -> datetime:
@@ -85,17 +91,6 @@ async def active_ticket(session: AsyncSession, conversation_id: str) -> HandoffT
             select(HandoffTicket).where(
                 HandoffTicket.conversation_id == conversation_id, HandoffTicket.status.in_(ACTIVE_STATUSES)
             )
-        )
-    ).scalar_one_or_none()
-
-
-async def latest_ticket(session: AsyncSession, conversation_id: str) -> HandoffTicket | None:
-    return (
-        await session.execute(
-            select(HandoffTicket)
-            .where(HandoffTicket.conversation_id == conversation_id)
-            .order_by(HandoffTicket.created_at.desc(), HandoffTicket.id.desc())
-            .limit(1)
         )
     ).scalar_one_or_none()
 
@@ -195,6 +190,103 @@ async def open_ticket(
     return Opened(ticket, True)
 
 
+@dataclass(frozen=True)
+class HandoffState:
+    """A ticket as the assistant tells the user about it."""
+
+    ticket: HandoffTicket
+    created: bool
+    position: int  # in the queue of waiting tickets (0 once an agent has it)
+    online: bool  # an agent is online
+    in_hours: bool  # the chat's opening hours
+
+    @property
+    def pause(self) -> bool:
+        """Whether the bot pauses now: an agent has it, or will soon (open, in hours, agents online)."""
+        status = self.ticket.status
+        return status == IN_PROGRESS or (status == OPEN and self.in_hours and self.online)
+
+    @property
+    def callback(self) -> bool:
+        """Waiting with nobody to take it now: the team calls back."""
+        return self.ticket.status == OPEN and not (self.in_hours and self.online)
+
+
+async def handoff_state(
+    session: AsyncSession, ticket: HandoffTicket, operator: OperatorProfile, *, created: bool = False
+) -> HandoffState:
+    in_hours = within_hours(operator.opening_hours, local_now())
+    online = await agents_online(session) > 0
+    return HandoffState(ticket, created, await queue_position(session, ticket), online, in_hours)
+
+
+async def request_handoff(
+    session: AsyncSession,
+    *,
+    operator: OperatorProfile,
+    keys: DataKeys,
+    conversation_id: str,
+    channel: str,
+    reason: str,
+    beneficiary_id: int | None,
+    transcript: list[dict],
+) -> HandoffState:
+    """The assistant hands the conversation over: its waiting or in-progress ticket, or a new one
+    (counted per conversation and for the whole queue: rate_limited with the phone)."""
+    if await active_ticket(session, conversation_id) is None:  # asking again is free
+        try:
+            await hit_all(session, keys, [(HANDOFF_PER_CONVERSATION, (channel, conversation_id)), (HANDOFF_GLOBAL, ())])
+        except RateLimited as exc:
+            raise too_many(exc, REFUSALS) from None
+    in_hours = within_hours(operator.opening_hours, local_now())
+    online = await agents_online(session) > 0
+    opened = await open_ticket(
+        session,
+        operator=operator,
+        conversation_id=conversation_id,
+        channel=channel,
+        reason=reason,
+        beneficiary_id=beneficiary_id,
+        transcript=transcript,
+        callback=not (in_hours and online),
+    )
+    return await handoff_state(session, opened.ticket, operator, created=opened.created)
+
+
+def user_message(state: HandoffState, operator: OperatorProfile) -> str:
+    """What the assistant tells the user (plain text, WhatsApp-friendly)."""
+    ticket, position = state.ticket, state.position
+    protocol = ticket.protocol_number
+    phone = operator.phones["central_24h"]
+    if ticket.status == CLOSED:
+        return f"Seu atendimento com a nossa equipe (protocolo {protocol}) foi encerrado."
+    if ticket.status == IN_PROGRESS:
+        return (
+            f"Seu atendimento (protocolo {protocol}) já está com um atendente. É só escrever por aqui que ele recebe."
+        )
+    if not state.in_hours:
+        return (
+            f"Anotei seu pedido de atendimento: protocolo {protocol}. Nossa equipe atende pelo chat "
+            f"{operator.opening_hours.text} e vai retornar seu contato assim que o atendimento abrir. "
+            f"Se for urgente, ligue {phone}, que funciona 24 horas."
+        )
+    if not state.online:
+        return (
+            f"Anotei seu pedido de atendimento: protocolo {protocol}. Neste momento não há atendente "
+            f"disponível no chat; nossa equipe vai retornar seu contato. Se preferir, ligue {phone} (24 horas)."
+        )
+    ahead = position - 1
+    queue = (
+        "Você é o próximo da fila."
+        if ahead == 0
+        else (f"Você está na posição {position} da fila ({ahead} pessoa{'s' if ahead > 1 else ''} na sua frente).")
+    )
+    return (
+        f"Certo, vou te passar para um atendente. Seu protocolo é {protocol}. {queue} "
+        "Pode ir escrevendo o que precisa: o atendente vê esta conversa e responde por aqui."
+    )
+
+
 async def list_tickets(session: AsyncSession, status: str) -> list[HandoffTicket]:
     query = select(HandoffTicket)
     if status == "open":
@@ -211,7 +303,7 @@ async def list_tickets(session: AsyncSession, status: str) -> list[HandoffTicket
 async def get_ticket(session: AsyncSession, ticket_id: int) -> HandoffTicket:
     ticket = await session.get(HandoffTicket, ticket_id)
     if ticket is None:
-        raise HandoffError("ticket_not_found")
+        raise REFUSALS.refuse("ticket_not_found")
     return ticket
 
 
@@ -246,9 +338,9 @@ async def claim(session: AsyncSession, rasa: RasaClient, ticket_id: int, agent_i
     await session.refresh(ticket)
     if result.rowcount == 0:
         if ticket.status == CLOSED:
-            raise HandoffError("ticket_closed")
+            raise REFUSALS.refuse("ticket_closed")
         if ticket.agent_id != agent_id:
-            raise HandoffError("ticket_taken")
+            raise REFUSALS.refuse("ticket_taken")
         return ticket
     await set_protocol_status(session, ticket.protocol_number, IN_PROGRESS)
     session.add(HandoffMessage(ticket_id=ticket.id, sender="system", text="Atendimento assumido.", agent_id=agent_id))
@@ -264,11 +356,11 @@ async def claim(session: AsyncSession, rasa: RasaClient, ticket_id: int, agent_i
 async def _own_active(session: AsyncSession, rasa: RasaClient, ticket_id: int, agent_id: int) -> HandoffTicket:
     ticket = await get_ticket(session, ticket_id)
     if ticket.status == CLOSED:
-        raise HandoffError("ticket_closed")
+        raise REFUSALS.refuse("ticket_closed")
     if ticket.status == OPEN:  # answering a waiting ticket takes it
         ticket = await claim(session, rasa, ticket_id, agent_id)
     if ticket.agent_id != agent_id:
-        raise HandoffError("ticket_taken")
+        raise REFUSALS.refuse("ticket_taken")
     return ticket
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import utcnow
+from backend.family import visible_members
 from backend.models import Beneficiary, IdentityAttempt, IdentityVerification
 from backend.rate_limits import (
     IDENTITY_FAILURES_PER_PERSON,
@@ -36,7 +37,10 @@ from backend.rate_limits import (
     give_back,
     hit,
     hit_all,
+    too_many,
+    try_again_text,
 )
+from backend.refusals import Refusals, Refused
 from common.text import without_accents
 
 MAX_FAILURES = 5
@@ -58,29 +62,30 @@ class IdentityClaim:
     mother_name: str | None = None  # checked only when given
 
 
-class IdentityError(Exception):
-    pass
+REFUSALS = Refusals(
+    {
+        "identity_not_confirmed": "Não consegui confirmar seus dados. Confira as informações e tente de novo.",
+        "identity_locked": "Por segurança, a confirmação de identidade ficou bloqueada por alguns minutos "
+        "depois de várias tentativas. {try_again}",
+        "too_many_attempts": "{limit} {try_again}",  # a rate limit of backend.rate_limits
+        "verification_invalid": "Para isso eu preciso confirmar seus dados com o CPF: a confirmação sem CPF vale "
+        "só para o cadastro no aplicativo.",  # a check without CPF used for more than registration
+    }
+)
 
 
-class IdentityNotConfirmed(IdentityError):
-    def __init__(self, attempts_left: int) -> None:
-        super().__init__(f"identity not confirmed, {attempts_left} attempts left")
-        self.attempts_left = attempts_left
+def _not_confirmed(attempts_left: int) -> Refused:
+    return REFUSALS.refuse("identity_not_confirmed", attempts_left=attempts_left)
 
 
-class IdentityLocked(IdentityError):
-    def __init__(self, until: datetime, now: datetime) -> None:
-        super().__init__(f"identity locked until {until.isoformat()}")
-        self.retry_after_minutes = _minutes_until(until, now)
-
-
-class TooManyAttempts(IdentityError):
-    """A rate limit of backend.rate_limits refused the check (`limited` says which and until when)."""
-
-    def __init__(self, limited: RateLimited) -> None:
-        super().__init__(f"too many verifications ({limited.rule.name})")
-        self.limited = limited
-        self.retry_after_minutes = limited.retry_after_minutes
+def _locked(until: datetime, now: datetime) -> Refused:
+    minutes = _minutes_until(until, now)
+    return REFUSALS.refuse(
+        "identity_locked",
+        words={"try_again": try_again_text(minutes * 60)},
+        retry_after_seconds=minutes * 60,
+        retry_after_minutes=minutes,
+    )
 
 
 def _minutes_until(until: datetime, now: datetime) -> int:
@@ -108,7 +113,8 @@ async def verify_identity(
     keys: DataKeys,
     channel: str = "rest",
 ) -> Beneficiary:
-    """Returns the beneficiary or raises an IdentityError (TooManyAttempts: a rate limit).
+    """Returns the beneficiary or raises Refused (identity_not_confirmed, identity_locked,
+    too_many_attempts: a rate limit).
     Commits the recorded attempt and the counters."""
     from backend.email_change import apply_due_email_changes  # (email_change imports this module)
 
@@ -134,8 +140,8 @@ async def verify_identity(
         await session.commit()
     except RateLimited as exc:
         await session.commit()
-        raise TooManyAttempts(exc) from None
-    except IdentityLocked:
+        raise too_many(exc, REFUSALS, "too_many_attempts") from None
+    except Refused:  # identity_locked
         await session.commit()
         raise
     if beneficiary is not None:
@@ -154,7 +160,7 @@ async def confirm_extra_factor(
 ) -> None:
     """A factor asked after the verification (the full name, to change the e-mail). A mismatch
     makes the verification it completes a failed one, counted for the beneficiary's card (its
-    success no longer resets the count); raises like verify_identity."""
+    success no longer resets the count); refuses like verify_identity."""
     now = utcnow()
     key = attempt_key(keys, "card", beneficiary.card_number)
     try:  # the card's counter row is held until the commit: one check of this login at a time
@@ -162,8 +168,8 @@ async def confirm_extra_factor(
         await _failures_unless_locked(session, key, now)
     except RateLimited as exc:
         await session.commit()
-        raise TooManyAttempts(exc) from None
-    except IdentityLocked:
+        raise too_many(exc, REFUSALS, "too_many_attempts") from None
+    except Refused:  # identity_locked
         await session.commit()
         raise
     if matches:
@@ -194,7 +200,7 @@ async def _failures_unless_locked(session: AsyncSession, key: str, now: datetime
     locked_until = _lock_end(failures)
     if locked_until and locked_until > now:
         log.info("identity verification refused: key locked", extra={"key": key[:12]})
-        raise IdentityLocked(locked_until, now)
+        raise _locked(locked_until, now)
     return failures
 
 
@@ -204,8 +210,8 @@ def _raise_failure(key: str, failures: list[datetime], now: datetime) -> NoRetur
     log.info("identity not confirmed", extra={"key": key[:12], "failures": len(window_failures)})
     locked_until = _lock_end(failures)
     if locked_until and locked_until > now:
-        raise IdentityLocked(locked_until, now)
-    raise IdentityNotConfirmed(MAX_FAILURES - len(window_failures))
+        raise _locked(locked_until, now)
+    raise _not_confirmed(MAX_FAILURES - len(window_failures))
 
 
 async def _recent_failures(session: AsyncSession, key: str, now: datetime) -> list[datetime]:
@@ -259,14 +265,6 @@ REGISTRATION_SCOPE = "registration"  # "não possuo CPF" (login + birth date): r
 SCOPES = frozenset({FULL_SCOPE, REGISTRATION_SCOPE})
 
 
-class VerificationOutOfScope(Exception):
-    """A valid verification used for a request its scope does not cover."""
-
-    def __init__(self, scope: str) -> None:
-        super().__init__(f"verification of scope {scope!r} used out of scope")
-        self.scope = scope
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -313,9 +311,9 @@ async def redeem_verification(
 ) -> Beneficiary | None:
     """The verified beneficiary, if `token` is unexpired, was issued to this very conversation
     (same sender id on the same channel: the same id on another channel is somebody else) and
-    its scope is one of `accepted_scopes`; None otherwise. Raises VerificationOutOfScope for a
-    valid token of another scope (a check without CPF used for more than registration), so the
-    caller can say what is missing.
+    its scope is one of `accepted_scopes`; None otherwise. Refuses a valid token of another scope
+    (a check without CPF used for more than registration: verification_invalid with `reason`
+    "cpf_required"), so the caller can say what is missing.
 
     The session is one of inactivity: every use pushes the expiry to `idle_ttl` from now."""
     row = (
@@ -325,7 +323,32 @@ async def redeem_verification(
     if row is None or row.expires_at <= now or (row.conversation_id, row.channel) != (conversation_id, channel):
         return None
     if row.scope not in accepted_scopes:
-        raise VerificationOutOfScope(row.scope)
+        raise REFUSALS.refuse("verification_invalid", reason="cpf_required")
     row.expires_at = now + idle_ttl
     await session.commit()
     return await session.get(Beneficiary, row.beneficiary_id)
+
+
+@dataclass(frozen=True)
+class Verified:
+    token: str
+    beneficiary: Beneficiary
+    dependents: int  # how many dependents the verified holder has (0 for a dependent)
+
+
+async def start_verified_session(
+    session: AsyncSession,
+    claim: IdentityClaim,
+    conversation_id: str,
+    idle_ttl: timedelta,
+    *,
+    keys: DataKeys,
+    channel: str,
+    scope: str,
+) -> Verified:
+    """The identity check of a conversation and, when it passes, the token of its verified
+    session; refuses like verify_identity."""
+    beneficiary = await verify_identity(session, claim, conversation_id, channel=channel, keys=keys)
+    token = await issue_verification(session, beneficiary, conversation_id, idle_ttl, channel=channel, scope=scope)
+    dependents = len(await visible_members(session, beneficiary)) - 1
+    return Verified(token, beneficiary, dependents)

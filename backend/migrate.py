@@ -8,11 +8,20 @@ from alembic.config import Config
 from backend.settings import REPO_DIR, Settings
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
+def _config(settings: Settings) -> Config:
     config = Config(str(REPO_DIR / "alembic.ini"))
     config.attributes["settings"] = settings
     config.attributes["configure_logger"] = False
-    command.upgrade(config, revision)
+    return config
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    command.upgrade(_config(settings), revision)
+
+
+def downgrade(settings: Settings, revision: str) -> None:
+    """Back to `revision` (the tests of a migration's way back)."""
+    command.downgrade(_config(settings), revision)
 
 
 def main() -> None:

@@ -71,7 +71,7 @@ class Beneficiary(Base):
     email = Column(String(254), index=True)
     phone = Column(String(32))
     holder_id = Column(Integer, ForeignKey("beneficiaries.id"))
-    relationship = Column(String(20), nullable=False)  # titular | filho | filha | cônjuge
+    relationship = Column(String(20), nullable=False)  # holder | son | daughter | spouse (common.labels)
     plan_id = Column(Integer, ForeignKey("plans.id"), nullable=False)
     status = Column(String(20), nullable=False, default=ACTIVE)  # active | cancelled
     cancelled_at = Column(Date)
@@ -335,7 +335,7 @@ class ReimbursementDocument(Base):
     beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
     conversation_id = Column(String(128), nullable=False, index=True)
     reimbursement_id = Column(Integer, ForeignKey("reimbursements.id"), index=True)
-    kind = Column(String(20), nullable=False)  # recibo | nota_fiscal | relatorio | outro
+    kind = Column(String(20), nullable=False)  # receipt | invoice | report | other (backend.reimbursements)
     filename = Column(String(200), nullable=False)
     content_type = Column(String(60), nullable=False)
     size = Column(Integer, nullable=False)
@@ -399,3 +399,23 @@ class EmailChange(Base):
     confirmed_at = Column(DateTime)
     cancelled_at = Column(DateTime)
     applied_at = Column(DateTime)
+
+
+class InboundFile(Base):
+    """A file a user sent through a channel (POST /api/inbound-files), stored on the backend's disk
+    and bound to the conversation it came from (channel + sender id, like an identity
+    verification). An action attaches it by its opaque id (a reimbursement document takes over its
+    bytes and the row goes); one never attached expires (backend.inbound_files.INBOUND_FILE_TTL,
+    deleted by backend.retention)."""
+
+    __tablename__ = "inbound_files"
+    __table_args__ = (Index("ix_inbound_files_channel_conversation", "channel", "conversation_id"),)
+    id = Column(String(32), primary_key=True)  # random (secrets.token_urlsafe), shown to the channel
+    channel = Column(String(32), nullable=False)
+    conversation_id = Column(String(128), nullable=False)
+    filename = Column(String(200), nullable=False)
+    content_type = Column(String(60), nullable=False)
+    size = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    storage_path = Column(String(400), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)

@@ -21,12 +21,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import Provider
+from backend.refusals import Refusals
 from common.text import fold
 
 SEED_DATA = Path(__file__).resolve().parent / "seed_data"
 SPECIALTIES_FILE = SEED_DATA / "specialties.yaml"
 CITIES_FILE = SEED_DATA / "cities.yaml"
 PAGE_SIZE = 5
+EXAMPLE_SPECIALTIES = ("Cardiologia", "Pediatria", "Dermatologia", "Odontologia", "Oftalmologia", "Ortopedia")
 TYPO_CUTOFF = 0.85  # difflib ratio for a typo to still count ("cardiologsta", "pediatera")
 MIN_TYPO_LENGTH = 5  # shorter words are matched exactly only ("ps", "orto", "rio")
 MIN_CONTAINED_LENGTH = 4  # shorter synonyms do not match inside a longer sentence
@@ -218,23 +220,6 @@ async def _counts_by_city(session: AsyncSession, specialty: str, kind: str | Non
     return dict(rows.all())
 
 
-async def network_cities(session: AsyncSession) -> dict[str, tuple[str, int]]:
-    """City -> (state, number of providers), for the cities that have any."""
-    rows = await session.execute(
-        select(Provider.city, Provider.state, func.count()).group_by(Provider.city, Provider.state)
-    )
-    return {city: (state, count) for city, state, count in rows.all()}
-
-
-async def network_specialties(session: AsyncSession) -> dict[str, list[str]]:
-    """Specialty -> the cities that have it."""
-    rows = await session.execute(select(Provider.specialty, Provider.city).distinct())
-    found: dict[str, list[str]] = {}
-    for specialty, city in rows.all():
-        found.setdefault(specialty, []).append(city)
-    return {name: sorted(cities) for name, cities in found.items()}
-
-
 async def suggestions(
     session: AsyncSession, specialty: Specialty, city_name: str, city: City | None, kind: str | None
 ) -> dict:
@@ -306,3 +291,68 @@ def nothing_found_message(specialty: str, city: str, kind: str | None, suggestio
     if related:
         parts.append(f"Em {city} há {join_pt(related)}, que {'pode' if len(related) == 1 else 'podem'} ajudar.")
     return " ".join(parts)
+
+
+REFUSALS = Refusals(
+    {
+        "unknown_specialty": 'Não encontrei a especialidade "{asked}" na rede. Tente, por exemplo: {examples}.',
+    }
+)
+
+
+def _provider_json(provider: Provider) -> dict:
+    return {
+        "name": provider.name,
+        "type": provider.type,
+        "specialty": provider.specialty,
+        "address": provider.address,
+        "city": provider.city,
+        "state": provider.state,
+        "phone": provider.phone,
+        "map_url": provider.map_url,
+    }
+
+
+async def find_providers(
+    session: AsyncSession, asked_specialty: str, asked_city: str, kind: str | None, page: int
+) -> dict:
+    """GET /api/providers's body: a page of the specialty's providers in the city (of the type),
+    with a pt-BR message and, when nothing is found, suggestions; refuses unknown_specialty (with
+    the known ones). A city missing from the coordinates table is searched as typed (it simply will
+    not match)."""
+    known = catalog()
+    specialty = known.specialty(asked_specialty)
+    if specialty is None:
+        raise REFUSALS.refuse(
+            "unknown_specialty",
+            words={"asked": asked_specialty, "examples": join_pt(list(EXAMPLE_SPECIALTIES), "ou")},
+            known_specialties=sorted(known.specialties),
+        )
+    city = known.city(asked_city)
+    city_name = city.name if city else " ".join(asked_city.split()).title()
+    found = await search(session, specialty.name, city_name, kind, page)
+    body: dict = {
+        "specialty": specialty.name,
+        "city": city_name,
+        "state": city.state if city else None,
+        "city_known": city is not None,
+        "type": kind,
+        "results": [_provider_json(provider) for provider in found.results],
+        "total": found.total,
+        "page": found.page,
+        "pages": found.pages,
+        "per_page": PAGE_SIZE,
+        "has_more": found.has_more,
+    }
+    if found.total == 0:
+        body["suggestions"] = await suggestions(session, specialty, city_name, city, kind)
+        body["message"] = nothing_found_message(specialty.name, city_name, kind, body["suggestions"])
+    elif not found.results:
+        body["message"] = f"Esses eram todos os resultados: {found.total} no total."
+    else:
+        first = (found.page - 1) * PAGE_SIZE + 1
+        body["message"] = (
+            f"Encontrei {options(found.total)} de {specialty.name} em {city_name}"
+            f"{f' ({kind})' if kind else ''}. Mostrando {first} a {first + len(found.results) - 1}."
+        )
+    return body

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import password_reset
 from backend.account_passwords import store_password
 from backend.auth import AccountLocked, record_failed_login
 from backend.clock import utcnow
@@ -16,16 +17,20 @@ from backend.models import ACTIVE, Account, AccountLink, Beneficiary
 from backend.operator_profile import OperatorProfile
 from backend.passwords import verify_password
 from backend.protocols import new_protocol, set_protocol_status
+from backend.refusals import Refusals
 
 KIND = "password_change"
 
 log = logging.getLogger(__name__)
 
 
-class ChangeRefused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+REFUSALS = Refusals(
+    {
+        "plan_cancelled": "Seu plano está cancelado, então não é possível trocar a senha por aqui. "
+        "Para mais informações, ligue {central_24h}.",
+        "no_account": password_reset.REFUSALS["no_account"],
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -43,11 +48,11 @@ async def request_change_link(
     channel: str,
     conversation_id: str | None,
 ) -> ChangeLink:
-    """For a verified beneficiary with an active account; raises ChangeRefused."""
+    """For a verified beneficiary with an active account; refuses plan_cancelled or no_account."""
     if beneficiary.status != ACTIVE:
-        raise ChangeRefused("plan_cancelled")
+        raise REFUSALS.refuse("plan_cancelled")
     if beneficiary.account is None or beneficiary.account.status != ACTIVE:
-        raise ChangeRefused("no_account")
+        raise REFUSALS.refuse("no_account")
     protocol = await new_protocol(
         session,
         KIND,

@@ -34,7 +34,9 @@ from backend.rate_limits import (
     claim_once,
     hit,
     release,
+    too_many,
 )
+from backend.refusals import Refusals
 from common.pii import mask_email
 
 KIND = "password_reset"
@@ -42,12 +44,19 @@ KIND = "password_reset"
 log = logging.getLogger(__name__)
 
 
-class ResetRefused(Exception):
-    """Identity confirmed, but the reset cannot be done here; `code` says why."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+REFUSALS = Refusals(
+    {
+        "plan_cancelled": "Seu plano está cancelado, então não é possível recuperar a senha por aqui. "
+        "Para mais informações, ligue {central_24h}.",
+        "no_account": "Você ainda não tem cadastro no aplicativo. Faça o seu primeiro acesso pela opção Cadastro.",
+        "no_email_on_file": "Confirmei seus dados, mas não há e-mail no seu cadastro, e a senha temporária "
+        "só pode ser enviada por e-mail. Para cadastrar um e-mail, ligue para o setor de cadastro: "
+        '{cadastro}, ou escreva "atendente".',
+        "rate_limited": "{limit} {try_again} Se a senha temporária já chegou, use a do e-mail mais recente.",
+        "email_not_sent": "Não consegui enviar o e-mail agora e sua senha não foi alterada. "
+        "Tente de novo em alguns minutos.",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -68,15 +77,15 @@ async def reset_password(
     channel: str,
     conversation_id: str | None,
 ) -> ResetResult:
-    """For a beneficiary whose identity was already verified. Raises ResetRefused, RateLimited
-    or MailError (see the module's docstring)."""
+    """For a beneficiary whose identity was already verified. Refuses plan_cancelled, no_account,
+    no_email_on_file, rate_limited or email_not_sent (see the module's docstring)."""
     account = beneficiary.account
     if beneficiary.status != ACTIVE:
-        raise ResetRefused("plan_cancelled")
+        raise REFUSALS.refuse("plan_cancelled")
     if account is None or account.status != ACTIVE:
-        raise ResetRefused("no_account")
+        raise REFUSALS.refuse("no_account")
     if not beneficiary.email:
-        raise ResetRefused("no_email_on_file")
+        raise REFUSALS.refuse("no_email_on_file")
     email_masked = mask_email(beneficiary.email)
 
     previous = await _recent_reset(session, beneficiary.id, utcnow())  # a repeat needs no bcrypt
@@ -98,9 +107,9 @@ async def reset_password(
             await hit(session, keys, RESET_PER_CONVERSATION, channel, conversation_id, now=now)
         await hit(session, keys, RESET_PER_BENEFICIARY, beneficiary.id, now=now)
         await hit(session, keys, RESET_PER_BENEFICIARY_DAY, beneficiary.id, now=now)
-    except RateLimited:
+    except RateLimited as exc:
         await session.rollback()
-        raise
+        raise too_many(exc, REFUSALS) from None
     old_hash, old_must_change = (
         await session.execute(
             select(Account.password_hash, Account.must_change_password).where(Account.id == account.id)
@@ -135,7 +144,7 @@ async def reset_password(
         await set_protocol_status(session, protocol.number, "failed")
         await release(session, claim)
         await session.commit()
-        raise
+        raise REFUSALS.refuse("email_not_sent") from None
     log.info("temporary password sent", extra={"protocol": protocol.number, "account_id": account.id})
     return ResetResult(protocol=protocol.number, email_masked=email_masked)
 

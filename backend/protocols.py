@@ -9,9 +9,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import local_today
 from backend.models import Protocol
+from backend.refusals import Refusals
 
 PROTOCOL_DIGITS = 20
 MAX_DAILY_SEQUENCE = 999_999
+
+# Protocol.kind -> what the user and the agents read
+KIND_LABELS = {
+    "password_reset": "recuperação de senha",
+    "registration": "cadastro no aplicativo",
+    "password_change": "troca de senha",
+    "email_change": "troca de e-mail",
+    "card_reissue": "segunda via da carteirinha",
+    "reimbursement": "reembolso",
+    "bank_slip_copy": "segunda via de boleto",
+    "statement": "declaração ou extrato",
+    "handoff": "atendimento com atendente",
+    "complaint": "reclamação",
+}
+DEFAULT_KIND_LABEL = "atendimento"
+STATUS_LABELS = {"open": "aberto", "in_progress": "em andamento", "completed": "concluído", "cancelled": "cancelado"}
+
+REFUSALS = Refusals(
+    {
+        "protocol_not_found": "Não encontrei esse protocolo. Confira os 20 números e tente de novo.",
+    }
+)
 
 # One statement, atomic on both SQLite (>= 3.35) and PostgreSQL: concurrent callers queue on the
 # row (or database) lock and each gets the next value.
@@ -64,6 +87,24 @@ async def new_protocol(
 
 async def find_protocol(session: AsyncSession, number: str) -> Protocol | None:
     return (await session.execute(select(Protocol).where(Protocol.number == number))).scalar_one_or_none()
+
+
+async def protocol_of(session: AsyncSession, number: str) -> Protocol:
+    """The protocol with this number (20 digits); refuses protocol_not_found."""
+    protocol = None
+    if number.isdigit() and len(number) == PROTOCOL_DIGITS:
+        protocol = await find_protocol(session, number)
+    if protocol is None:
+        raise REFUSALS.refuse("protocol_not_found")
+    return protocol
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, DEFAULT_KIND_LABEL)
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
 
 
 async def set_protocol_status(session: AsyncSession, number: str, status: str) -> None:

@@ -31,9 +31,9 @@ from aiohttp import web
 from sqlalchemy import DateTime, Integer, String, bindparam, delete, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.errors import ApiError
 from backend.clock import OPERATOR_TZ, utcnow
 from backend.models import RateLimit
+from backend.refusals import Refusals, Refused
 
 log = logging.getLogger(__name__)
 
@@ -247,17 +247,22 @@ def try_again_text(retry_after_seconds: int, now: datetime | None = None) -> str
     return f"Tente de novo daqui a {span} ({when})."
 
 
-def too_many(exc: RateLimited, code: str = "rate_limited", *, extra: str = "") -> ApiError:
-    """429 with Retry-After (seconds) and the pt-BR message saying when to try again."""
-    message = f"{exc.rule.message} {try_again_text(exc.retry_after_seconds)}"
-    if extra:
-        message += f" {extra}"
-    return ApiError(
-        429,
+REFUSALS = Refusals(
+    {
+        "rate_limited": "{limit} {try_again}",
+        "too_many_attempts": "{limit} {try_again}",
+    }
+)
+
+
+def too_many(limited: RateLimited, refusals: Refusals = REFUSALS, code: str = "rate_limited") -> Refused:
+    """The refusal of a rate limit (429): the rule's sentence (`{limit}`) and when to try again
+    (`{try_again}`), in the wording of `refusals` (a flow may add what to do meanwhile)."""
+    return refusals.refuse(
         code,
-        message,
-        headers={"Retry-After": str(exc.retry_after_seconds)},
-        retry_after_minutes=exc.retry_after_minutes,
+        words={"limit": limited.rule.message, "try_again": try_again_text(limited.retry_after_seconds)},
+        retry_after_seconds=limited.retry_after_seconds,
+        retry_after_minutes=limited.retry_after_minutes,
     )
 
 

@@ -24,6 +24,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import email_change
 from backend.account_passwords import store_password
 from backend.clock import utcnow
 from backend.email_change import count_account_mail, email_in_use, schedule_email_change
@@ -32,7 +33,8 @@ from backend.mail import Mailer, MailError, send_activation_link
 from backend.models import ACTIVE, PENDING, Account, AccountLink, Beneficiary, Protocol
 from backend.operator_profile import OperatorProfile
 from backend.protocols import new_protocol, set_protocol_status
-from backend.rate_limits import REPEAT_WINDOW, DataKeys, RateLimited, claim_once, release
+from backend.rate_limits import REPEAT_WINDOW, DataKeys, RateLimited, claim_once, release, too_many
+from backend.refusals import COMMON, Refusals, Refused
 from common.pii import mask_email
 
 KIND = "registration"
@@ -40,12 +42,17 @@ KIND = "registration"
 log = logging.getLogger(__name__)
 
 
-class RegistrationRefused(Exception):
-    """Identity confirmed, but there is no registration to do; `code` says why."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+REFUSALS = Refusals(
+    {
+        "already_registered": "Você já tem cadastro no aplicativo. Se não lembra a senha, posso ajudar a "
+        'recuperar: é só pedir "esqueci minha senha".',
+        "plan_cancelled": "Seu plano está cancelado, então não é possível fazer o cadastro no aplicativo. "
+        "Para mais informações, ligue {central_24h}.",
+        "email_in_use": email_change.REFUSALS["email_in_use"],
+        "email_not_sent": "Não consegui enviar o e-mail de ativação agora. Tente de novo em alguns minutos.",
+        "rate_limited": "{limit} {try_again}",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -73,17 +80,17 @@ async def register(
     conversation_id: str | None,
 ) -> RegistrationResult:
     """`email`: the address typed in the chat, None when the user confirmed the one on file.
-    Raises RegistrationRefused ('email_required' when there is none at all), RateLimited or
-    MailError (then the protocol ends as 'failed')."""
+    Refuses plan_cancelled, already_registered, invalid_request (no address at all: `fields`),
+    email_in_use, rate_limited or email_not_sent (then the protocol ends as 'failed')."""
     if beneficiary.status != ACTIVE:
-        raise RegistrationRefused("plan_cancelled")
+        raise REFUSALS.refuse("plan_cancelled")
     account = beneficiary.account
     if account is not None and account.status == ACTIVE:
-        raise RegistrationRefused("already_registered")
+        raise REFUSALS.refuse("already_registered")
     on_file = beneficiary.email.lower() if beneficiary.email else None
     target = email.lower() if email else on_file
     if not target:
-        raise RegistrationRefused("email_required")
+        raise COMMON.refuse("invalid_request", fields={"email": "Informe o e-mail: não há e-mail no seu cadastro."})
     if on_file and target != on_file:
         return await _change_email_first(
             session,
@@ -97,7 +104,7 @@ async def register(
             conversation_id=conversation_id,
         )
     if not on_file and await email_in_use(session, target, beneficiary.id):
-        raise RegistrationRefused("email_in_use")
+        raise REFUSALS.refuse("email_in_use")
 
     now = utcnow()
     first, claim = await claim_once(session, keys, "activation", beneficiary.id, target, now=now)
@@ -108,9 +115,9 @@ async def register(
             return RegistrationResult(protocol=previous, email_masked=mask_email(target), repeated=True)
     try:
         await count_account_mail(session, keys, beneficiary.id, channel, conversation_id, now)
-    except RateLimited:
+    except RateLimited as exc:
         await session.rollback()
-        raise
+        raise too_many(exc, REFUSALS) from None
     if account is None:
         session.add(Account(beneficiary_id=beneficiary.id, status=PENDING, password_hash=None))
     email_masked = mask_email(target)
@@ -138,7 +145,7 @@ async def register(
         await set_protocol_status(session, protocol.number, "failed")
         await release(session, claim)
         await session.commit()
-        raise
+        raise REFUSALS.refuse("email_not_sent") from None
     log.info("activation link sent", extra={"protocol": protocol.number, "beneficiary_id": beneficiary.id})
     return RegistrationResult(protocol=protocol.number, email_masked=email_masked)
 
@@ -147,10 +154,15 @@ async def _change_email_first(
     session: AsyncSession, beneficiary: Beneficiary, new_email: str, **kwargs
 ) -> RegistrationResult:
     """A typed address other than the one on file: the pending account, and the e-mail change.
-    Raises EmailChangeRefused (email_in_use), RateLimited, MailError."""
+    Refuses like schedule_email_change (email_not_sent in this flow's words)."""
     if beneficiary.account is None:
         session.add(Account(beneficiary_id=beneficiary.id, status=PENDING, password_hash=None))
-    change = await schedule_email_change(session, beneficiary, new_email, **kwargs)  # commits the account too
+    try:
+        change = await schedule_email_change(session, beneficiary, new_email, **kwargs)  # commits the account too
+    except Refused as exc:
+        if exc.code == "email_not_sent":
+            raise REFUSALS.refuse("email_not_sent") from None
+        raise
     return RegistrationResult(
         protocol=change.protocol,
         email_masked=change.new_email_masked,

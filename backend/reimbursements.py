@@ -17,8 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import OPERATOR_TZ, iso_utc, local_today
+from backend.family import NotInFamily, member, visible_members
 from backend.models import ACTIVE, Beneficiary, Reimbursement, ReimbursementDocument, ReimbursementStatusChange
 from backend.protocols import new_protocol
+from backend.refusals import Refusals
+from common.labels import date_text
 from common.money import format_brl
 from common.pii import mask_cpf
 
@@ -36,21 +39,27 @@ STATUS_LABELS = {
     "paid": "pago",
     "denied": "negado",
 }
+# ReimbursementDocument.kind (stored and sent) -> what the user reads
 DOCUMENT_KINDS = {
-    "recibo": "recibo",
-    "nota_fiscal": "nota fiscal",
-    "relatorio": "relatório médico",
-    "outro": "outro documento",
+    "receipt": "recibo",
+    "invoice": "nota fiscal",
+    "report": "relatório médico",
+    "other": "outro documento",
 }
-PROOF_OF_PAYMENT_KINDS = frozenset({"recibo", "nota_fiscal"})
+PROOF_OF_PAYMENT_KINDS = frozenset({"receipt", "invoice"})
 
 
-class ReimbursementRefused(Exception):
-    """code: plan_cancelled | documents_required | documents_invalid."""
-
-    def __init__(self, code: str, **extra) -> None:
-        super().__init__(code)
-        self.code, self.extra = code, extra
+REFUSALS = Refusals(
+    {
+        "not_in_family": "Só é possível pedir ou ver reembolsos seus e, se você for titular, dos seus dependentes.",
+        "plan_cancelled": "O plano está cancelado, então não é possível pedir reembolso por aqui. "
+        "Se o atendimento foi antes do cancelamento, ligue {central_24h} (24 horas).",
+        "documents_required": "Falta o recibo ou a nota fiscal do atendimento. Envie uma foto ou um PDF do recibo "
+        "ou da nota fiscal para concluir o pedido.",
+        "documents_invalid": "Não encontrei alguns dos documentos enviados nesta conversa. "
+        "Envie esses documentos de novo.",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -135,9 +144,10 @@ async def submit(
     ans_registration: str,
 ) -> tuple[Reimbursement, bool]:
     """Creates the request (protocol, status 'received', documents attached) and commits; returns it
-    and whether it is a repeat of an earlier one (then nothing is created)."""
+    and whether it is a repeat of an earlier one (then nothing is created). Refuses plan_cancelled,
+    documents_invalid (with unknown_ids) or documents_required."""
     if beneficiary.status != ACTIVE or verified.status != ACTIVE:
-        raise ReimbursementRefused("plan_cancelled")
+        raise REFUSALS.refuse("plan_cancelled")
     await _lock_beneficiary(session, beneficiary.id)
     existing = await find_duplicate(session, beneficiary.id, claim)
     if existing is not None:
@@ -147,10 +157,10 @@ async def submit(
     pending = {document.id: document for document in await pending_documents(session, conversation_id, verified.id)}
     unknown = [document_id for document_id in claim.document_ids if document_id not in pending]
     if unknown:
-        raise ReimbursementRefused("documents_invalid", unknown_ids=unknown)
+        raise REFUSALS.refuse("documents_invalid", unknown_ids=unknown)
     attached = [pending[document_id] for document_id in claim.document_ids]
     if not any(document.kind in PROOF_OF_PAYMENT_KINDS for document in attached):
-        raise ReimbursementRefused("documents_required")
+        raise REFUSALS.refuse("documents_required")
 
     today = local_today()
     protocol = await new_protocol(
@@ -203,13 +213,9 @@ def _service_type(description: str) -> str:
     return text if len(text) <= SERVICE_TYPE_MAX else text[: SERVICE_TYPE_MAX - 1].rstrip() + "…"
 
 
-async def visible_requests(
-    session: AsyncSession, members: list[Beneficiary], protocol: str | None = None
-) -> list[Reimbursement]:
-    """The requests of these beneficiaries (only the one of `protocol`, if given), newest first."""
-    statement = select(Reimbursement).where(Reimbursement.beneficiary_id.in_([member.id for member in members]))
-    if protocol is not None:
-        statement = statement.where(Reimbursement.protocol_number == protocol)
+async def visible_requests(session: AsyncSession, members: list[Beneficiary]) -> list[Reimbursement]:
+    """The requests of these beneficiaries, newest first."""
+    statement = select(Reimbursement).where(Reimbursement.beneficiary_id.in_([person.id for person in members]))
     return list(
         (await session.execute(statement.order_by(Reimbursement.requested_at.desc(), Reimbursement.id.desc())))
         .scalars()
@@ -268,7 +274,7 @@ def view(reimbursement: Reimbursement, beneficiary: Beneficiary, documents: list
             "status": change.status,
             "label": STATUS_LABELS.get(change.status, change.status),
             "date": local_date(change.changed_at).isoformat(),
-            "date_text": f"{local_date(change.changed_at):%d/%m/%Y}",
+            "date_text": date_text(local_date(change.changed_at)),
             "note": change.note,
         }
         for change in reimbursement.history
@@ -283,7 +289,7 @@ def view(reimbursement: Reimbursement, beneficiary: Beneficiary, documents: list
         "provider_document": show_provider_document(reimbursement.provider_document),
         "procedure": reimbursement.description or reimbursement.service_type,
         "service_date": reimbursement.service_date.isoformat(),
-        "service_date_text": f"{reimbursement.service_date:%d/%m/%Y}",
+        "service_date_text": date_text(reimbursement.service_date),
         "amount_requested": str(reimbursement.amount_requested),
         "amount_requested_text": format_brl(reimbursement.amount_requested),
         "amount_paid": str(amount_paid) if amount_paid is not None else None,
@@ -293,7 +299,7 @@ def view(reimbursement: Reimbursement, beneficiary: Beneficiary, documents: list
         "status_note": last_note,  # what is missing (pending) or the reason (denied)
         "paid_on": paid_on,
         "requested_at": iso_utc(reimbursement.requested_at),
-        "requested_on_text": f"{local_date(reimbursement.requested_at):%d/%m/%Y}",
+        "requested_on_text": date_text(local_date(reimbursement.requested_at)),
         "answer_due_on": reimbursement.answer_due_on.isoformat() if reimbursement.answer_due_on else None,
         "history": history,
         "documents": [document_view(document) for document in documents],
@@ -312,5 +318,51 @@ def summary_text(item: dict) -> str:
         f"Documentos: {len(item['documents'])}",
     ]
     if due:
-        lines.append(f"Resposta até: {date.fromisoformat(due):%d/%m/%Y}")
+        lines.append(f"Resposta até: {date_text(date.fromisoformat(due))}")
     return "\n".join(lines)
+
+
+async def _member(session: AsyncSession, verified: Beneficiary, card_number: str | None) -> Beneficiary:
+    try:
+        return await member(session, verified, card_number)
+    except NotInFamily:
+        raise REFUSALS.refuse("not_in_family") from None
+
+
+async def request_reimbursement(
+    session: AsyncSession,
+    verified: Beneficiary,
+    card_number: str | None,
+    claim: ReimbursementClaim,
+    *,
+    conversation_id: str,
+    channel: str,
+    ans_registration: str,
+) -> tuple[dict, bool]:
+    """The request for `card_number` (None: the verified beneficiary), as the assistant shows it
+    (view), and whether it repeats an earlier one; refuses not_in_family and like submit."""
+    beneficiary = await _member(session, verified, card_number)
+    reimbursement, duplicate = await submit(
+        session,
+        verified=verified,
+        beneficiary=beneficiary,
+        claim=claim,
+        conversation_id=conversation_id,
+        channel=channel,
+        ans_registration=ans_registration,
+    )
+    documents = (await documents_of(session, [reimbursement.id])).get(reimbursement.id, [])
+    return view(reimbursement, beneficiary, documents), duplicate
+
+
+async def reimbursements_of(session: AsyncSession, verified: Beneficiary, card_number: str | None) -> list[dict]:
+    """The requests the verified beneficiary sees (theirs and, for a holder, the dependents'), or
+    only those of `card_number`; newest first (view). Refuses not_in_family."""
+    if card_number is None:
+        members = await visible_members(session, verified)
+    else:
+        members = [await _member(session, verified, card_number)]
+    by_id = {person.id: person for person in members}
+    requests = await visible_requests(session, members)
+    documents = await documents_of(session, [item.id for item in requests])
+    return [view(item, by_id[item.beneficiary_id], documents.get(item.id, [])) for item in requests]

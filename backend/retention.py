@@ -8,6 +8,8 @@ What goes, older than N days (default RETENTION_DAYS, else 180):
 - received files (reimbursement receipts: the row and the file under <VAR_DIR>/uploads/), except
   those of a reimbursement still undecided (received, under analysis, pending); files under
   uploads/ that no row points to any more (an interrupted upload, a failed delete);
+- and, whatever N: files the channels handed over (backend.inbound_files) and no action
+  attached within INBOUND_FILE_TTL (24 h), the row and the file (counted as uploaded_files);
 - handoff tickets closed before then, with their messages;
 - identity attempts made before then, identity verifications and account links (activation,
   password change, e-mail confirmation) expired or used before then.
@@ -36,12 +38,14 @@ from sqlalchemy.engine import URL
 
 from backend.clock import utcnow
 from backend.db import create_engine, session_factory
+from backend.inbound_files import INBOUND_FILE_TTL
 from backend.models import (
     AccountLink,
     HandoffMessage,
     HandoffTicket,
     IdentityAttempt,
     IdentityVerification,
+    InboundFile,
     Reimbursement,
     ReimbursementDocument,
 )
@@ -100,7 +104,16 @@ def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
         yield items[start : start + _CHUNK]
 
 
-async def _purge_backend(settings: Settings, cutoff: datetime, deleted: Deleted, dry_run: bool) -> list[str]:
+async def _stored_paths(session) -> set[str]:
+    """The files rows still point to: reimbursement documents and inbound files."""
+    documents = (await session.execute(select(ReimbursementDocument.storage_path))).scalars()
+    inbound = (await session.execute(select(InboundFile.storage_path))).scalars()
+    return set(documents) | set(inbound)
+
+
+async def _purge_backend(
+    settings: Settings, cutoff: datetime, inbound_cutoff: datetime, deleted: Deleted, dry_run: bool
+) -> list[str]:
     """Deletes the rows; returns the storage paths of the deleted documents (removed afterwards)."""
     engine = create_engine(settings)
     try:
@@ -120,7 +133,17 @@ async def _purge_backend(settings: Settings, cutoff: datetime, deleted: Deleted,
             ).all()
             for ids in _chunks([row.id for row in documents]):
                 await session.execute(delete(ReimbursementDocument).where(ReimbursementDocument.id.in_(ids)))
-            deleted.uploaded_files = len(documents)
+            # inbound files no action attached in time (an attached one has no row any more)
+            inbound = (
+                await session.execute(
+                    select(InboundFile.id, InboundFile.storage_path).where(InboundFile.created_at < inbound_cutoff)
+                )
+            ).all()
+            inbound_ids = [row.id for row in inbound]
+            for start in range(0, len(inbound_ids), _CHUNK):
+                chunk = inbound_ids[start : start + _CHUNK]
+                await session.execute(delete(InboundFile).where(InboundFile.id.in_(chunk)))
+            deleted.uploaded_files = len(documents) + len(inbound)
 
             tickets = (
                 (
@@ -152,10 +175,10 @@ async def _purge_backend(settings: Settings, cutoff: datetime, deleted: Deleted,
             ).rowcount
             await (session.rollback() if dry_run else session.commit())
         async with session_factory(engine)() as session:
-            still_referenced = set((await session.execute(select(ReimbursementDocument.storage_path))).scalars())
+            still_referenced = await _stored_paths(session)
     finally:
         await engine.dispose()
-    return [row.storage_path for row in documents if row.storage_path not in still_referenced]
+    return [row.storage_path for row in [*documents, *inbound] if row.storage_path not in still_referenced]
 
 
 async def _purge_tracker(url: str, var_dir: Path, cutoff: datetime, deleted: Deleted, dry_run: bool) -> None:
@@ -233,15 +256,16 @@ async def purge(
         raise ValueError("days must be at least 1")
     env = os.environ if env is None else env
     cutoff = (now or utcnow()) - timedelta(days=days)
+    inbound_cutoff = (now or utcnow()) - INBOUND_FILE_TTL
     deleted = Deleted()
     await _purge_tracker(tracker_database_url(settings.var_dir, env), settings.var_dir, cutoff, deleted, dry_run)
-    paths = await _purge_backend(settings, cutoff, deleted, dry_run)
+    paths = await _purge_backend(settings, cutoff, inbound_cutoff, deleted, dry_run)
     if not dry_run:
         _remove_files(settings.var_dir, paths)
     engine = create_engine(settings)
     try:
         async with session_factory(engine)() as session:
-            referenced = set((await session.execute(select(ReimbursementDocument.storage_path))).scalars())
+            referenced = await _stored_paths(session)
     finally:
         await engine.dispose()
     orphans = _orphans(settings.var_dir, referenced, cutoff)

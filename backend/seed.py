@@ -1,4 +1,5 @@
-"""`python -m backend.seed`: demo data of the contract (section 5). Idempotent: only adds what is missing.
+"""`python -m backend.seed`: the demo data (personas, their plans, fees, requests; docs/deploy.md).
+Idempotent: only adds what is missing.
 
 Dates are relative to the day the seed runs, so the demo never goes stale.
 
@@ -67,7 +68,7 @@ PLANS = {
     ),
 }
 
-# card: (name, cpf, birth, mother, e-mail, phone, plan, holder card, relationship, app password)
+# card: (name, cpf, birth, mother, e-mail, phone, plan, holder card, relationship (common.labels), app password)
 PERSONAS = {
     "100200300401": (
         "Maria Aparecida Santos",
@@ -78,7 +79,7 @@ PERSONAS = {
         "+55 79 99811-0001",
         "completo",
         None,
-        "titular",
+        "holder",
         "Saude@2024",
     ),
     "100200300402": (
@@ -90,7 +91,7 @@ PERSONAS = {
         None,
         "completo",
         "100200300401",
-        "filho",
+        "son",
         None,
     ),
     "100200300403": (
@@ -102,7 +103,7 @@ PERSONAS = {
         None,
         "completo",
         "100200300401",
-        "filha",
+        "daughter",
         None,
     ),
     "200300400501": (
@@ -114,7 +115,7 @@ PERSONAS = {
         "+55 79 99811-0002",
         "essencial",
         None,
-        "titular",
+        "holder",
         None,
     ),
     "300400500601": (
@@ -126,7 +127,7 @@ PERSONAS = {
         "+55 79 99811-0003",
         "essencial",
         None,
-        "titular",
+        "holder",
         "Lima@2024!",
     ),
     "400500600701": (
@@ -138,7 +139,7 @@ PERSONAS = {
         "+55 79 99811-0004",
         "essencial",
         None,
-        "titular",
+        "holder",
         None,
     ),
 }

@@ -15,16 +15,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from backend.refusals import Refusals
+
 DEFAULT_TTL = timedelta(minutes=15)
 PATH_PREFIX = "/documentos/"
 
 
-class LinkRefused(Exception):
-    """The link is malformed, altered (`code` = 'invalid') or too old (`code` = 'expired')."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+# A link malformed or altered (link_invalid) or too old (link_expired); backend.api.downloads shows them.
+REFUSALS = Refusals(
+    {
+        "link_invalid": "Este link não é válido. Confira se ele foi copiado inteiro ou peça o documento de novo "
+        "no chat.",
+        "link_expired": "Este link vale por 15 minutos e já expirou. Peça o documento de novo no chat do assistente "
+        "virtual.",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -58,14 +63,14 @@ def sign(
 def verify(secret: bytes, token: str, *, now: datetime | None = None) -> SignedDocument:
     payload, _, mac = token.partition(".")
     if not payload or not mac or not hmac.compare_digest(mac, _mac(secret, payload)):
-        raise LinkRefused("invalid")
+        raise REFUSALS.refuse("link_invalid")
     try:
         body = json.loads(_unb64(payload))
     except ValueError:
-        raise LinkRefused("invalid") from None
+        raise REFUSALS.refuse("link_invalid") from None
     now = now or datetime.now(timezone.utc)
     if now.timestamp() >= body["e"]:
-        raise LinkRefused("expired")
+        raise REFUSALS.refuse("link_expired")
     return SignedDocument(kind=body["k"], params=body["p"])
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+from common.labels import MONTH_NAMES
+from common.text import fold
+
 CPF_RE = re.compile(r"(?<![\d.])(\d{3})\.?(\d{3})\.?(\d{3})-?(\d{2})(?![\d.])")
 CARD_RE = re.compile(r"(?<!\d)(\d{4})[ .]?(\d{4})[ .]?(\d{4})(?!\d)")
 EMAIL_RE = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
@@ -15,25 +18,9 @@ ISO_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 DAY_MONTH_RE = re.compile(r"(?<![\d/])(?:0[1-9]|[12]\d|3[01])/(?:0[1-9]|1[0-2])(?![\d/])")  # "10/02", no year
 # month names as typed (with and without the cedilla, abbreviated) -> month number
 MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("janeiro", "jan"),
-            ("fevereiro", "fev"),
-            ("março", "marco", "mar"),
-            ("abril", "abr"),
-            ("maio", "mai"),
-            ("junho", "jun"),
-            ("julho", "jul"),
-            ("agosto", "ago"),
-            ("setembro", "set"),
-            ("outubro", "out"),
-            ("novembro", "nov"),
-            ("dezembro", "dez"),
-        ],
-        start=1,
-    )
-    for name in names
+    variant: number
+    for number, name in enumerate(MONTH_NAMES, start=1)
+    for variant in dict.fromkeys((name, fold(name), name[:3]))  # "março", "marco", "mar"
 }
 _MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"  # longest first: "março" before "mar"
 WRITTEN_DATE_RE = re.compile(  # "12 de março de 1985", "1º de janeiro", "2 jul 1996"

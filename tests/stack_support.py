@@ -279,14 +279,6 @@ def agent_call(stack: Stack, method: str, path: str, token: str, body: dict | No
     return http_json(method, f"{stack.backend_url}{path}", body, {"Authorization": f"Bearer {token}"})
 
 
-def handoff_of(stack: Stack, conversation: str) -> dict | None:
-    """The conversation's latest handoff ticket (GET /api/handoffs?conversation_id=, service API)."""
-    query = urllib.parse.urlencode({"conversation_id": conversation})
-    status, body = http_json("GET", f"{stack.backend_url}/api/handoffs?{query}", headers=service_headers(stack))
-    assert status in (200, 404), body
-    return body if status == 200 else None
-
-
 def rasa_tracker(stack: Stack, sender: str) -> dict:
     """The conversation's tracker through Rasa's HTTP API (with the stack's RASA_TOKEN). Ask only for
     conversations that exist: for an unknown one, Rasa creates it."""

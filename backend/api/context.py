@@ -1,13 +1,27 @@
 """Typed keys of what the application shares with its handlers."""
 
+from typing import Any
+
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
 from backend.mail import Mailer
 from backend.operator_profile import OperatorProfile
+from backend.rate_limits import DataKeys
 from backend.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 OPERATOR = web.AppKey("operator", OperatorProfile)
 MAILER = web.AppKey("mailer", Mailer)
 SESSIONS = web.AppKey("sessions", sessionmaker)
+
+
+def mail_services(request: web.Request) -> dict[str, Any]:
+    """The keyword arguments of the use cases that send e-mail: keys, operator, mailer, public_url."""
+    settings = request.app[SETTINGS]
+    return {
+        "keys": DataKeys(settings.data_hmac_secret),
+        "operator": request.app[OPERATOR],
+        "mailer": request.app[MAILER],
+        "public_url": settings.public_backend_url,
+    }

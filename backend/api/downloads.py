@@ -15,7 +15,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.context import OPERATOR, SESSIONS, SETTINGS
-from backend.signed_links import PATH_PREFIX, LinkRefused, verify
+from backend.api.errors import STATUS_BY_CODE
+from backend.refusals import Refusals, Refused
+from backend.signed_links import PATH_PREFIX, verify
 from backend.web.pages import message
 
 routes = web.RouteTableDef()
@@ -42,29 +44,24 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
     return register
 
 
+_TITLES = {"link_invalid": "Link inválido", "link_expired": "Link expirado"}
+REFUSALS = Refusals({"link_invalid": "Este documento não está mais disponível."})  # a kind nobody renders
+
+
+def _refused_page(request: web.Request, refused: Refused) -> web.Response:
+    """The pt-BR page of a link that cannot be served."""
+    return message(request.app[OPERATOR], _TITLES[refused.code], refused.message(), status=STATUS_BY_CODE[refused.code])
+
+
 @routes.get(PATH_PREFIX + "{token}")
 async def download(request: web.Request) -> web.StreamResponse:
-    operator = request.app[OPERATOR]
     try:
         document = verify(request.app[SETTINGS].link_signing_secret, request.match_info["token"])
-    except LinkRefused as exc:
-        if exc.code == "expired":
-            return message(
-                operator,
-                "Link expirado",
-                "Este link vale por 15 minutos e já expirou.",
-                "Peça o documento de novo no chat do assistente virtual.",
-                status=410,
-            )
-        return message(
-            operator,
-            "Link inválido",
-            "Este link não é válido. Confira se ele foi copiado inteiro ou peça o documento de novo no chat.",
-            status=404,
-        )
+    except Refused as exc:  # link_invalid, link_expired
+        return _refused_page(request, exc)
     render = _RENDERERS.get(document.kind)
     if render is None:
-        return message(operator, "Link inválido", "Este documento não está mais disponível.", status=404)
+        return _refused_page(request, REFUSALS.refuse("link_invalid"))
     async with request.app[SESSIONS]() as session:
         file = await render(request, session, document.params)
     return web.Response(

@@ -6,35 +6,25 @@ POST with the form's CSRF token cancels: mail scanners open links too)."""
 
 from aiohttp import web
 
-from backend.api.context import MAILER, OPERATOR, SESSIONS, SETTINGS
-from backend.api.errors import ApiError
+from backend.api.context import OPERATOR, SESSIONS, SETTINGS, mail_services
 from backend.api.forms import Form, required
-from backend.api.identity import NAME_MAX_LENGTH, identity_locked, identity_not_confirmed, verified_beneficiary
+from backend.api.identity import NAME_MAX_LENGTH, verified_beneficiary
 from backend.api.responses import json_response
 from backend.email_change import (
     CANCEL_PATH,
     EMAIL_CHANGE_WAIT,
     CancelOutcome,
-    EmailChangeRefused,
     EmailChangeResult,
     cancel_email_change,
     find_by_cancel_token,
     request_email_change,
 )
-from backend.identity import IdentityLocked, IdentityNotConfirmed, TooManyAttempts
-from backend.mail import MailError
-from backend.rate_limits import DataKeys, RateLimited, too_many
 from backend.web import csrf
 from backend.web.pages import fill, message, page
 from common.pii import mask_email
 from common.validators import normalize_email
 
 routes = web.RouteTableDef()
-
-_REFUSALS = {
-    "same_email": "Esse já é o e-mail do seu cadastro, então não é preciso trocar.",
-    "email_in_use": "Esse e-mail já está no cadastro de outra pessoa. Informe outro e-mail.",
-}
 
 
 def change_body(result: EmailChangeResult) -> dict:
@@ -54,49 +44,24 @@ async def create_email_change(request: web.Request) -> web.Response:
     """Body {verification, full_name, new_email, conversation_id, channel} -> 201 {protocol,
     new_email_masked, effective_at (ISO UTC, null when there is no address on file and the
     confirmation is enough), effective_text ("02/12 às 14h35"), wait_hours, repeated (the same
-    request moments ago: same protocol, nothing sent)}; 401/423 wrong full name; 409; 429."""
+    request moments ago: same protocol, nothing sent)}; 401/423 wrong full name; 409; 429; 503."""
     form = await Form.read(request)
     token = form.verification()
     full_name = form.text("full_name", "o seu nome completo", max_length=NAME_MAX_LENGTH)
     new_email = form.parsed("new_email", "o novo e-mail", normalize_email)
-    channel = form.channel()
-    conversation_id = form.conversation_id(request)
+    channel, conversation_id = form.channel(), form.conversation_id(request)
     form.validate()
-    full_name, new_email = required(full_name), required(new_email)
-
-    settings = request.app[SETTINGS]
-    try:
-        async with request.app[SESSIONS]() as session:
-            beneficiary = await verified_beneficiary(request, session, token, conversation_id)
-            result = await request_email_change(
-                session,
-                beneficiary,
-                full_name,
-                new_email,
-                keys=DataKeys(settings.data_hmac_secret),
-                operator=request.app[OPERATOR],
-                mailer=request.app[MAILER],
-                public_url=settings.public_backend_url,
-                channel=channel,
-                conversation_id=conversation_id,
-            )
-    except IdentityNotConfirmed as exc:
-        raise identity_not_confirmed(exc.attempts_left) from None
-    except IdentityLocked as exc:
-        raise identity_locked(exc.retry_after_minutes) from None
-    except TooManyAttempts as exc:
-        raise too_many(exc.limited, "too_many_attempts") from None
-    except RateLimited as exc:
-        raise too_many(exc) from None
-    except EmailChangeRefused as exc:
-        raise ApiError(409, exc.code, _REFUSALS[exc.code]) from None
-    except MailError:
-        raise ApiError(
-            503,
-            "email_not_sent",
-            "Não consegui enviar o e-mail de confirmação agora e nada mudou "
-            "no seu cadastro. Tente de novo em alguns minutos.",
-        ) from None
+    async with request.app[SESSIONS]() as session:
+        beneficiary = await verified_beneficiary(request, session, token, conversation_id)
+        result = await request_email_change(
+            session,
+            beneficiary,
+            required(full_name),
+            required(new_email),
+            channel=channel,
+            conversation_id=conversation_id,
+            **mail_services(request),
+        )
     return json_response(change_body(result), status=201)
 
 

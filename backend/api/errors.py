@@ -1,4 +1,8 @@
-"""JSON errors with stable codes: {"error": {"code": "...", "message": "<pt-BR>", ...}}."""
+"""JSON errors with stable codes: {"error": {"code": "...", "message": "<pt-BR>", ...}}.
+
+A use case that says no raises backend.refusals.Refused; its wording is the table of the module
+that raised it, its HTTP status is STATUS_BY_CODE below, and error_middleware answers it.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,133 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from backend.api.context import OPERATOR
 from backend.api.responses import json_response
+from backend.refusals import COMMON, Refusals, Refused
 from common.pii import SECRET_PLACEHOLDER, mask_secret_paths
 
 log = logging.getLogger("backend.http")
 _ROUTE_VARIABLE_RE = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
-_HTTP_ERRORS = {
-    400: ("invalid_request", "Não entendi o pedido. Confira os dados enviados."),
-    401: ("unauthorized", "É preciso entrar com usuário e senha."),
-    404: ("not_found", "Não encontrei esse endereço."),
-    405: ("method_not_allowed", "Esse endereço não aceita esse tipo de pedido."),
-    413: ("request_too_large", "O pedido é grande demais."),
+# What the HTTP layer itself answers (a request it cannot read, a route that does not exist…).
+REFUSALS = Refusals(
+    {
+        "invalid_request": COMMON["invalid_request"],
+        "unauthorized": "É preciso entrar com usuário e senha.",
+        "not_found": "Não encontrei esse endereço.",
+        "method_not_allowed": "Esse endereço não aceita esse tipo de pedido.",
+        "request_too_large": "O pedido é grande demais.",
+        "http_error": "Não foi possível atender o pedido.",
+        "internal_error": "Tivemos um problema aqui. Tente de novo em alguns minutos ou ligue {central_24h}.",
+    }
+)
+_CODE_BY_HTTP_STATUS = {
+    400: "invalid_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+}
+
+# The HTTP status of every refusal code, whichever module words it.
+STATUS_BY_CODE: dict[str, int] = {
+    # 400: the request itself is wrong
+    "invalid_request": 400,
+    "reason_ambiguous": 400,
+    "empty_file": 400,
+    # 401: who is asking is not known
+    "unauthorized": 401,
+    "service_unauthorized": 401,
+    "invalid_credentials": 401,
+    "verification_invalid": 401,
+    "identity_not_confirmed": 401,
+    # 403: known, but not theirs to see or ask
+    "not_in_family": 403,
+    "not_holder": 403,
+    "holder_only": 403,
+    # 404
+    "not_found": 404,
+    "fee_not_found": 404,
+    "protocol_not_found": 404,
+    "ticket_not_found": 404,
+    "document_not_found": 404,
+    "inbound_file_not_found": 404,
+    "link_invalid": 404,
+    # 405, 410, 413, 415
+    "method_not_allowed": 405,
+    "link_expired": 410,
+    "request_too_large": 413,
+    "file_too_large": 413,
+    "unsupported_type": 415,
+    # 409: the state of things does not allow it
+    "plan_cancelled": 409,
+    "already_paid": 409,
+    "already_requested": 409,
+    "already_registered": 409,
+    "email_in_use": 409,
+    "same_email": 409,
+    "no_account": 409,
+    "no_email_on_file": 409,
+    "open_fees": 409,
+    "ticket_taken": 409,
+    "ticket_closed": 409,
+    "too_many_documents": 409,
+    "too_many_files": 409,
+    # 422: understood, but there is nothing to give
+    "documents_required": 422,
+    "documents_invalid": 422,
+    "unknown_specialty": 422,
+    "year_in_future": 422,
+    "year_not_closed": 422,
+    "before_plan_start": 422,
+    "no_fees": 422,
+    "no_fees_in_year": 422,
+    "no_payments": 422,
+    "month_in_future": 422,
+    # 423, 429: wait
+    "identity_locked": 423,
+    "account_locked": 423,
+    "rate_limited": 429,
+    "too_many_attempts": 429,
+    # 5xx: something we depend on failed
+    "http_error": 500,
+    "internal_error": 500,
+    "message_not_delivered": 502,
+    "rasa_unavailable": 502,
+    "billing_unavailable": 503,
+    "email_not_sent": 503,
+}
+HEADERS_BY_CODE: dict[str, dict[str, str]] = {
+    "unauthorized": {"WWW-Authenticate": "Bearer"},
+    "service_unauthorized": {"WWW-Authenticate": 'Bearer realm="servico"'},
 }
 
 
+def refusal_response(
+    refused: Refused, phones: Mapping[str, str], *, status: int | None = None, headers: dict | None = None
+) -> web.Response:
+    """The JSON answer to a refusal: its status (STATUS_BY_CODE), its message worded with the
+    operator's phones, its data; Retry-After when it says when to try again."""
+    if status is None:
+        status = STATUS_BY_CODE.get(refused.code)
+        if status is None:
+            log.error("a refusal code without an HTTP status", extra={"code": refused.code})
+            status = 422
+    headers = {**HEADERS_BY_CODE.get(refused.code, {}), **(headers or {})}
+    if refused.retry_after_seconds is not None:
+        headers["Retry-After"] = str(refused.retry_after_seconds)
+    body = {"error": {"code": refused.code, "message": refused.message(phones), **refused.data}}
+    return json_response(body, status=status, headers=headers or None)
+
+
 class ApiError(Exception):
+    """An error with its status and message given in place. Superseded by Refused (a table per
+    module, STATUS_BY_CODE); still answered for the modules that have not moved to it."""
+
     def __init__(self, status: int, code: str, message: str, headers: dict | None = None, **extra) -> None:
         super().__init__(code)
         self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
@@ -35,34 +146,30 @@ class ApiError(Exception):
         return json_response(body, status=self.status, headers=self.headers)
 
 
-def invalid_request(fields: dict[str, str]) -> ApiError:
-    return ApiError(400, "invalid_request", "Alguns dados não estão certos. Confira e envie de novo.", fields=fields)
-
-
-def retry_after(status: int, code: str, message: str, minutes: int) -> ApiError:
-    return ApiError(status, code, message, headers={"Retry-After": str(minutes * 60)}, retry_after_minutes=minutes)
+def invalid_request(fields: dict[str, str]) -> Refused:
+    """400 with the pt-BR problem of each field."""
+    return REFUSALS.refuse("invalid_request", fields=fields)
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except Refused as exc:
+        return refusal_response(exc, request.app[OPERATOR].phones)
     except ApiError as exc:
         return exc.response()
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code, message = _HTTP_ERRORS.get(exc.status, ("http_error", "Não foi possível atender o pedido."))
-        headers = {key: value for key, value in exc.headers.items() if key == "Allow"}
-        return ApiError(exc.status, code, message, headers=headers).response()
+        code = _CODE_BY_HTTP_STATUS.get(exc.status, "http_error")
+        allow = {key: value for key, value in exc.headers.items() if key == "Allow"}
+        return refusal_response(REFUSALS.refuse(code), {}, status=exc.status, headers=allow)
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("unhandled error", extra={"method": request.method, "path": loggable_path(request)})
-        phone = request.app[OPERATOR].phones["central_24h"]
-        return ApiError(
-            500, "internal_error", f"Tivemos um problema aqui. Tente de novo em alguns minutos ou ligue {phone}."
-        ).response()
+        return refusal_response(REFUSALS.refuse("internal_error"), request.app[OPERATOR].phones)
 
 
 def _is_secret(variable: str) -> bool:

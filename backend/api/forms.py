@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from backend.api.errors import ApiError, invalid_request
+from backend.api.errors import invalid_request
+from backend.refusals import Refusals
 from common.validators import InvalidValue
 
 T = TypeVar("T")
@@ -17,6 +18,12 @@ F = TypeVar("F", bound="Form")
 _CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 DEFAULT_CHANNEL = "rest"
 FORM = "backend.api.forms.Form"  # request[FORM]: the form read from the request's body
+
+REFUSALS = Refusals(
+    {
+        "invalid_request": "Envie os dados em JSON, como um objeto.",  # a body that is not a JSON object
+    }
+)
 
 
 def required(value: T | None) -> T:
@@ -39,7 +46,7 @@ class Form:
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None
         if not isinstance(body, dict):
-            raise ApiError(400, "invalid_request", "Envie os dados em JSON, como um objeto.")
+            raise REFUSALS.refuse("invalid_request")
         form = request[FORM] = cls(body)  # the verified-request checks read its channel
         return form
 

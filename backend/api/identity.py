@@ -1,4 +1,15 @@
-"""POST /api/identity/verifications: the identity check every flow of the assistant starts with."""
+"""POST /api/identity/verifications: the identity check every flow of the assistant starts with,
+and how the other handlers find the beneficiary a verified request is made for.
+
+POST /api/identity/verifications  body {login, cpf | no_cpf: true, birth_date, mother_name?,
+    conversation_id, channel} -> 201 {token, expires_in_minutes, first_name, email_masked,
+    has_account, plan_active, dependents (how many the holder has), scope}; 401 the same whatever
+    did not match; 423; 429. The token is bound to (channel, conversation_id). `scope`
+    "registration" (no_cpf): it serves POST /api/registrations only; "full": every verified request.
+GET /api/family  headers X-Verification, X-Conversation-Id -> 200 {members: [{name, first_name,
+    card_number, holder}]}: the verified beneficiary first, then (for a holder) their dependents —
+    whom the assistant may offer when a request can be for someone else.
+"""
 
 from datetime import timedelta
 
@@ -6,7 +17,6 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.context import OPERATOR, SESSIONS, SETTINGS
-from backend.api.errors import ApiError, retry_after
 from backend.api.forms import DEFAULT_CHANNEL, FORM, Form, required
 from backend.api.responses import json_response
 from backend.family import visible_members
@@ -14,48 +24,32 @@ from backend.identity import (
     FULL_SCOPE,
     REGISTRATION_SCOPE,
     IdentityClaim,
-    IdentityLocked,
-    IdentityNotConfirmed,
-    TooManyAttempts,
-    VerificationOutOfScope,
-    issue_verification,
+    Verified,
     redeem_verification,
-    verify_identity,
+    start_verified_session,
 )
 from backend.models import ACTIVE, Beneficiary
-from backend.rate_limits import DataKeys, too_many, try_again_text
+from backend.rate_limits import DataKeys
+from backend.refusals import Refusals, Refused
 from common.pii import mask_email
 from common.validators import classify_login, normalize_birth_date, normalize_cpf
 
 routes = web.RouteTableDef()
 NAME_MAX_LENGTH = 160
 
-
-def identity_not_confirmed(attempts_left: int) -> ApiError:
-    return ApiError(
-        401,
-        "identity_not_confirmed",
-        "Não consegui confirmar seus dados. Confira as informações e tente de novo.",
-        attempts_left=attempts_left,
-    )
-
-
-def identity_locked(retry_after_minutes: int) -> ApiError:
-    return retry_after(
-        423,
-        "identity_locked",
-        "Por segurança, a confirmação de identidade ficou bloqueada por alguns minutos "
-        f"depois de várias tentativas. {try_again_text(retry_after_minutes * 60)}",
-        retry_after_minutes,
-    )
+REFUSALS = Refusals(
+    {
+        "verification_invalid": "A confirmação dos seus dados expirou. Confirme seus dados de novo.",
+    }
+)
 
 
 def verified_session_ttl(request: web.Request) -> timedelta:
     return timedelta(minutes=request.app[SETTINGS].verified_session_minutes)
 
 
-def _verification_invalid() -> ApiError:
-    return ApiError(401, "verification_invalid", "A confirmação dos seus dados expirou. Confirme seus dados de novo.")
+def _verification_invalid() -> Refused:
+    return REFUSALS.refuse("verification_invalid")
 
 
 def request_channel(request: web.Request) -> str:
@@ -78,23 +72,14 @@ async def verified_beneficiary(
     other answers 401 verification_invalid with `reason` "cpf_required".
     Each use keeps the verified session alive (see backend.identity.redeem_verification)."""
     scopes = frozenset({FULL_SCOPE, REGISTRATION_SCOPE}) if for_registration else frozenset({FULL_SCOPE})
-    try:
-        beneficiary = await redeem_verification(
-            session,
-            token,
-            conversation_id,
-            verified_session_ttl(request),
-            channel=request_channel(request),
-            accepted_scopes=scopes,
-        )
-    except VerificationOutOfScope:
-        raise ApiError(
-            401,
-            "verification_invalid",
-            "Para isso eu preciso confirmar seus dados com o CPF: a confirmação sem CPF vale só "
-            "para o cadastro no aplicativo.",
-            reason="cpf_required",
-        ) from None
+    beneficiary = await redeem_verification(
+        session,
+        token,
+        conversation_id,
+        verified_session_ttl(request),
+        channel=request_channel(request),
+        accepted_scopes=scopes,
+    )
     if beneficiary is None:
         raise _verification_invalid()
     return beneficiary
@@ -106,89 +91,81 @@ async def verified_from_headers(request: web.Request, session: AsyncSession) -> 
     token = request.headers.get("X-Verification", "")
     conversation_id = request.headers.get("X-Conversation-Id", "")
     if not token or not conversation_id:
-        raise ApiError(401, "verification_invalid", "Confirme seus dados para continuar.")
+        raise _verification_invalid()
     return await verified_beneficiary(request, session, token, conversation_id)
+
+
+class VerificationForm(Form):
+    def claim(self, requires_mother_name: bool) -> IdentityClaim | None:
+        """The identity claim (None when a field is wrong: the error is recorded)."""
+        login = self.parsed("login", "o número da carteirinha ou o e-mail", classify_login)
+        cpf = None
+        if not self.flag("no_cpf"):
+            cpf = self.parsed("cpf", "o CPF", normalize_cpf)
+        elif self.optional("cpf", max_length=20):
+            self.errors["cpf"] = "Você marcou que não possui CPF: envie sem o CPF ou desmarque essa opção."
+        birth_date = self.parsed("birth_date", "a data de nascimento", normalize_birth_date)
+        mother_name = None
+        if requires_mother_name:
+            mother_name = self.text("mother_name", "o nome completo da sua mãe", max_length=NAME_MAX_LENGTH)
+        if login is None or birth_date is None:
+            return None
+        return IdentityClaim(login[0], login[1], cpf, birth_date, mother_name)
+
+    @property
+    def scope(self) -> str:
+        return REGISTRATION_SCOPE if self.raw("no_cpf") is True else FULL_SCOPE
+
+
+def _verification_body(verified: Verified, scope: str, minutes: int) -> dict:
+    beneficiary, account = verified.beneficiary, verified.beneficiary.account
+    return {
+        "token": verified.token,
+        "expires_in_minutes": minutes,
+        "first_name": beneficiary.name.split()[0],
+        "email_masked": mask_email(beneficiary.email) if beneficiary.email else None,
+        "has_account": account is not None and account.status == ACTIVE,
+        "plan_active": beneficiary.status == ACTIVE,
+        "dependents": verified.dependents,
+        "scope": scope,
+    }
 
 
 @routes.post("/api/identity/verifications")
 async def create_verification(request: web.Request) -> web.Response:
-    """Body {login, cpf | no_cpf: true, birth_date, mother_name?, conversation_id, channel}.
-
-    201 {token, expires_in_minutes, first_name, email_masked, has_account, plan_active,
-    dependents (how many the holder has), scope}; 401 the same whatever did not match; 423; 429.
-    The token is bound to (channel, conversation_id). `scope` "registration" (no_cpf): it serves
-    POST /api/registrations only; "full": every verified request.
-    """
-    form = await Form.read(request)
-    login = form.parsed("login", "o número da carteirinha ou o e-mail", classify_login)
-    no_cpf = form.flag("no_cpf")
-    cpf = None
-    if not no_cpf:
-        cpf = form.parsed("cpf", "o CPF", normalize_cpf)
-    elif form.optional("cpf", max_length=20):
-        form.errors["cpf"] = "Você marcou que não possui CPF: envie sem o CPF ou desmarque essa opção."
-    birth_date = form.parsed("birth_date", "a data de nascimento", normalize_birth_date)
-    mother_name = None
-    if request.app[OPERATOR].identity_requires_mother_name:
-        mother_name = form.text("mother_name", "o nome completo da sua mãe", max_length=NAME_MAX_LENGTH)
+    """See the module's docstring."""
+    form = await VerificationForm.read(request)
+    claim = form.claim(request.app[OPERATOR].identity_requires_mother_name)
     conversation_id = form.conversation_id(request)
     channel = form.channel()
     form.validate()
-    scope = REGISTRATION_SCOPE if no_cpf else FULL_SCOPE
-
-    login_kind, login_value = required(login)
-    claim = IdentityClaim(
-        login_kind=login_kind, login=login_value, cpf=cpf, birth_date=required(birth_date), mother_name=mother_name
-    )
-    try:
-        async with request.app[SESSIONS]() as session:
-            beneficiary = await verify_identity(
-                session, claim, conversation_id, channel=channel, keys=DataKeys(request.app[SETTINGS].data_hmac_secret)
-            )
-            token = await issue_verification(
-                session, beneficiary, conversation_id, verified_session_ttl(request), channel=channel, scope=scope
-            )
-            dependents = len(await visible_members(session, beneficiary)) - 1
-    except IdentityNotConfirmed as exc:
-        raise identity_not_confirmed(exc.attempts_left) from None
-    except IdentityLocked as exc:
-        raise identity_locked(exc.retry_after_minutes) from None
-    except TooManyAttempts as exc:  # a rate limit of backend.rate_limits (which one, and until when)
-        raise too_many(exc.limited, "too_many_attempts") from None
-    account = beneficiary.account
-    return json_response(
-        {
-            "token": token,
-            "expires_in_minutes": request.app[SETTINGS].verified_session_minutes,
-            "first_name": beneficiary.name.split()[0],
-            "email_masked": mask_email(beneficiary.email) if beneficiary.email else None,
-            "has_account": account is not None and account.status == ACTIVE,
-            "plan_active": beneficiary.status == ACTIVE,
-            "dependents": dependents,
-            "scope": scope,
-        },
-        status=201,
-    )
+    settings = request.app[SETTINGS]
+    async with request.app[SESSIONS]() as session:
+        verified = await start_verified_session(
+            session,
+            required(claim),
+            conversation_id,
+            verified_session_ttl(request),
+            keys=DataKeys(settings.data_hmac_secret),
+            channel=channel,
+            scope=form.scope,
+        )
+    return json_response(_verification_body(verified, form.scope, settings.verified_session_minutes), status=201)
 
 
 @routes.get("/api/family")
 async def family(request: web.Request) -> web.Response:
-    """Headers X-Verification, X-Conversation-Id. 200 {members: [{name, first_name, card_number,
-    holder}]}: the verified beneficiary first, then (for a holder) their dependents — whom the
-    assistant may offer when a request can be for someone else."""
+    """See the module's docstring."""
     async with request.app[SESSIONS]() as session:
-        verified = await verified_from_headers(request, session)
-        members = await visible_members(session, verified)
-    return json_response(
-        {
-            "members": [
-                {
-                    "name": person.name,
-                    "first_name": person.name.split()[0],
-                    "card_number": person.card_number,
-                    "holder": person.holder_id is None,
-                }
-                for person in members
-            ]
-        }
-    )
+        members = await visible_members(session, await verified_from_headers(request, session))
+    return json_response({"members": [member_brief(person) for person in members]})
+
+
+def member_brief(person: Beneficiary) -> dict:
+    """{name, first_name, card_number, holder}: a member of the family as the assistant offers it."""
+    return {
+        "name": person.name,
+        "first_name": person.name.split()[0],
+        "card_number": person.card_number,
+        "holder": person.holder_id is None,
+    }

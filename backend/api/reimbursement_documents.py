@@ -1,22 +1,26 @@
 """Reimbursement documents: the files a reimbursement request will carry.
 
-    POST   /api/reimbursement-documents        multipart/form-data: file (+ kind)   -> 201 document
+    POST   /api/reimbursement-documents        JSON {file_id, kind?}: attaches an inbound file -> 201 document
     GET    /api/reimbursement-documents        documents of this conversation not yet submitted
     DELETE /api/reimbursement-documents/{id}   drops one of those                   -> 204
 
-They carry the verification in the headers X-Verification and X-Conversation-Id.
+They carry the verification in the headers X-Verification, X-Conversation-Id and X-Channel. The
+file itself reached the backend before, from the channel (POST /api/inbound-files, under the upload
+policy of common/uploads.py); the action names it by the id the channel got.
 """
 
 from __future__ import annotations
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from sqlalchemy import select
 
 from backend.api.context import SESSIONS, SETTINGS
-from backend.api.errors import ApiError, invalid_request
-from backend.api.identity import verified_from_headers
+from backend.api.errors import ApiError
+from backend.api.forms import Form, required
+from backend.api.identity import request_channel, verified_from_headers
 from backend.api.reimbursements import plan_cancelled_error
 from backend.api.responses import json_response
+from backend.inbound_files import claim
 from backend.models import ACTIVE, Beneficiary, ReimbursementDocument
 from backend.reimbursements import (
     DOCUMENT_KINDS,
@@ -25,30 +29,12 @@ from backend.reimbursements import (
     document_view,
     pending_documents,
 )
-from backend.uploads import MAX_UPLOAD_BYTES, UploadRefused, remove_stored, safe_filename, store_stream
+from backend.uploads import remove_stored
 
 routes = web.RouteTableDef()
 
-UPLOAD_AREA = "reimbursements"
-CHUNK_BYTES = 64 * 1024
-SMALL_FIELD_BYTES = 1024
-MULTIPART_OVERHEAD = 64 * 1024
-
-
-_UPLOAD_REFUSALS = {
-    "file_too_large": (
-        413,
-        (
-            "O arquivo passa do limite de 10 MB. Envie uma foto ou um PDF menor "
-            "(se precisar, mande uma foto de cada página)."
-        ),
-    ),
-    "unsupported_type": (
-        415,
-        "Só consigo receber fotos (JPG ou PNG) e arquivos PDF. Envie o documento em um desses formatos.",
-    ),
-    "empty_file": (400, "O arquivo chegou vazio. Envie de novo, por favor."),
-}
+DEFAULT_KIND = "other"
+FILE_ID_MAX_LENGTH = 64
 
 
 def _too_many_documents() -> ApiError:
@@ -58,6 +44,15 @@ def _too_many_documents() -> ApiError:
         f"Você já enviou {MAX_PENDING_DOCUMENTS} documentos nesta conversa, que é o máximo por pedido. "
         "Conclua o pedido de reembolso ou remova algum documento.",
         limit=MAX_PENDING_DOCUMENTS,
+    )
+
+
+def _inbound_file_not_found() -> ApiError:
+    return ApiError(
+        404,
+        "inbound_file_not_found",
+        "Não encontrei esse arquivo entre os que você enviou nesta conversa (ele pode já ter sido "
+        "anexado ou ter passado do prazo). Envie o arquivo de novo, por favor.",
     )
 
 
@@ -75,93 +70,43 @@ async def _verified_uploader(request: web.Request) -> tuple[Beneficiary, str]:
     return beneficiary, conversation_id
 
 
-async def _chunks(part: BodyPartReader):
-    while True:
-        chunk = await part.read_chunk(CHUNK_BYTES)
-        if not chunk:
-            return
-        yield chunk
-
-
-async def _small_field(part: BodyPartReader) -> str | None:
-    data = bytearray()
-    async for chunk in _chunks(part):
-        data += chunk
-        if len(data) > SMALL_FIELD_BYTES:
-            return None
-    try:
-        return data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        return None
-
-
 @routes.post("/api/reimbursement-documents")
-async def upload_document(request: web.Request) -> web.Response:
-    """multipart/form-data with the file in the field `file` (JPEG, PNG or PDF, at most 10 MB) and
-    optionally `kind` (recibo | nota_fiscal | relatorio | outro; default outro).
+async def attach_document(request: web.Request) -> web.Response:
+    """JSON {file_id, kind?}: `file_id` is the id POST /api/inbound-files gave the channel, for a
+    file sent in this very conversation (same channel and sender id as the verification), unexpired
+    and not attached before; `kind` one of DOCUMENT_KINDS (default "other").
 
-    201 {id, kind, kind_label, filename, size, content_type, pending_count}; 400 no file / bad kind /
-    empty file; 401; 409 plan_cancelled / too_many_documents; 413 file_too_large; 415 unsupported_type.
+    201 {id, kind, kind_label, filename, size, content_type, pending_count}; 400 bad body / bad kind;
+    401; 404 inbound_file_not_found (unknown, of another conversation, expired or already attached);
+    409 plan_cancelled / too_many_documents.
     """
-    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD:
-        raise ApiError(413, "file_too_large", _UPLOAD_REFUSALS["file_too_large"][1], max_bytes=MAX_UPLOAD_BYTES)
-    if not request.content_type.startswith("multipart/"):
-        raise invalid_request({"file": "Envie o arquivo como multipart/form-data, no campo 'file'."})
-    beneficiary, conversation_id = await _verified_uploader(request)
-
-    var_dir = request.app[SETTINGS].var_dir
-    stored = None
-    filename = None
-    kind = "outro"
-    errors: dict[str, str] = {}
-    try:
-        reader = await request.multipart()
-        # next() rather than `async for`: aiohttp types the iteration as BodyPartReader only, while a
-        # part may be a nested multipart (MultipartReader), which is refused here
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                errors["file"] = "Envie um arquivo por vez, no campo 'file'."
-                break
-            if part.name == "file":
-                if stored is not None:
-                    errors["file"] = "Envie um arquivo por vez."
-                    break
-                stored = await store_stream(_chunks(part), var_dir, UPLOAD_AREA)
-                filename = part.filename
-            elif part.name == "kind":
-                kind = await _small_field(part) or ""
-            else:
-                await _small_field(part)
-    except UploadRefused as exc:
-        status, message = _UPLOAD_REFUSALS[exc.code]
-        raise ApiError(status, exc.code, message, max_bytes=MAX_UPLOAD_BYTES) from None
-    except ValueError:  # malformed multipart
-        errors.setdefault("file", "Não consegui ler o arquivo enviado. Envie de novo.")
-    if stored is None and "file" not in errors:
-        errors["file"] = "Envie o arquivo (foto ou PDF) no campo 'file'."
+    beneficiary, conversation_id = await _verified_uploader(request)  # before the body: who asks comes first
+    channel = request_channel(request)
+    form = await Form.read(request)
+    file_id = form.text("file_id", "o arquivo recebido (file_id)", max_length=FILE_ID_MAX_LENGTH)
+    kind = form.optional("kind", max_length=20) or DEFAULT_KIND
     if kind not in DOCUMENT_KINDS:
-        errors["kind"] = "Tipo de documento inválido: use recibo, nota_fiscal, relatorio ou outro."
-    if errors or stored is None:  # no file: errors["file"] says so
-        if stored is not None:
-            await remove_stored(var_dir, stored.relative_path)
-        raise invalid_request(errors)
+        form.errors["kind"] = f"Tipo de documento inválido: use {', '.join(DOCUMENT_KINDS)}."
+    form.validate()
 
     async with request.app[SESSIONS]() as session:
-        # Lock like a request submission does, so two parallel uploads cannot pass the limit.
+        # Lock like a request submission does, so two parallel attachments cannot pass the limit.
         await session.execute(select(Beneficiary.id).where(Beneficiary.id == beneficiary.id).with_for_update())
         pending = await count_pending_documents(session, conversation_id)
         if pending >= MAX_PENDING_DOCUMENTS:
-            await remove_stored(var_dir, stored.relative_path)
             raise _too_many_documents()
+        inbound = await claim(session, required(file_id), channel, conversation_id)
+        if inbound is None:
+            raise _inbound_file_not_found()
         document = ReimbursementDocument(
             beneficiary_id=beneficiary.id,
             conversation_id=conversation_id,
             kind=kind,
-            filename=safe_filename(filename, stored.extension),
-            content_type=stored.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            storage_path=stored.relative_path,
+            filename=inbound.filename,
+            content_type=inbound.content_type,
+            size=inbound.size,
+            sha256=inbound.sha256,
+            storage_path=inbound.storage_path,  # the inbound file's bytes are the document's now
         )
         session.add(document)
         await session.commit()

@@ -16,9 +16,9 @@ Three kinds of caller, three credentials, never interchangeable:
   | route | why it is public |
   |---|---|
   | `GET /api/health` | health check of load balancers and `make run` (says only "ok" or "unavailable") |
-  | `POST /api/auth/login` | the app's login, fixed by the contract (its own lockout) |
+  | `POST /api/auth/login` | the app's login (its own lockout and rate limits, docs/security.md) |
   | `GET /api/operator` | the operator's public facts: name, ANS registration, phones, hours, password policy |
-  | `POST /api/agent/login` | the agents' login (contract); the rest of `/api/agent/*` needs an agent token |
+  | `POST /api/agent/login` | the agents' login (docs/handoff.md); the rest of `/api/agent/*` needs an agent token |
   | `GET /` | the website's demo page with the chat widget |
   | `GET /widget/{file}` | the widget's script and styles (a fixed list of files) |
   | `GET /static/...` | the console's and pages' static files |
@@ -44,7 +44,7 @@ import logging
 from aiohttp import web
 
 from backend.api.context import SETTINGS
-from backend.api.errors import ApiError
+from backend.refusals import Refusals, Refused
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +102,16 @@ def _bearer(request: web.Request) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-def service_unauthorized() -> ApiError:
-    return ApiError(
-        401,
-        "service_unauthorized",
-        "Acesso restrito aos serviços do assistente. Envie a credencial de serviço.",
-        headers={"WWW-Authenticate": 'Bearer realm="servico"'},
-    )
+REFUSALS = Refusals(
+    {
+        "service_unauthorized": "Acesso restrito aos serviços do assistente. Envie a credencial de serviço.",
+    }
+)
+
+
+def service_unauthorized() -> Refused:
+    """401 with WWW-Authenticate (backend.api.errors.HEADERS_BY_CODE)."""
+    return REFUSALS.refuse("service_unauthorized")
 
 
 def is_service_call(request: web.Request) -> bool:

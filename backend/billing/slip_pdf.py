@@ -11,6 +11,7 @@ from decimal import Decimal
 import segno
 from fpdf import FPDF
 
+from common.labels import date_text, month_text
 from common.money import format_brl
 
 BARCODE_WIDE_BAR_MM = 0.76  # narrow bar = 1/3 of it (~0.25 mm); 44 digits -> ~103 mm, as on printed slips
@@ -45,11 +46,8 @@ class SlipData:
     issued_on: date
 
 
-def _day(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def _percent(value: Decimal) -> str:
+def percent_text(value: Decimal) -> str:
+    """Decimal("2.00") -> '2%', Decimal("0.033") -> '0,033%'."""
     return f"{value.normalize():f}".replace(".", ",") + "%"
 
 
@@ -65,15 +63,15 @@ def slip_fields(data: SlipData) -> list[tuple[str, str]]:
         ("Pagador", f"{data.payer_name} - carteirinha {data.payer_card}"),
         ("Nº do documento", data.document_number),
         ("Nosso número", data.our_number),
-        ("Referência", data.reference_month.strftime("%m/%Y")),
-        ("Vencimento", _day(data.due_date)),
+        ("Referência", month_text(data.reference_month)),
+        ("Vencimento", date_text(data.due_date)),
         ("Valor do documento", format_brl(data.original_amount)),
     ]
     if data.due_date != data.original_due_date:
-        fields[6] = ("Vencimento", f"{_day(data.due_date)} (original: {_day(data.original_due_date)})")
+        fields[6] = ("Vencimento", f"{date_text(data.due_date)} (original: {date_text(data.original_due_date)})")
         fields += [
-            (f"Multa ({_percent(data.fine_percent)})", format_brl(data.fine)),
-            (f"Juros ({_percent(data.monthly_interest_percent)} ao mês)", format_brl(data.interest)),
+            (f"Multa ({percent_text(data.fine_percent)})", format_brl(data.fine)),
+            (f"Juros ({percent_text(data.monthly_interest_percent)} ao mês)", format_brl(data.interest)),
         ]
     fields.append(("Valor cobrado", format_brl(data.amount)))
     return fields
@@ -81,9 +79,9 @@ def slip_fields(data: SlipData) -> list[tuple[str, str]]:
 
 def instructions(data: SlipData) -> str:
     return (
-        f"Pague até {_day(data.due_date)} em qualquer banco, lotérica ou aplicativo, pelo código de barras "
-        f"ou pelo PIX abaixo. Depois do vencimento: multa de {_percent(data.fine_percent)} e juros de "
-        f"{_percent(data.monthly_interest_percent)} ao mês, proporcionais aos dias de atraso."
+        f"Pague até {date_text(data.due_date)} em qualquer banco, lotérica ou aplicativo, pelo código de barras "
+        f"ou pelo PIX abaixo. Depois do vencimento: multa de {percent_text(data.fine_percent)} e juros de "
+        f"{percent_text(data.monthly_interest_percent)} ao mês, proporcionais aos dias de atraso."
     )
 
 
@@ -109,11 +107,11 @@ def render_slip(data: SlipData, *, compress: bool = True) -> bytes:
     pdf.cell(
         width,
         6,
-        f"2ª via de boleto - mensalidade {data.reference_month:%m/%Y} - protocolo {data.protocol}",
+        f"2ª via de boleto - mensalidade {month_text(data.reference_month)} - protocolo {data.protocol}",
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    pdf.cell(width, 6, f"Emitido em {_day(data.issued_on)}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width, 6, f"Emitido em {date_text(data.issued_on)}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
     pdf.set_font("Helvetica", "B", 12)

@@ -11,35 +11,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import OPERATOR_TZ
 from backend.family import NotInFamily, family_of_holder, member, visible_members
-from backend.models import Beneficiary, Fee, ServiceUsage
+from backend.models import Beneficiary, Fee, Protocol, ServiceUsage
 from backend.operator_profile import OperatorProfile
+from backend.protocols import new_protocol
 from backend.statements import pdf
 from backend.statements.data import (
+    REFUSALS,
     DebtDischargeStatement,
     FeeRow,
     IncomeTaxStatement,
     Person,
     ServiceRow,
     ServicesStatement,
-    StatementRefused,
     debt_discharge,
     income_tax,
     services_statement,
 )
+from common.labels import date_text
 from common.money import format_brl
 
 INCOME_TAX, DEBT_DISCHARGE, SERVICES = "demonstrativo_ir", "quitacao_debitos", "extrato_atendimentos"
 KINDS = (INCOME_TAX, DEBT_DISCHARGE, SERVICES)
+PROTOCOL_KIND = "statement"
 
 __all__ = [
     "DEBT_DISCHARGE",
     "INCOME_TAX",
     "KINDS",
+    "REFUSALS",
     "SERVICES",
+    "IssuedStatement",
     "Statement",
-    "StatementRefused",
+    "StatementRequest",
+    "issue_statement",
     "local_issue_time",
     "prepare",
+    "statement_pdf",
 ]
 
 
@@ -67,7 +74,7 @@ class Statement:
         if isinstance(data, IncomeTaxStatement):
             names = _names([m.person.first_name for m in data.members if m.total])
             head = (
-                f"Demonstrativo parcial de {data.year} (pagamentos até {data.until:%d/%m/%Y})"
+                f"Demonstrativo parcial de {data.year} (pagamentos até {date_text(data.until)})"
                 if data.partial
                 else f"Demonstrativo de imposto de renda de {data.year}"
             )
@@ -158,16 +165,12 @@ async def prepare(
     card_number: str | None,
     today: date,
 ) -> Statement:
-    """The statement `verified` asked for, or StatementRefused (403 for a dependent asking for the
-    family's payment statements or for someone else's services)."""
+    """The statement `verified` asked for; refuses holder_only or not_in_family (a dependent asking
+    for the family's payment statements or for someone else's services) and the rules' refusals
+    (backend.statements.data)."""
     if kind in (INCOME_TAX, DEBT_DISCHARGE):
         if verified.holder_id is not None:
-            raise StatementRefused(
-                403,
-                "holder_only",
-                "Esse documento é emitido para o titular do plano, que paga as mensalidades. "
-                "Peça para o titular solicitar pelo assistente ou pelo portal.",
-            )
+            raise REFUSALS.refuse("holder_only")
         family = [person(b) for b in await family_of_holder(session, verified)]
         fees = await _fees(session, verified.id)
         data: IncomeTaxStatement | DebtDischargeStatement
@@ -185,11 +188,78 @@ async def prepare(
             [await member(session, verified, card_number)] if card_number else await visible_members(session, verified)
         )
     except NotInFamily:
-        raise StatementRefused(
-            403,
-            "not_in_family",
-            "Só posso mostrar os seus atendimentos e, para quem é titular, os dos dependentes do plano.",
-        ) from None
+        raise REFUSALS.refuse("not_in_family") from None
     people = [person(b) for b in chosen]
     services = services_statement(year, month, today, people, await _services(session, people))
     return Statement(kind, person(verified), services)
+
+
+@dataclass(frozen=True)
+class StatementRequest:
+    kind: str  # KINDS
+    year: int
+    month: int | None  # the services statement's
+    card_number: str | None  # the services statement's beneficiary (None: everyone the verified one sees)
+
+
+@dataclass(frozen=True)
+class IssuedStatement:
+    protocol: str
+    request: StatementRequest
+    statement: Statement
+
+
+async def issue_statement(
+    session: AsyncSession,
+    verified: Beneficiary,
+    asked: StatementRequest,
+    *,
+    ans_registration: str,
+    channel: str,
+    conversation_id: str,
+    today: date,
+) -> IssuedStatement:
+    """The statement with its protocol (committed), which its PDF link is rebuilt from; refuses
+    like prepare."""
+    statement = await prepare(session, verified, asked.kind, asked.year, asked.month, asked.card_number, today)
+    protocol = await new_protocol(
+        session,
+        PROTOCOL_KIND,
+        ans_registration=ans_registration,
+        channel=channel,
+        status="completed",
+        beneficiary_id=verified.id,
+        conversation_id=conversation_id,
+        details={
+            "statement": asked.kind,
+            "year": asked.year,
+            "month": asked.month,
+            "beneficiary": asked.card_number,
+            "empty": statement.empty,
+        },
+    )
+    await session.commit()
+    return IssuedStatement(protocol.number, asked, statement)
+
+
+async def statement_pdf(session: AsyncSession, operator: OperatorProfile, number: str) -> tuple[bytes, str]:
+    """(PDF, filename) of the statement of protocol `number`, with the data as of its day of issue;
+    refuses not_found."""
+    protocol = (
+        await session.execute(select(Protocol).where(Protocol.number == number, Protocol.kind == PROTOCOL_KIND))
+    ).scalar_one_or_none()
+    verified = await session.get(Beneficiary, protocol.beneficiary_id) if protocol else None
+    if protocol is None or verified is None:
+        raise REFUSALS.refuse("not_found")
+    details = protocol.details
+    issued_at = local_issue_time(protocol.created_at)
+    statement = await prepare(
+        session,
+        verified,
+        details["statement"],
+        details["year"],
+        details.get("month"),
+        details.get("beneficiary"),
+        issued_at.date(),
+    )
+    return statement.pdf(operator, protocol.number, issued_at), statement.filename

@@ -22,34 +22,37 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
+from backend.refusals import Refusals
+from common.labels import FEE_STATUS_LABELS, date_text, month_name, month_text
 from common.money import format_brl
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-MONTH_NAMES = (
-    "janeiro",
-    "fevereiro",
-    "março",
-    "abril",
-    "maio",
-    "junho",
-    "julho",
-    "agosto",
-    "setembro",
-    "outubro",
-    "novembro",
-    "dezembro",
-)
 PAID = "paid"
-STATUS_LABELS = {"open": "em aberto", "overdue": "vencida", "paid": "paga"}
+INCOME_TAX_NAME = "demonstrativo para o imposto de renda"
+DEBT_DISCHARGE_NAME = "declaração de quitação"
 
-
-class StatementRefused(Exception):
-    """Why a statement cannot be issued: HTTP status, stable code, pt-BR message, extra JSON."""
-
-    def __init__(self, status: int, code: str, message: str, **extra) -> None:
-        super().__init__(code)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
+# Why a statement cannot be issued (the statements area's refusals: backend.statements too).
+REFUSALS = Refusals(
+    {
+        "year_in_future": "{year} ainda não chegou, então não há {what} desse ano. Informe um ano até {current_year}.",
+        "no_fees": "Não encontrei mensalidades no seu plano para emitir {what}.",
+        "before_plan_start": "Não há {what} de {year}: as mensalidades do seu plano começam em {first_year}. "
+        "Informe um ano a partir de {first_year}.",
+        "no_payments": "Não houve pagamentos ao plano em {year}{so_far}, então não há valores para declarar. "
+        "Se quiser, peço o de outro ano.",
+        "year_not_closed": "A declaração de quitação de {year} só pode ser emitida depois que o ano terminar, "
+        "porque ela cobre as mensalidades de janeiro a dezembro. Posso emitir a de {previous_year}.",
+        "no_fees_in_year": "Não há mensalidades de {year} no seu plano.",
+        "open_fees": "Não posso emitir a declaração de quitação de {year} porque {there_are} em aberto: {listed}. "
+        "Depois do pagamento, é só pedir de novo.",
+        "month_in_future": "{month} ainda não chegou. Informe um mês que já começou.",
+        "holder_only": "Esse documento é emitido para o titular do plano, que paga as mensalidades. "
+        "Peça para o titular solicitar pelo assistente ou pelo portal.",
+        "not_in_family": "Só posso mostrar os seus atendimentos e, para quem é titular, os dos dependentes do plano.",
+        "not_found": "Este documento não está mais disponível. Peça de novo no chat.",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,14 @@ class FeeRow:
     def as_json(self) -> dict:
         return {
             "document_number": self.document_number,
-            "reference_month": f"{self.reference_month:%m/%Y}",
+            "reference_month": month_text(self.reference_month),
             "due_date": self.due_date.isoformat(),
-            "due_date_text": f"{self.due_date:%d/%m/%Y}",
+            "due_date_text": date_text(self.due_date),
             "type": self.type,
             "amount": str(self.amount),
             "amount_text": format_brl(self.amount),
             "status": self.status,
-            "status_text": STATUS_LABELS.get(self.status, self.status),
+            "status_text": FEE_STATUS_LABELS.get(self.status, self.status),
         }
 
 
@@ -155,7 +158,7 @@ class ServicesStatement:
 
     @property
     def month_name(self) -> str:
-        return f"{MONTH_NAMES[self.month - 1]} de {self.year}"
+        return month_name(self.month, self.year)
 
 
 def _end_of_month(day: date) -> date:
@@ -168,25 +171,15 @@ def _first_year(fees: list[FeeRow]) -> int | None:
 
 def _check_not_future(year: int, today: date, what: str) -> None:
     if year > today.year:
-        raise StatementRefused(
-            422,
-            "year_in_future",
-            f"{year} ainda não chegou, então não há {what} desse ano. Informe um ano até {today.year}.",
-        )
+        raise REFUSALS.refuse("year_in_future", words={"year": year, "what": what, "current_year": today.year})
 
 
 def _check_plan_years(year: int, fees: list[FeeRow], what: str) -> None:
     first = _first_year(fees)
     if first is None:
-        raise StatementRefused(422, "no_fees", f"Não encontrei mensalidades no seu plano para emitir {what}.")
+        raise REFUSALS.refuse("no_fees", words={"what": what})
     if year < first:
-        raise StatementRefused(
-            422,
-            "before_plan_start",
-            f"Não há {what} de {year}: as mensalidades do seu plano começam em {first}. "
-            f"Informe um ano a partir de {first}.",
-            first_year=first,
-        )
+        raise REFUSALS.refuse("before_plan_start", words={"what": what, "year": year}, first_year=first)
 
 
 def split_fee(amount: Decimal, covered: list[Person]) -> dict[int, Decimal]:
@@ -201,9 +194,8 @@ def income_tax(
     year: int, today: date, members: list[Person], fees: list[FeeRow], services: list[ServiceRow]
 ) -> IncomeTaxStatement:
     """`members`: the contract, holder first. `fees`: all of the holder's fees."""
-    what = "demonstrativo para o imposto de renda"
-    _check_not_future(year, today, what)
-    _check_plan_years(year, fees, what)
+    _check_not_future(year, today, INCOME_TAX_NAME)
+    _check_plan_years(year, fees, INCOME_TAX_NAME)
     totals = {person.id: MemberTotal(person) for person in members}
     payments = sorted(
         (fee for fee in fees if fee.status == PAID and fee.paid_at and fee.paid_at.year == year),
@@ -225,43 +217,28 @@ def income_tax(
         members=list(totals.values()),
     )
     if statement.total == ZERO:
-        raise StatementRefused(
-            422,
-            "no_payments",
-            f"Não houve pagamentos ao plano em {year}"
-            f"{' até hoje' if statement.partial else ''}, então não há valores para declarar. "
-            "Se quiser, peço o de outro ano.",
-        )
+        raise REFUSALS.refuse("no_payments", words={"year": year, "so_far": " até hoje" if statement.partial else ""})
     return statement
 
 
 def debt_discharge(year: int, today: date, fees: list[FeeRow]) -> DebtDischargeStatement:
-    what = "declaração de quitação"
-    _check_not_future(year, today, what)
+    _check_not_future(year, today, DEBT_DISCHARGE_NAME)
     if year == today.year:
-        raise StatementRefused(
-            422,
-            "year_not_closed",
-            f"A declaração de quitação de {year} só pode ser emitida depois que o ano terminar, "
-            f"porque ela cobre as mensalidades de janeiro a dezembro. Posso emitir a de {year - 1}.",
-        )
-    _check_plan_years(year, fees, "declaração de quitação")
+        raise REFUSALS.refuse("year_not_closed", words={"year": year, "previous_year": year - 1})
+    _check_plan_years(year, fees, DEBT_DISCHARGE_NAME)
     of_year = sorted((fee for fee in fees if fee.reference_month.year == year), key=lambda fee: fee.reference_month)
     if not of_year:
-        raise StatementRefused(422, "no_fees_in_year", f"Não há mensalidades de {year} no seu plano.")
+        raise REFUSALS.refuse("no_fees_in_year", words={"year": year})
     open_fees = [fee for fee in of_year if fee.status != PAID]
     if open_fees:
         listed = "; ".join(
-            f"{fee.reference_month:%m/%Y} (vencimento {fee.due_date:%d/%m/%Y}, {format_brl(fee.amount)})"
+            f"{month_text(fee.reference_month)} (vencimento {date_text(fee.due_date)}, {format_brl(fee.amount)})"
             for fee in open_fees
         )
-        plural = len(open_fees) > 1
-        raise StatementRefused(
-            409,
+        there_are = "há mensalidades" if len(open_fees) > 1 else "há uma mensalidade"
+        raise REFUSALS.refuse(
             "open_fees",
-            f"Não posso emitir a declaração de quitação de {year} porque "
-            f"{'há mensalidades' if plural else 'há uma mensalidade'} em aberto: {listed}. "
-            "Depois do pagamento, é só pedir de novo.",
+            words={"year": year, "there_are": there_are, "listed": listed},
             open_fees=[fee.as_json() for fee in open_fees],
         )
     return DebtDischargeStatement(year=year, fees=of_year)
@@ -271,11 +248,7 @@ def services_statement(
     year: int, month: int, today: date, members: list[Person], services: list[ServiceRow]
 ) -> ServicesStatement:
     if (year, month) > (today.year, today.month):
-        raise StatementRefused(
-            422,
-            "month_in_future",
-            f"{MONTH_NAMES[month - 1].capitalize()} de {year} ainda não chegou. Informe um mês que já começou.",
-        )
+        raise REFUSALS.refuse("month_in_future", words={"month": month_name(month, year).capitalize()})
     people = {person.id: person for person in members}
     rows = sorted(
         (

@@ -13,6 +13,7 @@ from backend.statements.data import (
     Person,
     ServicesStatement,
 )
+from common.labels import date_text, month_text
 from common.money import format_brl
 from common.pii import mask_cpf
 
@@ -61,7 +62,8 @@ class _Document(FPDF):
             0,
             4,
             _latin1(
-                f"Emitido em {self.issued_at:%d/%m/%Y às %H:%M} pelo assistente virtual · Protocolo nº {self.protocol}"
+                f"Emitido em {date_text(self.issued_at)} às {self.issued_at:%H:%M} pelo assistente virtual · "
+                f"Protocolo nº {self.protocol}"
             ),
             new_x="LMARGIN",
             new_y="NEXT",
@@ -85,7 +87,7 @@ class _Document(FPDF):
         self.label_value("Carteirinha", holder.card_number)
         self.label_value("CPF", _cpf(holder))
         self.label_value("Protocolo", self.protocol)
-        self.label_value("Data de emissão", f"{self.issued_at:%d/%m/%Y}")
+        self.label_value("Data de emissão", date_text(self.issued_at))
         self.ln(4)
 
     def label_value(self, label: str, value: str) -> None:
@@ -146,7 +148,7 @@ def income_tax_pdf(
     subtitle = (
         "Valores pagos ao plano de saúde no ano-calendário"
         if not statement.partial
-        else f"PARCIAL: pagamentos de 01/01/{statement.year} até {statement.until:%d/%m/%Y}"
+        else f"PARCIAL: pagamentos de 01/01/{statement.year} até {date_text(statement.until)}"
     )
     doc.title_block(subtitle, holder)
     doc.set_font("Helvetica", "B", 11)
@@ -175,10 +177,10 @@ def income_tax_pdf(
         [30, 40, 34, 34, 36],
         [
             [
-                f"{fee.reference_month:%m/%Y}",
+                month_text(fee.reference_month),
                 fee.document_number,
-                f"{fee.due_date:%d/%m/%Y}",
-                f"{fee.paid_at:%d/%m/%Y}",
+                date_text(fee.due_date),
+                date_text(fee.paid_at) if fee.paid_at else "-",  # (the payments are paid)
                 format_brl(fee.amount),
             ]
             for fee in statement.payments
@@ -217,11 +219,11 @@ def debt_discharge_pdf(
         [26, 34, 30, 28, 28, 28],
         [
             [
-                f"{fee.reference_month:%m/%Y}",
+                month_text(fee.reference_month),
                 fee.document_number,
                 fee.type,
-                f"{fee.due_date:%d/%m/%Y}",
-                f"{fee.paid_at:%d/%m/%Y}" if fee.paid_at else "-",
+                date_text(fee.due_date),
+                date_text(fee.paid_at) if fee.paid_at else "-",
                 format_brl(fee.amount),
             ]
             for fee in statement.fees
@@ -247,7 +249,7 @@ def services_pdf(
         [19, 20, 50, 51, 18, 16],
         [
             [
-                f"{row.service_date:%d/%m/%Y}",
+                date_text(row.service_date),
                 person.first_name,
                 row.provider,
                 row.procedure,

@@ -269,7 +269,7 @@
     row(dl, "Nome", context.name);
     row(dl, "Carteirinha", context.card_number);
     row(dl, "CPF", context.cpf_masked);
-    row(dl, "Vínculo", context.relationship + (context.holder_name && context.relationship !== "titular" ? " de " + context.holder_name : ""));
+    row(dl, "Vínculo", context.relationship_label + (context.holder_name && context.relationship !== "holder" ? " de " + context.holder_name : ""));
     row(dl, "Plano", context.plan.name + " (" + context.plan.segmentation + ", " + context.plan.accommodation + ")");
     row(dl, "Situação", context.plan_status_label);
     row(dl, "E-mail", context.email_masked);

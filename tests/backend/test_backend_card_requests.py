@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backend.card_requests import add_business_days
 from backend.clock import local_today
 from backend.models import CardRequest, Protocol
-from common.card_reasons import ROBBERY, normalize_reason
+from common.card_reasons import CARD_REISSUE_REASONS, ROBBERY, normalize_reason
 
 JOAO = {
     "login": "100200300402",
@@ -91,6 +91,8 @@ async def test_maria_sees_joaos_request_in_production(client, session):
     await stored_protocol(session, item["protocol"], "card_reissue", MARIA["login"], local_today() - timedelta(days=5))
     assert item["expected_by"]
     assert [m["name"] for m in body["members"]] == ["Maria Aparecida Santos", "João Pedro Santos", "Ana Clara Santos"]
+    assert [m["role"] for m in body["members"]] == ["holder", "dependent", "dependent"]
+    assert item["beneficiary"]["role_label"] == "dependente"
     assert item["in_progress"] is True
 
 
@@ -200,15 +202,14 @@ async def test_needs_verification(client):
     assert response.status == 401
 
 
-async def test_reasons_for_the_bot(client):
-    response = await client.get("/api/card-requests/reasons")
-    body = await response.json()
-    assert [r["name"] for r in body["reasons"]] == [
-        "Danificação",
-        "Extravio",
-        "Renovação",
-        "Roubo C/ B.O",
-        "Roubo S/ B.O",
-    ]
-    assert [r["needs_police_report"] for r in body["reasons"]] == [False, False, False, True, False]
-    assert body["expected_days"] == 15
+async def test_every_reason_the_bot_offers_is_taken_as_it_is(client, sessions):
+    """The bot offers common.card_reasons.CARD_REISSUE_REASONS as buttons: each is understood as it
+    is, and only robbery with a police report asks for the report's number."""
+    assert [normalize_reason(name) for name in CARD_REISSUE_REASONS] == list(CARD_REISSUE_REASONS)
+    status, body = await _post(client, MARIA, reason="Roubo C/ B.O")
+    assert status == 400 and list(body["error"]["fields"]) == ["police_report"]
+    for name, persona in (("Renovação", MARIA), ("Roubo S/ B.O", JOSE)):
+        status, body = await _post(client, persona, reason=name)
+        assert status == 201 and (body["reason"], body["expected_days"]) == (name, 15)
+        stored = await _one(sessions, select(CardRequest).where(CardRequest.protocol_number == body["protocol"]))
+        assert (stored.reason, stored.police_report) == (name, None)

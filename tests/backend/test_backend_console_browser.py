@@ -125,6 +125,7 @@ async def test_agent_claims_replies_and_closes_in_chromium(served, rasa, request
             await expect(page.locator("#mensagens")).to_contain_text("Seu reembolso está em análise.")
             await expect(page.locator("#contexto")).to_contain_text("***.807.302-**")
             await expect(page.locator("#contexto")).to_contain_text("vencida")
+            await expect(page.locator("#contexto")).to_contain_text("titular")  # the label, not "holder"
             assert "945.807.302-24" not in await page.content()
             await expect(page.locator("#form-resposta")).to_be_hidden()
             await page.click("#assumir")

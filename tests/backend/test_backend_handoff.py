@@ -38,7 +38,7 @@ def hours(monkeypatch):
     """Sets the operator's local time the handoff sees (opening hours: Mon-Fri 8h-18h)."""
 
     def set_now(moment: datetime) -> None:
-        monkeypatch.setattr("backend.api.handoff.local_now", lambda: moment)
+        monkeypatch.setattr("backend.handoff.local_now", lambda: moment)
 
     set_now(IN_HOURS)
     return set_now
@@ -287,8 +287,15 @@ async def test_close_resumes_the_bot_and_frees_the_conversation(api, rasa, sessi
 
     status, again = await hand_off(api, "conversa-fim", "telegram")  # a new request: a new ticket
     assert status == 201 and again["protocol"] != ticket["protocol"]
-    handoff = await (await api.get("/api/handoffs", params={"conversation_id": "conversa-fim"})).json()
-    assert handoff["protocol"] == again["protocol"]
+    latest = (
+        await session.execute(
+            select(HandoffTicket)
+            .where(HandoffTicket.conversation_id == "conversa-fim")
+            .order_by(HandoffTicket.id.desc())
+            .limit(1)
+        )
+    ).scalar_one()
+    assert latest.protocol_number == again["protocol"] and latest.status == "open"
 
 
 async def test_close_without_the_bots_resume_intent_sends_a_plain_message(api, rasa):
@@ -340,6 +347,7 @@ async def test_ticket_shows_customer_context_without_full_cpf(api):
     context = detail["context"]
     assert context["name"] == "Maria Aparecida Santos" and context["cpf_masked"] == "***.807.302-**"
     assert context["plan"]["segmentation"] == "ambulatorial, hospitalar, obstetrícia"
+    assert (context["relationship"], context["relationship_label"]) == ("holder", "titular")
     assert [fee["status"] for fee in context["open_fees"]] == ["overdue", "open"]
     assert context["open_fees"][0]["amount"].startswith("R$ ")
     assert ticket["protocol"] in [p["protocol"] for p in context["recent_protocols"]]

@@ -55,7 +55,7 @@ async def test_unexpected_error_is_json_500_without_trace(settings, monkeypatch)
     async def boom(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("backend.api.protocols.find_protocol", boom)
+    monkeypatch.setattr("backend.protocols.find_protocol", boom)
     async with service_client(create_app(settings)) as client:
         response = await client.get("/api/protocols/" + "1" * 20)
         body = await response.text()

@@ -4,8 +4,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import func, select
 
-from backend.network import catalog, distance_km, normalize_city, normalize_provider_type, normalize_specialty
+from backend.models import Provider
+from backend.network import (
+    PROVIDER_TYPES,
+    catalog,
+    distance_km,
+    normalize_city,
+    normalize_provider_type,
+    normalize_specialty,
+)
 
 PROVIDERS = yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "backend/seed_data/providers.yaml").read_text(encoding="utf-8")
@@ -104,7 +113,7 @@ def test_distances_are_great_circle():
 
 
 async def test_search_by_synonym_pages_through_all_results(client):
-    status, first = await _search(client, especialidade="médico do coração", cidade="aju")
+    status, first = await _search(client, specialty="médico do coração", city="aju")
     assert status == 200, first
     assert (first["specialty"], first["city"], first["state"]) == ("Cardiologia", "Aracaju", "SE")
     assert (first["total"], first["page"], first["pages"], first["has_more"]) == (7, 1, 2, True)
@@ -115,19 +124,19 @@ async def test_search_by_synonym_pages_through_all_results(client):
         assert provider["map_url"].startswith("https://www.google.com/maps/search/?api=1&query=")
     assert "7 opções" in first["message"]
 
-    status, second = await _search(client, especialidade="cardiologista", cidade="Aracaju", pagina="2")
+    status, second = await _search(client, specialty="cardiologista", city="Aracaju", page="2")
     assert status == 200
     assert (second["page"], second["has_more"], len(second["results"])) == (2, False, 2)
     names = [p["name"] for p in first["results"] + second["results"]]
     assert len(set(names)) == 7 and "CardioSE Clínica do Coração" in names
 
-    status, beyond = await _search(client, especialidade="cardiologista", cidade="Aracaju", pagina="3")
+    status, beyond = await _search(client, specialty="cardiologista", city="Aracaju", page="3")
     assert status == 200 and beyond["results"] == [] and beyond["has_more"] is False
     assert "suggestions" not in beyond
 
 
 async def test_type_filter(client):
-    status, body = await _search(client, especialidade="cardio", cidade="Aracaju", tipo="consultorio")
+    status, body = await _search(client, specialty="cardio", city="Aracaju", type="consultorio")
     assert status == 200
     assert body["type"] == "consultório" and body["total"] == 2
     assert {p["type"] for p in body["results"]} == {"consultório"}
@@ -135,13 +144,13 @@ async def test_type_filter(client):
 
 async def test_other_cities(client):
     for city, phone in (("sampa", "(11)"), ("rio", "(21)"), ("bsb", "(61)")):
-        status, body = await _search(client, especialidade="cardiologia", cidade=city)
+        status, body = await _search(client, specialty="cardiologia", city=city)
         assert status == 200 and body["total"] == 1
         assert body["results"][0]["phone"].startswith(phone)
 
 
 async def test_nothing_in_the_city_suggests_nearest_city_and_related_specialties(client):
-    status, body = await _search(client, especialidade="neurologista", cidade="Aracaju")
+    status, body = await _search(client, specialty="neurologista", city="Aracaju")
     assert status == 200
     assert body["results"] == [] and body["total"] == 0 and body["has_more"] is False
     nearest = body["suggestions"]["nearest_city"]
@@ -154,21 +163,21 @@ async def test_nothing_in_the_city_suggests_nearest_city_and_related_specialties
 
 
 async def test_dentist_in_sao_paulo_points_to_rio(client):
-    status, body = await _search(client, especialidade="dentista", cidade="São Paulo")
+    status, body = await _search(client, specialty="dentista", city="São Paulo")
     assert status == 200 and body["total"] == 0
     assert body["suggestions"]["nearest_city"]["city"] == "Rio de Janeiro"
     assert body["suggestions"]["related_specialties"] == []
 
 
 async def test_city_without_network_suggests_nearest(client):
-    status, body = await _search(client, especialidade="cardiologista", cidade="Salvador")
+    status, body = await _search(client, specialty="cardiologista", city="Salvador")
     assert status == 200 and body["total"] == 0 and body["city_known"] is True
     assert body["suggestions"]["nearest_city"]["city"] == "Aracaju"
     assert body["suggestions"]["nearest_city"]["total"] == 7
 
 
 async def test_unknown_city_lists_where_the_specialty_is(client):
-    status, body = await _search(client, especialidade="pediatra", cidade="Atlântida")
+    status, body = await _search(client, specialty="pediatra", city="Atlântida")
     assert status == 200 and body["total"] == 0 and body["city_known"] is False
     assert body["suggestions"]["nearest_city"] is None
     assert {c["city"] for c in body["suggestions"]["other_cities"]} == {
@@ -180,14 +189,14 @@ async def test_unknown_city_lists_where_the_specialty_is(client):
 
 
 async def test_type_without_results_says_other_types_exist(client):
-    status, body = await _search(client, especialidade="dentista", cidade="Aracaju", tipo="hospital")
+    status, body = await _search(client, specialty="dentista", city="Aracaju", type="hospital")
     assert status == 200 and body["total"] == 0
     assert body["suggestions"]["other_types"] == 1
     assert "Sem filtrar o tipo" in body["message"]
 
 
 async def test_unknown_specialty(client):
-    status, body = await _search(client, especialidade="astrólogo", cidade="Aracaju")
+    status, body = await _search(client, specialty="astrólogo", city="Aracaju")
     assert status == 422
     assert body["error"]["code"] == "unknown_specialty"
     assert "astrólogo" in body["error"]["message"] and "Cardiologia" in body["error"]["message"]
@@ -197,12 +206,12 @@ async def test_unknown_specialty(client):
 @pytest.mark.parametrize(
     "params, field",
     [
-        ({"especialidade": "cardiologia"}, "cidade"),
-        ({"especialidade": "cardiologia", "cidade": "  "}, "cidade"),
-        ({"cidade": "Aracaju"}, "especialidade"),
-        ({"especialidade": "cardiologia", "cidade": "Aracaju", "tipo": "spa"}, "tipo"),
-        ({"especialidade": "cardiologia", "cidade": "Aracaju", "pagina": "0"}, "pagina"),
-        ({"especialidade": "cardiologia", "cidade": "Aracaju", "pagina": "dois"}, "pagina"),
+        ({"specialty": "cardiologia"}, "city"),
+        ({"specialty": "cardiologia", "city": "  "}, "city"),
+        ({"city": "Aracaju"}, "specialty"),
+        ({"specialty": "cardiologia", "city": "Aracaju", "type": "spa"}, "type"),
+        ({"specialty": "cardiologia", "city": "Aracaju", "page": "0"}, "page"),
+        ({"specialty": "cardiologia", "city": "Aracaju", "page": "dois"}, "page"),
     ],
 )
 async def test_bad_input(client, params, field):
@@ -213,23 +222,23 @@ async def test_bad_input(client, params, field):
 
 
 async def test_missing_city_asks_for_it(client):
-    status, body = await _search(client, especialidade="pediatra")
+    status, body = await _search(client, specialty="pediatra")
     assert status == 400 and body["error"]["message"] == "Em qual cidade você procura atendimento?"
 
 
-async def test_specialties_and_cities_lists(client):
-    response = await client.get("/api/providers/specialties")
-    assert response.status == 200
-    specialties = {s["name"]: s for s in (await response.json())["specialties"]}
-    assert len(specialties) >= 10
-    assert "médico do coração" in specialties["Cardiologia"]["synonyms"]
-    assert specialties["Neurologia"]["cities"] == ["Brasília", "São Paulo"]
-
-    response = await client.get("/api/providers/cities")
-    assert response.status == 200
-    body = await response.json()
-    cities = {c["name"]: c for c in body["cities"]}
-    assert set(cities) == {"Aracaju", "Brasília", "Rio de Janeiro", "São Paulo"}
-    assert "sampa" in cities["São Paulo"]["aliases"] and cities["Aracaju"]["providers"] >= 20
-    assert "Salvador" in body["known_cities"]
-    assert body["provider_types"] == ["clínica", "hospital", "laboratório", "consultório"]
+async def test_the_network_the_search_knows(session):
+    """What the search recognises (the catalogue of backend.network, which the bot may reuse) and
+    where the seeded network is (the database)."""
+    known = catalog()
+    assert len(known.specialties) >= 10
+    assert known.specialty("médico do coração").name == "Cardiologia"
+    assert known.city("sampa").name == "São Paulo" and known.city("Salvador") is not None
+    assert list(PROVIDER_TYPES) == ["clínica", "hospital", "laboratório", "consultório"]
+    by_city = dict((await session.execute(select(Provider.city, func.count()).group_by(Provider.city))).all())
+    assert set(by_city) == {"Aracaju", "Brasília", "Rio de Janeiro", "São Paulo"} and by_city["Aracaju"] >= 20
+    neurology = (
+        (await session.execute(select(Provider.city).where(Provider.specialty == "Neurologia").distinct()))
+        .scalars()
+        .all()
+    )
+    assert sorted(neurology) == ["Brasília", "São Paulo"]

@@ -30,9 +30,12 @@ async def test_maria_plan(client):
     assert body["beneficiary"] == {
         "name": "Maria Aparecida Santos",
         "card_number": "100200300401",
-        "role": "titular",
-        "relationship": "titular",
+        "role": "holder",
+        "role_label": "titular",
+        "relationship": "holder",
+        "relationship_label": "titular",
     }
+    assert "(titular)" in body["message"]
     plan = body["plan"]
     assert plan["name"] == "Vida Sergipe Completo" and plan["ans_product_registration"] == "482913191"
     assert plan["segments"] == ["ambulatorial", "hospitalar", "obstetrícia"]
@@ -52,17 +55,19 @@ async def test_jose_plan_has_coparticipation_and_no_obstetrics(client):
 
 
 async def test_holder_sees_dependent_plan_but_dependent_not_holder(client):
-    status, body = await _get(client, "/api/plan", MARIA, beneficiario="100200300402")
-    assert status == 200 and body["beneficiary"]["role"] == "dependente"
+    status, body = await _get(client, "/api/plan", MARIA, beneficiary="100200300402")
+    assert status == 200 and body["beneficiary"]["role"] == "dependent"
+    assert (body["beneficiary"]["relationship"], body["beneficiary"]["relationship_label"]) == ("son", "filho")
     assert body["beneficiary"]["name"] == "João Pedro Santos"
 
-    status, body = await _get(client, "/api/plan", JOAO, beneficiario="100200300401")
+    status, body = await _get(client, "/api/plan", JOAO, beneficiary="100200300401")
     assert status == 403 and body["error"]["code"] == "not_in_family"
-    status, body = await _get(client, "/api/plan", JOSE, beneficiario="100200300402")
+    status, body = await _get(client, "/api/plan", JOSE, beneficiary="100200300402")
     assert status == 403
 
-    status, body = await _get(client, "/api/plan", MARIA, beneficiario="12345")
+    status, body = await _get(client, "/api/plan", MARIA, beneficiary="12345")
     assert status == 400 and "12 dígitos" in body["error"]["message"]
+    assert list(body["error"]["fields"]) == ["beneficiary"]
 
 
 async def test_cancelled_plan_is_explained_not_an_error(client):
@@ -107,7 +112,7 @@ async def test_maria_waiting_periods_with_her_children(client):
     assert groups["Urgência e emergência"]["fulfilled_on"] == (local_today() - timedelta(days=1095)).isoformat()
     assert f"{until:%d/%m/%Y}" in maria["message"] and "120 dias" in maria["message"]
     for child in (joao, ana):
-        assert child["role"] == "dependente" and child["all_fulfilled"] is True
+        assert child["role"] == "dependent" and child["all_fulfilled"] is True
         assert {g["group"] for g in child["groups"]} == set(groups)
         assert "não tem carência" in child["message"]
     assert "Parto a termo" in body["message"] and "Ana Clara Santos não tem carência" in body["message"]

@@ -209,7 +209,7 @@ async def test_login_is_limited_per_client_address(settings, monkeypatch):
     """X-Forwarded-For is believed only from a trusted proxy: a client rotating it gets nowhere.
     (The login is public: these clients carry no service credential.)"""
     monkeypatch.setattr(
-        "backend.api.auth.LOGIN_PER_ADDRESS",
+        "backend.auth.LOGIN_PER_ADDRESS",
         Rule("login.address", 3, timedelta(minutes=15), "Foram muitas tentativas de entrar a partir da sua rede."),
         raising=False,
     )
@@ -282,7 +282,7 @@ async def test_new_handoff_tickets_per_conversation(client, session):
 
 async def test_handoff_global_ceiling(client, monkeypatch):
     monkeypatch.setattr(
-        "backend.api.handoff.HANDOFF_GLOBAL",
+        "backend.handoff.HANDOFF_GLOBAL",
         Rule("handoff.global", 2, timedelta(minutes=10), "A fila de atendimento recebeu pedidos demais agora."),
         raising=False,
     )

@@ -1,4 +1,5 @@
-"""Reimbursements: documents upload (type by content, size, per-conversation ownership), the request
+"""Reimbursements: documents (a file the channel handed over, attached by id: type by content, size,
+per-conversation ownership), the request
 (provider CPF/CNPJ, date, amount, documents, protocol and deadline, no duplicates), status and history."""
 
 import asyncio
@@ -9,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from aiohttp import FormData
 from backend_api import CARLOS, JOSE, MARIA, stored_protocol, verify
 from PIL import Image
 from sqlalchemy import func, select, update
@@ -37,13 +37,22 @@ def headers(token: str, persona: dict) -> dict:
 
 
 async def upload(
-    client, token, persona, content: bytes, filename="recibo.pdf", kind="recibo", content_type="application/pdf"
+    client, token, persona, content: bytes, filename="recibo.pdf", kind="receipt", content_type="application/pdf"
 ):
-    form = FormData()
-    if kind is not None:
-        form.add_field("kind", kind)
-    form.add_field("file", content, filename=filename, content_type=content_type)
-    response = await client.post("/api/reimbursement-documents", data=form, headers=headers(token, persona))
+    """What a user's file goes through: the channel hands it to the backend (POST /api/inbound-files,
+    for the persona's conversation), the action attaches it by id. The status and body of the step
+    that refused it, or of the attachment."""
+    response = await client.post(
+        "/api/inbound-files",
+        data=content,
+        params={"filename": filename},
+        headers={"X-Conversation-Id": persona["conversation_id"], "X-Channel": "rest", "Content-Type": content_type},
+    )
+    received = await response.json()
+    if response.status != 201:
+        return response.status, received
+    body = {"file_id": received["id"]} if kind is None else {"file_id": received["id"], "kind": kind}
+    response = await client.post("/api/reimbursement-documents", json=body, headers=headers(token, persona))
     return response.status, await response.json()
 
 
@@ -93,12 +102,12 @@ async def test_pdf_and_jpeg_are_stored_under_a_random_name_with_their_hash(clien
     token = await verify(client, MARIA)
     status, pdf = await upload(client, token, MARIA, PDF, filename="../../recibo consulta.pdf")
     assert status == 201, pdf
-    assert pdf["kind"] == "recibo" and pdf["content_type"] == "application/pdf" and pdf["size"] == len(PDF)
+    assert pdf["kind"] == "receipt" and pdf["content_type"] == "application/pdf" and pdf["size"] == len(PDF)
     assert pdf["filename"] == "recibo consulta.pdf"
     photo = jpeg()
     # the claimed type is ignored: the content decides
     status, image = await upload(
-        client, token, MARIA, photo, filename="nota.png", kind="nota_fiscal", content_type="image/png"
+        client, token, MARIA, photo, filename="nota.png", kind="invoice", content_type="image/png"
     )
     assert status == 201, image
     assert image["content_type"] == "image/jpeg" and image["filename"] == "nota.jpg"
@@ -110,7 +119,7 @@ async def test_pdf_and_jpeg_are_stored_under_a_random_name_with_their_hash(clien
         stored = settings.var_dir / row.storage_path
         assert stored.read_bytes() == content
         assert row.sha256 == hashlib.sha256(content).hexdigest()
-        assert stored.parent == settings.var_dir / "uploads" / "reimbursements"
+        assert stored.parent == settings.var_dir / "uploads" / "inbound"  # where the channel's file was stored
         assert "recibo" not in stored.name and "nota" not in stored.name
 
     response = await client.get("/api/reimbursement-documents", headers=headers(token, MARIA))
@@ -123,8 +132,7 @@ async def test_an_executable_renamed_pdf_is_refused_and_nothing_is_kept(client, 
     assert status == 415, body
     assert body["error"]["code"] == "unsupported_type" and "PDF" in body["error"]["message"]
     assert await one(sessions, select(func.count()).select_from(ReimbursementDocument)) == 0
-    folder = settings.var_dir / "uploads" / "reimbursements"
-    assert not folder.exists() or list(folder.iterdir()) == []
+    assert not (settings.var_dir / "uploads").exists() or not any((settings.var_dir / "uploads").rglob("*.*"))
 
 
 async def test_a_file_over_10_mb_is_refused_with_413(client, settings):
@@ -133,34 +141,7 @@ async def test_a_file_over_10_mb_is_refused_with_413(client, settings):
     status, body = await upload(client, token, MARIA, too_big)
     assert status == 413, body
     assert body["error"]["code"] == "file_too_large" and "10 MB" in body["error"]["message"]
-    folder = settings.var_dir / "uploads" / "reimbursements"
-    assert not folder.exists() or list(folder.iterdir()) == []
-
-
-async def test_a_streamed_upload_without_length_is_cut_at_10_mb(client, settings):
-    """Channels may forward media chunked (no Content-Length): the limit holds while streaming."""
-    token = await verify(client, MARIA)
-    boundary = "limite-do-teste"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="recibo.pdf"\r\n'
-        f"Content-Type: application/pdf\r\n\r\n"
-    ).encode() + PDF
-
-    async def body():
-        yield head
-        for _ in range(11):
-            yield b"0" * (1024 * 1024)
-        yield f"\r\n--{boundary}--\r\n".encode()
-
-    response = await client.post(
-        "/api/reimbursement-documents",
-        data=body(),
-        headers={**headers(token, MARIA), "Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    assert response.status == 413
-    assert (await response.json())["error"]["code"] == "file_too_large"
-    folder = settings.var_dir / "uploads" / "reimbursements"
-    assert list(folder.iterdir()) == []
+    assert not (settings.var_dir / "uploads").exists() or not any((settings.var_dir / "uploads").rglob("*.*"))
 
 
 async def test_a_file_of_exactly_10_mb_is_accepted(client):
@@ -176,10 +157,12 @@ async def test_upload_needs_a_verified_conversation_and_a_known_kind(client):
     token = await verify(client, MARIA)
     status, body = await upload(client, token, MARIA, PDF, kind="boleto")
     assert status == 400 and "kind" in body["error"]["fields"]
-    form = FormData()
-    form.add_field("kind", "recibo")
-    response = await client.post("/api/reimbursement-documents", data=form, headers=headers(token, MARIA))
-    assert response.status == 400 and "file" in (await response.json())["error"]["fields"]
+    response = await client.post(
+        "/api/reimbursement-documents", json={"kind": "receipt"}, headers=headers(token, MARIA)
+    )
+    assert response.status == 400 and "file_id" in (await response.json())["error"]["fields"]
+    status, body = await upload(client, token, MARIA, PDF, kind=None)  # the kind defaults to "other"
+    assert status == 201 and body["kind"] == "other"
 
 
 async def test_at_most_ten_pending_documents_per_conversation(client):
@@ -221,7 +204,7 @@ async def test_maria_requests_a_reimbursement_with_an_alphanumeric_cnpj(client, 
     token = await verify(client, MARIA)
     receipt_id = await receipt(client, token)
     status, report = await upload(
-        client, token, MARIA, jpeg(), filename="laudo.jpg", kind="relatorio", content_type="image/jpeg"
+        client, token, MARIA, jpeg(), filename="laudo.jpg", kind="report", content_type="image/jpeg"
     )
     assert status == 201
     status, body = await submit(client, request_body(token, MARIA, [receipt_id, report["id"]]))
@@ -309,7 +292,7 @@ async def test_a_receipt_or_invoice_is_required(client, sessions):
     token = await verify(client, MARIA)
     status, body = await submit(client, request_body(token, MARIA, []))
     assert status == 422 and body["error"]["code"] == "documents_required"
-    status, report = await upload(client, token, MARIA, PDF, filename="laudo.pdf", kind="relatorio")
+    status, report = await upload(client, token, MARIA, PDF, filename="laudo.pdf", kind="report")
     status, body = await submit(client, request_body(token, MARIA, [report["id"]]))
     assert status == 422 and body["error"]["code"] == "documents_required"
     assert "recibo ou a nota fiscal" in body["error"]["message"]
@@ -411,8 +394,8 @@ async def test_maria_sees_her_two_seeded_requests_newest_first_with_history(clie
     assert paid["paid_on"] == paid["history"][-1]["date"]
     assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", paid["history"][0]["date_text"])
 
-    response = await client.get(f"/api/reimbursements/{paid['protocol']}", headers=headers(token, MARIA))
-    assert response.status == 200 and (await response.json())["reimbursement"] == paid
+    response = await client.get(f"/api/reimbursements?beneficiary={MARIA_CARD}", headers=headers(token, MARIA))
+    assert response.status == 200 and (await response.json())["reimbursements"] == items
 
 
 async def test_pending_and_denied_show_what_is_missing_and_why(client, sessions):
@@ -429,9 +412,8 @@ async def test_pending_and_denied_show_what_is_missing_and_why(client, sessions)
         )
         await session.execute(update(Reimbursement).where(Reimbursement.id == row.id).values(status="pending"))
         await session.commit()
-    item = (
-        await (await client.get(f"/api/reimbursements/{analysis['protocol']}", headers=headers(token, MARIA))).json()
-    )["reimbursement"]
+    listed = (await (await client.get("/api/reimbursements", headers=headers(token, MARIA))).json())["reimbursements"]
+    [item] = [listed_item for listed_item in listed if listed_item["protocol"] == analysis["protocol"]]
     assert item["status_label"] == "pendente de documentação"
     assert item["status_note"] == "Falta o pedido médico da fisioterapia."
     assert item["history"][-1]["note"] == "Falta o pedido médico da fisioterapia."
@@ -473,8 +455,7 @@ async def test_joao_sees_only_his_own_requests(client):
     response = await client.get("/api/reimbursements", headers=headers(joao_token, joao))
     items = (await response.json())["reimbursements"]
     assert [item["protocol"] for item in items] == [joao_protocol]
-    response = await client.get(f"/api/reimbursements/{maria_items[1]['protocol']}", headers=headers(joao_token, joao))
-    assert response.status == 404 and (await response.json())["error"]["code"] == "reimbursement_not_found"
+    assert maria_items[1]["protocol"] not in [item["protocol"] for item in items]  # his mother's stay hers
     response = await client.get(f"/api/reimbursements?beneficiary={MARIA_CARD}", headers=headers(joao_token, joao))
     assert response.status == 403
 

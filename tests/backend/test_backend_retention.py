@@ -126,7 +126,7 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
         return ReimbursementDocument(
             beneficiary_id=maria.id,
             conversation_id="conversa",
-            kind="recibo",
+            kind="receipt",
             reimbursement_id=reimbursement.id if reimbursement else None,
             filename="recibo.pdf",
             content_type="application/pdf",

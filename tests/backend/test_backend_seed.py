@@ -1,4 +1,4 @@
-"""The demo data of contract section 5, and that seeding twice changes nothing."""
+"""The demo data (backend.seed), and that seeding twice changes nothing."""
 
 from datetime import timedelta
 from urllib.parse import quote_plus

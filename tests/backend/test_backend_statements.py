@@ -12,14 +12,15 @@ import pytest
 from backend_api import CARLOS, JOSE, MARIA, call_with_verification, stored_protocol
 from sqlalchemy import extract, select, update
 
+from backend.api.errors import STATUS_BY_CODE
 from backend.clock import local_today
 from backend.models import Beneficiary, Fee, Protocol, ServiceUsage
+from backend.refusals import Refused
 from backend.signed_links import sign
 from backend.statements.data import (
     FeeRow,
     Person,
     ServiceRow,
-    StatementRefused,
     debt_discharge,
     income_tax,
     services_statement,
@@ -108,8 +109,8 @@ async def _add_fee(session, holder, reference: date, status: str, amount="1289.7
 
 # --- the rules, on hand-made rows ---------------------------------------------------------------
 
-HOLDER = Person(1, "Maria Aparecida Santos", "100200300401", "titular", "94580730224", date(1985, 3, 12), True)
-SON = Person(2, "João Pedro Santos", "100200300402", "filho", "15736819384", date(2012, 7, 30), False)
+HOLDER = Person(1, "Maria Aparecida Santos", "100200300401", "holder", "94580730224", date(1985, 3, 12), True)
+SON = Person(2, "João Pedro Santos", "100200300402", "son", "15736819384", date(2012, 7, 30), False)
 BABY = Person(3, "Ana Clara Santos", "100200300403", "filha", None, date(2024, 6, 15), False)
 
 
@@ -152,22 +153,22 @@ def test_income_tax_splits_each_paid_fee_among_the_members_covered_that_month():
 
 @pytest.mark.parametrize("year, code", [(2026, "year_in_future"), (2023, "before_plan_start")])
 def test_income_tax_refuses_years_without_data(year, code):
-    with pytest.raises(StatementRefused) as refused:
+    with pytest.raises(Refused) as refused:
         income_tax(year, date(2025, 3, 1), [HOLDER], [fee(date(2024, 3, 1), "100.00", paid_at=date(2024, 3, 8))], [])
-    assert (refused.value.status, refused.value.code) == (422, code)
+    assert (STATUS_BY_CODE[refused.value.code], refused.value.code) == (422, code)
 
 
 def test_debt_discharge_needs_a_closed_year_with_every_fee_paid():
     fees = [fee(date(2024, m, 1), "100.00", paid_at=date(2024, m, 8)) for m in range(1, 13)]
     assert debt_discharge(2024, date(2025, 2, 1), fees).total == Decimal("1200.00")
     fees[4] = fee(date(2024, 5, 1), "100.00", status="overdue")
-    with pytest.raises(StatementRefused) as refused:
+    with pytest.raises(Refused) as refused:
         debt_discharge(2024, date(2025, 2, 1), fees)
-    assert (refused.value.status, refused.value.code) == (409, "open_fees")
-    assert [(f["reference_month"], f["due_date_text"], f["amount_text"]) for f in refused.value.extra["open_fees"]] == [
+    assert (STATUS_BY_CODE[refused.value.code], refused.value.code) == (409, "open_fees")
+    assert [(f["reference_month"], f["due_date_text"], f["amount_text"]) for f in refused.value.data["open_fees"]] == [
         ("05/2024", "10/05/2024", "R$ 100,00")
     ]
-    with pytest.raises(StatementRefused) as refused:
+    with pytest.raises(Refused) as refused:
         debt_discharge(2025, date(2025, 12, 30), fees)
     assert refused.value.code == "year_not_closed"
 
@@ -180,7 +181,7 @@ def test_services_of_a_month_only():
     statement = services_statement(2025, 3, date(2025, 3, 20), [HOLDER, SON], services)
     assert [(p.first_name, s.procedure) for p, s in statement.rows] == [("João", "Consulta")]
     assert (statement.total, statement.coparticipation) == (Decimal("150.00"), Decimal("30.00"))
-    with pytest.raises(StatementRefused) as refused:
+    with pytest.raises(Refused) as refused:
         services_statement(2025, 4, date(2025, 3, 20), [HOLDER], services)
     assert refused.value.code == "month_in_future"
 

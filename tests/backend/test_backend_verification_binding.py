@@ -28,13 +28,10 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 NOT_VERIFIED = {
     ("POST", "/api/identity/verifications"),
     ("GET", "/api/providers"),
-    ("GET", "/api/providers/specialties"),
-    ("GET", "/api/providers/cities"),
     ("GET", "/api/protocols/{number}"),
-    ("GET", "/api/card-requests/reasons"),
     ("POST", "/api/handoffs"),
-    ("GET", "/api/handoffs"),
     ("POST", "/api/registrations"),  # verified, and the one that takes a check without CPF (tested below)
+    ("POST", "/api/inbound-files"),  # the channels hand a user's file over, bound to (channel, sender)
 }
 
 
@@ -51,7 +48,6 @@ def _verified_requests() -> dict[tuple[str, str], dict]:
         ("GET", "/api/card-requests"): {},
         ("GET", "/api/reimbursements"): {},
         ("GET", "/api/reimbursement-documents"): {},
-        ("GET", "/api/reimbursements/{protocol}"): {"path": "/api/reimbursements/" + "4" * 20},
         ("DELETE", "/api/reimbursement-documents/{id}"): {"path": "/api/reimbursement-documents/1"},
         ("POST", "/api/reimbursement-documents"): {"upload": True},
         ("POST", "/api/fees/{document_number}/slips"): {"path": f"/api/fees/300401{today:%Y%m}/slips", "json": {}},

@@ -62,7 +62,7 @@ def adult_without_cpf(stack):
             sa.text(
                 "INSERT INTO beneficiaries (name, card_number, cpf, birth_date, mother_name, email, "
                 "relationship, plan_id, status) VALUES (:name, :card, NULL, :birth, 'Ana Menezes', :email, "
-                "'titular', :plan_id, 'active')"
+                "'holder', :plan_id, 'active')"
             ),
             {**SEM_CPF, "plan_id": plan_id},
         )

@@ -4,12 +4,12 @@ One verified session serves several requests, as it would for a real user."""
 
 from __future__ import annotations
 
+import json
 import re
-import secrets
+import urllib.parse
 import urllib.request
 import zlib
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -191,13 +191,23 @@ def test_cancelled_plan_gets_an_explanation(stack):
     assert "cancelad" in answer.lower() and "0800 888 9504" in answer, answer
 
 
-def _inbound_pdf(stack, name: str) -> dict:
-    """A file as the channels store what a user sends (channels/common.py)."""
-    folder = Path(stack.var_dir) / "uploads" / "inbound" / secrets.token_hex(8)
-    folder.mkdir(parents=True)
-    path = folder / name
-    path.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
-    return {"path": str(path), "content_type": "application/pdf", "filename": name, "size": path.stat().st_size}
+def _inbound_pdf(stack, sender: str, name: str) -> dict:
+    """A file as a channel hands what a user sends to the backend (channels/inbound_files.py: POST
+    /api/inbound-files for the conversation) and the attachment it passes the bot (its id)."""
+    request = urllib.request.Request(
+        f"{stack.backend_url}/api/inbound-files?{urllib.parse.urlencode({'filename': name})}",
+        data=b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {stack.environment()['BACKEND_SERVICE_TOKEN']}",
+            "X-Channel": "rest",
+            "X-Conversation-Id": sender,
+            "Content-Type": "application/pdf",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        body = json.loads(resp.read())
+    return {key: body[key] for key in ("content_type", "filename", "size")} | {"file_id": body["id"]}
 
 
 def test_reimbursement_with_a_receipt_and_a_correction(stack, maria):
@@ -216,9 +226,9 @@ def test_reimbursement_with_a_receipt_and_a_correction(stack, maria):
     assert "corrigir o valor" in answer and "Quanto" in answer
     answer = maria.say("260 reais")
     assert "recibo" in answer.lower()
-    refused = {"path": "/etc/passwd", "content_type": "application/pdf", "filename": "x.pdf", "size": 10}
-    assert "Não consegui ler" in maria.say("/enviar_documento", {"attachments": [refused]})
-    answer = maria.say("/enviar_documento", {"attachments": [_inbound_pdf(stack, "recibo.pdf")]})
+    someone_elses = _inbound_pdf(stack, "outra-conversa", "recibo.pdf")  # an id of another conversation
+    assert "Não encontrei esse arquivo" in maria.say("/enviar_documento", {"attachments": [someone_elses]})
+    answer = maria.say("/enviar_documento", {"attachments": [_inbound_pdf(stack, maria.sender, "recibo.pdf")]})
     assert "recibo.pdf" in answer
     answer = maria.say("pronto")
     assert "R$ 260,00" in answer and "Clínica Pele Sã" in answer and maria.buttons == ["Sim", "Não"]

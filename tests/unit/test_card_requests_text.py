@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.actions.plan_services import NEW_CARD_REQUEST, card_requests_outcome
 
-MARIA = {"name": "Maria Aparecida Santos", "card_number": "100200300401", "role": "titular"}
-JOAO = {"name": "João Pedro Santos", "card_number": "100200300402", "role": "dependente"}
+MARIA = {"name": "Maria Aparecida Santos", "card_number": "100200300401", "role": "holder"}
+JOAO = {"name": "João Pedro Santos", "card_number": "100200300402", "role": "dependent"}
 
 
 def request(person: dict, status: str, label: str, in_progress: bool) -> dict:

@@ -1,0 +1,88 @@
+"""Inbound files: what users send through the channels, kept by the backend until an action uses it.
+
+A channel (WhatsApp, Telegram, the site's widget) hands every file it receives to
+POST /api/inbound-files and passes the assistant only the opaque id it gets back; the channel and
+the action server never share a disk. The file is bound to the conversation it came from —
+(channel, sender id), as an identity verification is (backend.identity.redeem_verification): the
+same sender id on another channel is somebody else.
+
+An action attaches it by id (POST /api/reimbursement-documents {"file_id"}): `claim` deletes the
+row in the caller's transaction and hands over its bytes, so a file serves once. A file never
+attached expires after INBOUND_FILE_TTL: refused at once, deleted with its bytes by
+backend.retention.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.clock import utcnow
+from backend.models import InboundFile
+from backend.uploads import StoredFile
+from common.uploads import safe_filename
+
+INBOUND_AREA = "inbound"  # under <VAR_DIR>/uploads/
+INBOUND_FILE_TTL = timedelta(hours=24)
+MAX_WAITING_FILES = 20  # per conversation: files received and not attached yet (unexpired)
+MAX_CONVERSATION_ID_LENGTH = 128
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(18)  # 144 random bits, 24 characters
+
+
+def expired_before(now: datetime | None = None) -> datetime:
+    """Files created before this instant have expired."""
+    return (now or utcnow()) - INBOUND_FILE_TTL
+
+
+async def waiting_count(session: AsyncSession, channel: str, conversation_id: str) -> int:
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(InboundFile)
+            .where(
+                InboundFile.channel == channel,
+                InboundFile.conversation_id == conversation_id,
+                InboundFile.created_at >= expired_before(),
+            )
+        )
+    ).scalar_one()
+
+
+def record(stored: StoredFile, channel: str, conversation_id: str, filename: str | None) -> InboundFile:
+    """The row of a file just stored (add it to a session)."""
+    return InboundFile(
+        id=new_id(),
+        channel=channel,
+        conversation_id=conversation_id,
+        filename=safe_filename(filename, stored.extension),
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_path=stored.relative_path,
+        created_at=utcnow(),
+    )
+
+
+async def claim(session: AsyncSession, file_id: str, channel: str, conversation_id: str) -> InboundFile | None:
+    """The conversation's unexpired file `file_id`, taken out of the table in the caller's
+    transaction (its bytes now belong to whatever the caller creates); None when the id is
+    unknown, of another conversation or channel, expired, or already claimed — one answer for all,
+    so that an id of someone else's says nothing."""
+    row = await session.get(InboundFile, file_id)
+    if row is None or (row.channel, row.conversation_id) != (channel, conversation_id):
+        return None
+    if row.created_at < expired_before():
+        return None
+    # the DELETE decides between two simultaneous claims: only one removes the row
+    taken = await session.execute(delete(InboundFile).where(InboundFile.id == file_id))
+    return row if taken.rowcount == 1 else None
+
+
+def view(row: InboundFile) -> dict:
+    return {"id": row.id, "filename": row.filename, "content_type": row.content_type, "size": row.size}

@@ -1,0 +1,259 @@
+"""POST /api/inbound-files: the channels hand the backend every file a user sends (type by content,
+size limit, the upload policy's codes and texts), bound to the conversation it came from (channel +
+sender id); an action attaches it by id to a reimbursement (POST /api/reimbursement-documents
+{"file_id"}) — only from that conversation, only once, only before it expires."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import timedelta
+
+import pytest
+from backend_api import JOSE, MARIA, verify
+from sqlalchemy import func, select, update
+
+from backend.clock import utcnow
+from backend.inbound_files import INBOUND_FILE_TTL, MAX_WAITING_FILES
+from backend.models import InboundFile, ReimbursementDocument
+from backend.retention import purge
+from common.uploads import MAX_UPLOAD_BYTES, REFUSAL_TEXTS
+
+pytestmark = pytest.mark.asyncio
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+RECEIPT = "receipt"
+
+
+async def receive(
+    client,
+    content,
+    *,
+    channel: str | None = "rest",
+    conversation_id: str = MARIA["conversation_id"],
+    filename: str | None = "recibo.pdf",
+    content_type: str = "application/pdf",
+    headers: dict | None = None,
+):
+    """What a channel does with a file a user sent."""
+    sent = {"X-Conversation-Id": conversation_id, "Content-Type": content_type, **(headers or {})}
+    if channel is not None:
+        sent["X-Channel"] = channel
+    params = {"filename": filename} if filename is not None else None
+    response = await client.post("/api/inbound-files", data=content, params=params, headers=sent)
+    return response.status, await response.json()
+
+
+async def attach(client, token: str, file_id: str, persona: dict = MARIA, kind: str = RECEIPT, channel: str = "rest"):
+    """What the action does with the id the channel passed it."""
+    headers = {"X-Verification": token, "X-Conversation-Id": persona["conversation_id"], "X-Channel": channel}
+    response = await client.post(
+        "/api/reimbursement-documents", json={"file_id": file_id, "kind": kind}, headers=headers
+    )
+    return response.status, await response.json()
+
+
+async def rows(sessions, model):
+    async with sessions() as session:
+        return (await session.execute(select(model))).scalars().all()
+
+
+def inbound_folder(settings):
+    return settings.var_dir / "uploads" / "inbound"
+
+
+def nothing_kept(settings) -> bool:
+    folder = inbound_folder(settings)
+    return not folder.exists() or list(folder.iterdir()) == []
+
+
+# --- receiving ------------------------------------------------------------------------------------
+
+
+async def test_a_file_is_stored_with_its_conversation_and_gets_an_opaque_id(client, settings, sessions):
+    status, body = await receive(
+        client, PDF, channel="whatsapp", conversation_id="whatsapp:+5579998110001", filename="../../recibo março.pdf"
+    )
+    assert status == 201, body
+    assert set(body) == {"id", "filename", "content_type", "size"}
+    assert (body["filename"], body["content_type"], body["size"]) == ("recibo março.pdf", "application/pdf", len(PDF))
+    assert len(body["id"]) >= 24 and body["id"].replace("-", "").replace("_", "").isalnum()
+    [row] = await rows(sessions, InboundFile)
+    assert (row.id, row.channel, row.conversation_id) == (body["id"], "whatsapp", "whatsapp:+5579998110001")
+    stored = settings.var_dir / row.storage_path
+    assert stored.read_bytes() == PDF and row.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert stored.parent == inbound_folder(settings) and "recibo" not in stored.name
+    # a second file of the same conversation gets another id
+    status, other = await receive(client, PDF, channel="whatsapp", conversation_id="whatsapp:+5579998110001")
+    assert status == 201 and other["id"] != body["id"]
+
+
+async def test_the_type_comes_from_the_bytes_and_names_the_file(client):
+    status, body = await receive(client, PNG, filename="nota.jpg", content_type="image/jpeg")
+    assert status == 201, body
+    assert (body["content_type"], body["filename"]) == ("image/png", "nota.png")
+    status, body = await receive(client, PDF, filename=None, content_type="application/octet-stream")
+    assert status == 201 and body["filename"] == "documento.pdf"
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "code"),
+    [
+        (EXE, "application/pdf", 415, "unsupported_type"),  # an executable renamed recibo.pdf
+        (WEBP, "image/webp", 415, "unsupported_type"),
+        (b"", "application/pdf", 400, "empty_file"),
+        (PDF + b"0" * MAX_UPLOAD_BYTES, "application/pdf", 413, "file_too_large"),
+    ],
+)
+async def test_what_the_policy_refuses_gets_its_code_and_text_and_nothing_is_kept(
+    client, settings, sessions, content, content_type, status, code
+):
+    answer_status, body = await receive(client, content, content_type=content_type)
+    assert (answer_status, body["error"]["code"]) == (status, code), body
+    assert body["error"]["message"] == REFUSAL_TEXTS[code]
+    assert await rows(sessions, InboundFile) == []
+    assert nothing_kept(settings)
+
+
+async def test_a_streamed_file_without_length_is_cut_at_10_mb(client, settings, sessions):
+    """A channel may forward a download chunked (no Content-Length): the limit holds while streaming."""
+
+    async def body():
+        yield PDF
+        for _ in range(11):
+            yield b"0" * (1024 * 1024)
+
+    status, answer = await receive(client, body())
+    assert status == 413 and answer["error"]["code"] == "file_too_large"
+    assert await rows(sessions, InboundFile) == []
+    assert nothing_kept(settings)
+
+
+async def test_a_file_of_exactly_10_mb_is_taken(client):
+    status, body = await receive(client, PDF + b"0" * (MAX_UPLOAD_BYTES - len(PDF)))
+    assert status == 201, body
+    assert body["size"] == MAX_UPLOAD_BYTES
+
+
+async def test_only_the_assistants_services_may_hand_files_over(client, sessions):
+    status, body = await receive(client, PDF, headers={"Authorization": "Bearer outro-token"})
+    assert status == 401 and body["error"]["code"] == "service_unauthorized"
+    status, body = await receive(client, PDF, conversation_id="")
+    assert status == 400 and "X-Conversation-Id" in body["error"]["fields"]
+    status, body = await receive(client, PDF, channel="WhatsApp!")
+    assert status == 400 and "X-Channel" in body["error"]["fields"]
+    assert await rows(sessions, InboundFile) == []
+
+
+async def test_a_conversation_cannot_pile_up_files(client, monkeypatch):
+    monkeypatch.setattr("backend.api.inbound_files.MAX_WAITING_FILES", 2)
+    assert MAX_WAITING_FILES >= 10  # the real limit
+    for _ in range(2):
+        assert (await receive(client, PDF))[0] == 201
+    status, body = await receive(client, PDF)
+    assert status == 429 and body["error"]["code"] == "too_many_files"
+    assert (await receive(client, PDF, conversation_id="outra-conversa"))[0] == 201  # per conversation
+
+
+# --- attaching ------------------------------------------------------------------------------------
+
+
+async def test_the_action_attaches_the_file_of_its_conversation_once(client, settings, sessions):
+    token = await verify(client, MARIA)
+    status, received = await receive(client, PDF, filename="recibo consulta.pdf")
+    assert status == 201
+    status, document = await attach(client, token, received["id"])
+    assert status == 201, document
+    assert (document["kind"], document["filename"], document["content_type"], document["size"]) == (
+        RECEIPT,
+        "recibo consulta.pdf",
+        "application/pdf",
+        len(PDF),
+    )
+    assert document["pending_count"] == 1
+    [row] = await rows(sessions, ReimbursementDocument)
+    assert (row.conversation_id, row.reimbursement_id) == (MARIA["conversation_id"], None)
+    assert (settings.var_dir / row.storage_path).read_bytes() == PDF  # the same bytes, not copied
+    assert await rows(sessions, InboundFile) == []  # the id served once
+
+    status, again = await attach(client, token, received["id"])
+    assert status == 404 and again["error"]["code"] == "inbound_file_not_found"
+    assert len(await rows(sessions, ReimbursementDocument)) == 1
+
+
+async def test_two_simultaneous_attachments_of_one_file_make_one_document(client, sessions):
+    token = await verify(client, MARIA)
+    _, received = await receive(client, PDF)
+    answers = await asyncio.gather(*(attach(client, token, received["id"]) for _ in range(2)))
+    assert sorted(status for status, _ in answers) == [201, 404]
+    assert len(await rows(sessions, ReimbursementDocument)) == 1
+
+
+async def test_a_file_of_another_sender_or_channel_is_refused_and_stays_its_owners(client, sessions):
+    maria_token = await verify(client, MARIA)
+    _, jose_file = await receive(client, PDF, conversation_id=JOSE["conversation_id"])
+    _, same_sender_other_channel = await receive(client, PDF, channel="whatsapp")
+    for file_id in (jose_file["id"], same_sender_other_channel["id"], "id-que-nao-existe"):
+        status, body = await attach(client, maria_token, file_id)
+        assert status == 404 and body["error"]["code"] == "inbound_file_not_found", file_id
+        assert "Envie" in body["error"]["message"]
+    assert await rows(sessions, ReimbursementDocument) == []
+    jose_token = await verify(client, JOSE)
+    assert (await attach(client, jose_token, jose_file["id"], persona=JOSE))[0] == 201  # still José's to use
+
+
+async def test_attaching_needs_a_verification_of_this_conversation_and_a_known_kind(client, sessions):
+    _, received = await receive(client, PDF)
+    status, body = await attach(client, "token-falso", received["id"])
+    assert status == 401 and body["error"]["code"] == "verification_invalid"
+    token = await verify(client, MARIA)
+    status, body = await attach(client, token, received["id"], channel="whatsapp")  # made on "rest"
+    assert status == 401 and body["error"]["code"] == "verification_invalid"
+    status, body = await attach(client, token, received["id"], kind="boleto")
+    assert status == 400 and "kind" in body["error"]["fields"]
+    response = await client.post(
+        "/api/reimbursement-documents",
+        json={"kind": RECEIPT},
+        headers={"X-Verification": token, "X-Conversation-Id": MARIA["conversation_id"]},
+    )
+    assert response.status == 400 and "file_id" in (await response.json())["error"]["fields"]
+    assert len(await rows(sessions, InboundFile)) == 1  # nothing was used up
+
+
+# --- expiry ---------------------------------------------------------------------------------------
+
+
+async def test_an_unused_file_expires_and_retention_deletes_it(client, settings, sessions):
+    token = await verify(client, MARIA)
+    _, old = await receive(client, PDF)
+    _, fresh = await receive(client, PNG, filename="foto.png", content_type="image/png")
+    async with sessions() as session:
+        await session.execute(
+            update(InboundFile)
+            .where(InboundFile.id == old["id"])
+            .values(created_at=utcnow() - INBOUND_FILE_TTL - timedelta(minutes=1))
+        )
+        await session.commit()
+        old_path = (await session.get(InboundFile, old["id"])).storage_path
+        await session.commit()
+
+    status, body = await attach(client, token, old["id"])
+    assert status == 404 and body["error"]["code"] == "inbound_file_not_found"
+
+    env = {"VAR_DIR": str(settings.var_dir), "DATABASE_URL": settings.database_url}
+    dry = await purge(settings, 180, env=env, dry_run=True)
+    assert dry.uploaded_files == 1 and (settings.var_dir / old_path).exists()
+    deleted = await purge(settings, 180, env=env)
+    assert deleted.uploaded_files == 1
+    assert not (settings.var_dir / old_path).exists()
+    assert [row.id for row in await rows(sessions, InboundFile)] == [fresh["id"]]
+    assert (await attach(client, token, fresh["id"]))[0] == 201  # the fresh one is untouched
+    again = await purge(settings, 180, env=env)
+    assert again.uploaded_files == 0 and again.orphan_files == 0
+    async with sessions() as session:
+        [document_path] = (await session.execute(select(ReimbursementDocument.storage_path))).scalars().all()
+        assert (await session.execute(select(func.count()).select_from(InboundFile))).scalar_one() == 0
+    assert (settings.var_dir / document_path).exists()  # the attached file is the document's now
