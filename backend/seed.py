@@ -174,6 +174,19 @@ SERVICE_USAGES = {
         (70, "Laboratório Análise Sergipana", "Perfil lipídico", "150.00"),
     ],
 }
+# Services used in the previous calendar year (income-tax statement, extrato of that year): card ->
+# (month, day, provider, procedure, amount); José's plan has coparticipation, so his are co-payments.
+LAST_YEAR_USAGES = {
+    "100200300401": [
+        (3, 14, "CardioSE Clínica do Coração", "Consulta em Cardiologia", "350.00"),
+        (9, 22, "Laboratório Análise Sergipana", "Hemograma completo", "62.30"),
+    ],
+    "100200300402": [(6, 3, "Consultório Dra. Helena Prado", "Consulta em Pediatria", "280.00")],
+    "200300400501": [
+        (4, 8, "CardioSE Clínica do Coração", "Consulta em Cardiologia", "350.00"),
+        (10, 17, "Laboratório Análise Sergipana", "Perfil lipídico", "150.00"),
+    ],
+}
 COPARTICIPATION_RATE = Decimal("0.20")  # share of each service paid by the beneficiary when the plan has it
 
 log = logging.getLogger("backend.seed")
@@ -183,6 +196,12 @@ def add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     return date(year, month + 1, min(day.day, 28))
+
+
+def history_months(today: date) -> int:
+    """How many months of fees the demo has: at least 24, and always the whole previous calendar year,
+    so last year's income-tax statement and debt discharge have values on any day of the year."""
+    return max(24, today.month + 12)
 
 
 def map_url(address: str) -> str:
@@ -223,7 +242,7 @@ async def seed(session: AsyncSession, settings: Settings, today: date | None = N
             await session.flush()
             session.add(PasswordHistory(account_id=account.id, password_hash=password_hash))
     for card, amount in MONTHLY_AMOUNTS.items():
-        await _seed_fees(session, people[card], Decimal(amount), today, months=12 if card == MARIA else 4)
+        await _seed_fees(session, people[card], Decimal(amount), today, months=history_months(today))
     await _seed_waiting_periods(session, people[MARIA], today)
     await _seed_reimbursements(session, people[MARIA], ans, today)
     await _seed_card_request(session, people[JOAO], ans, today)
@@ -306,8 +325,17 @@ async def _seed_waiting_periods(session: AsyncSession, holder: Beneficiary, toda
 async def _seed_reimbursements(session: AsyncSession, holder: Beneficiary, ans: str, today: date) -> None:
     if await _exists(session, Reimbursement, beneficiary_id=holder.id):
         return
+    last_year = (today - date(today.year - 1, 5, 12)).days  # a consultation of May last year, paid in June
     requests = [
         # service, provider, days ago (service, request), requested, paid, status history (status, days ago)
+        (
+            "Consulta com endocrinologista",
+            "Endoclínica Aracaju",
+            (last_year, last_year - 4),
+            "400.00",
+            "320.00",
+            [("received", last_year - 4), ("under_analysis", last_year - 6), ("paid", last_year - 25)],
+        ),
         (
             "Consulta com dermatologista",
             "Dermacare Aracaju",
@@ -397,12 +425,14 @@ async def _seed_service_usages(
             continue
         plan = next(plan for plan in plans.values() if plan.id == beneficiary.plan_id)
         rate = COPARTICIPATION_RATE if plan.coparticipation else Decimal(0)
-        for days_ago, provider, procedure, amount in services:
+        dated = [(today - timedelta(days=days_ago), *rest) for days_ago, *rest in services]
+        dated += [(date(today.year - 1, month, day), *rest) for month, day, *rest in LAST_YEAR_USAGES.get(card, [])]
+        for served, provider, procedure, amount in dated:
             value = Decimal(amount)
             session.add(
                 ServiceUsage(
                     beneficiary_id=beneficiary.id,
-                    service_date=today - timedelta(days=days_ago),
+                    service_date=served,
                     provider_name=provider,
                     procedure=procedure,
                     amount=value,

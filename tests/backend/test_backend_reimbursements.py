@@ -171,6 +171,8 @@ async def test_at_most_ten_pending_documents_per_conversation(client):
         assert (await upload(client, token, MARIA, PDF))[0] == 201
     status, body = await upload(client, token, MARIA, PDF)
     assert status == 409 and body["error"]["code"] == "too_many_documents"
+    assert body["error"]["limit"] == 10
+    assert body["error"]["message"].startswith("Você já enviou 10 documentos nesta conversa, que é o máximo")
     listed = await (await client.get("/api/reimbursement-documents", headers=headers(token, MARIA))).json()
     response = await client.delete(
         f"/api/reimbursement-documents/{listed['documents'][0]['id']}", headers=headers(token, MARIA)
@@ -193,6 +195,10 @@ async def test_documents_of_another_conversation_cannot_be_attached(client, sess
     assert status == 422 and body["error"]["code"] == "documents_invalid"
     response = await client.delete(f"/api/reimbursement-documents/{document_id}", headers=headers(jose_token, JOSE))
     assert response.status == 404
+    assert (await response.json())["error"] == {
+        "code": "document_not_found",
+        "message": "Não encontrei esse documento entre os enviados nesta conversa.",
+    }
     row = await one(sessions, select(ReimbursementDocument).where(ReimbursementDocument.id == document_id))
     assert row.reimbursement_id is None
 
@@ -296,7 +302,7 @@ async def test_a_receipt_or_invoice_is_required(client, sessions):
     status, body = await submit(client, request_body(token, MARIA, [report["id"]]))
     assert status == 422 and body["error"]["code"] == "documents_required"
     assert "recibo ou a nota fiscal" in body["error"]["message"]
-    assert await one(sessions, select(func.count()).select_from(Reimbursement)) == 2  # the seeded
+    assert await one(sessions, select(func.count()).select_from(Reimbursement)) == 3  # the seeded
 
 
 async def test_a_repeated_request_returns_the_first_protocol(client, sessions):
@@ -379,13 +385,18 @@ async def test_expired_verification_is_refused(client):
 # --- status -----------------------------------------------------------------------------------------
 
 
-async def test_maria_sees_her_two_seeded_requests_newest_first_with_history(client):
+async def test_maria_sees_her_seeded_requests_newest_first_with_history(client):
     token = await verify(client, MARIA)
     response = await client.get("/api/reimbursements", headers=headers(token, MARIA))
     assert response.status == 200
     items = (await response.json())["reimbursements"]
-    assert [item["provider_name"] for item in items] == ["Fisio Movimento Aracaju", "Dermacare Aracaju"]
-    analysis, paid = items
+    assert [item["provider_name"] for item in items] == [
+        "Fisio Movimento Aracaju",
+        "Dermacare Aracaju",
+        "Endoclínica Aracaju",  # last year's, paid: the income-tax statement's example
+    ]
+    analysis, paid, last_year = items
+    assert last_year["status"] == "paid" and last_year["service_date"][:4] == str(local_today().year - 1)
     assert (analysis["status"], analysis["status_label"]) == ("under_analysis", "em análise")
     assert [step["label"] for step in analysis["history"]] == ["recebido", "em análise"]
     assert analysis["amount_requested_text"] == "R$ 180,00" and analysis["amount_paid"] is None
@@ -400,7 +411,7 @@ async def test_maria_sees_her_two_seeded_requests_newest_first_with_history(clie
 
 async def test_pending_and_denied_show_what_is_missing_and_why(client, sessions):
     token = await verify(client, MARIA)
-    [analysis, paid] = (await (await client.get("/api/reimbursements", headers=headers(token, MARIA))).json())[
+    [analysis, paid, _] = (await (await client.get("/api/reimbursements", headers=headers(token, MARIA))).json())[
         "reimbursements"
     ]
     row = await one(sessions, select(Reimbursement).where(Reimbursement.protocol_number == analysis["protocol"]))
@@ -436,7 +447,7 @@ async def test_joao_sees_only_his_own_requests(client):
     maria_items = (await (await client.get("/api/reimbursements", headers=headers(maria_token, MARIA))).json())[
         "reimbursements"
     ]
-    assert len(maria_items) == 3 and maria_items[0]["protocol"] == joao_protocol
+    assert len(maria_items) == 4 and maria_items[0]["protocol"] == joao_protocol
     only_joao = (
         await (
             await client.get(f"/api/reimbursements?beneficiary={JOAO_CARD}", headers=headers(maria_token, MARIA))

@@ -84,10 +84,15 @@ async def test_maria_fees_waiting_periods_and_requests(session):
         .scalars()
         .all()
     )
-    assert len(fees) == 12
+    assert len(fees) >= 24
     assert fees[0].status == "open" and fees[0].due_date > today and fees[0].reference_month.month == today.month
     assert fees[1].status == "overdue" and fees[1].due_date < today and fees[1].paid_at is None
     assert all(f.status == "paid" and f.paid_at for f in fees[2:])
+    # the whole previous calendar year is there, so last year's income-tax statement has payments
+    # (in January, its December is the overdue month)
+    last_year = [f for f in fees if f.reference_month.year == today.year - 1]
+    assert len(last_year) == 12
+    assert sum(f.paid_at is not None and f.paid_at.year == today.year - 1 for f in last_year) >= 11
 
     periods = {
         w.coverage_group: w.ends_on
@@ -101,7 +106,8 @@ async def test_maria_fees_waiting_periods_and_requests(session):
     reimbursements = (
         (await session.execute(select(Reimbursement).where(Reimbursement.beneficiary_id == maria.id))).scalars().all()
     )
-    assert sorted(r.status for r in reimbursements) == ["paid", "under_analysis"]
+    assert sorted(r.status for r in reimbursements) == ["paid", "paid", "under_analysis"]
+    assert any(r.status == "paid" and r.service_date.year == today.year - 1 for r in reimbursements)
     assert all(r.history for r in reimbursements)
 
     joao = await _by_card(session, "100200300402")

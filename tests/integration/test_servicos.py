@@ -268,10 +268,10 @@ def test_debt_discharge_for_a_year_without_fees_says_so(maria):
 
 def fully_paid_year(stack, card: str, amount: str) -> int:
     """The latest closed year in which every fee of the holder is paid (what the debt-discharge
-    declaration needs). The seed gives Maria the last 12 months, the two latest unpaid: from February to
-    November the previous year qualifies. In January (December unpaid) and December (all 12 months in
-    the current year) none does: then a fully paid year before her first one is added to the module's
-    database."""
+    declaration needs). The seed gives Maria at least 24 months and the whole previous year, the two
+    latest months unpaid: the previous year qualifies, except in January (its December is the overdue
+    month), when the year before does. Should none, a fully paid year before her first one is added to
+    the module's database."""
     fees, today = fees_of(stack, card), local_today()
     years = {fee["reference_month"].year for fee in fees}
     paid = [
