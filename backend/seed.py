@@ -428,7 +428,7 @@ async def _seed_service_usages(
         dated = [(today - timedelta(days=days_ago), *rest) for days_ago, *rest in services]
         dated += [(date(today.year - 1, month, day), *rest) for month, day, *rest in LAST_YEAR_USAGES.get(card, [])]
         for served, provider, procedure, amount in dated:
-            value = Decimal(amount)
+            value = Decimal(str(amount))
             session.add(
                 ServiceUsage(
                     beneficiary_id=beneficiary.id,

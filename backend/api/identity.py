@@ -162,10 +162,13 @@ async def family(request: web.Request) -> web.Response:
 
 
 def member_brief(person: Beneficiary) -> dict:
-    """{name, first_name, card_number, holder}: a member of the family as the assistant offers it."""
+    """{name, first_name, card_number, holder, relationship}: a member of the family as the assistant
+    offers it; `relationship` as stored (holder, son, daughter, spouse, dependent), so "minha filha"
+    finds her."""
     return {
         "name": person.name,
         "first_name": person.name.split()[0],
         "card_number": person.card_number,
         "holder": person.holder_id is None,
+        "relationship": person.relationship,
     }

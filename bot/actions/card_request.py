@@ -9,8 +9,16 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.family import NOT_IN_FAMILY_TEXT, family_members, member_buttons, pick_member
+from bot.actions.family import (
+    NOT_IN_FAMILY_TEXT,
+    family_members,
+    member_buttons,
+    member_in_summary_answer,
+    member_named_at_start,
+    pick_member,
+)
 from bot.actions.identity import IdentityFormValidation, extract_from_text
+from bot.actions.repeated_question import asked_again, with_escape
 from bot.actions.services import refusal
 from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, caller
 from bot.backend import card
@@ -28,7 +36,15 @@ UNKNOWN_REASON_TEXT = "Não entendi o motivo. Escolha um destes: {reasons}."
 POLICE_REPORT_TEXT = "Me mande o número do boletim de ocorrência, como está no documento."
 NOTE_TOO_LONG_TEXT = "A observação ficou longa demais: use até 300 caracteres."
 WHOSE_CARD_TEXT = "A segunda via é para quem?"
+WHOSE_CARD_AGAIN_TEXT = (
+    "Me diga de quem é a carteirinha que precisa de segunda via: toque no nome da pessoa ou escreva o "
+    "primeiro nome dela, por exemplo: {example}."
+)
 CONFIRM_TEXT = "Confere o pedido de segunda via?\n{summary}"
+CONFIRM_AGAIN_TEXT = (
+    "Está tudo certo no pedido abaixo? Toque em Sim para eu fazer o pedido, ou em Não para desistir. "
+    'Para mudar algo, escreva o que está errado, por exemplo: "errei o motivo".\n{summary}'
+)
 SUMMARY_MEMBER = "Carteirinha de: {name}"
 SUMMARY_YOU = "você"
 SUMMARY_REASON = "Motivo: {reason}"
@@ -63,8 +79,19 @@ class ValidateCarteirinhaForm(IdentityFormValidation):
             return tracker.get_slot("carteirinha_motivo") == ROBBERY_WITH_REPORT
         return True
 
+    async def known_from_start(self, tracker: Tracker) -> list[dict[str, Any]]:
+        """ "minha filha perdeu a carteirinha": the daughter's card, when the holder has one daughter."""
+        if not (self.verified(tracker) and self.asks("carteirinha_membro", tracker)):
+            return []
+        return await member_named_at_start(tracker, "solicitar_carteirinha", "carteirinha_membro")
+
     async def extract_carteirinha_membro(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
         return extract_from_text(tracker, "carteirinha_membro", None)
+
+    async def extract_carteirinha_confirmar(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        """Another member of the family named in answer to the summary ("é para a Ana"): the summary
+        is shown again for that person."""
+        return await member_in_summary_answer(tracker, "carteirinha_confirmar", "carteirinha_membro")
 
     async def extract_carteirinha_motivo(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
         return extract_from_text(tracker, "carteirinha_motivo", None)
@@ -109,7 +136,7 @@ class ValidateCarteirinhaForm(IdentityFormValidation):
         return {"carteirinha_obs": note or NO_NOTE}
 
     async def validate_carteirinha_confirmar(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        return {"carteirinha_confirmar": bool(value)}
+        return {"carteirinha_confirmar": None if value is None else bool(value)}
 
 
 class ActionAskCarteirinhaMembro(Action):
@@ -117,7 +144,12 @@ class ActionAskCarteirinhaMembro(Action):
         return "action_ask_carteirinha_form_carteirinha_membro"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=WHOSE_CARD_TEXT, buttons=member_buttons(await family_members(tracker)))
+        members = await family_members(tracker)
+        if asked_again(tracker):
+            text = WHOSE_CARD_AGAIN_TEXT.format(example=members[-1].first_name if members else "Maria")
+            dispatcher.utter_message(text=text, buttons=with_escape(member_buttons(members)))
+        else:
+            dispatcher.utter_message(text=WHOSE_CARD_TEXT, buttons=member_buttons(members))
         return []
 
 
@@ -126,7 +158,11 @@ class ActionAskCarteirinhaConfirmar(Action):
         return "action_ask_carteirinha_form_carteirinha_confirmar"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=CONFIRM_TEXT.format(summary=_summary(tracker)), buttons=YES_NO)
+        if asked_again(tracker):
+            text, buttons = CONFIRM_AGAIN_TEXT.format(summary=_summary(tracker)), with_escape(YES_NO)
+        else:
+            text, buttons = CONFIRM_TEXT.format(summary=_summary(tracker)), YES_NO
+        dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
 

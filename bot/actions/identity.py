@@ -30,6 +30,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from bot.actions.flow_reset import session_expired_events
 from bot.actions.operator_profile import backend_down_text, operator_profile
+from bot.actions.repeated_question import QuestionCount, next_requested_slot
 from bot.actions.verified import (
     CPF_NEEDED_TEXT,
     input_channel,
@@ -174,7 +175,9 @@ class IdentityFormValidation(FormValidationAction, ABC):
         """rasa_sdk's FormValidationAction.run — extract_<slot>, validate_<slot>, then the next slot
         to ask (required_slots) — with the backend identity check in between: as soon as the identity
         values are valid, before the next question is chosen (its answer decides whether the identity
-        is asked again). Built from the SDK's public steps, in the SDK's order."""
+        is asked again), then what the request itself said (known_from_start), and the count of a
+        question asked again (repeated_question). Built from the SDK's public steps, in the SDK's order."""
+        count = QuestionCount.before(tracker, self.form_name())
         forgotten: list[dict[str, Any]] = []
         if not verified_on_this_channel(tracker):
             # made through another channel under the same sender id: not this person's
@@ -194,10 +197,20 @@ class IdentityFormValidation(FormValidationAction, ABC):
         checked = await self._identity_check_events(dispatcher, tracker)
         tracker.add_slots(checked)
         events += checked
+        known = await self.known_from_start(tracker)
+        tracker.add_slots(known)
+        events += known
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         if next_slot:
             events.append(next_slot)
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        events += count.events(events, next_requested_slot(events, required, tracker))
         return forgotten + events
+
+    async def known_from_start(self, tracker: Tracker) -> list[dict[str, Any]]:
+        """Answers the flow can take, once the identity is verified, from what the user said when
+        asking for it ("minha filha perdeu a carteirinha": whose card); none by default."""
+        return []
 
     async def required_slots(self, domain_slots, dispatcher, tracker: Tracker, domain) -> list[str]:
         if tracker.get_slot("identidade_bloqueio_min"):

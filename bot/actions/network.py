@@ -9,11 +9,11 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.identity import extract_from_text
 from bot.actions.operator_profile import backend_down_text
+from bot.actions.repeated_question import CountsRepeatedQuestions
 from bot.actions.services import payload
 from bot.backend import network
 from bot.backend.client import BackendUnavailable
@@ -38,7 +38,7 @@ def _term(value: Any) -> str | None:
     return text if 2 <= len(text) <= MAX_TERM_LENGTH else None
 
 
-class ValidateRedeForm(FormValidationAction):
+class ValidateRedeForm(CountsRepeatedQuestions):
     def name(self) -> str:
         return "validate_rede_form"
 

@@ -10,13 +10,25 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import HUMAN_BUTTON
+from bot.actions.email_confirmation import EmailConfirmation
 from bot.actions.identity import IdentityFormValidation
+from bot.actions.repeated_question import asked_again, with_escape
 from bot.actions.verified import REGISTRATION_BUTTON, SESSION_EXPIRED_TEXT, YES_NO, Outcome, VerifiedFlowAction, caller
 from bot.backend import password_reset
 from bot.backend.common import Refusal
 
 # --- what the bot says (the backend words its refusals: plan_cancelled, no_account, ...) -----------
 CONFIRM_EMAIL_TEXT = "Dados confirmados. Vou enviar a senha temporária para o e-mail {email}. Esse e-mail ainda é seu?"
+# an address typed that fits the mask: the bot cannot tell it from the one on file (email_confirmation)
+CANNOT_COMPARE_TEXT = (
+    "Por segurança, eu só vejo o e-mail do cadastro assim: {email}. Não consigo conferir se é o mesmo que "
+    "você escreveu. Você ainda usa o e-mail do cadastro? Se sim, toque em Sim e envio a senha temporária "
+    "para ele. Se o seu e-mail agora é outro, toque em Não e vamos atualizar o cadastro."
+)
+CONFIRM_EMAIL_AGAIN_TEXT = (
+    "Só preciso saber se o e-mail do cadastro, {email}, ainda é seu: toque em Sim ou em Não. "
+    "Se o seu e-mail agora é outro, pode escrever o novo, por exemplo: nome@provedor.com.br."
+)
 UPDATE_EMAIL_FIRST_TEXT = (
     "Sem problema: vamos atualizar o seu e-mail primeiro. A senha temporária só pode ir para um e-mail seu."
 )
@@ -33,9 +45,14 @@ TOO_MANY_TEXT = "Você já pediu várias senhas temporárias. Tente de novo mais
 OFFER_REGISTRATION_TEXT = "Posso fazer o seu cadastro agora."
 
 
-class ValidateEsqueciSenhaForm(IdentityFormValidation):
+class ValidateEsqueciSenhaForm(EmailConfirmation, IdentityFormValidation):
     def name(self) -> str:
         return "validate_esqueci_senha_form"
+
+    def unconfirmed(self, email: str) -> dict[str, Any]:
+        """Asked once more, in other words (ActionAskEsqueciSenhaEmailConfirmado); the address is
+        kept for the e-mail change that follows a "não"."""
+        return {"email_confirmado": None, "email_novo": email}
 
     def asks(self, slot: str, tracker: Tracker) -> bool:
         if slot != "email_confirmado":
@@ -50,7 +67,13 @@ class ActionAskEsqueciSenhaEmailConfirmado(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         email = (tracker.get_slot("identidade_info") or {}).get("email_masked")
-        dispatcher.utter_message(text=CONFIRM_EMAIL_TEXT.format(email=email), buttons=YES_NO)
+        buttons = with_escape(YES_NO) if asked_again(tracker) else YES_NO
+        if tracker.get_slot("email_novo"):  # an address typed that may be the one on file
+            dispatcher.utter_message(text=CANNOT_COMPARE_TEXT.format(email=email), buttons=buttons)
+        elif asked_again(tracker):
+            dispatcher.utter_message(text=CONFIRM_EMAIL_AGAIN_TEXT.format(email=email), buttons=buttons)
+        else:
+            dispatcher.utter_message(text=CONFIRM_EMAIL_TEXT.format(email=email), buttons=buttons)
         return []
 
 
@@ -60,7 +83,10 @@ class ActionEsqueciSenha(VerifiedFlowAction):
 
     async def outcome(self, tracker: Tracker) -> Outcome:
         if tracker.get_slot("email_confirmado") is False:
-            return Outcome(UPDATE_EMAIL_FIRST_TEXT, events=[SlotSet("proximo_fluxo", "alterar_email")])
+            # the new address, if the user typed it, goes on to the e-mail change: asked only to confirm
+            typed = tracker.get_slot("email_novo")
+            carried = [SlotSet("email_novo", typed)] if typed else []
+            return Outcome(UPDATE_EMAIL_FIRST_TEXT, events=[SlotSet("proximo_fluxo", "alterar_email"), *carried])
         reset = await password_reset.request_password_reset(caller(tracker))
         if isinstance(reset, Refusal):
             return refused(reset)

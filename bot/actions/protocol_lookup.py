@@ -8,11 +8,11 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.identity import extract_from_text
 from bot.actions.operator_profile import backend_down_text
+from bot.actions.repeated_question import CountsRepeatedQuestions
 from bot.backend import protocols
 from bot.backend.client import BackendUnavailable
 from bot.backend.common import Refusal
@@ -24,7 +24,7 @@ NOT_FOUND_TEXT = "Não encontrei esse protocolo."  # a refusal without the backe
 STATUS_TEXT = "Protocolo {protocol}: {kind}, aberto em {created_on}. Situação: {status}."
 
 
-class ValidateProtocoloForm(FormValidationAction):
+class ValidateProtocoloForm(CountsRepeatedQuestions):
     def name(self) -> str:
         return "validate_protocolo_form"
 

@@ -15,7 +15,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import HUMAN_BUTTON
+from bot.actions.email_confirmation import EmailConfirmation
 from bot.actions.identity import IdentityFormValidation, NewEmailValidation
+from bot.actions.repeated_question import asked_again, with_escape
 from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, Outcome, VerifiedFlowAction, caller
 from bot.backend import registration
 from bot.backend.common import Refusal
@@ -24,6 +26,10 @@ from bot.backend.registration import Registration
 # --- what the bot says (the backend words its refusals: already_registered, plan_cancelled, ...) --
 CONFIRM_EMAIL_TEXT = (
     "Dados confirmados. No seu cadastro está o e-mail {email}. Posso enviar para ele o link de ativação?"
+)
+CONFIRM_EMAIL_AGAIN_TEXT = (
+    "Só preciso saber se posso mandar o link de ativação para o e-mail do cadastro, {email}: toque em Sim "
+    "ou em Não. Se quiser usar outro e-mail, pode escrever o endereço, por exemplo: nome@provedor.com.br."
 )
 TOO_MANY_TEXT = "Já enviei vários e-mails de ativação. Tente de novo mais tarde."  # without the backend's message
 EMAIL_REFUSED_TEXT = 'Não consegui usar esse e-mail. Vamos recomeçar o cadastro? Escreva "quero me cadastrar".'
@@ -47,12 +53,17 @@ SENT_TEXT = (
 )
 
 
-class ValidateCadastroForm(NewEmailValidation, IdentityFormValidation):
+class ValidateCadastroForm(EmailConfirmation, NewEmailValidation, IdentityFormValidation):
     login_kinds = ("card",)
     allows_no_cpf = True
 
     def name(self) -> str:
         return "validate_cadastro_form"
+
+    def unconfirmed(self, email: str) -> dict[str, Any]:
+        """The address to use, typed once more to confirm it; the backend sends the activation link
+        to the address on file when it is the same, and starts the change of the e-mail otherwise."""
+        return {"email_confirmado": False, "email_novo": email}
 
     def asks(self, slot: str, tracker: Tracker) -> bool:
         info = tracker.get_slot("identidade_info")
@@ -71,7 +82,10 @@ class ActionAskCadastroEmailConfirmado(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         email = (tracker.get_slot("identidade_info") or {}).get("email_masked")
-        dispatcher.utter_message(text=CONFIRM_EMAIL_TEXT.format(email=email), buttons=YES_NO)
+        if asked_again(tracker):
+            dispatcher.utter_message(text=CONFIRM_EMAIL_AGAIN_TEXT.format(email=email), buttons=with_escape(YES_NO))
+        else:
+            dispatcher.utter_message(text=CONFIRM_EMAIL_TEXT.format(email=email), buttons=YES_NO)
         return []
 
 

@@ -18,20 +18,32 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.family import NOT_IN_FAMILY_TEXT, family_members, member_buttons, pick_member
+from bot.actions.family import (
+    NOT_IN_FAMILY_TEXT,
+    family_members,
+    member_buttons,
+    member_in_summary_answer,
+    member_named_at_start,
+    pick_member,
+)
 from bot.actions.identity import IdentityFormValidation, extract_from_text
+from bot.actions.repeated_question import asked_again, with_escape
 from bot.actions.services import refusal
-from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, caller, verified_headers
+from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, caller
 from bot.backend import reimbursements
-from bot.backend.client import BackendUnavailable, backend
+from bot.backend.client import BackendUnavailable
 from bot.backend.common import Refusal
-from bot.backend.reimbursements import OTHER, RECEIPT, ReimbursementClaim
+from bot.backend.reimbursements import OTHER, RECEIPT, DocumentKind, ReimbursementClaim
 from common.money import format_brl
 from common.pii import mask_cpf
 from common.validators import InvalidValue, normalize_amount, normalize_cpf_or_cnpj, normalize_service_date
 
 # --- what the bot says (the backend words its refusals of a file or of the request) --------------
 WHOSE_CARE_TEXT = "O atendimento foi de quem?"
+WHOSE_CARE_AGAIN_TEXT = (
+    "Me diga quem foi atendido (a consulta, o exame ou a terapia): toque no nome da pessoa ou escreva o "
+    "primeiro nome dela, por exemplo: {example}."
+)
 PROVIDER_HINT_TEXT = "Me diga o nome do médico, da clínica ou do laboratório, como está no recibo."
 DESCRIPTION_HINT_TEXT = (
     "Descreva o atendimento em poucas palavras (até 300 caracteres), por exemplo: consulta com dermatologista."
@@ -41,9 +53,17 @@ SEND_FILES_TEXT = (
     "do pedido ou relatório médico). Pode mandar um arquivo por vez."
 )
 NO_FILE_YET_TEXT = "Ainda não recebi nenhum arquivo. Mande a foto ou o PDF do recibo ou da nota fiscal por aqui."
+SEND_FILES_AGAIN_TEXT = (
+    "Para seguir, preciso do recibo ou da nota fiscal: mande aqui na conversa uma foto legível ou o PDF "
+    "(pelo clipe ou pela câmera do aplicativo de mensagens), um arquivo por vez."
+)
 RECEIVED_FILES_TEXT = 'Recebi: {names}. Mande mais algum arquivo ou toque em "Pronto".'
 DONE_BUTTON = {"title": "Pronto, já enviei", "payload": "/afirmar"}
 CONFIRM_TEXT = "Confere o pedido de reembolso?\n{summary}"
+CONFIRM_AGAIN_TEXT = (
+    "Está tudo certo no pedido abaixo? Toque em Sim para eu enviar, ou em Não para desistir. "
+    'Para mudar algo, escreva o que está errado, por exemplo: "errei o valor".\n{summary}'
+)
 SUMMARY_TEXT = (
     "Atendimento de: {member}\nPrestador: {provider} ({document})\nData: {day}\n"
     "O que foi feito: {description}\nValor pago: {amount}\nArquivos: {files}"
@@ -51,6 +71,9 @@ SUMMARY_TEXT = (
 SUMMARY_YOU = "você"
 NOT_SENT_TEXT = "Tudo bem, não enviei o pedido. Se quiser recomeçar, é só pedir reembolso de novo."
 DUPLICATE_TEXT = "Esse reembolso já tinha sido pedido: protocolo {protocol}. Não abri outro pedido."
+UNREADABLE_FILE_TEXT = "Não consegui ler esse arquivo. Tente enviar de novo."
+FILE_NOT_KEPT_TEXT = "Não consegui guardar esse arquivo agora. Tente enviar de novo daqui a alguns minutos."
+FILE_REFUSED_TEXT = "Não consegui guardar esse arquivo."
 RECEIVED_TEXT = 'Pedido de reembolso recebido!\n{summary}\nPara acompanhar, é só escrever "como está meu reembolso".'
 
 _DONE_WORDS = {"pronto", "pronta", "terminei", "so isso", "só isso", "acabei", "ja enviei", "já enviei", "é isso"}
@@ -72,25 +95,19 @@ def _inbound_file(attachment: dict[str, Any]) -> str | None:
     return file_id if isinstance(file_id, str) and _FILE_ID_RE.match(file_id) else None
 
 
-async def _upload(tracker: Tracker, attachment: dict[str, Any], kind: str) -> tuple[dict | None, str | None]:
-    """Attaches one received file to the reimbursement being made (POST /api/reimbursement-documents
-    {"file_id", "kind"}): (document, None) or (None, the pt-BR reason it was refused)."""
+async def _upload(tracker: Tracker, attachment: dict[str, Any], kind: DocumentKind) -> tuple[dict | None, str | None]:
+    """Attaches one file the channel handed to the backend to the reimbursement being made: (the
+    document as the slot keeps it, None) or (None, the pt-BR reason it was refused)."""
     file_id = _inbound_file(attachment)
     if file_id is None:
-        return None, "Não consegui ler esse arquivo. Tente enviar de novo."
+        return None, UNREADABLE_FILE_TEXT
     try:
-        # JSON with the verification in the headers (BackendClient.post takes no headers)
-        response = await backend._request(
-            "POST",
-            "/api/reimbursement-documents",
-            {"file_id": file_id, "kind": kind},
-            headers=verified_headers(tracker),
-        )
+        document = await reimbursements.attach_document(caller(tracker), file_id, kind)
     except BackendUnavailable:
-        return None, "Não consegui guardar esse arquivo agora. Tente enviar de novo daqui a alguns minutos."
-    if response.ok:
-        return response.data, None
-    return None, response.error.get("message") or "Não consegui guardar esse arquivo."
+        return None, FILE_NOT_KEPT_TEXT
+    if isinstance(document, Refusal):
+        return None, document.message or FILE_REFUSED_TEXT
+    return {"id": document.id, "kind": document.kind, "filename": document.filename}, None
 
 
 def _summary(tracker: Tracker) -> str:
@@ -117,9 +134,19 @@ class ValidateReembolsoForm(IdentityFormValidation):
             return bool((tracker.get_slot("identidade_info") or {}).get("dependents"))
         return True
 
+    async def known_from_start(self, tracker: Tracker) -> list[dict[str, Any]]:
+        """ "reembolso da consulta do meu filho": the son, when the holder has one son."""
+        if not (self.verified(tracker) and self.asks("reembolso_membro", tracker)):
+            return []
+        return await member_named_at_start(tracker, "solicitar_reembolso", "reembolso_membro")
+
     # --- extraction: free text for the slot being asked ------------------------------------
     async def extract_reembolso_membro(self, dispatcher, tracker, domain):
         return extract_from_text(tracker, "reembolso_membro", None)
+
+    async def extract_reembolso_confirmar(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        """Another member of the family named in answer to the summary: shown again for them."""
+        return await member_in_summary_answer(tracker, "reembolso_confirmar", "reembolso_membro")
 
     async def extract_reembolso_prestador(self, dispatcher, tracker, domain):
         return extract_from_text(tracker, "reembolso_prestador", None)
@@ -213,7 +240,7 @@ class ValidateReembolsoForm(IdentityFormValidation):
             return {"reembolso_valor": None}
 
     async def validate_reembolso_confirmar(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        return {"reembolso_confirmar": bool(value)}
+        return {"reembolso_confirmar": None if value is None else bool(value)}
 
 
 class ActionAskReembolsoMembro(Action):
@@ -221,7 +248,12 @@ class ActionAskReembolsoMembro(Action):
         return "action_ask_reembolso_form_reembolso_membro"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=WHOSE_CARE_TEXT, buttons=member_buttons(await family_members(tracker)))
+        members = await family_members(tracker)
+        if asked_again(tracker):
+            text = WHOSE_CARE_AGAIN_TEXT.format(example=members[-1].first_name if members else "Maria")
+            dispatcher.utter_message(text=text, buttons=with_escape(member_buttons(members)))
+        else:
+            dispatcher.utter_message(text=WHOSE_CARE_TEXT, buttons=member_buttons(members))
         return []
 
 
@@ -231,11 +263,16 @@ class ActionAskReembolsoAnexos(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         documents = tracker.get_slot("reembolso_anexos") or []
+        again = asked_again(tracker)
         if not documents:
-            dispatcher.utter_message(text=SEND_FILES_TEXT)
+            if again:
+                dispatcher.utter_message(text=SEND_FILES_AGAIN_TEXT, buttons=with_escape())
+            else:
+                dispatcher.utter_message(text=SEND_FILES_TEXT)
         else:
             names = ", ".join(d["filename"] for d in documents)
-            dispatcher.utter_message(text=RECEIVED_FILES_TEXT.format(names=names), buttons=[DONE_BUTTON])
+            buttons = with_escape([DONE_BUTTON]) if again else [DONE_BUTTON]
+            dispatcher.utter_message(text=RECEIVED_FILES_TEXT.format(names=names), buttons=buttons)
         return []
 
 
@@ -244,7 +281,11 @@ class ActionAskReembolsoConfirmar(Action):
         return "action_ask_reembolso_form_reembolso_confirmar"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=CONFIRM_TEXT.format(summary=_summary(tracker)), buttons=YES_NO)
+        if asked_again(tracker):
+            text, buttons = CONFIRM_AGAIN_TEXT.format(summary=_summary(tracker)), with_escape(YES_NO)
+        else:
+            text, buttons = CONFIRM_TEXT.format(summary=_summary(tracker)), YES_NO
+        dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
 

@@ -1,7 +1,8 @@
 """The identity check and whom a verified conversation may ask for.
 
 POST /api/identity/verifications   the identity check every verified flow starts with
-GET  /api/family                   the verified beneficiary and, for a holder, the dependents
+GET  /api/family                   the verified beneficiary and, for a holder, the dependents (each
+                                   with `relationship`: holder | son | daughter | spouse, when sent)
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class FamilyMember:
     first_name: str
     card_number: str
     holder: bool
+    # what the member is to the holder, as the backend stores it (Beneficiary.relationship: holder,
+    # son, daughter, spouse); None when the backend does not say
+    relationship: str | None = None
 
 
 async def verify_identity(claim: IdentityClaim) -> Verification | Refusal:
@@ -89,6 +93,7 @@ async def family(caller: Caller) -> tuple[FamilyMember, ...] | Refusal:
             first_name=str(person["first_name"]),
             card_number=str(person["card_number"]),
             holder=bool(person.get("holder")),
+            relationship=text_or_none(person, "relationship"),
         )
         for person in response.data.get("members", [])
     )

@@ -75,7 +75,9 @@ async def test_family_a_holder_may_choose_from(client):
     response = await client.get(
         "/api/family", headers={"X-Verification": token, "X-Conversation-Id": MARIA["conversation_id"]}
     )
-    names = [m["first_name"] for m in (await response.json())["members"]]
-    assert response.status == 200 and names == ["Maria", "João", "Ana"]
+    members = (await response.json())["members"]
+    assert response.status == 200 and [m["first_name"] for m in members] == ["Maria", "João", "Ana"]
+    # what "minha filha" / "meu filho" are matched against
+    assert [m["relationship"] for m in members] == ["holder", "son", "daughter"]
     response = await client.get("/api/family", headers={"X-Verification": token, "X-Conversation-Id": "outra"})
     assert response.status == 401
