@@ -1,7 +1,7 @@
 """Inbound files: what users send through the channels, kept by the backend until an action uses it.
 
 A channel (WhatsApp, Telegram, the site's widget) hands every file it receives to
-POST /api/inbound-files and passes the assistant only the opaque id it gets back; the channel and
+POST /api/inbound-files (`receive`) and passes the assistant only the opaque id it gets back; the channel and
 the action server never share a disk. The file is bound to the conversation it came from —
 (channel, sender id), as an identity verification is (backend.identity.redeem_verification): the
 same sender id on another channel is somebody else.
@@ -15,20 +15,32 @@ backend.retention.
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import sessionmaker
 
 from backend.clock import utcnow
 from backend.models import InboundFile
-from backend.uploads import StoredFile
+from backend.refusals import Refusals
+from backend.uploads import StoredFile, check_declared_length, remove_stored, store_stream
 from common.uploads import safe_filename
 
 INBOUND_AREA = "inbound"  # under <VAR_DIR>/uploads/
 INBOUND_FILE_TTL = timedelta(hours=24)
 MAX_WAITING_FILES = 20  # per conversation: files received and not attached yet (unexpired)
 MAX_CONVERSATION_ID_LENGTH = 128
+
+# The upload policy's own refusals (file_too_large, unsupported_type, empty_file) are backend.uploads's.
+REFUSALS = Refusals(
+    {
+        "too_many_files": "Você enviou muitos arquivos nesta conversa. "
+        "Use os que já mandou ou espere um pouco para enviar outros.",
+    }
+)
 
 
 def new_id() -> str:
@@ -67,6 +79,37 @@ def record(stored: StoredFile, channel: str, conversation_id: str, filename: str
         storage_path=stored.relative_path,
         created_at=utcnow(),
     )
+
+
+async def receive(
+    sessions: sessionmaker,
+    var_dir: Path,
+    chunks: AsyncIterator[bytes],
+    *,
+    channel: str,
+    conversation_id: str,
+    filename: str | None,
+    declared_length: int | None,
+) -> dict:
+    """Keeps a file a user sent in this conversation (channel + sender id): stored under the upload
+    policy (backend.uploads.store_stream) and recorded; its view, with the id the channel passes on.
+    Refuses what the declared length already tells (file_too_large, empty_file), too_many_files
+    (MAX_WAITING_FILES unexpired and not attached), then the policy's refusals while streaming.
+    The database is not held while the bytes arrive; a file whose row cannot be written is removed."""
+    check_declared_length(declared_length)
+    async with sessions() as session:
+        if await waiting_count(session, channel, conversation_id) >= MAX_WAITING_FILES:
+            raise REFUSALS.refuse("too_many_files", limit=MAX_WAITING_FILES)
+    stored = await store_stream(chunks, var_dir, INBOUND_AREA)
+    try:
+        async with sessions() as session:
+            row = record(stored, channel, conversation_id, filename)
+            session.add(row)
+            await session.commit()
+    except BaseException:
+        await remove_stored(var_dir, stored.relative_path)
+        raise
+    return view(row)
 
 
 async def claim(session: AsyncSession, file_id: str, channel: str, conversation_id: str) -> InboundFile | None:

@@ -12,15 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import OPERATOR_TZ, iso_utc, local_today
 from backend.family import NotInFamily, member, visible_members
+from backend.inbound_files import claim as claim_inbound_file
 from backend.models import ACTIVE, Beneficiary, Reimbursement, ReimbursementDocument, ReimbursementStatusChange
 from backend.protocols import new_protocol
-from backend.refusals import Refusals
+from backend.refusals import Refusals, Refused
+from backend.uploads import remove_stored
 from common.labels import date_text
 from common.money import format_brl
 from common.pii import mask_cpf
@@ -58,6 +61,11 @@ REFUSALS = Refusals(
         "ou da nota fiscal para concluir o pedido.",
         "documents_invalid": "Não encontrei alguns dos documentos enviados nesta conversa. "
         "Envie esses documentos de novo.",
+        "too_many_documents": "Você já enviou {limit} documentos nesta conversa, que é o máximo por pedido. "
+        "Conclua o pedido de reembolso ou remova algum documento.",
+        "inbound_file_not_found": "Não encontrei esse arquivo entre os que você enviou nesta conversa (ele pode "
+        "já ter sido anexado ou ter passado do prazo). Envie o arquivo de novo, por favor.",
+        "document_not_found": "Não encontrei esse documento entre os enviados nesta conversa.",
     }
 )
 
@@ -366,3 +374,67 @@ async def reimbursements_of(session: AsyncSession, verified: Beneficiary, card_n
     requests = await visible_requests(session, members)
     documents = await documents_of(session, [item.id for item in requests])
     return [view(item, by_id[item.beneficiary_id], documents.get(item.id, [])) for item in requests]
+
+
+# --- documents: the files a request will carry ----------------------------------------------------
+
+
+def _too_many_documents() -> Refused:
+    return REFUSALS.refuse("too_many_documents", limit=MAX_PENDING_DOCUMENTS)
+
+
+async def check_may_attach(session: AsyncSession, uploader: Beneficiary, conversation_id: str) -> None:
+    """What refuses an attachment whatever the file (asked before reading it): plan_cancelled,
+    too_many_documents (MAX_PENDING_DOCUMENTS pending in this conversation)."""
+    if uploader.status != ACTIVE:
+        raise REFUSALS.refuse("plan_cancelled")
+    if await count_pending_documents(session, conversation_id) >= MAX_PENDING_DOCUMENTS:
+        raise _too_many_documents()
+
+
+async def attach_inbound_file(
+    session: AsyncSession, uploader: Beneficiary, *, channel: str, conversation_id: str, file_id: str, kind: str
+) -> dict:
+    """Makes the inbound file `file_id` (backend.inbound_files.claim: of this conversation,
+    unexpired, not attached before) a pending document of `kind` and commits; its view
+    (document_view) with `pending_count`. Refuses too_many_documents, inbound_file_not_found."""
+    # Lock like a request submission does, so two parallel attachments cannot pass the limit.
+    await _lock_beneficiary(session, uploader.id)
+    pending = await count_pending_documents(session, conversation_id)
+    if pending >= MAX_PENDING_DOCUMENTS:
+        raise _too_many_documents()
+    inbound = await claim_inbound_file(session, file_id, channel, conversation_id)
+    if inbound is None:
+        raise REFUSALS.refuse("inbound_file_not_found")
+    document = ReimbursementDocument(
+        beneficiary_id=uploader.id,
+        conversation_id=conversation_id,
+        kind=kind,
+        filename=inbound.filename,
+        content_type=inbound.content_type,
+        size=inbound.size,
+        sha256=inbound.sha256,
+        storage_path=inbound.storage_path,  # the inbound file's bytes are the document's now
+    )
+    session.add(document)
+    await session.commit()
+    return {**document_view(document), "pending_count": pending + 1}
+
+
+async def pending_document_views(session: AsyncSession, uploader: Beneficiary, conversation_id: str) -> list[dict]:
+    """The documents this beneficiary sent in this conversation and no request took yet (document_view)."""
+    return [document_view(document) for document in await pending_documents(session, conversation_id, uploader.id)]
+
+
+async def remove_pending_document(
+    session: AsyncSession, var_dir: Path, uploader: Beneficiary, conversation_id: str, document_id: str
+) -> None:
+    """Drops one of pending_documents, its bytes too, and commits; refuses document_not_found
+    (unknown, of another conversation or beneficiary, or already part of a request)."""
+    documents = await pending_documents(session, conversation_id, uploader.id)
+    document = next((item for item in documents if str(item.id) == document_id), None)
+    if document is None:
+        raise REFUSALS.refuse("document_not_found")
+    await session.delete(document)
+    await session.commit()
+    await remove_stored(var_dir, document.storage_path)

@@ -85,7 +85,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "ticket_taken": 409,
     "ticket_closed": 409,
     "too_many_documents": 409,
-    "too_many_files": 409,
     # 422: understood, but there is nothing to give
     "documents_required": 422,
     "documents_invalid": 422,
@@ -101,6 +100,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "identity_locked": 423,
     "account_locked": 423,
     "rate_limited": 429,
+    "too_many_files": 429,
     "too_many_attempts": 429,
     # 5xx: something we depend on failed
     "http_error": 500,
@@ -133,19 +133,6 @@ def refusal_response(
     return json_response(body, status=status, headers=headers or None)
 
 
-class ApiError(Exception):
-    """An error with its status and message given in place. Superseded by Refused (a table per
-    module, STATUS_BY_CODE); still answered for the modules that have not moved to it."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None, **extra) -> None:
-        super().__init__(code)
-        self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
-
-    def response(self) -> web.Response:
-        body = {"error": {"code": self.code, "message": self.message, **self.extra}}
-        return json_response(body, status=self.status, headers=self.headers)
-
-
 def invalid_request(fields: dict[str, str]) -> Refused:
     """400 with the pt-BR problem of each field."""
     return REFUSALS.refuse("invalid_request", fields=fields)
@@ -157,8 +144,6 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)
     except Refused as exc:
         return refusal_response(exc, request.app[OPERATOR].phones)
-    except ApiError as exc:
-        return exc.response()
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

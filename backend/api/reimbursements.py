@@ -26,10 +26,8 @@ from backend.api.forms import Form, required
 from backend.api.identity import verified_beneficiary, verified_from_headers
 from backend.api.responses import json_response
 from backend.clock import local_today
-from backend.refusals import Refused
 from backend.reimbursements import (
     MAX_PENDING_DOCUMENTS,
-    REFUSALS,
     ReimbursementClaim,
     reimbursements_of,
     request_reimbursement,
@@ -49,11 +47,6 @@ routes = web.RouteTableDef()
 DESCRIPTION_MIN, DESCRIPTION_MAX = 3, 300
 PROVIDER_NAME_MIN, PROVIDER_NAME_MAX = 2, 160
 MAX_DOCUMENTS_PER_REQUEST = MAX_PENDING_DOCUMENTS
-
-
-def plan_cancelled_error(request: web.Request) -> Refused:
-    """The reimbursements' plan_cancelled (backend.reimbursements.REFUSALS), for the documents' routes."""
-    return REFUSALS.refuse("plan_cancelled")
 
 
 class ReimbursementForm(Form):

@@ -13,11 +13,13 @@ import pytest
 from backend_api import JOSE, MARIA, verify
 from sqlalchemy import func, select, update
 
+import backend.uploads
+from backend.api.errors import STATUS_BY_CODE
 from backend.clock import utcnow
 from backend.inbound_files import INBOUND_FILE_TTL, MAX_WAITING_FILES
 from backend.models import InboundFile, ReimbursementDocument
 from backend.retention import purge
-from common.uploads import MAX_UPLOAD_BYTES, REFUSAL_TEXTS
+from common.uploads import MAX_UPLOAD_BYTES, REFUSAL_STATUS, REFUSAL_TEXTS
 
 pytestmark = pytest.mark.asyncio
 
@@ -113,9 +115,15 @@ async def test_what_the_policy_refuses_gets_its_code_and_text_and_nothing_is_kep
 ):
     answer_status, body = await receive(client, content, content_type=content_type)
     assert (answer_status, body["error"]["code"]) == (status, code), body
-    assert body["error"]["message"] == REFUSAL_TEXTS[code]
+    assert body["error"] == {"code": code, "message": REFUSAL_TEXTS[code], "max_bytes": MAX_UPLOAD_BYTES}
     assert await rows(sessions, InboundFile) == []
     assert nothing_kept(settings)
+
+
+async def test_the_backend_answers_the_policys_refusals_with_the_policys_statuses():
+    """The channels answer with common.uploads.REFUSAL_STATUS, the backend with STATUS_BY_CODE: the same."""
+    assert {code: STATUS_BY_CODE[code] for code in REFUSAL_STATUS} == REFUSAL_STATUS
+    assert backend.uploads.REFUSALS == REFUSAL_TEXTS  # the policy's words
 
 
 async def test_a_streamed_file_without_length_is_cut_at_10_mb(client, settings, sessions):
@@ -149,12 +157,13 @@ async def test_only_the_assistants_services_may_hand_files_over(client, sessions
 
 
 async def test_a_conversation_cannot_pile_up_files(client, monkeypatch):
-    monkeypatch.setattr("backend.api.inbound_files.MAX_WAITING_FILES", 2)
+    monkeypatch.setattr("backend.inbound_files.MAX_WAITING_FILES", 2)
     assert MAX_WAITING_FILES >= 10  # the real limit
     for _ in range(2):
         assert (await receive(client, PDF))[0] == 201
     status, body = await receive(client, PDF)
     assert status == 429 and body["error"]["code"] == "too_many_files"
+    assert body["error"]["limit"] == 2 and "muitos arquivos" in body["error"]["message"]
     assert (await receive(client, PDF, conversation_id="outra-conversa"))[0] == 201  # per conversation
 
 
