@@ -1,4 +1,4 @@
-"""No question is asked a third time unchanged (issue "no loops").
+"""No question is asked a third time unchanged.
 
 Every form validation counts, in slot `pergunta_vezes`, how many times in a row the form is asking
 the question it asks next: 1 the first time, 2 when it asks the same again, REPHRASE_AT (3) from the

@@ -1,5 +1,5 @@
 """ "minha filha / meu filho / minha esposa / meu marido" choose the member of the family when exactly
-one is that (issue "no loops"): as the answer to "para quem?", and already in the message that asks
+one is that: as the answer to "para quem?", and already in the message that asks
 for the card or the reimbursement ("minha filha perdeu a carteirinha": no "para quem?"). The kin comes
 from GET /api/family (`relationship`); without it, or with two daughters, the bot asks."""
 

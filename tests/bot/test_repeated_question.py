@@ -1,4 +1,4 @@
-"""No question of any form is asked a third time unchanged (issue "no loops"): the validation of every
+"""No question of any form is asked a third time unchanged: the validation of every
 form counts how many times in a row it asks the same question (`pergunta_vezes`), and the third ask
 is rephrased, with an example of what to type, buttons ("Falar com atendente", "Cancelar", and the
 valid options where there are) — from the domain's conditional variations or the custom ask actions.

@@ -1,4 +1,4 @@
-"""A value typed in answer to a yes/no about that value counts (issue "no loops").
+"""A value typed in answer to a yes/no about that value counts.
 
 "Esse e-mail ainda é seu? m***@exemplo.com.br": typing the e-mail itself no longer repeats the
 question. The bot only has the masked address, and never shows more:

@@ -1,4 +1,4 @@
-"""No loops, end to end through the REST channel (issue "no loops"): a value typed in answer to a
+"""No loops, end to end through the REST channel: a value typed in answer to a
 yes/no about that value counts (the e-mail on file), a question asked twice is asked the third time
 in other words with buttons and a human, and "minha filha" / "meu filho" choose the member of the
 family — in the answer to "para quem?" and already in the message that asks for the request.
