@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from backend.models import Beneficiary, Plan
 from backend.operator_profile import OperatorProfile
-from common.labels import card_relationship_label, coverage_segments, date_text
+from common.labels import card_number_text, card_relationship_label, coverage_segments, date_text
 
 ACCOMMODATION_LABELS = {"apartamento": "Apartamento", "enfermaria": "Enfermaria"}
 
@@ -84,11 +84,6 @@ class CardData:
         )
 
 
-def format_card_number(card_number: str) -> str:
-    """'100200300401' -> '1002 0030 0401'."""
-    return " ".join(card_number[i : i + 4] for i in range(0, len(card_number), 4))
-
-
 def valid_until(today: date) -> date:
     return date(today.year + 1, 12, 31)
 
@@ -97,7 +92,7 @@ def card_data(beneficiary: Beneficiary, plan: Plan, operator: OperatorProfile, t
     return CardData(
         name=beneficiary.name,
         card_number=beneficiary.card_number,
-        card_number_formatted=format_card_number(beneficiary.card_number),
+        card_number_formatted=card_number_text(beneficiary.card_number),
         holder=beneficiary.holder_id is None,
         relationship=card_relationship_label(beneficiary.relationship, beneficiary.holder_id is None),
         plan_name=plan.name,

@@ -41,6 +41,11 @@ def relationship_label(relationship: str, is_holder: bool) -> str:
     return RELATIONSHIP_LABELS.get(relationship) or ROLE_LABELS[role(is_holder)]
 
 
+def card_number_text(card_number: str) -> str:
+    """'100200300401' -> '1002 0030 0401', as printed on the card."""
+    return " ".join(card_number[i : i + 4] for i in range(0, len(card_number), 4))
+
+
 def card_relationship_label(relationship: str, is_holder: bool) -> str:
     """As printed on the card: 'Titular', 'Dependente (filho)', or 'Dependente'."""
     if is_holder:

@@ -12,10 +12,11 @@ from backend.api.identity import member_brief, verified_from_headers
 from backend.api.plan import asked_card
 from backend.api.responses import json_response
 from backend.card import VirtualCard, card_of_number, virtual_card
-from backend.card_image import format_card_number, render_png
+from backend.card_image import render_png
 from backend.clock import local_today
 from backend.settings import Settings
 from backend.signed_links import DEFAULT_TTL, sign, url
+from common.labels import card_number_text
 
 routes = web.RouteTableDef()
 KIND = "card"
@@ -31,7 +32,7 @@ def _card_body(found: VirtualCard, settings: Settings) -> dict:
         "members": [
             {
                 **member_brief(person),
-                "card_number_formatted": format_card_number(person.card_number),
+                "card_number_formatted": card_number_text(person.card_number),
                 "selected": person.id == found.owner.id,
             }
             for person in found.members
