@@ -14,13 +14,14 @@ from rasa_sdk import Tracker
 
 from bot.actions.services import ask_for, month_number, payload, refusal, service
 from bot.actions.verified import Outcome, caller
-from bot.backend import billing, card, plan, statements
+from bot.backend import billing, card, identity, plan, statements
 from bot.backend import reimbursements as reimbursement_api
 from bot.backend.card import CardRequest, Member
 from bot.backend.common import Refusal
 from bot.backend.reimbursements import Reimbursement
 from bot.backend.statements import EmptyStatement, StatementKind
 from common.clock import local_today
+from common.labels import card_number_text, relationship_label
 
 # --- what the bot says ---------------------------------------------------------------------------
 CARD_BUTTON_TITLE = "Carteirinha de {first_name}"
@@ -65,6 +66,17 @@ REIMBURSEMENT_HISTORY = ". Histórico: {history}."
 NO_REIMBURSEMENTS_TEXT = "Não encontrei pedidos de reembolso."
 NEW_REIMBURSEMENT = {"title": "Pedir reembolso", "payload": "/solicitar_reembolso"}
 REIMBURSEMENTS_TEXT = "Seus pedidos de reembolso:\n{lines}"
+FAMILY_TEXT = "Estão no seu plano:\n{lines}"
+FAMILY_LINE = "• {name} ({relationship}), carteirinha {card}"
+NO_DEPENDENTS_TEXT = (
+    "Você é o único beneficiário do seu plano: não há dependentes. "
+    "Para incluir alguém, fale com a central de atendimento."
+)
+DEPENDENT_ONLY_TEXT = (
+    "Você está no plano como dependente, carteirinha {card}. A lista da família e a inclusão de "
+    "dependentes ficam com o titular do plano."
+)
+FAMILY_CARD_BUTTON = "Carteirinha de {first_name}"
 
 MAX_LISTED = 6
 
@@ -88,6 +100,34 @@ async def virtual_card(tracker: Tracker, values: dict[str, str]) -> Outcome:
     ]
     text = CARD_TEXT.format(text=shown.text, minutes=shown.expires_in_minutes)
     return Outcome(text, buttons, image=shown.image_url)
+
+
+@service("meus_dependentes")
+async def dependents(tracker: Tracker, values: dict[str, str]) -> Outcome:
+    members = await identity.family(caller(tracker))
+    if isinstance(members, Refusal):
+        return refusal(members)
+    me, others = members[0], members[1:]
+    if not me.holder:
+        return Outcome(DEPENDENT_ONLY_TEXT.format(card=card_number_text(me.card_number)))
+    if not others:
+        return Outcome(NO_DEPENDENTS_TEXT)
+    lines = [
+        FAMILY_LINE.format(
+            name=m.name,
+            relationship=relationship_label(m.relationship or "", m.holder),
+            card=card_number_text(m.card_number),
+        )
+        for m in members
+    ]
+    buttons = [
+        {
+            "title": FAMILY_CARD_BUTTON.format(first_name=m.first_name),
+            "payload": payload("cartao_virtual", carteirinha=m.card_number),
+        }
+        for m in others[:3]
+    ]
+    return Outcome(FAMILY_TEXT.format(lines="\n".join(lines)), buttons)
 
 
 @service("meu_plano")
