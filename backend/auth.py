@@ -8,6 +8,7 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,6 +89,19 @@ def issue_token(session: AsyncSession, *, account_id: int | None = None, agent_i
     return token
 
 
+class Lockout(NamedTuple):
+    """Where a login's failures are counted: the table, its column of the row's id, and the name of
+    that id in the logs."""
+
+    model: Any
+    id_column: Any
+    log_key: str
+
+
+ACCOUNT_LOCKOUT = Lockout(Account, Account.id, "account_id")
+AGENT_LOCKOUT = Lockout(AgentState, AgentState.agent_id, "agent_id")
+
+
 async def login_beneficiary(
     session: AsyncSession, login_kind: str, login: str, password: str, bcrypt_rounds: int
 ) -> LoginResult:
@@ -101,21 +115,31 @@ async def login_beneficiary(
     if account is None or account.status != ACTIVE:
         await burn_verification_time(bcrypt_rounds)
         raise InvalidCredentials()
-    now = utcnow()
-    reserved = await reserve_attempt(session, Account, Account.id, account.id, now)
-    if not await verify_password(password, account.password_hash):
-        locked_until = await settle_failure(session, Account, Account.id, account.id, reserved, now)
-        log.info("login failed", extra={"account_id": account.id, "locked": locked_until is not None})
-        if locked_until:
-            raise AccountLocked(locked_until, now)
-        raise InvalidCredentials()
-    await session.execute(update(Account).where(Account.id == account.id).values(failed_logins=0, locked_until=None))
+    await _check_password(session, ACCOUNT_LOCKOUT, account.id, password, account.password_hash, "login failed")
     token = issue_token(session, account_id=account.id)
     await session.commit()
     log.info("login succeeded", extra={"account_id": account.id})
     return LoginResult(
         token=token, must_change_password=account.must_change_password, beneficiary_id=account.beneficiary_id
     )
+
+
+async def _check_password(
+    session: AsyncSession, lockout: Lockout, row_id: int, password: str, password_hash: str, failed_log: str
+) -> None:
+    """`password` against the hash, under the row's lockout (reserve_attempt, settle_failure): raises
+    AccountLocked or InvalidCredentials (and logs `failed_log`); the right one gives the failures
+    back, in the caller's transaction."""
+    model, id_column, log_key = lockout
+    now = utcnow()
+    reserved = await reserve_attempt(session, model, id_column, row_id, now)
+    if not await verify_password(password, password_hash):
+        locked_until = await settle_failure(session, model, id_column, row_id, reserved, now)
+        log.info(failed_log, extra={log_key: row_id, "locked": locked_until is not None})
+        if locked_until:
+            raise AccountLocked(locked_until, now)
+        raise InvalidCredentials()
+    await session.execute(update(model).where(id_column == row_id).values(failed_logins=0, locked_until=None))
 
 
 async def reserve_attempt(session: AsyncSession, model, id_column, row_id: int, now: datetime) -> int:
@@ -218,18 +242,8 @@ async def login_agent(session: AsyncSession, username: str, password: str, bcryp
     if agent is None or agent.disabled_at is not None:
         await burn_verification_time(bcrypt_rounds)
         raise InvalidCredentials()
-    now = utcnow()
     await _ensure_agent_state(session, agent.id)
-    reserved = await reserve_attempt(session, AgentState, AgentState.agent_id, agent.id, now)
-    if not await verify_password(password, agent.password_hash):
-        locked_until = await settle_failure(session, AgentState, AgentState.agent_id, agent.id, reserved, now)
-        log.info("agent login failed", extra={"agent_id": agent.id, "locked": locked_until is not None})
-        if locked_until:
-            raise AccountLocked(locked_until, now)
-        raise InvalidCredentials()
-    await session.execute(
-        update(AgentState).where(AgentState.agent_id == agent.id).values(failed_logins=0, locked_until=None)
-    )
+    await _check_password(session, AGENT_LOCKOUT, agent.id, password, agent.password_hash, "agent login failed")
     await touch_agent(session, agent.id)  # a logged-in agent counts as online (backend.handoff)
     token = issue_token(session, agent_id=agent.id)
     await session.commit()

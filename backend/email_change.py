@@ -46,22 +46,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.clock import OPERATOR_TZ, utcnow
 from backend.identity import confirm_extra_factor, same_name
 from backend.links import EMAIL_CHANGE, issue_link, link_url, use_link
-from backend.mail import Mailer, MailError, render, send_email_change_link
+from backend.mail import Mailer, MailError, send_email_change_link, send_templated
 from backend.models import AccountLink, Beneficiary, EmailChange, Protocol
 from backend.operator_profile import OperatorProfile
-from backend.protocols import new_protocol, set_protocol_status
-from backend.rate_limits import (
-    ACCOUNT_MAIL_PER_BENEFICIARY,
-    ACCOUNT_MAIL_PER_BENEFICIARY_DAY,
-    ACCOUNT_MAIL_PER_CONVERSATION,
-    REPEAT_WINDOW,
-    DataKeys,
-    RateLimited,
-    claim_once,
-    hit,
-    release,
-    too_many,
-)
+from backend.protocols import fail_request, new_protocol, set_protocol_status
+from backend.rate_limits import ACCOUNT_MAIL, REPEAT_WINDOW, DataKeys, claim_once, count_mail
 from backend.refusals import Refusals
 from common.pii import mask_email
 
@@ -119,32 +108,33 @@ async def email_in_use(session: AsyncSession, email: str, beneficiary_id: int) -
     return (await session.execute(query)).scalar_one() > 0
 
 
+@dataclass(frozen=True)
+class MailServices:
+    """What the use cases that e-mail a link need: the keys of the rate limits, the operator, the
+    mailer and the backend's public address (the links' host)."""
+
+    keys: DataKeys
+    operator: OperatorProfile
+    mailer: Mailer
+    public_url: str
+
+
 async def request_email_change(
     session: AsyncSession,
     beneficiary: Beneficiary,
     full_name: str,
     new_email: str,
     *,
-    keys: DataKeys,
-    operator: OperatorProfile,
-    mailer: Mailer,
-    public_url: str,
+    mail: MailServices,
     channel: str,
     conversation_id: str | None,
 ) -> EmailChangeResult:
     """The chat's "alterar e-mail": the full name first (a wrong one is a failed identity check:
     identity_not_confirmed, identity_locked, too_many_attempts); then schedule_email_change."""
-    await confirm_extra_factor(session, beneficiary, same_name(full_name, beneficiary.name), conversation_id, keys=keys)
+    matches = same_name(full_name, beneficiary.name)
+    await confirm_extra_factor(session, beneficiary, matches, conversation_id, keys=mail.keys)
     return await schedule_email_change(
-        session,
-        beneficiary,
-        new_email,
-        keys=keys,
-        operator=operator,
-        mailer=mailer,
-        public_url=public_url,
-        channel=channel,
-        conversation_id=conversation_id,
+        session, beneficiary, new_email, mail=mail, channel=channel, conversation_id=conversation_id
     )
 
 
@@ -153,10 +143,7 @@ async def schedule_email_change(
     beneficiary: Beneficiary,
     new_email: str,
     *,
-    keys: DataKeys,
-    operator: OperatorProfile,
-    mailer: Mailer,
-    public_url: str,
+    mail: MailServices,
     channel: str,
     conversation_id: str | None,
 ) -> EmailChangeResult:
@@ -171,7 +158,7 @@ async def schedule_email_change(
     if await email_in_use(session, new_email, beneficiary.id):
         raise REFUSALS.refuse("email_in_use")
     now = utcnow()
-    first, claim = await claim_once(session, keys, "email_change", beneficiary.id, new_email, now=now)
+    first, claim = await claim_once(session, mail.keys, "email_change", beneficiary.id, new_email, now=now)
     if not first:  # the same request moments ago (a concurrent one waited for it to commit)
         previous = await _recent_change(session, beneficiary.id, new_email, now)
         if previous is not None:
@@ -182,17 +169,15 @@ async def schedule_email_change(
                 previous.effective_at if old_email else None,
                 repeated=True,
             )
-    try:
-        await count_account_mail(session, keys, beneficiary.id, channel, conversation_id, now)
-    except RateLimited as exc:
-        await session.rollback()
-        raise too_many(exc, REFUSALS) from None
+    await count_mail(
+        session, mail.keys, ACCOUNT_MAIL, beneficiary.id, channel, conversation_id, refusals=REFUSALS, now=now
+    )
     await _supersede_pending(session, beneficiary.id, now)
     new_email_masked = mask_email(new_email)
     protocol = await new_protocol(
         session,
         KIND,
-        ans_registration=operator.ans_registration,
+        ans_registration=mail.operator.ans_registration,
         channel=channel,
         status="in_progress",
         beneficiary_id=beneficiary.id,
@@ -216,40 +201,26 @@ async def schedule_email_change(
     try:
         if cancel_token is not None:  # there is an address on file to warn (it gets the cancel link)
             await send_pending_notice(
-                mailer,
-                operator,
+                mail.mailer,
+                mail.operator,
                 old_email,
                 first_name,
                 new_email_masked,
                 protocol.number,
                 when_text(effective_at),
-                cancel_url(public_url, cancel_token),
+                cancel_url(mail.public_url, cancel_token),
             )
-        await send_email_change_link(
-            mailer, operator, new_email, first_name, link_url(public_url, EMAIL_CHANGE, token), protocol.number
-        )
+        link = link_url(mail.public_url, EMAIL_CHANGE, token)
+        await send_email_change_link(mail.mailer, mail.operator, new_email, first_name, link, protocol.number)
     except MailError:
         await session.execute(update(EmailChange).where(EmailChange.id == change.id).values(cancelled_at=utcnow()))
-        await set_protocol_status(session, protocol.number, "failed")
-        await release(session, claim)
-        await session.commit()
+        await fail_request(session, protocol.number, claim)
         raise REFUSALS.refuse("email_not_sent") from None
     log.info(
         "e-mail change requested",
         extra={"protocol": protocol.number, "beneficiary_id": beneficiary.id, "waits": old_email is not None},
     )
     return EmailChangeResult(protocol.number, new_email_masked, effective_at if old_email else None)
-
-
-async def count_account_mail(
-    session: AsyncSession, keys: DataKeys, beneficiary_id: int, channel: str, conversation_id: str | None, now: datetime
-) -> None:
-    """The activation and confirmation e-mails a beneficiary and a conversation may cause
-    (rate_limits); in the caller's transaction."""
-    if conversation_id:
-        await hit(session, keys, ACCOUNT_MAIL_PER_CONVERSATION, channel, conversation_id, now=now)
-    await hit(session, keys, ACCOUNT_MAIL_PER_BENEFICIARY, beneficiary_id, now=now)
-    await hit(session, keys, ACCOUNT_MAIL_PER_BENEFICIARY_DAY, beneficiary_id, now=now)
 
 
 async def _recent_change(
@@ -299,18 +270,14 @@ async def send_pending_notice(
     effective: str,
     url: str,
 ) -> None:
-    text, html_body = render(
-        "email_change_pending_notice",
-        first_name=first_name,
-        new_email_masked=new_email_masked,
-        protocol=protocol,
-        effective=effective,
-        cancel_url=url,
-        operator=operator.name,
-        short_name=operator.short_name,
-        central_phone=operator.phones["central_24h"],
-    )
-    await mailer.send_mail(to, f"{operator.short_name}: pedido de troca do seu e-mail", text, html_body)
+    values = {
+        "first_name": first_name,
+        "new_email_masked": new_email_masked,
+        "protocol": protocol,
+        "effective": effective,
+        "cancel_url": url,
+    }
+    await send_templated(mailer, operator, to, "email_change_pending_notice", "pedido de troca do seu e-mail", **values)
 
 
 # --- confirmation, cancellation, application -----------------------------------------------------

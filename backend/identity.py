@@ -13,10 +13,12 @@ and their keys are HMAC-SHA256 under DATA_HMAC_SECRET (attempt_key), never the l
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NoReturn
@@ -105,6 +107,20 @@ def same_name(typed: str, on_file: str) -> bool:
     return normalize_name(typed) == normalize_name(on_file)
 
 
+@contextlib.asynccontextmanager
+async def _committed_when_refused(session: AsyncSession) -> AsyncIterator[None]:
+    """A check refused (identity_locked, or a rate limit: too_many_attempts) still commits what it
+    counted before the refusal leaves."""
+    try:
+        yield
+    except RateLimited as exc:
+        await session.commit()
+        raise too_many(exc, REFUSALS, "too_many_attempts") from None
+    except Refused:  # identity_locked
+        await session.commit()
+        raise
+
+
 async def verify_identity(
     session: AsyncSession,
     claim: IdentityClaim,
@@ -125,7 +141,7 @@ async def verify_identity(
     checks = [(IDENTITY_FAILURES_PER_PERSON, person), (IDENTITY_GLOBAL, ())]
     if conversation_id:
         checks.insert(0, (IDENTITY_PER_CLIENT, (channel, conversation_id)))
-    try:
+    async with _committed_when_refused(session):
         counted = await hit_all(session, keys, checks, now)
         # the login's counter row stays locked until the commit below: one check of a login at a time
         await hit(session, keys, IDENTITY_PER_LOGIN, claim.login_kind, claim.login, now=now)
@@ -138,12 +154,6 @@ async def verify_identity(
             person_count = counted[[rule for rule, _ in checks].index(IDENTITY_FAILURES_PER_PERSON)]
             await give_back(session, person_count)  # the person's rule counts failures only
         await session.commit()
-    except RateLimited as exc:
-        await session.commit()
-        raise too_many(exc, REFUSALS, "too_many_attempts") from None
-    except Refused:  # identity_locked
-        await session.commit()
-        raise
     if beneficiary is not None:
         log.info("identity confirmed", extra={"key": key[:12], "beneficiary_id": beneficiary.id})
         return beneficiary
@@ -163,15 +173,10 @@ async def confirm_extra_factor(
     success no longer resets the count); refuses like verify_identity."""
     now = utcnow()
     key = attempt_key(keys, "card", beneficiary.card_number)
-    try:  # the card's counter row is held until the commit: one check of this login at a time
+    # the card's counter row is held until the commit: one check of this login at a time
+    async with _committed_when_refused(session):
         await hit(session, keys, IDENTITY_PER_LOGIN, "card", beneficiary.card_number, now=now)
         await _failures_unless_locked(session, key, now)
-    except RateLimited as exc:
-        await session.commit()
-        raise too_many(exc, REFUSALS, "too_many_attempts") from None
-    except Refused:  # identity_locked
-        await session.commit()
-        raise
     if matches:
         await session.commit()
         return

@@ -88,41 +88,38 @@ def _operator_values(operator: OperatorProfile) -> dict[str, str]:
     }
 
 
+async def send_templated(
+    mailer: Mailer, operator: OperatorProfile, to: str, template: str, subject: str, **values: str
+) -> None:
+    """templates/<template>.txt and .html filled with `values` and the operator's (name, phones,
+    password policy), sent to `to` as "<the operator's short name>: <subject>"."""
+    text, html_body = render(template, **values, **_operator_values(operator))
+    await mailer.send_mail(to, f"{operator.short_name}: {subject}", text, html_body)
+
+
 async def send_temporary_password(
     mailer: Mailer, operator: OperatorProfile, to: str, first_name: str, password: str, protocol: str
 ) -> None:
-    text, html_body = render(
-        "temporary_password", first_name=first_name, password=password, protocol=protocol, **_operator_values(operator)
-    )
-    await mailer.send_mail(to, f"{operator.short_name}: sua senha temporária", text, html_body)
+    values = {"first_name": first_name, "password": password, "protocol": protocol}
+    await send_templated(mailer, operator, to, "temporary_password", "sua senha temporária", **values)
 
 
 async def send_activation_link(
     mailer: Mailer, operator: OperatorProfile, to: str, first_name: str, url: str, protocol: str
 ) -> None:
-    text, html_body = render(
-        "activation", first_name=first_name, url=url, protocol=protocol, **_operator_values(operator)
-    )
-    await mailer.send_mail(to, f"{operator.short_name}: ative o seu cadastro", text, html_body)
+    values = {"first_name": first_name, "url": url, "protocol": protocol}
+    await send_templated(mailer, operator, to, "activation", "ative o seu cadastro", **values)
 
 
 async def send_email_change_link(
     mailer: Mailer, operator: OperatorProfile, to: str, first_name: str, url: str, protocol: str
 ) -> None:
-    text, html_body = render(
-        "email_change_confirm", first_name=first_name, url=url, protocol=protocol, **_operator_values(operator)
-    )
-    await mailer.send_mail(to, f"{operator.short_name}: confirme o seu novo e-mail", text, html_body)
+    values = {"first_name": first_name, "url": url, "protocol": protocol}
+    await send_templated(mailer, operator, to, "email_change_confirm", "confirme o seu novo e-mail", **values)
 
 
 async def send_email_change_notice(
     mailer: Mailer, operator: OperatorProfile, to: str, first_name: str, new_email: str, protocol: str
 ) -> None:
-    text, html_body = render(
-        "email_change_notice",
-        first_name=first_name,
-        new_email_masked=mask_email(new_email),
-        protocol=protocol,
-        **_operator_values(operator),
-    )
-    await mailer.send_mail(to, f"{operator.short_name}: pedido de troca do seu e-mail", text, html_body)
+    values = {"first_name": first_name, "new_email_masked": mask_email(new_email), "protocol": protocol}
+    await send_templated(mailer, operator, to, "email_change_notice", "pedido de troca do seu e-mail", **values)

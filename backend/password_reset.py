@@ -23,19 +23,8 @@ from backend.mail import Mailer, MailError, send_temporary_password
 from backend.models import ACTIVE, Account, Beneficiary, Protocol
 from backend.operator_profile import OperatorProfile
 from backend.passwords import hash_password
-from backend.protocols import new_protocol, set_protocol_status
-from backend.rate_limits import (
-    REPEAT_WINDOW,
-    RESET_PER_BENEFICIARY,
-    RESET_PER_BENEFICIARY_DAY,
-    RESET_PER_CONVERSATION,
-    DataKeys,
-    RateLimited,
-    claim_once,
-    hit,
-    release,
-    too_many,
-)
+from backend.protocols import fail_request, new_protocol
+from backend.rate_limits import REPEAT_WINDOW, RESET_MAIL, DataKeys, claim_once, count_mail
 from backend.refusals import Refusals
 from common.pii import mask_email
 
@@ -102,14 +91,7 @@ async def reset_password(
         if previous is not None:
             await session.commit()
             return ResetResult(previous, email_masked, repeated=True)
-    try:
-        if conversation_id:
-            await hit(session, keys, RESET_PER_CONVERSATION, channel, conversation_id, now=now)
-        await hit(session, keys, RESET_PER_BENEFICIARY, beneficiary.id, now=now)
-        await hit(session, keys, RESET_PER_BENEFICIARY_DAY, beneficiary.id, now=now)
-    except RateLimited as exc:
-        await session.rollback()
-        raise too_many(exc, REFUSALS) from None
+    await count_mail(session, keys, RESET_MAIL, beneficiary.id, channel, conversation_id, refusals=REFUSALS, now=now)
     old_hash, old_must_change = (
         await session.execute(
             select(Account.password_hash, Account.must_change_password).where(Account.id == account.id)
@@ -141,9 +123,7 @@ async def reset_password(
             .where(Account.id == account.id, Account.password_hash == password_hash)
             .values(password_hash=old_hash, must_change_password=old_must_change)
         )
-        await set_protocol_status(session, protocol.number, "failed")
-        await release(session, claim)
-        await session.commit()
+        await fail_request(session, protocol.number, claim)
         raise REFUSALS.refuse("email_not_sent") from None
     log.info("temporary password sent", extra={"protocol": protocol.number, "account_id": account.id})
     return ResetResult(protocol=protocol.number, email_masked=email_masked)

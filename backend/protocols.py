@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import local_today
 from backend.models import Protocol
+from backend.rate_limits import release
 from backend.refusals import Refusals
 
 PROTOCOL_DIGITS = 20
@@ -110,3 +111,12 @@ def status_label(status: str) -> str:
 async def set_protocol_status(session: AsyncSession, number: str, status: str) -> None:
     """In the caller's transaction."""
     await session.execute(update(Protocol).where(Protocol.number == number).values(status=status))
+
+
+async def fail_request(session: AsyncSession, number: str, claim: str) -> None:
+    """What the request of protocol `number` did cannot be completed (its e-mail did not leave):
+    the protocol ends as 'failed' and the request's claim_once is released, so that asking again is
+    a new request. Commits."""
+    await set_protocol_status(session, number, "failed")
+    await release(session, claim)
+    await session.commit()

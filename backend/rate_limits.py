@@ -91,6 +91,9 @@ ACCOUNT_MAIL_PER_BENEFICIARY_DAY = Rule(
 ACCOUNT_MAIL_PER_CONVERSATION = Rule(
     "account_mail.conversation", 3, _HOUR, "Esta conversa já pediu vários e-mails de ativação ou confirmação."
 )
+# (per conversation, per beneficiary, per beneficiary and day): the rules of count_mail
+RESET_MAIL = (RESET_PER_CONVERSATION, RESET_PER_BENEFICIARY, RESET_PER_BENEFICIARY_DAY)
+ACCOUNT_MAIL = (ACCOUNT_MAIL_PER_CONVERSATION, ACCOUNT_MAIL_PER_BENEFICIARY, ACCOUNT_MAIL_PER_BENEFICIARY_DAY)
 
 # A repeated request (double submit, "não recebi") within this window gets the same protocol and
 # no new e-mail (claim_once).
@@ -196,6 +199,32 @@ async def hit_all(
     finally:
         await session.commit()
     return counted
+
+
+async def count_mail(
+    session: AsyncSession,
+    keys: DataKeys,
+    rules: tuple[Rule, Rule, Rule],
+    beneficiary_id: int,
+    channel: str,
+    conversation_id: str | None,
+    *,
+    refusals: Refusals,
+    now: datetime,
+) -> None:
+    """An e-mail a beneficiary has the backend send through a conversation, counted by `rules`
+    (RESET_MAIL, ACCOUNT_MAIL: per conversation, when there is one, per beneficiary, per beneficiary
+    and day) in the caller's transaction. Over a limit the transaction is rolled back and the
+    refusal rate_limited raised, in the words of `refusals` (too_many)."""
+    per_conversation, per_beneficiary, per_day = rules
+    try:
+        if conversation_id:
+            await hit(session, keys, per_conversation, channel, conversation_id, now=now)
+        await hit(session, keys, per_beneficiary, beneficiary_id, now=now)
+        await hit(session, keys, per_day, beneficiary_id, now=now)
+    except RateLimited as exc:
+        await session.rollback()
+        raise too_many(exc, refusals) from None
 
 
 async def give_back(session: AsyncSession, counted: Count) -> None:

@@ -27,13 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import email_change
 from backend.account_passwords import store_password
 from backend.clock import utcnow
-from backend.email_change import count_account_mail, email_in_use, schedule_email_change
+from backend.email_change import MailServices, email_in_use, schedule_email_change
 from backend.links import ACTIVATION, issue_link, link_url, use_link
-from backend.mail import Mailer, MailError, send_activation_link
+from backend.mail import MailError, send_activation_link
 from backend.models import ACTIVE, PENDING, Account, AccountLink, Beneficiary, Protocol
-from backend.operator_profile import OperatorProfile
-from backend.protocols import new_protocol, set_protocol_status
-from backend.rate_limits import REPEAT_WINDOW, DataKeys, RateLimited, claim_once, release, too_many
+from backend.protocols import fail_request, new_protocol, set_protocol_status
+from backend.rate_limits import ACCOUNT_MAIL, REPEAT_WINDOW, claim_once, count_mail
 from backend.refusals import COMMON, Refusals, Refused
 from common.pii import mask_email
 
@@ -72,10 +71,7 @@ async def register(
     beneficiary: Beneficiary,
     email: str | None,
     *,
-    keys: DataKeys,
-    operator: OperatorProfile,
-    mailer: Mailer,
-    public_url: str,
+    mail: MailServices,
     channel: str,
     conversation_id: str | None,
 ) -> RegistrationResult:
@@ -93,38 +89,28 @@ async def register(
         raise COMMON.refuse("invalid_request", fields={"email": "Informe o e-mail: não há e-mail no seu cadastro."})
     if on_file and target != on_file:
         return await _change_email_first(
-            session,
-            beneficiary,
-            target,
-            keys=keys,
-            operator=operator,
-            mailer=mailer,
-            public_url=public_url,
-            channel=channel,
-            conversation_id=conversation_id,
+            session, beneficiary, target, mail=mail, channel=channel, conversation_id=conversation_id
         )
     if not on_file and await email_in_use(session, target, beneficiary.id):
         raise REFUSALS.refuse("email_in_use")
 
     now = utcnow()
-    first, claim = await claim_once(session, keys, "activation", beneficiary.id, target, now=now)
+    first, claim = await claim_once(session, mail.keys, "activation", beneficiary.id, target, now=now)
     if not first:  # the same request moments ago (a concurrent one waited for it to commit)
         previous = await _recent_activation(session, beneficiary.id, target, now)
         if previous is not None:
             await session.commit()
             return RegistrationResult(protocol=previous, email_masked=mask_email(target), repeated=True)
-    try:
-        await count_account_mail(session, keys, beneficiary.id, channel, conversation_id, now)
-    except RateLimited as exc:
-        await session.rollback()
-        raise too_many(exc, REFUSALS) from None
+    await count_mail(
+        session, mail.keys, ACCOUNT_MAIL, beneficiary.id, channel, conversation_id, refusals=REFUSALS, now=now
+    )
     if account is None:
         session.add(Account(beneficiary_id=beneficiary.id, status=PENDING, password_hash=None))
     email_masked = mask_email(target)
     protocol = await new_protocol(
         session,
         KIND,
-        ans_registration=operator.ans_registration,
+        ans_registration=mail.operator.ans_registration,
         channel=channel,
         beneficiary_id=beneficiary.id,
         conversation_id=conversation_id,
@@ -134,17 +120,15 @@ async def register(
     await session.commit()  # the link works before the e-mail that carries it leaves
     try:
         await send_activation_link(
-            mailer,
-            operator,
+            mail.mailer,
+            mail.operator,
             target,
             beneficiary.name.split()[0],
-            link_url(public_url, ACTIVATION, token),
+            link_url(mail.public_url, ACTIVATION, token),
             protocol.number,
         )
     except MailError:
-        await set_protocol_status(session, protocol.number, "failed")
-        await release(session, claim)
-        await session.commit()
+        await fail_request(session, protocol.number, claim)
         raise REFUSALS.refuse("email_not_sent") from None
     log.info("activation link sent", extra={"protocol": protocol.number, "beneficiary_id": beneficiary.id})
     return RegistrationResult(protocol=protocol.number, email_masked=email_masked)

@@ -469,13 +469,18 @@ async def run(settings: Settings) -> bool:
     """Seeds the demo data if it is asked for; returns whether it did."""
     if not settings.seeds_demo_data:
         return False
+    await seed_database(settings)
+    return True
+
+
+async def seed_database(settings: Settings) -> None:
+    """seed() in a session of its own on the database of `settings`."""
     engine = create_engine(settings)
     try:
         async with session_factory(engine)() as session:
             await seed(session, settings)
     finally:
         await engine.dispose()
-    return True
 
 
 def main() -> None:

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -30,6 +27,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu_component import UntrainedComponent
 from common.patterns import DAY_WORD_RE, FIXED_FORM_ENTITIES, fixed_form_spans, overlaps
 
 
@@ -46,18 +44,8 @@ def _is_day_word_date(entity: dict[str, Any]) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class FixedFormEntityExtractor(GraphComponent, EntityExtractorMixin):
+class FixedFormEntityExtractor(UntrainedComponent, EntityExtractorMixin):
     """Extracts cpf, carteirinha, email, protocolo and data by their written form."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> FixedFormEntityExtractor:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Every fixed-form entity in the output is this component's: the ones found by form

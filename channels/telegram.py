@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -36,15 +36,12 @@ from channels.common import (
     ATTACHMENT_MESSAGE,
     Attachment,
     AttachmentRefused,
-    OptionMemory,
-    SeenIds,
     env,
     user_text,
 )
 from channels.formatters.telegram import LONG_PAYLOAD_PREFIX, TelegramMessage, format_message
-from channels.inbound_files import BackendFiles
-from channels.lanes import Lanes
 from channels.output import WholeMessageOutput
+from channels.provider_input import ProviderInput
 from common.uploads import UploadRefused, check_declared, check_size
 
 logger = logging.getLogger(__name__)
@@ -60,33 +57,25 @@ def make_bot(token: str, api_base_url: str = TELEGRAM_API_BASE_URL) -> Bot:
     return Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
 
 
-class TelegramOutput(WholeMessageOutput):
+class TelegramOutput(WholeMessageOutput[TelegramMessage]):
     """Formats each bot message for Telegram and sends it. `direct=True` inside a user turn
     (already in the chat's lane); otherwise each send is queued in the chat's lane."""
 
-    def __init__(self, channel: TelegramInput, direct: bool = False) -> None:
-        self.channel = channel
-        self.direct = direct
-        self.options_shown: list[dict] | None = None
+    channel: TelegramInput
+    formatter = staticmethod(format_message)
 
     @classmethod
     def name(cls) -> str:
         return "telegram"
 
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        formatted = format_message(message)
-        if formatted.options is not None:
-            self.options_shown = formatted.options
-            self.channel.options.remember(str(recipient_id), formatted.options)
-        for item in formatted.messages:
-            if self.direct:
-                await self.channel.send(recipient_id, item)
-            else:
-                send = functools.partial(self.channel.send, recipient_id, item)
-                await self.channel.lanes.run(str(recipient_id), send)
+    async def send_part(self, recipient_id: str, part: TelegramMessage) -> None:
+        if self.direct:
+            await self.channel.send(recipient_id, part)
+        else:
+            await self.channel.lanes.run(str(recipient_id), functools.partial(self.channel.send, recipient_id, part))
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(ProviderInput):
     """credentials.yml:
         channels.telegram.TelegramInput:
           token: ${TELEGRAM_BOT_TOKEN}
@@ -125,10 +114,7 @@ class TelegramInput(InputChannel):
         self.webhook_secret = webhook_secret
         self.public_base_url = (public_base_url or "").rstrip("/") or None
         self.bot = make_bot(token, api_base_url)
-        self.lanes = Lanes()
-        self.options = OptionMemory()
-        self.seen = SeenIds()
-        self.files = BackendFiles()
+        super().__init__()
         self._http: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Future] = set()  # the webhook registration, kept alive while it runs
         self._init_lock: asyncio.Lock | None = None
@@ -164,11 +150,7 @@ class TelegramInput(InputChannel):
         return hmac.compare_digest(given.encode(), self.webhook_secret.encode())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("telegram_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = self.webhook_blueprint("telegram_webhook")
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -224,19 +206,8 @@ class TelegramInput(InputChannel):
                 if update.message is not None:
                     await out.send_text_message(chat_id, ONLY_TEXT)
                 return
-            metadata = {"attachments": [a.as_metadata() for a in attachments]} if attachments else None
             logger.info("telegram: message in chat %s (%d attachment(s))", chat_id, len(attachments))
-            await on_new_message(
-                UserMessage(
-                    text,
-                    out,
-                    chat_id,
-                    input_channel=self.name(),
-                    metadata=metadata,
-                    message_id=f"tg-{update.update_id}",
-                )
-            )
-            self.options.remember(chat_id, out.options_shown)
+            await self.hand_to_rasa(on_new_message, out, chat_id, text, attachments, f"tg-{update.update_id}")
         except Exception:
             logger.exception("telegram: failed to handle an update in chat %s", chat_id)
             try:

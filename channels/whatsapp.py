@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -39,17 +39,14 @@ from channels.common import (
     ATTACHMENT_MESSAGE,
     Attachment,
     AttachmentRefused,
-    OptionMemory,
-    SeenIds,
     env,
     mask_address,
     user_text,
 )
 from channels.formatters.text import match_option
 from channels.formatters.whatsapp import WhatsAppMessage, format_message
-from channels.inbound_files import BackendFiles
-from channels.lanes import Lanes
 from channels.output import WholeMessageOutput
+from channels.provider_input import ProviderInput
 from common.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_declared, check_size
 
 logger = logging.getLogger(__name__)
@@ -140,40 +137,33 @@ def _retry_after(header: str | None, default: float) -> float:
         return default
 
 
-class WhatsAppOutput(WholeMessageOutput):
+class WhatsAppOutput(WholeMessageOutput[WhatsAppMessage]):
     """Formats each bot message for WhatsApp and sends it.
 
     `direct=True` is the output of a message being processed: it already runs in the sender's
     lane, so it sends right away. Otherwise (messages pushed by Rasa outside a user turn, e.g.
     an agent's text), each send is queued in the recipient's lane to keep the order."""
 
+    channel: WhatsAppInput
+    formatter = staticmethod(format_message)
+
     def __init__(self, channel: WhatsAppInput, direct: bool = False) -> None:
-        self.channel = channel
-        self.direct = direct
-        self.options_shown: list[dict] | None = None
+        super().__init__(channel, direct)
         self.sent: list[WhatsAppMessage] = []
 
     @classmethod
     def name(cls) -> str:
         return "whatsapp"
 
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        formatted = format_message(message)
-        if formatted.options is not None:
-            self.options_shown = formatted.options
-            self.channel.options.remember(recipient_id, formatted.options)
-        for item in formatted.messages:
-            await self._send(recipient_id, item)
-
-    async def _send(self, recipient_id: str, item: WhatsAppMessage) -> None:
-        self.sent.append(item)
+    async def send_part(self, recipient_id: str, part: WhatsAppMessage) -> None:
+        self.sent.append(part)
         if self.direct:
-            await self.channel.sender.send(recipient_id, item)
+            await self.channel.sender.send(recipient_id, part)
         else:
-            await self.channel.lanes.run(recipient_id, lambda: self.channel.sender.send(recipient_id, item))
+            await self.channel.lanes.run(recipient_id, lambda: self.channel.sender.send(recipient_id, part))
 
 
-class WhatsAppInput(InputChannel):
+class WhatsAppInput(ProviderInput):
     """credentials.yml:
         channels.whatsapp.WhatsAppInput:
           account_sid: ${TWILIO_ACCOUNT_SID}
@@ -215,10 +205,7 @@ class WhatsAppInput(InputChannel):
         self.public_base_url = public_base_url.rstrip("/")
         self.validator = RequestValidator(auth_token)
         self.sender = TwilioSender(account_sid, auth_token, whatsapp_number, api_base_url)
-        self.lanes = Lanes()
-        self.options = OptionMemory()
-        self.seen = SeenIds()
-        self.files = BackendFiles()
+        super().__init__()
 
     def signed_url(self, request: Request) -> str:
         """The URL Twilio signed: the public one it was configured with, not the one we see
@@ -231,11 +218,7 @@ class WhatsAppInput(InputChannel):
         return bool(signature) and self.validator.validate(self.signed_url(request), params, signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("whatsapp_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = self.webhook_blueprint("whatsapp_webhook")
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -282,19 +265,8 @@ class WhatsAppInput(InputChannel):
             if not text:
                 await out.send_text_message(sender, ONLY_TEXT)
                 return
-            metadata = {"attachments": [a.as_metadata() for a in attachments]} if attachments else None
             logger.info("whatsapp: message from %s (%d attachment(s))", mask_address(sender), len(attachments))
-            await on_new_message(
-                UserMessage(
-                    text,
-                    out,
-                    sender,
-                    input_channel=self.name(),
-                    metadata=metadata,
-                    message_id=params.get("MessageSid"),
-                )
-            )
-            self.options.remember(sender, out.options_shown)
+            await self.hand_to_rasa(on_new_message, out, sender, text, attachments, params.get("MessageSid"))
         except Exception:
             logger.exception("whatsapp: failed to handle a message from %s", mask_address(sender))
             try:

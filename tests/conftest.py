@@ -1,5 +1,7 @@
 """For every test: quiet Rasa and SQLAlchemy; the services named by TEST_DATABASE_URL / TEST_REDIS_URL
-must answer before anything runs; in CI (CI=true) a skipped test fails the run."""
+must answer before anything runs; in CI (CI=true) a skipped test fails the run. For the tests of the
+real processes (tests/integration, the end-to-end tests of tests/channels and tests/widget): the
+session's stack (tests/stack_support.py), `session_stack` and, as seeded for each module, `stack`."""
 
 import os
 
@@ -85,3 +87,19 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("CI=true: every skip is a failure", sep="=", red=True, bold=True)
     for nodeid, reason in _skips:
         terminalreporter.line(f"SKIPPED {nodeid}: {reason}", red=True)
+
+
+@pytest.fixture(scope="session")
+def session_stack(request, tmp_path_factory):
+    """The session's stack (stack_support.SharedStack): started once, by the first test that asks for
+    it, and shared by the integration, channel and widget end-to-end tests."""
+    from stack_support import shared_stack
+
+    return shared_stack(request.config, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def stack(session_stack):
+    """The session's stack (scripts.stack.Stack), its backend database as seeded and its Maildir empty
+    for this module."""
+    return session_stack.fresh()

@@ -1,8 +1,8 @@
 """The real assistant in the tests: backend, action server and Rasa (scripts.stack) on free ports.
 
 One stack per test session, shared by tests/integration, tests/channels/test_channels_e2e.py and
-tests/widget/test_widget_stack.py (a session-scoped fixture in each of their conftests calls
-`shared_stack`, which starts it once and keeps it in the session's stash); the CASSE profile gets a
+tests/widget/test_widget_stack.py (the session-scoped fixture `session_stack` of tests/conftest.py
+calls `shared_stack`, which starts it once and keeps it in the session's stash); the CASSE profile gets a
 stack of its own (`start_stack`). Each module that uses it starts from the database as seeded
 (`SharedStack.fresh`: only the backend restarts, in a second or two; Rasa keeps running).
 

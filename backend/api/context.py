@@ -1,10 +1,9 @@
 """Typed keys of what the application shares with its handlers."""
 
-from typing import Any
-
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
+from backend.email_change import MailServices
 from backend.mail import Mailer
 from backend.operator_profile import OperatorProfile
 from backend.rate_limits import DataKeys
@@ -16,12 +15,12 @@ MAILER = web.AppKey("mailer", Mailer)
 SESSIONS = web.AppKey("sessions", sessionmaker)
 
 
-def mail_services(request: web.Request) -> dict[str, Any]:
-    """The keyword arguments of the use cases that send e-mail: keys, operator, mailer, public_url."""
+def mail_services(request: web.Request) -> MailServices:
+    """What the use cases that e-mail a link need (`mail=`): keys, operator, mailer, public_url."""
     settings = request.app[SETTINGS]
-    return {
-        "keys": DataKeys(settings.data_hmac_secret),
-        "operator": request.app[OPERATOR],
-        "mailer": request.app[MAILER],
-        "public_url": settings.public_backend_url,
-    }
+    return MailServices(
+        keys=DataKeys(settings.data_hmac_secret),
+        operator=request.app[OPERATOR],
+        mailer=request.app[MAILER],
+        public_url=settings.public_backend_url,
+    )

@@ -60,7 +60,7 @@ async def create_email_change(request: web.Request) -> web.Response:
             required(new_email),
             channel=channel,
             conversation_id=conversation_id,
-            **mail_services(request),
+            mail=mail_services(request),
         )
     return json_response(change_body(result), status=201)
 

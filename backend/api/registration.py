@@ -55,6 +55,6 @@ async def create_registration(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         beneficiary = await verified_beneficiary(request, session, token, conversation_id, for_registration=True)
         result = await register(
-            session, beneficiary, email, channel=channel, conversation_id=conversation_id, **mail_services(request)
+            session, beneficiary, email, mail=mail_services(request), channel=channel, conversation_id=conversation_id
         )
     return json_response(_registration_body(result), status=202 if result.email_change_effective_at else 201)

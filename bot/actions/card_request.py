@@ -6,21 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
 
-from bot.actions.family import (
-    NOT_IN_FAMILY_TEXT,
-    family_members,
-    member_buttons,
-    member_in_summary_answer,
-    member_named_at_start,
-    pick_member,
-)
-from bot.actions.identity import IdentityFormValidation, extract_from_text
-from bot.actions.repeated_question import asked_again, with_escape
+from bot.actions.family import AskFamilyMember, AskToConfirm, FamilyRequestForm
+from bot.actions.identity import extract_from_text, text_within
 from bot.actions.services import refusal
-from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, caller
+from bot.actions.verified import Outcome, VerifiedFlowAction, caller
 from bot.backend import card
 from bot.backend.card import NewCardRequest
 from bot.backend.common import Refusal
@@ -68,30 +59,19 @@ def _summary(tracker: Tracker) -> str:
     return "\n".join(lines)
 
 
-class ValidateCarteirinhaForm(IdentityFormValidation):
+class ValidateCarteirinhaForm(FamilyRequestForm):
+    """Whose card ("minha filha perdeu a carteirinha": the daughter's) and the summary to confirm:
+    FamilyRequestForm."""
+
+    intent, member_slot, confirm_slot = "solicitar_carteirinha", "carteirinha_membro", "carteirinha_confirmar"
+
     def name(self) -> str:
         return "validate_carteirinha_form"
 
     def asks(self, slot: str, tracker: Tracker) -> bool:
-        if slot == "carteirinha_membro":
-            return bool((tracker.get_slot("identidade_info") or {}).get("dependents"))
         if slot == "carteirinha_bo":
             return tracker.get_slot("carteirinha_motivo") == ROBBERY_WITH_REPORT
-        return True
-
-    async def known_from_start(self, tracker: Tracker) -> list[dict[str, Any]]:
-        """ "minha filha perdeu a carteirinha": the daughter's card, when the holder has one daughter."""
-        if not (self.verified(tracker) and self.asks("carteirinha_membro", tracker)):
-            return []
-        return await member_named_at_start(tracker, "solicitar_carteirinha", "carteirinha_membro")
-
-    async def extract_carteirinha_membro(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        return extract_from_text(tracker, "carteirinha_membro", None)
-
-    async def extract_carteirinha_confirmar(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        """Another member of the family named in answer to the summary ("é para a Ana"): the summary
-        is shown again for that person."""
-        return await member_in_summary_answer(tracker, "carteirinha_confirmar", "carteirinha_membro")
+        return super().asks(slot, tracker)
 
     async def extract_carteirinha_motivo(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
         return extract_from_text(tracker, "carteirinha_motivo", None)
@@ -105,13 +85,6 @@ class ValidateCarteirinhaForm(IdentityFormValidation):
             return {"carteirinha_obs": NO_NOTE}
         return extract_from_text(tracker, "carteirinha_obs", None)
 
-    async def validate_carteirinha_membro(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        person = pick_member(await family_members(tracker), str(value))
-        if person is None:
-            dispatcher.utter_message(text=NOT_IN_FAMILY_TEXT)
-            return {"carteirinha_membro": None}
-        return {"carteirinha_membro": person.card_number, "carteirinha_membro_nome": person.name}
-
     async def validate_carteirinha_motivo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         reason = normalize_reason(str(value))
         if reason == ROBBERY:
@@ -122,11 +95,7 @@ class ValidateCarteirinhaForm(IdentityFormValidation):
         return {"carteirinha_motivo": reason}
 
     async def validate_carteirinha_bo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        number = " ".join(str(value).split())
-        if not 3 <= len(number) <= 40:
-            dispatcher.utter_message(text=POLICE_REPORT_TEXT)
-            return {"carteirinha_bo": None}
-        return {"carteirinha_bo": number}
+        return text_within(dispatcher, "carteirinha_bo", value, (3, 40), POLICE_REPORT_TEXT)
 
     async def validate_carteirinha_obs(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         note = " ".join(str(value).split())
@@ -135,35 +104,22 @@ class ValidateCarteirinhaForm(IdentityFormValidation):
             return {"carteirinha_obs": None}
         return {"carteirinha_obs": note or NO_NOTE}
 
-    async def validate_carteirinha_confirmar(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        return {"carteirinha_confirmar": None if value is None else bool(value)}
 
+class ActionAskCarteirinhaMembro(AskFamilyMember):
+    question, question_again = WHOSE_CARD_TEXT, WHOSE_CARD_AGAIN_TEXT
 
-class ActionAskCarteirinhaMembro(Action):
     def name(self) -> str:
         return "action_ask_carteirinha_form_carteirinha_membro"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        members = await family_members(tracker)
-        if asked_again(tracker):
-            text = WHOSE_CARD_AGAIN_TEXT.format(example=members[-1].first_name if members else "Maria")
-            dispatcher.utter_message(text=text, buttons=with_escape(member_buttons(members)))
-        else:
-            dispatcher.utter_message(text=WHOSE_CARD_TEXT, buttons=member_buttons(members))
-        return []
 
+class ActionAskCarteirinhaConfirmar(AskToConfirm):
+    question, question_again = CONFIRM_TEXT, CONFIRM_AGAIN_TEXT
 
-class ActionAskCarteirinhaConfirmar(Action):
     def name(self) -> str:
         return "action_ask_carteirinha_form_carteirinha_confirmar"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        if asked_again(tracker):
-            text, buttons = CONFIRM_AGAIN_TEXT.format(summary=_summary(tracker)), with_escape(YES_NO)
-        else:
-            text, buttons = CONFIRM_TEXT.format(summary=_summary(tracker)), YES_NO
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
+    def summary(self, tracker: Tracker) -> str:
+        return _summary(tracker)
 
 
 def _given(tracker: Tracker, slot: str) -> str | None:

@@ -10,12 +10,12 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from bot.actions.conversation import HUMAN_BUTTON
-from bot.actions.identity import IdentityFormValidation, NewEmailValidation, extract_from_text
+from bot.actions.identity import IdentityFormValidation, NewEmailValidation, extract_from_text, normalized
 from bot.actions.verified import SESSION_EXPIRED_TEXT, Outcome, VerifiedFlowAction, caller
 from bot.backend import email_change
 from bot.backend.common import Refusal
 from bot.backend.email_change import EmailChange
-from common.validators import InvalidValue, normalize_full_name
+from common.validators import normalize_full_name
 
 # --- what the bot says (the backend words its refusals: the name not confirmed, same e-mail, ...) --
 TOO_MANY_TEXT = "Foram muitos pedidos. Tente de novo mais tarde."  # without the backend's message
@@ -46,11 +46,7 @@ class ValidateAlterarEmailForm(NewEmailValidation, IdentityFormValidation):
         return extract_from_text(tracker, "nome_completo", None)
 
     async def validate_nome_completo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        try:
-            return {"nome_completo": normalize_full_name(str(value))}
-        except InvalidValue as exc:
-            dispatcher.utter_message(text=str(exc))
-            return {"nome_completo": None}
+        return normalized(dispatcher, "nome_completo", value, normalize_full_name)
 
 
 class ActionAlterarEmail(VerifiedFlowAction):

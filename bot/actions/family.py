@@ -5,17 +5,25 @@ The person is chosen by card number, name, "eu"/"para mim" — or by what they a
 ("minha filha", "meu filho", "minha esposa", "meu marido") when exactly one member of the family is
 that (`FamilyMember.relationship`). The message that starts the request counts too: "minha filha
 perdeu a carteirinha" asks no "para quem?" when the holder has one daughter (`member_named_at_start`).
+
+The steps such a form shares (FamilyRequestForm, AskFamilyMember, AskToConfirm): whom the request is
+for, asked of a holder with dependents only, and the summary to confirm, in answer to which another
+member may still be named.
 """
 
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.verified import caller
+from bot.actions.identity import IdentityFormValidation, extract_from_text
+from bot.actions.repeated_question import ask
+from bot.actions.verified import YES_NO, caller
 from bot.backend import identity
 from bot.backend.identity import FamilyMember
 from common.text import fold
@@ -151,3 +159,103 @@ async def member_in_summary_answer(tracker: Tracker, confirm_slot: str, member_s
     if person is None or person.card_number == tracker.get_slot(member_slot):
         return {}
     return {member_slot: person.card_number, confirm_slot: None}
+
+
+class FamilyRequestForm(IdentityFormValidation, ABC):
+    """The validation of a form whose request may be for a member of the family: `member_slot`
+    (asked of a holder with dependents only; with `<member_slot>_nome`, the name the summary shows)
+    taken from the message that asked for the request (`intent`) or from the answer, and
+    `confirm_slot`, the summary's yes or no — or another member named, and the summary shown again.
+
+    rasa_sdk finds a slot's steps by their names (extract_<slot>, validate_<slot>): every subclass
+    gets those of its `member_slot` and `confirm_slot` from here."""
+
+    intent: str
+    member_slot: str
+    confirm_slot: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        steps = {
+            f"extract_{cls.member_slot}": FamilyRequestForm._extract_member,
+            f"validate_{cls.member_slot}": FamilyRequestForm._validate_member,
+            f"extract_{cls.confirm_slot}": FamilyRequestForm._extract_confirmation,
+            f"validate_{cls.confirm_slot}": FamilyRequestForm._validate_confirmation,
+        }
+        for name, step in steps.items():
+            if not hasattr(cls, name):
+                setattr(cls, name, step)
+
+    def asks(self, slot: str, tracker: Tracker) -> bool:
+        if slot == self.member_slot:
+            return bool((tracker.get_slot("identidade_info") or {}).get("dependents"))
+        return True
+
+    async def known_from_start(self, tracker: Tracker) -> list[dict[str, Any]]:
+        """ "minha filha perdeu a carteirinha": the daughter, when the holder has one daughter."""
+        if not (self.verified(tracker) and self.asks(self.member_slot, tracker)):
+            return []
+        return await member_named_at_start(tracker, self.intent, self.member_slot)
+
+    async def _extract_member(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return extract_from_text(tracker, self.member_slot, None)
+
+    async def _validate_member(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        person = pick_member(await family_members(tracker), str(value))
+        if person is None:
+            dispatcher.utter_message(text=NOT_IN_FAMILY_TEXT)
+            return {self.member_slot: None}
+        return {self.member_slot: person.card_number, f"{self.member_slot}_nome": person.name}
+
+    async def _extract_confirmation(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        """Another member of the family named in answer to the summary ("é para a Ana"): the summary
+        is shown again for that person."""
+        return await member_in_summary_answer(tracker, self.confirm_slot, self.member_slot)
+
+    async def _validate_confirmation(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return {self.confirm_slot: None if value is None else bool(value)}
+
+
+class AskFamilyMember(Action, ABC):
+    """action_ask_<form>_<member slot>: `question` with a button per member of the family;
+    rephrased (`question_again`, with {example}: a first name) the third time."""
+
+    question: str
+    question_again: str
+
+    @abstractmethod
+    def name(self) -> str:
+        """action_ask_<form>_<member slot>"""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        members = await family_members(tracker)
+        example = members[-1].first_name if members else "Maria"
+        ask(dispatcher, tracker, self.question, self.question_again.format(example=example), member_buttons(members))
+        return []
+
+
+class AskToConfirm(Action, ABC):
+    """action_ask_<form>_<confirm slot>: the request's summary to confirm, yes or no (`question`,
+    `question_again` the third time, both with {summary})."""
+
+    question: str
+    question_again: str
+
+    @abstractmethod
+    def name(self) -> str:
+        """action_ask_<form>_<confirm slot>"""
+
+    @abstractmethod
+    def summary(self, tracker: Tracker) -> str:
+        """The request as it will be made, one line a value."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        summary = self.summary(tracker)
+        ask(
+            dispatcher,
+            tracker,
+            self.question.format(summary=summary),
+            self.question_again.format(summary=summary),
+            YES_NO,
+        )
+        return []

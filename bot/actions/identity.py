@@ -127,9 +127,28 @@ def extract_from_text(tracker: Tracker, slot: str, finder: Callable[[str], str |
     return {}
 
 
-def _invalid(dispatcher: CollectingDispatcher, slot: str, exc: InvalidValue) -> dict[str, Any]:
-    dispatcher.utter_message(text=str(exc))
-    return {slot: None}
+def normalized(
+    dispatcher: CollectingDispatcher, slot: str, value: Any, normalize: Callable[[str], Any]
+) -> dict[str, Any]:
+    """A validate_<slot> by a validator of common.validators: {slot: normalize(value)}, or {slot:
+    None} with the validator's pt-BR reason said."""
+    try:
+        return {slot: normalize(str(value))}
+    except InvalidValue as exc:
+        dispatcher.utter_message(text=str(exc))
+        return {slot: None}
+
+
+def text_within(
+    dispatcher: CollectingDispatcher, slot: str, value: Any, lengths: tuple[int, int], hint: str
+) -> dict[str, Any]:
+    """A validate_<slot> of free text: {slot: the text, white space folded} when its length is
+    within `lengths` (inclusive), or {slot: None} with `hint` said."""
+    text = " ".join(str(value).split())
+    if not lengths[0] <= len(text) <= lengths[1]:
+        dispatcher.utter_message(text=hint)
+        return {slot: None}
+    return {slot: text}
 
 
 async def _mother_name_required() -> bool:
@@ -246,10 +265,7 @@ class IdentityFormValidation(FormValidationAction, ABC):
         if "email" not in self.login_kinds and "@" in str(value):
             dispatcher.utter_message(text=CARD_NOT_EMAIL_TEXT)
             return {"login": None}
-        try:
-            return {"login": classify_login(str(value))[1]}
-        except InvalidValue as exc:
-            return _invalid(dispatcher, "login", exc)
+        return normalized(dispatcher, "login", value, lambda text: classify_login(text)[1])
 
     async def validate_cpf(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         if value == NO_CPF:
@@ -257,22 +273,15 @@ class IdentityFormValidation(FormValidationAction, ABC):
                 return {"cpf": NO_CPF}
             dispatcher.utter_message(text=CPF_REQUIRED_TEXT)
             return {"cpf": None}
-        try:
-            return {"cpf": normalize_cpf(str(value))}
-        except InvalidValue as exc:
-            return _invalid(dispatcher, "cpf", exc)
+        return normalized(dispatcher, "cpf", value, normalize_cpf)
 
     async def validate_data_nascimento(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        try:
-            return {"data_nascimento": normalize_birth_date(str(value)).isoformat()}
-        except InvalidValue as exc:
-            return _invalid(dispatcher, "data_nascimento", exc)
+        return normalized(dispatcher, "data_nascimento", value, lambda text: normalize_birth_date(text).isoformat())
 
     async def validate_nome_mae(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        try:
-            return {MOTHER_SLOT: normalize_full_name(str(value), example=MOTHER_NAME_EXAMPLE)}
-        except InvalidValue as exc:
-            return _invalid(dispatcher, MOTHER_SLOT, exc)
+        return normalized(
+            dispatcher, MOTHER_SLOT, value, lambda text: normalize_full_name(text, example=MOTHER_NAME_EXAMPLE)
+        )
 
     async def _identity_check_events(self, dispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """The backend check, once every identity value of the conversation is valid and it is not
@@ -330,17 +339,11 @@ class NewEmailValidation:
         return extract_from_text(tracker, "email_confirmacao", find_email)
 
     async def validate_email_novo(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        try:
-            return {"email_novo": normalize_email(str(value))}
-        except InvalidValue as exc:
-            return _invalid(dispatcher, "email_novo", exc)
+        return normalized(dispatcher, "email_novo", value, normalize_email)
 
     async def validate_email_confirmacao(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        try:
-            email = normalize_email(str(value))
-        except InvalidValue as exc:
-            return _invalid(dispatcher, "email_confirmacao", exc)
-        if email != tracker.get_slot("email_novo"):
+        checked = normalized(dispatcher, "email_confirmacao", value, normalize_email)
+        if checked["email_confirmacao"] not in (None, tracker.get_slot("email_novo")):
             dispatcher.utter_message(text=EMAILS_DIFFER_TEXT)
             return {"email_novo": None, "email_confirmacao": None}
-        return {"email_confirmacao": email}
+        return checked

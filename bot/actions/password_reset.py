@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.email_confirmation import EmailConfirmation
 from bot.actions.identity import IdentityFormValidation
-from bot.actions.repeated_question import asked_again, with_escape
+from bot.actions.repeated_question import ask
 from bot.actions.verified import REGISTRATION_BUTTON, SESSION_EXPIRED_TEXT, YES_NO, Outcome, VerifiedFlowAction, caller
 from bot.backend import password_reset
 from bot.backend.common import Refusal
@@ -67,13 +67,11 @@ class ActionAskEsqueciSenhaEmailConfirmado(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         email = (tracker.get_slot("identidade_info") or {}).get("email_masked")
-        buttons = with_escape(YES_NO) if asked_again(tracker) else YES_NO
         if tracker.get_slot("email_novo"):  # an address typed that may be the one on file
-            dispatcher.utter_message(text=CANNOT_COMPARE_TEXT.format(email=email), buttons=buttons)
-        elif asked_again(tracker):
-            dispatcher.utter_message(text=CONFIRM_EMAIL_AGAIN_TEXT.format(email=email), buttons=buttons)
+            question = again = CANNOT_COMPARE_TEXT
         else:
-            dispatcher.utter_message(text=CONFIRM_EMAIL_TEXT.format(email=email), buttons=buttons)
+            question, again = CONFIRM_EMAIL_TEXT, CONFIRM_EMAIL_AGAIN_TEXT
+        ask(dispatcher, tracker, question.format(email=email), again.format(email=email), YES_NO)
         return []
 
 

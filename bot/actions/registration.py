@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.email_confirmation import EmailConfirmation
 from bot.actions.identity import IdentityFormValidation, NewEmailValidation
-from bot.actions.repeated_question import asked_again, with_escape
+from bot.actions.repeated_question import ask
 from bot.actions.verified import SESSION_EXPIRED_TEXT, YES_NO, Outcome, VerifiedFlowAction, caller
 from bot.backend import registration
 from bot.backend.common import Refusal
@@ -82,10 +82,13 @@ class ActionAskCadastroEmailConfirmado(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         email = (tracker.get_slot("identidade_info") or {}).get("email_masked")
-        if asked_again(tracker):
-            dispatcher.utter_message(text=CONFIRM_EMAIL_AGAIN_TEXT.format(email=email), buttons=with_escape(YES_NO))
-        else:
-            dispatcher.utter_message(text=CONFIRM_EMAIL_TEXT.format(email=email), buttons=YES_NO)
+        ask(
+            dispatcher,
+            tracker,
+            CONFIRM_EMAIL_TEXT.format(email=email),
+            CONFIRM_EMAIL_AGAIN_TEXT.format(email=email),
+            YES_NO,
+        )
         return []
 
 

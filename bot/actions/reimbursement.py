@@ -18,18 +18,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.family import (
-    NOT_IN_FAMILY_TEXT,
-    family_members,
-    member_buttons,
-    member_in_summary_answer,
-    member_named_at_start,
-    pick_member,
-)
-from bot.actions.identity import IdentityFormValidation, extract_from_text
-from bot.actions.repeated_question import asked_again, with_escape
+from bot.actions.family import AskFamilyMember, AskToConfirm, FamilyRequestForm
+from bot.actions.identity import extract_from_text, normalized, text_within
+from bot.actions.repeated_question import ask
 from bot.actions.services import refusal
-from bot.actions.verified import YES_NO, Outcome, VerifiedFlowAction, caller
+from bot.actions.verified import Outcome, VerifiedFlowAction, caller
 from bot.backend import reimbursements
 from bot.backend.client import BackendUnavailable
 from bot.backend.common import Refusal
@@ -125,29 +118,16 @@ def _summary(tracker: Tracker) -> str:
     )
 
 
-class ValidateReembolsoForm(IdentityFormValidation):
+class ValidateReembolsoForm(FamilyRequestForm):
+    """Whose care ("reembolso da consulta do meu filho": the son's) and the summary to confirm:
+    FamilyRequestForm."""
+
+    intent, member_slot, confirm_slot = "solicitar_reembolso", "reembolso_membro", "reembolso_confirmar"
+
     def name(self) -> str:
         return "validate_reembolso_form"
 
-    def asks(self, slot: str, tracker: Tracker) -> bool:
-        if slot == "reembolso_membro":
-            return bool((tracker.get_slot("identidade_info") or {}).get("dependents"))
-        return True
-
-    async def known_from_start(self, tracker: Tracker) -> list[dict[str, Any]]:
-        """ "reembolso da consulta do meu filho": the son, when the holder has one son."""
-        if not (self.verified(tracker) and self.asks("reembolso_membro", tracker)):
-            return []
-        return await member_named_at_start(tracker, "solicitar_reembolso", "reembolso_membro")
-
     # --- extraction: free text for the slot being asked ------------------------------------
-    async def extract_reembolso_membro(self, dispatcher, tracker, domain):
-        return extract_from_text(tracker, "reembolso_membro", None)
-
-    async def extract_reembolso_confirmar(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        """Another member of the family named in answer to the summary: shown again for them."""
-        return await member_in_summary_answer(tracker, "reembolso_confirmar", "reembolso_membro")
-
     async def extract_reembolso_prestador(self, dispatcher, tracker, domain):
         return extract_from_text(tracker, "reembolso_prestador", None)
 
@@ -196,26 +176,11 @@ class ValidateReembolsoForm(IdentityFormValidation):
         return events
 
     # --- validation ------------------------------------------------------------------------
-    async def validate_reembolso_membro(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        person = pick_member(await family_members(tracker), str(value))
-        if person is None:
-            dispatcher.utter_message(text=NOT_IN_FAMILY_TEXT)
-            return {"reembolso_membro": None}
-        return {"reembolso_membro": person.card_number, "reembolso_membro_nome": person.name}
-
     async def validate_reembolso_prestador(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        name = " ".join(str(value).split())
-        if not 2 <= len(name) <= 160:
-            dispatcher.utter_message(text=PROVIDER_HINT_TEXT)
-            return {"reembolso_prestador": None}
-        return {"reembolso_prestador": name}
+        return text_within(dispatcher, "reembolso_prestador", value, (2, 160), PROVIDER_HINT_TEXT)
 
     async def validate_reembolso_doc_prestador(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        try:
-            return {"reembolso_doc_prestador": normalize_cpf_or_cnpj(str(value))}
-        except InvalidValue as exc:
-            dispatcher.utter_message(text=str(exc))
-            return {"reembolso_doc_prestador": None}
+        return normalized(dispatcher, "reembolso_doc_prestador", value, normalize_cpf_or_cnpj)
 
     async def validate_reembolso_data(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         try:
@@ -226,35 +191,17 @@ class ValidateReembolsoForm(IdentityFormValidation):
         return {"reembolso_data": day.isoformat(), "reembolso_data_texto": f"{day:%d/%m/%Y}"}
 
     async def validate_reembolso_descricao(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        text = " ".join(str(value).split())
-        if not 3 <= len(text) <= 300:
-            dispatcher.utter_message(text=DESCRIPTION_HINT_TEXT)
-            return {"reembolso_descricao": None}
-        return {"reembolso_descricao": text}
+        return text_within(dispatcher, "reembolso_descricao", value, (3, 300), DESCRIPTION_HINT_TEXT)
 
     async def validate_reembolso_valor(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        try:
-            return {"reembolso_valor": str(normalize_amount(str(value)))}
-        except InvalidValue as exc:
-            dispatcher.utter_message(text=str(exc))
-            return {"reembolso_valor": None}
-
-    async def validate_reembolso_confirmar(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        return {"reembolso_confirmar": None if value is None else bool(value)}
+        return normalized(dispatcher, "reembolso_valor", value, lambda text: str(normalize_amount(text)))
 
 
-class ActionAskReembolsoMembro(Action):
+class ActionAskReembolsoMembro(AskFamilyMember):
+    question, question_again = WHOSE_CARE_TEXT, WHOSE_CARE_AGAIN_TEXT
+
     def name(self) -> str:
         return "action_ask_reembolso_form_reembolso_membro"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        members = await family_members(tracker)
-        if asked_again(tracker):
-            text = WHOSE_CARE_AGAIN_TEXT.format(example=members[-1].first_name if members else "Maria")
-            dispatcher.utter_message(text=text, buttons=with_escape(member_buttons(members)))
-        else:
-            dispatcher.utter_message(text=WHOSE_CARE_TEXT, buttons=member_buttons(members))
-        return []
 
 
 class ActionAskReembolsoAnexos(Action):
@@ -263,30 +210,22 @@ class ActionAskReembolsoAnexos(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         documents = tracker.get_slot("reembolso_anexos") or []
-        again = asked_again(tracker)
         if not documents:
-            if again:
-                dispatcher.utter_message(text=SEND_FILES_AGAIN_TEXT, buttons=with_escape())
-            else:
-                dispatcher.utter_message(text=SEND_FILES_TEXT)
+            ask(dispatcher, tracker, SEND_FILES_TEXT, SEND_FILES_AGAIN_TEXT, [])
         else:
-            names = ", ".join(d["filename"] for d in documents)
-            buttons = with_escape([DONE_BUTTON]) if again else [DONE_BUTTON]
-            dispatcher.utter_message(text=RECEIVED_FILES_TEXT.format(names=names), buttons=buttons)
+            received = RECEIVED_FILES_TEXT.format(names=", ".join(d["filename"] for d in documents))
+            ask(dispatcher, tracker, received, received, [DONE_BUTTON])
         return []
 
 
-class ActionAskReembolsoConfirmar(Action):
+class ActionAskReembolsoConfirmar(AskToConfirm):
+    question, question_again = CONFIRM_TEXT, CONFIRM_AGAIN_TEXT
+
     def name(self) -> str:
         return "action_ask_reembolso_form_reembolso_confirmar"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        if asked_again(tracker):
-            text, buttons = CONFIRM_AGAIN_TEXT.format(summary=_summary(tracker)), with_escape(YES_NO)
-        else:
-            text, buttons = CONFIRM_TEXT.format(summary=_summary(tracker)), YES_NO
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
+    def summary(self, tracker: Tracker) -> str:
+        return _summary(tracker)
 
 
 class ActionSolicitarReembolso(VerifiedFlowAction):

@@ -23,6 +23,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from bot.actions.conversation import HUMAN_BUTTON
@@ -42,6 +43,17 @@ def asked_again(tracker: Tracker) -> bool:
 def with_escape(buttons: list[dict[str, str]] | None = None) -> list[dict[str, str]]:
     """The question's own buttons, then a human and cancel."""
     return [*(buttons or []), *ESCAPE_BUTTONS]
+
+
+def ask(
+    dispatcher: CollectingDispatcher, tracker: Tracker, question: str, rephrased: str, buttons: list[dict[str, str]]
+) -> None:
+    """A custom ask: the question with its buttons or, asked a third time in a row, `rephrased`
+    with the escape buttons too."""
+    if asked_again(tracker):
+        dispatcher.utter_message(text=rephrased, buttons=with_escape(buttons))
+    else:
+        dispatcher.utter_message(text=question, buttons=buttons)
 
 
 def _follows_user_message(tracker: Tracker, form: str) -> bool:

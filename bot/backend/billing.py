@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backend.client import backend
-from bot.backend.common import Caller, Refusal, path_segment, text_or_none
+from bot.backend.common import Caller, Refusal, answer, from_json, path_segment
 
 PAID, OPEN, OVERDUE = "paid", "open", "overdue"
 
@@ -32,15 +32,7 @@ class Fee:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Fee:
-        return cls(
-            document_number=str(data["document_number"]),
-            reference_month_text=str(data["reference_month_text"]),
-            amount_text=str(data["amount_text"]),
-            status=str(data["status"]),
-            status_text=str(data["status_text"]),
-            due_date_text=text_or_none(data, "due_date_text"),
-            paid_at_text=text_or_none(data, "paid_at_text"),
-        )
+        return from_json(cls, data)
 
 
 @dataclass(frozen=True)
@@ -66,24 +58,13 @@ class Slip:
 
 async def fees(caller: Caller) -> Fees | Refusal:
     """Refusals: 401, 403 not_holder (a dependent: fees are the holder's)."""
-    response = await backend.get("/api/fees", headers=caller.headers())
-    if not response.ok:
-        return Refusal.of(response)
-    return Fees(summary=str(response.data["summary"]), fees=tuple(Fee.from_api(fee) for fee in response.data["fees"]))
+    return await answer(
+        backend.get("/api/fees", headers=caller.headers()),
+        lambda data: from_json(Fees, data, fees=tuple(Fee.from_api(fee) for fee in data["fees"])),
+    )
 
 
 async def issue_slip(caller: Caller, document_number: str) -> Slip | Refusal:
     """Refusals: 400, 401, 403 not_holder, 404 fee_not_found, 409 already_paid."""
-    response = await backend.post(f"/api/fees/{path_segment(document_number)}/slips", caller.body())
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return Slip(
-        protocol=str(data["protocol"]),
-        document_number=str(data["document_number"]),
-        message=str(data["message"]),
-        linha_digitavel=str(data["linha_digitavel"]),
-        pix_copia_e_cola=str(data["pix_copia_e_cola"]),
-        pdf_url=str(data["pdf_url"]),
-        expires_in_minutes=int(data["expires_in_minutes"]),
-    )
+    request = backend.post(f"/api/fees/{path_segment(document_number)}/slips", caller.body())
+    return await answer(request, lambda data: from_json(Slip, data))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backend.client import backend
-from bot.backend.common import Caller, Refusal, text_or_none
+from bot.backend.common import Caller, Refusal, answer, from_json
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Member:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Member:
-        return cls(name=str(data["name"]), card_number=str(data["card_number"]), role=text_or_none(data, "role"))
+        return from_json(cls, data)
 
 
 @dataclass(frozen=True)
@@ -56,16 +56,7 @@ class CardRequest:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CardRequest:
-        return cls(
-            protocol=str(data["protocol"]),
-            beneficiary=Member.from_api(data["beneficiary"]),
-            reason=str(data["reason"]),
-            status=str(data["status"]),
-            status_label=str(data["status_label"]),
-            in_progress=bool(data["in_progress"]),
-            requested_on=str(data["requested_on"]),
-            expected_by=text_or_none(data, "expected_by"),
-        )
+        return from_json(cls, data, beneficiary=Member.from_api(data["beneficiary"]))
 
 
 @dataclass(frozen=True)
@@ -91,31 +82,21 @@ class CardRequestCreated:
 async def virtual_card(caller: Caller, beneficiary: str | None = None) -> VirtualCard | Refusal:
     """Refusals: 400 invalid_request, 401, 403 not_in_family, 409 plan_cancelled."""
     params = {"beneficiary": beneficiary} if beneficiary else None
-    response = await backend.get("/api/card", params=params, headers=caller.headers())
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return VirtualCard(
-        text=str(data["text"]),
-        image_url=str(data["image_url"]),
-        expires_in_minutes=int(data["expires_in_minutes"]),
-        members=tuple(
-            CardMember(
-                first_name=str(m["first_name"]), card_number=str(m["card_number"]), selected=bool(m.get("selected"))
-            )
-            for m in data.get("members", [])
+    return await answer(
+        backend.get("/api/card", params=params, headers=caller.headers()),
+        lambda data: from_json(
+            VirtualCard, data, members=tuple(from_json(CardMember, m) for m in data.get("members", []))
         ),
     )
 
 
 async def card_requests(caller: Caller) -> CardRequests | Refusal:
-    response = await backend.get("/api/card-requests", headers=caller.headers())
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return CardRequests(
-        requests=tuple(CardRequest.from_api(r) for r in data["requests"]),
-        members=tuple(Member.from_api(m) for m in data["members"]),
+    return await answer(
+        backend.get("/api/card-requests", headers=caller.headers()),
+        lambda data: CardRequests(
+            requests=tuple(CardRequest.from_api(r) for r in data["requests"]),
+            members=tuple(Member.from_api(m) for m in data["members"]),
+        ),
     )
 
 
@@ -130,7 +111,4 @@ async def request_card(caller: Caller, request: NewCardRequest) -> CardRequestCr
     ):
         if value is not None:
             body[key] = value
-    response = await backend.post("/api/card-requests", body)
-    if not response.ok:
-        return Refusal.of(response)
-    return CardRequestCreated(protocol=str(response.data["protocol"]), message=str(response.data["message"]))
+    return await answer(backend.post("/api/card-requests", body), lambda data: from_json(CardRequestCreated, data))

@@ -1,5 +1,6 @@
-"""What the wrappers share: who asks (Caller), the backend's refusal (Refusal) and small readers of
-the JSON the backend answers with.
+"""What the wrappers share: who asks (Caller), the backend's refusal (Refusal), the one shape of a
+call (`answer`: the result or the refusal) and the readers of the JSON the backend answers with
+(`from_json`, field by field by the dataclass's types, and `text_or_none`).
 
 Every wrapper returns either its result (a frozen dataclass) or a Refusal — `{"error": {"code",
 "message", ...}}` of a 4xx answer, whose `message` is the backend's own pt-BR wording of the
@@ -9,12 +10,17 @@ cannot answer at all, the wrappers raise client.BackendUnavailable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import types
+import typing
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from bot.backend.client import BackendResponse
+
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -77,11 +83,50 @@ def text_or_none(data: Mapping[str, Any], key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def int_or_none(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    return None if value is None else int(value)
+async def answer(request: Awaitable[BackendResponse], read: Callable[[Mapping[str, Any]], Result]) -> Result | Refusal:
+    """The call every wrapper makes: `read` of the answer's JSON, or the Refusal of a 4xx."""
+    response = await request
+    if not response.ok:
+        return Refusal.of(response)
+    return read(response.data)
 
 
-def bool_or_none(data: Mapping[str, Any], key: str) -> bool | None:
-    value = data.get(key)
-    return None if value is None else bool(value)
+_PLAIN = (str, int, bool)
+_FIELDS: dict[type, tuple[tuple[str, type | None, bool], ...]] = {}
+
+
+def _json_fields(cls: type) -> tuple[tuple[str, type | None, bool], ...]:
+    """Each field of the dataclass `cls`: its name, its plain type (str, int or bool; None for any
+    other) and whether it is optional (`X | None`)."""
+    if cls in _FIELDS:
+        return _FIELDS[cls]
+    hints = typing.get_type_hints(cls)
+    described = []
+    for each in dataclasses.fields(cls):
+        hint = hints[each.name]
+        optional = typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in typing.get_args(hint)
+        if optional:
+            hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+        described.append((each.name, hint if hint in _PLAIN else None, optional))
+    _FIELDS[cls] = tuple(described)
+    return _FIELDS[cls]
+
+
+def from_json(cls: type[Result], data: Mapping[str, Any], **given: Any) -> Result:
+    """The dataclass `cls` read from the backend's JSON, field by field (`given`: the fields read
+    otherwise — nested objects, lists, values with a fallback). By the field's type: a `str` or an
+    `int` must be there (KeyError); a `bool` absent is False; an optional one (`X | None`) absent or
+    null is None."""
+    values = dict(given)
+    for name, plain, optional in _json_fields(cls):
+        if name in values:
+            continue
+        if plain is None:
+            raise TypeError(f"{cls.__name__}.{name} is not a str, int or bool: pass it to from_json")
+        if optional:
+            values[name] = None if data.get(name) is None else plain(data[name])
+        elif plain is bool:
+            values[name] = bool(data.get(name))
+        else:
+            values[name] = plain(data[name])
+    return cls(**values)

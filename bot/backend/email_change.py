@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backend.client import backend
-from bot.backend.common import Caller, Refusal, text_or_none
+from bot.backend.common import Caller, Refusal, answer, from_json
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,4 @@ async def request_email_change(caller: Caller, full_name: str | None, new_email:
     """Refusals: 401 identity_not_confirmed (the full name), 423 identity_locked, 409 same_email |
     email_in_use, 400 invalid_request, 429 rate_limited | too_many_attempts, 401 verification_invalid."""
     payload: dict[str, Any] = {**caller.body(), "full_name": full_name, "new_email": new_email}
-    response = await backend.post("/api/email-changes", payload)
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return EmailChange(
-        protocol=str(data["protocol"]),
-        new_email_masked=str(data["new_email_masked"]),
-        effective_text=text_or_none(data, "effective_text"),
-        repeated=bool(data.get("repeated")),
-    )
+    return await answer(backend.post("/api/email-changes", payload), lambda data: from_json(EmailChange, data))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backend.client import backend
-from bot.backend.common import Refusal
+from bot.backend.common import Refusal, answer, from_json
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,7 @@ async def open_handoff(request: HandoffRequest) -> Handoff | Refusal:
     }
     if request.verification:
         body["verification"] = request.verification
-    response = await backend.post("/api/handoffs", body)
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return Handoff(
-        protocol=str(data.get("protocol") or ""), message=str(data["message"]), pause=bool(data.get("pause"))
+    return await answer(
+        backend.post("/api/handoffs", body),
+        lambda data: from_json(Handoff, data, protocol=str(data.get("protocol") or "")),
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backend.client import backend
-from bot.backend.common import Caller, Refusal, bool_or_none, int_or_none, text_or_none
+from bot.backend.common import Caller, Refusal, answer, from_json
 
 # The role of a beneficiary in the API's answers (GET /api/plan, /api/card-requests, ...).
 HOLDER, DEPENDENT = "holder", "dependent"
@@ -67,33 +67,14 @@ async def verify_identity(claim: IdentityClaim) -> Verification | Refusal:
         payload["cpf"] = claim.cpf
     if claim.mother_name:
         payload["mother_name"] = claim.mother_name
-    response = await backend.post("/api/identity/verifications", payload)
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return Verification(
-        token=str(data["token"]),
-        first_name=text_or_none(data, "first_name"),
-        email_masked=text_or_none(data, "email_masked"),
-        has_account=bool_or_none(data, "has_account"),
-        plan_active=bool_or_none(data, "plan_active"),
-        dependents=int_or_none(data, "dependents"),
-        scope=text_or_none(data, "scope"),
+    return await answer(
+        backend.post("/api/identity/verifications", payload), lambda data: from_json(Verification, data)
     )
 
 
 async def family(caller: Caller) -> tuple[FamilyMember, ...] | Refusal:
     """The verified beneficiary first, then (for a holder) the dependents."""
-    response = await backend.get("/api/family", headers=caller.headers())
-    if not response.ok:
-        return Refusal.of(response)
-    return tuple(
-        FamilyMember(
-            name=str(person["name"]),
-            first_name=str(person["first_name"]),
-            card_number=str(person["card_number"]),
-            holder=bool(person.get("holder")),
-            relationship=text_or_none(person, "relationship"),
-        )
-        for person in response.data.get("members", [])
+    return await answer(
+        backend.get("/api/family", headers=caller.headers()),
+        lambda data: tuple(from_json(FamilyMember, person) for person in data.get("members", [])),
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backend.client import backend
-from bot.backend.common import Refusal
+from bot.backend.common import Refusal, answer, from_json
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,7 @@ class Provider:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Provider:
-        return cls(
-            name=str(data["name"]),
-            type=str(data["type"]),
-            address=str(data["address"]),
-            phone=str(data["phone"]),
-            map_url=str(data["map_url"]),
-        )
+        return from_json(cls, data)
 
 
 @dataclass(frozen=True)
@@ -51,22 +45,19 @@ async def search_providers(
     params = {"specialty": specialty, "city": city, "page": str(page)}
     if provider_type:
         params["type"] = provider_type
-    response = await backend.get("/api/providers", params=params)
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
+    return await answer(backend.get("/api/providers", params=params), _page)
+
+
+def _page(data: Mapping[str, Any]) -> ProviderPage:
     suggestions = data.get("suggestions") or {}
     nearest = suggestions.get("nearest_city") or {}
     related = tuple(
         str(item["specialty"] if isinstance(item, dict) else item)
         for item in suggestions.get("related_specialties") or []
     )
-    return ProviderPage(
-        specialty=str(data["specialty"]),
-        city=str(data["city"]),
-        page=int(data["page"]),
-        has_more=bool(data.get("has_more")),
-        message=str(data["message"]),
+    return from_json(
+        ProviderPage,
+        data,
         results=tuple(Provider.from_api(item) for item in data.get("results") or []),
         nearest_city=str(nearest["city"]) if nearest.get("city") else None,
         related_specialties=related,

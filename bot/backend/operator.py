@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.backend.client import backend
-from bot.backend.common import Refusal, text_or_none
+from bot.backend.common import Refusal, answer, from_json
 
 
 @dataclass(frozen=True)
@@ -19,14 +19,9 @@ class OperatorProfile:
 
 
 async def operator_profile() -> OperatorProfile | Refusal:
-    response = await backend.get("/api/operator")
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return OperatorProfile(
-        name=text_or_none(data, "name"),
-        phones={str(key): str(value) for key, value in (data.get("phones") or {}).items()},
-        opening_hours=text_or_none(data, "opening_hours"),
-        privacy_url=text_or_none(data, "privacy_url"),
-        identity_requires_mother_name=bool(data.get("identity_requires_mother_name")),
+    return await answer(
+        backend.get("/api/operator"),
+        lambda data: from_json(
+            OperatorProfile, data, phones={str(key): str(value) for key, value in (data.get("phones") or {}).items()}
+        ),
     )

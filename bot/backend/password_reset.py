@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.backend.client import backend
-from bot.backend.common import Caller, Refusal
+from bot.backend.common import Caller, Refusal, answer, from_json
 
 
 @dataclass(frozen=True)
@@ -17,10 +17,6 @@ class PasswordReset:
 
 async def request_password_reset(caller: Caller) -> PasswordReset | Refusal:
     """Refusals: 409 plan_cancelled | no_account | no_email_on_file, 429 rate_limited, 401."""
-    response = await backend.post("/api/password-resets", caller.body())
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return PasswordReset(
-        protocol=str(data["protocol"]), email_masked=str(data["email_masked"]), repeated=bool(data.get("repeated"))
+    return await answer(
+        backend.post("/api/password-resets", caller.body()), lambda data: from_json(PasswordReset, data)
     )

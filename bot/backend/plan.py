@@ -6,10 +6,12 @@ GET /api/waiting-periods
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bot.backend.client import backend
-from bot.backend.common import Caller, Refusal, text_or_none
+from bot.backend.common import Caller, Refusal, answer, from_json, text_or_none
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,14 @@ async def plan(caller: Caller, beneficiary: str | None = None) -> PlanSummary | 
     """`beneficiary`: a dependent's card number (None: the verified beneficiary).
     Refusals: 400 invalid_request, 401, 403 not_in_family."""
     params = {"beneficiary": beneficiary} if beneficiary else None
-    response = await backend.get("/api/plan", params=params, headers=caller.headers())
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
+    return await answer(backend.get("/api/plan", params=params, headers=caller.headers()), _summary)
+
+
+def _summary(data: Mapping[str, Any]) -> PlanSummary:
     person = data.get("beneficiary") or {}
-    return PlanSummary(
-        message=str(data["message"]),
+    return from_json(
+        PlanSummary,
+        data,
         status=str(data.get("status") or "active"),
         plan_name=text_or_none(data.get("plan") or {}, "name"),
         beneficiary_name=text_or_none(person, "name"),
@@ -46,8 +49,7 @@ async def plan(caller: Caller, beneficiary: str | None = None) -> PlanSummary | 
 
 
 async def waiting_periods(caller: Caller) -> WaitingPeriods | Refusal:
-    response = await backend.get("/api/waiting-periods", headers=caller.headers())
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return WaitingPeriods(message=str(data["message"]), plan_status=str(data.get("plan_status") or "active"))
+    return await answer(
+        backend.get("/api/waiting-periods", headers=caller.headers()),
+        lambda data: from_json(WaitingPeriods, data, plan_status=str(data.get("plan_status") or "active")),
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.backend.client import backend
-from bot.backend.common import Refusal, path_segment
+from bot.backend.common import Refusal, answer, from_json, path_segment
 
 
 @dataclass(frozen=True)
@@ -19,13 +19,6 @@ class ProtocolStatus:
 
 async def lookup_protocol(number: str) -> ProtocolStatus | Refusal:
     """Refusal: 404 protocol_not_found."""
-    response = await backend.get(f"/api/protocols/{path_segment(number)}")
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return ProtocolStatus(
-        protocol=str(data["protocol"]),
-        kind_label=str(data["kind_label"]),
-        status_label=str(data["status_label"]),
-        created_on_text=str(data["created_on_text"]),
+    return await answer(
+        backend.get(f"/api/protocols/{path_segment(number)}"), lambda data: from_json(ProtocolStatus, data)
     )

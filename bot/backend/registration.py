@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backend.client import backend
-from bot.backend.common import Caller, Refusal, text_or_none
+from bot.backend.common import Caller, Refusal, answer, from_json
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,4 @@ async def register(caller: Caller, email: str | None = None) -> Registration | R
     payload: dict[str, Any] = caller.body()
     if email:
         payload["email"] = email
-    response = await backend.post("/api/registrations", payload)
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return Registration(
-        protocol=str(data["protocol"]),
-        email_masked=str(data["email_masked"]),
-        repeated=bool(data.get("repeated")),
-        email_change_pending=bool(data.get("email_change_pending")),
-        current_email_masked=text_or_none(data, "current_email_masked"),
-        effective_text=text_or_none(data, "effective_text"),
-    )
+    return await answer(backend.post("/api/registrations", payload), lambda data: from_json(Registration, data))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.backend.client import backend
-from bot.backend.common import Caller, Refusal, text_or_none
+from bot.backend.common import Caller, Refusal, answer, from_json
 
 DocumentKind = Literal["receipt", "invoice", "report", "other"]
 RECEIPT: DocumentKind = "receipt"
@@ -66,22 +66,8 @@ class Reimbursement:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Reimbursement:
-        return cls(
-            protocol=str(data["protocol"]),
-            procedure=str(data["procedure"]),
-            provider_name=str(data["provider_name"]),
-            service_date_text=str(data["service_date_text"]),
-            amount_requested_text=str(data["amount_requested_text"]),
-            status=str(data["status"]),
-            status_label=str(data["status_label"]),
-            status_note=text_or_none(data, "status_note"),
-            amount_paid_text=text_or_none(data, "amount_paid_text"),
-            paid_on=text_or_none(data, "paid_on"),
-            history=tuple(
-                HistoryStep(label=str(step["label"]), date_text=str(step["date_text"]))
-                for step in data.get("history") or []
-            ),
-        )
+        history = tuple(from_json(HistoryStep, step) for step in data.get("history") or [])
+        return from_json(cls, data, history=history)
 
 
 async def attach_document(caller: Caller, file_id: str, kind: DocumentKind) -> UploadedDocument | Refusal:
@@ -89,13 +75,8 @@ async def attach_document(caller: Caller, file_id: str, kind: DocumentKind) -> U
     reimbursement being made. Refusals: 400 (bad body, bad kind), 401, 404 inbound_file_not_found
     (unknown, of another conversation, expired or already attached), 409 plan_cancelled |
     too_many_documents."""
-    response = await backend.post(
-        "/api/reimbursement-documents", {"file_id": file_id, "kind": kind}, headers=caller.headers()
-    )
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return UploadedDocument(id=int(data["id"]), kind=str(data["kind"]), filename=str(data["filename"]))
+    request = backend.post("/api/reimbursement-documents", {"file_id": file_id, "kind": kind}, headers=caller.headers())
+    return await answer(request, lambda data: from_json(UploadedDocument, data))
 
 
 async def request_reimbursement(caller: Caller, claim: ReimbursementClaim) -> ReimbursementCreated | Refusal:
@@ -112,18 +93,15 @@ async def request_reimbursement(caller: Caller, claim: ReimbursementClaim) -> Re
     }
     if claim.beneficiary:
         body["beneficiary"] = claim.beneficiary
-    response = await backend.post("/api/reimbursements", body)
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    return ReimbursementCreated(
-        protocol=str(data["protocol"]), summary=str(data.get("summary") or ""), duplicate=bool(data.get("duplicate"))
+    return await answer(
+        backend.post("/api/reimbursements", body),
+        lambda data: from_json(ReimbursementCreated, data, summary=str(data.get("summary") or "")),
     )
 
 
 async def reimbursements(caller: Caller) -> tuple[Reimbursement, ...] | Refusal:
     """The verified beneficiary's requests and, for a holder, the dependents'; newest first."""
-    response = await backend.get("/api/reimbursements", headers=caller.headers())
-    if not response.ok:
-        return Refusal.of(response)
-    return tuple(Reimbursement.from_api(item) for item in response.data.get("reimbursements", []))
+    return await answer(
+        backend.get("/api/reimbursements", headers=caller.headers()),
+        lambda data: tuple(Reimbursement.from_api(item) for item in data.get("reimbursements", [])),
+    )

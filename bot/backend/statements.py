@@ -3,11 +3,12 @@ statement of services used, as a PDF behind a short-lived link."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.backend.client import backend
-from bot.backend.common import Caller, Refusal
+from bot.backend.common import Caller, Refusal, answer, from_json
 
 StatementKind = Literal["demonstrativo_ir", "quitacao_debitos", "extrato_atendimentos"]
 
@@ -38,16 +39,8 @@ async def request_statement(
     body: dict[str, Any] = {**caller.body(), "kind": kind, "year": year}
     if month is not None:
         body["month"] = month
-    response = await backend.post("/api/statements", body)
-    if not response.ok:
-        return Refusal.of(response)
-    data = response.data
-    if data.get("empty"):
-        return EmptyStatement(protocol=str(data["protocol"]), message=str(data["message"]))
-    return Statement(
-        protocol=str(data["protocol"]),
-        summary=str(data["summary"]),
-        url=str(data["url"]),
-        filename=str(data["filename"]),
-        expires_in_minutes=int(data["expires_in_minutes"]),
-    )
+    return await answer(backend.post("/api/statements", body), _statement)
+
+
+def _statement(data: Mapping[str, Any]) -> Statement | EmptyStatement:
+    return from_json(EmptyStatement, data) if data.get("empty") else from_json(Statement, data)

@@ -37,6 +37,20 @@ CARLOS = {
     "channel": "rest",
     "conversation_id": "conversa-carlos",
 }
+JOAO = {  # Maria's son, a dependent
+    "login": "100200300402",
+    "cpf": "157.368.193-84",
+    "birth_date": "30/07/2012",
+    "channel": "rest",
+    "conversation_id": "conversa-joao",
+}
+ANA_CLARA = {  # Maria's daughter, a baby without CPF: her check serves registration only
+    "login": "100200300403",
+    "no_cpf": True,
+    "birth_date": "05/01/2024",
+    "channel": "rest",
+    "conversation_id": "conversa-ana-clara",
+}
 ANA_BEATRIZ = {
     "login": "300400500601",
     "cpf": "997.220.033-72",
@@ -44,6 +58,21 @@ ANA_BEATRIZ = {
     "channel": "rest",
     "conversation_id": "conversa-ana-beatriz",
 }
+# (password, what the policy says of it): passwords each password policy refuses, and why
+CASSE_REFUSALS = [
+    ("Sa@1", "Use pelo menos 8 caracteres."),
+    ("Saude2024", "Inclua pelo menos um símbolo (por exemplo: @, #, !)."),
+    ("Saude@abc", "Inclua pelo menos um número."),
+    ("2024@2024", "Inclua pelo menos uma letra."),
+]
+AMS_REFUSALS = [
+    ("aB3", "Use pelo menos 6 caracteres."),
+    ("aB3cdefgh", "Use no máximo 8 caracteres."),
+    ("Ab3cdef", "Comece a senha com uma letra minúscula."),
+    ("ab3cdef", "Inclua pelo menos uma letra maiúscula."),
+    ("aBcdefg", "Inclua pelo menos um número."),
+    ("aB3@def", "Use só letras e números, sem símbolos, espaços ou acentos."),
+]
 
 
 async def stored_protocol(session, number: str, kind: str, owner_card: str | None, day: date | None = None):
@@ -105,6 +134,18 @@ async def call_with_verification(client, path: str, persona: dict, **body) -> tu
             **body,
         },
     )
+    return response.status, await response.json()
+
+
+def verified_headers(token: str, persona: dict) -> dict[str, str]:
+    """What a GET made on behalf of `persona`'s verified conversation carries."""
+    return {"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]}
+
+
+async def get_with_verification(client, path: str, persona: dict, params: dict | None = None) -> tuple[int, dict]:
+    """Verifies `persona`, then GETs `path` (with `params`) with the token in the headers."""
+    token = await verify(client, persona)
+    response = await client.get(path, params=params, headers=verified_headers(token, persona))
     return response.status, await response.json()
 
 

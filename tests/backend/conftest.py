@@ -29,7 +29,7 @@ from backend.clock import local_today
 from backend.db import create_engine, session_factory
 from backend.migrate import upgrade
 from backend.passwords import hash_password
-from backend.seed import seed
+from backend.seed import seed_database
 from backend.settings import Settings
 from common.logs import JsonFormatter
 from common.pii import PiiMaskingFilter
@@ -43,15 +43,6 @@ def _settings(var_dir: Path, database_url: str | None = None) -> Settings:
         var_dir=var_dir,
         backend_service_token=SERVICE_TOKEN,
     )
-
-
-async def _seed(settings: Settings) -> None:
-    engine = create_engine(settings)
-    try:
-        async with session_factory(engine)() as session:
-            await seed(session, settings)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -71,7 +62,7 @@ def _seed_hashes_computed_once():
 
 def _migrate_and_seed(settings: Settings) -> None:
     upgrade(settings)
-    asyncio.run(_seed(settings))
+    asyncio.run(seed_database(settings))
 
 
 class SeededDatabases:
@@ -182,6 +173,16 @@ async def client_with_profile(settings):
     yield make
     for test_client in clients:
         await test_client.close()
+
+
+@pytest_asyncio.fixture
+async def rasa():
+    """A stand-in for Rasa's HTTP API on a free port (handoff_support.FakeRasa)."""
+    from handoff_support import start_fake_rasa
+
+    fake = await start_fake_rasa()
+    yield fake
+    await fake.server.close()
 
 
 @pytest_asyncio.fixture

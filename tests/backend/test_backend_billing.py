@@ -7,7 +7,16 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from backend_api import CARLOS, JOSE, MARIA, path_of, stored_protocol, verify
+from backend_api import (
+    CARLOS,
+    JOAO,
+    JOSE,
+    MARIA,
+    call_with_verification,
+    get_with_verification,
+    path_of,
+    stored_protocol,
+)
 from sqlalchemy import update
 
 from backend.billing import febraban, pix
@@ -17,30 +26,13 @@ from backend.signed_links import sign
 
 pytestmark = pytest.mark.asyncio
 
-JOAO = {
-    "login": "100200300402",
-    "cpf": "157.368.193-84",
-    "birth_date": "30/07/2012",
-    "channel": "rest",
-    "conversation_id": "conversa-joao",
-}
-
 
 async def fees_of(client, persona):
-    token = await verify(client, persona)
-    response = await client.get(
-        "/api/fees", headers={"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]}
-    )
-    return response.status, await response.json()
+    return await get_with_verification(client, "/api/fees", persona)
 
 
-async def request_slip(client, persona, document_number, token=None):
-    token = token or await verify(client, persona)
-    response = await client.post(
-        f"/api/fees/{document_number}/slips",
-        json={"verification": token, "conversation_id": persona["conversation_id"], "channel": persona["channel"]},
-    )
-    return response.status, await response.json()
+async def request_slip(client, persona, document_number):
+    return await call_with_verification(client, f"/api/fees/{document_number}/slips", persona)
 
 
 async def maria_fees(client):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
-from backend_api import CARLOS, JOSE, MARIA, verify
+from backend_api import CARLOS, JOAO, JOSE, MARIA, get_with_verification
 from PIL import Image
 
 from backend.card_image import qr_box, qr_code
@@ -15,23 +15,12 @@ from backend.signed_links import sign
 from backend.signed_links import verify as verify_link
 
 pytestmark = pytest.mark.asyncio
-JOAO = {
-    "login": "100200300402",
-    "cpf": "157.368.193-84",
-    "birth_date": "30/07/2012",
-    "channel": "rest",
-    "conversation_id": "conversa-joao",
-}
 
 
-async def get_card(client, persona, beneficiary=None, token=None):
-    token = token or await verify(client, persona)
-    response = await client.get(
-        "/api/card",
-        params={"beneficiary": beneficiary} if beneficiary else None,
-        headers={"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]},
+async def get_card(client, persona, beneficiary=None):
+    return await get_with_verification(
+        client, "/api/card", persona, params={"beneficiary": beneficiary} if beneficiary else None
     )
-    return response.status, await response.json()
 
 
 async def test_maria_gets_her_card(client):

@@ -4,7 +4,7 @@ in progress per beneficiary, cancelled plan, listing with pt-BR statuses."""
 from datetime import date, timedelta
 
 import pytest
-from backend_api import CARLOS, JOSE, MARIA, stored_protocol, verify
+from backend_api import CARLOS, JOAO, JOSE, MARIA, call_with_verification, get_with_verification, stored_protocol
 from sqlalchemy import select
 
 from backend.card_requests import add_business_days
@@ -12,22 +12,9 @@ from backend.clock import local_today
 from backend.models import CardRequest, Protocol
 from common.card_reasons import CARD_REISSUE_REASONS, ROBBERY, normalize_reason
 
-JOAO = {
-    "login": "100200300402",
-    "cpf": "157.368.193-84",
-    "birth_date": "30/07/2012",
-    "channel": "rest",
-    "conversation_id": "conversa-joao",
-}
-
 
 async def _post(client, persona: dict, **body) -> tuple[int, dict]:
-    token = await verify(client, persona)
-    response = await client.post(
-        "/api/card-requests",
-        json={"verification": token, "conversation_id": persona["conversation_id"], "channel": "rest", **body},
-    )
-    return response.status, await response.json()
+    return await call_with_verification(client, "/api/card-requests", persona, **body)
 
 
 async def _one(sessions, statement):
@@ -37,12 +24,9 @@ async def _one(sessions, statement):
 
 
 async def _list(client, persona: dict) -> dict:
-    token = await verify(client, persona)
-    response = await client.get(
-        "/api/card-requests", headers={"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]}
-    )
-    assert response.status == 200
-    return await response.json()
+    status, body = await get_with_verification(client, "/api/card-requests", persona)
+    assert status == 200
+    return body
 
 
 @pytest.mark.parametrize(

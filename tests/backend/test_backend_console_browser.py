@@ -4,19 +4,14 @@ login, live queue, claim, transcript and customer context, reply, the user's ans
 Screenshots go to var/artifacts/."""
 
 import asyncio
-import dataclasses
-import socket
 import time
 
 import aiohttp
 import pytest
-from aiohttp import web
 from backend_api import MARIA, SERVICE_HEADERS
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING
-from handoff_support import start_fake_rasa
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING, backend_on_free_port, post_json
 
 from backend.api import agent as agent_api
-from backend.app import create_app
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="the playwright package is not installed (make test installs it)"
@@ -28,35 +23,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-async def rasa():
-    fake = await start_fake_rasa()
-    yield fake
-    await fake.server.close()
-
-
 @pytest.fixture
 async def served(settings, rasa, monkeypatch):
     monkeypatch.setattr(agent_api, "EVENTS_INTERVAL_S", 0.3)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(dataclasses.replace(settings, public_backend_url=base, rasa_url=rasa.url))
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield base
-    await runner.cleanup()
-
-
-async def _post(http, url, body):
-    async with http.post(url, json=body) as response:
-        return response.status, await response.json()
+    async with backend_on_free_port(settings, shutdown_timeout=2, rasa_url=rasa.url) as base:
+        yield base
 
 
 async def test_agent_claims_replies_and_closes_in_chromium(served, rasa, request):
@@ -64,9 +35,11 @@ async def test_agent_claims_replies_and_closes_in_chromium(served, rasa, request
     shot = f"console-{request.node.callspec.id}"
     conversation = MARIA["conversation_id"]
     async with aiohttp.ClientSession(headers=SERVICE_HEADERS) as http:
-        status, verified = await _post(http, f"{served}/api/identity/verifications", {**MARIA, "channel": "socketio"})
+        status, verified = await post_json(
+            http, f"{served}/api/identity/verifications", {**MARIA, "channel": "socketio"}
+        )
         assert status == 201, verified
-        status, handoff = await _post(
+        status, handoff = await post_json(
             http,
             f"{served}/api/handoffs",
             {
@@ -113,7 +86,7 @@ async def test_agent_claims_replies_and_closes_in_chromium(served, rasa, request
 
             # a second user asks while the console is open: the queue updates by itself
             async with aiohttp.ClientSession(headers=SERVICE_HEADERS) as http:
-                status, _ = await _post(
+                status, _ = await post_json(
                     http, f"{served}/api/handoffs", {"conversation_id": "conversa-zap", "channel": "whatsapp"}
                 )
                 assert status == 201

@@ -11,7 +11,6 @@ from datetime import datetime
 import aiohttp
 import pytest
 from backend_api import MARIA, service_client, verify
-from handoff_support import start_fake_rasa
 from sqlalchemy import select
 
 from backend.api import agent as agent_api
@@ -42,13 +41,6 @@ def hours(monkeypatch):
 
     set_now(IN_HOURS)
     return set_now
-
-
-@pytest.fixture
-async def rasa():
-    fake = await start_fake_rasa()
-    yield fake
-    await fake.server.close()
 
 
 @pytest.fixture

@@ -1,16 +1,10 @@
 """The activation page in a real browser: Debian's Chromium driven by Playwright, on a 360 px
 screen, against the backend served on a free port. Screenshots go to var/artifacts/."""
 
-import dataclasses
-import socket
-
 import aiohttp
 import pytest
-from aiohttp import web
 from backend_api import JOSE, SERVICE_HEADERS, links_in
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING
-
-from backend.app import create_app
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING, backend_on_free_port, post_json
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="the playwright package is not installed (make test installs it)"
@@ -21,36 +15,20 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 async def served(settings):
     """The app on a real port; the links it e-mails point to that port."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    runner = web.AppRunner(create_app(dataclasses.replace(settings, public_backend_url=base)))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield base
-    await runner.cleanup()
-
-
-async def _post(http, url, body):
-    async with http.post(url, json=body) as response:
-        return response.status, await response.json()
+    async with backend_on_free_port(settings) as base:
+        yield base
 
 
 async def test_jose_activates_his_account_in_chromium(served, outbox, request):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = f"activation-{request.node.callspec.id}"
     async with aiohttp.ClientSession(headers=SERVICE_HEADERS) as http:
-        status, verified = await _post(http, f"{served}/api/identity/verifications", JOSE)
+        status, verified = await post_json(http, f"{served}/api/identity/verifications", JOSE)
         assert status == 201, verified
-        status, body = await _post(
+        status, body = await post_json(
             http,
             f"{served}/api/registrations",
             {
@@ -99,7 +77,7 @@ async def test_jose_activates_his_account_in_chromium(served, outbox, request):
             finally:
                 await browser.close()
 
-        status, answer = await _post(
+        status, answer = await post_json(
             http, f"{served}/api/auth/login", {"login": JOSE["login"], "password": "Oliveira#2025"}
         )
         assert status == 200 and answer["must_change_password"] is False

@@ -6,7 +6,9 @@ from html import unescape
 
 import pytest
 from backend_api import (
+    AMS_REFUSALS,
     CARLOS,
+    CASSE_REFUSALS,
     JOSE,
     MARIA,
     call_with_verification,
@@ -58,15 +60,7 @@ async def _account(session, card):
     return account
 
 
-@pytest.mark.parametrize(
-    "password, expected",
-    [
-        ("Jo@1", "Use pelo menos 8 caracteres."),
-        ("Oliveira2025", "Inclua pelo menos um símbolo (por exemplo: @, #, !)."),
-        ("Oliveira#", "Inclua pelo menos um número."),
-        ("2025#2025", "Inclua pelo menos uma letra."),
-    ],
-)
+@pytest.mark.parametrize("password, expected", CASSE_REFUSALS)
 async def test_casse_policy_on_the_activation_page(client, outbox, password, expected):
     path = await _activation(client, outbox)
     status, html = await set_password(client, path, password)
@@ -75,17 +69,7 @@ async def test_casse_policy_on_the_activation_page(client, outbox, password, exp
     assert (await set_password(client, path, "Oliveira#2025"))[0] == 200
 
 
-@pytest.mark.parametrize(
-    "password, expected",
-    [
-        ("aB3", "Use pelo menos 6 caracteres."),
-        ("aB3cdefgh", "Use no máximo 8 caracteres."),
-        ("Ab3cdef", "Comece a senha com uma letra minúscula."),
-        ("ab3cdef", "Inclua pelo menos uma letra maiúscula."),
-        ("aBcdefg", "Inclua pelo menos um número."),
-        ("aB3@def", "Use só letras e números, sem símbolos, espaços ou acentos."),
-    ],
-)
+@pytest.mark.parametrize("password, expected", AMS_REFUSALS)
 async def test_ams_policy_on_the_activation_page(client_with_profile, outbox, password, expected):
     ams = await client_with_profile("ams")
     path = await _activation(ams, outbox)

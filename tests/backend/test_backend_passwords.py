@@ -2,6 +2,7 @@ import asyncio
 
 import bcrypt
 import pytest
+from backend_api import AMS_REFUSALS, CASSE_REFUSALS
 
 from backend.operator_profile import load_profile
 from backend.passwords import hash_password, verify_password
@@ -16,15 +17,7 @@ def test_casse_accepts(password):
     assert CASSE.violations(password) == []
 
 
-@pytest.mark.parametrize(
-    "password, expected",
-    [
-        ("Sa@1", "Use pelo menos 8 caracteres."),
-        ("Saude2024", "Inclua pelo menos um símbolo (por exemplo: @, #, !)."),
-        ("Saude@abc", "Inclua pelo menos um número."),
-        ("2024@2024", "Inclua pelo menos uma letra."),
-    ],
-)
+@pytest.mark.parametrize("password, expected", CASSE_REFUSALS)
 def test_casse_rejects(password, expected):
     assert expected in CASSE.violations(password)
 
@@ -34,17 +27,7 @@ def test_ams_accepts(password):
     assert AMS.violations(password) == []
 
 
-@pytest.mark.parametrize(
-    "password, expected",
-    [
-        ("aB3", "Use pelo menos 6 caracteres."),
-        ("aB3cdefgh", "Use no máximo 8 caracteres."),
-        ("Ab3cdef", "Comece a senha com uma letra minúscula."),
-        ("ab3cdef", "Inclua pelo menos uma letra maiúscula."),
-        ("aBcdefg", "Inclua pelo menos um número."),
-        ("aB3@def", "Use só letras e números, sem símbolos, espaços ou acentos."),
-    ],
-)
+@pytest.mark.parametrize("password, expected", AMS_REFUSALS)
 def test_ams_rejects(password, expected):
     assert expected in AMS.violations(password)
 

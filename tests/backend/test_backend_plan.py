@@ -3,25 +3,13 @@ cancelled plan, expired verification."""
 
 from datetime import date, timedelta
 
-from backend_api import CARLOS, JOSE, MARIA, verify
+from backend_api import CARLOS, JOAO, JOSE, MARIA, get_with_verification, verify
 
 from backend.clock import local_today
 
-JOAO = {
-    "login": "100200300402",
-    "cpf": "157.368.193-84",
-    "birth_date": "30/07/2012",
-    "channel": "rest",
-    "conversation_id": "conversa-joao",
-}
-
 
 async def _get(client, path: str, persona: dict, **params) -> tuple[int, dict]:
-    token = await verify(client, persona)
-    response = await client.get(
-        path, params=params, headers={"X-Verification": token, "X-Conversation-Id": persona["conversation_id"]}
-    )
-    return response.status, await response.json()
+    return await get_with_verification(client, path, persona, params=params)
 
 
 async def test_maria_plan(client):

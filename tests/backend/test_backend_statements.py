@@ -9,7 +9,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
-from backend_api import CARLOS, JOSE, MARIA, call_with_verification, stored_protocol
+from backend_api import CARLOS, JOAO, JOSE, MARIA, call_with_verification, stored_protocol
 from sqlalchemy import extract, select, update
 
 from backend.api.errors import STATUS_BY_CODE
@@ -27,13 +27,6 @@ from backend.statements.data import (
 )
 from common.money import format_brl
 
-JOAO = {
-    "login": "100200300402",
-    "cpf": "157.368.193-84",
-    "birth_date": "30/07/2012",
-    "channel": "rest",
-    "conversation_id": "conversa-joao",
-}
 STREAM_RE = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
 TJ_RE = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj")
 

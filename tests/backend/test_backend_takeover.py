@@ -7,6 +7,7 @@ e-mail), the typed address gets the activation link and is stored only when the 
 from datetime import timedelta
 
 from backend_api import (
+    ANA_CLARA,
     JOSE,
     MARIA,
     call_with_verification,
@@ -25,13 +26,6 @@ from backend.clock import utcnow
 from backend.models import AccountLink, Beneficiary, EmailChange, Protocol
 
 ATTACKER = "invasor@exemplo.net"
-ANA_CLARA = {
-    "login": "100200300403",
-    "no_cpf": True,
-    "birth_date": "05/01/2024",
-    "channel": "rest",
-    "conversation_id": "conversa-ana-clara",
-}
 
 
 async def _email_of(session, card):

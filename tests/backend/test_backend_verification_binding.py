@@ -8,19 +8,13 @@ be left out of these checks."""
 from datetime import timedelta
 
 from aiohttp import FormData
-from backend_api import MARIA
+from backend_api import ANA_CLARA, MARIA
 
 from backend.api.service_auth import PUBLIC_ROUTES
 from backend.app import create_app
 from backend.clock import local_today
 
-ANA_CLARA_NO_CPF = {
-    "login": "100200300403",
-    "no_cpf": True,
-    "birth_date": "05/01/2024",
-    "channel": "socketio",
-    "conversation_id": "conversa-ana-clara",
-}
+ANA_CLARA_NO_CPF = {**ANA_CLARA, "channel": "socketio"}
 WIDGET_MARIA = {**MARIA, "channel": "socketio", "conversation_id": "widget-conversa-maria"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

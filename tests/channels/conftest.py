@@ -19,19 +19,6 @@ if getattr(sys.modules.get("channels"), "__file__", None) is None:
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fakes import FakeBackend, FakeTelegram, FakeTwilio, FileServer  # noqa: E402
-from stack_support import SharedStack, shared_stack  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def session_stack(request, tmp_path_factory) -> SharedStack:
-    """The session's stack (started once, shared with the integration and widget end-to-end tests)."""
-    return shared_stack(request.config, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def stack(session_stack):
-    """The session's stack, its backend database as seeded for this module (test_channels_e2e.py)."""
-    return session_stack.fresh()
 
 
 @pytest.fixture(scope="module")

@@ -240,6 +240,17 @@ class FakeBackend(_Server):
         body = {"id": file_id, "filename": item["filename"], "content_type": kind.content_type, "size": len(content)}
         return web.json_response(body, status=201)
 
+    def assert_only_file(
+        self, metadata: dict, filename: str, content_type: str, content: bytes, *, channel: str, conversation_id: str
+    ) -> None:
+        """The one file this backend took (its bytes, for this conversation) is the one the message's
+        metadata (channels.common's attachment contract) passes to the bot."""
+        [attachment] = metadata["attachments"]
+        [(file_id, stored)] = self.files.items()
+        expected = {"file_id": file_id, "content_type": content_type, "filename": filename, "size": len(content)}
+        assert attachment == expected, attachment
+        assert (stored["content"], stored["channel"], stored["conversation_id"]) == (content, channel, conversation_id)
+
 
 class FileServer(_Server):
     """Stands in for the backend's signed document links."""

@@ -173,15 +173,9 @@ async def test_inbound_document_is_downloaded_with_getfile_and_handed_to_the_bac
         await wait_until(lambda: assistant.received and telegram_api.called("sendMessage"))
     message = assistant.received[0]
     assert message.text == ATTACHMENT_MESSAGE
-    [attachment] = message.metadata["attachments"]
-    [(file_id, stored)] = backend.files.items()
-    assert attachment == {
-        "file_id": file_id,
-        "content_type": "application/pdf",
-        "filename": "nota.pdf",
-        "size": len(pdf),
-    }
-    assert (stored["content"], stored["channel"], stored["conversation_id"]) == (pdf, "telegram", str(CHAT))
+    backend.assert_only_file(
+        message.metadata, "nota.pdf", "application/pdf", pdf, channel="telegram", conversation_id=str(CHAT)
+    )
     assert not (var_dir / "uploads").exists()  # nothing on the channel's disk
 
 

@@ -133,16 +133,10 @@ async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_handed_to
         await wait_until(lambda: assistant.received and twilio.sent, what="the bot to get the file")
     message = assistant.received[0]
     assert message.text == ATTACHMENT_MESSAGE
-    [attachment] = message.metadata["attachments"]
-    [(file_id, stored)] = backend.files.items()
-    assert attachment == {
-        "file_id": file_id,
-        "content_type": "application/pdf",
-        "filename": "ME1.pdf",
-        "size": len(pdf),
-    }
     # the backend got the bytes, for this conversation; the channel kept nothing on its disk
-    assert (stored["content"], stored["channel"], stored["conversation_id"]) == (pdf, "whatsapp", MARIA)
+    backend.assert_only_file(
+        message.metadata, "ME1.pdf", "application/pdf", pdf, channel="whatsapp", conversation_id=MARIA
+    )
     assert not (var_dir / "uploads").exists()
     assert twilio.unauthorized == 0
 

@@ -8,21 +8,9 @@ import contextlib
 
 import pytest
 from rest_chat import Chat
-from stack_support import SharedStack, shared_stack, start_stack
+from stack_support import start_stack
 
 from scripts.stack import Stack
-
-
-@pytest.fixture(scope="session")
-def session_stack(request, tmp_path_factory) -> SharedStack:
-    """The session's stack (started once, shared with the channel and widget end-to-end tests)."""
-    return shared_stack(request.config, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def stack(session_stack) -> Stack:
-    """The session's stack, its backend database as seeded and its Maildir empty for this module."""
-    return session_stack.fresh()
 
 
 @pytest.fixture

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING
-from stack_support import SharedStack, shared_stack
-from widget_support import FakeRasaProcess, free_port
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING, serve
+from widget_support import FakeRasaProcess
 
 from backend.app import create_app
 from backend.settings import Settings
 from backend.web import chat
+from scripts.stack import free_port
 
 PHONE = {"width": 360, "height": 740}
 
@@ -102,25 +101,6 @@ async def session_phone(session_browser):
     """`phone` on the session's Chromium: a fresh profile (empty localStorage) for each test."""
     async with _phone_page(session_browser) as page:
         yield page
-
-
-@pytest.fixture(scope="session")
-def session_stack(request, tmp_path_factory) -> SharedStack:
-    """The session's stack (started once, shared with the integration and channel end-to-end tests)."""
-    return shared_stack(request.config, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def stack(session_stack):
-    """The session's stack, its backend database as seeded for this module (test_widget_stack.py)."""
-    return session_stack.fresh()
-
-
-async def serve(app: web.Application, port: int) -> web.AppRunner:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner
 
 
 @pytest_asyncio.fixture

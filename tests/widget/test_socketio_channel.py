@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from widget_support import Chat, FakeRasaProcess, free_port
+from widget_support import Chat, FakeRasaProcess
 
 from channels.web.socketio_channel import TOKEN_RE, SessionSigner
+from scripts.stack import free_port
 
 SECRET = "segredo-de-teste-com-mais-de-16"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from widget_support import Chat, FakeRasaProcess, free_port
+from widget_support import Chat, FakeRasaProcess
 
 from channels.common import Attachment
 from channels.inbound_files import TEXT_TRY_LATER
@@ -32,6 +32,7 @@ from channels.web.socketio_channel import (
     WidgetUploadRefused,
 )
 from common.uploads import EMPTY_FILE, FILE_TOO_LARGE, MAX_UPLOAD_BYTES, REFUSAL_TEXTS, UNSUPPORTED_TYPE
+from scripts.stack import free_port
 
 PDF = b"%PDF-1.4 recibo de consulta"
 SITE = "http://site-da-operadora.example"

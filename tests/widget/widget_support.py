@@ -8,7 +8,6 @@ import json
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -17,12 +16,6 @@ from pathlib import Path
 REPO_DIR = Path(__file__).resolve().parents[2]
 READY_FD_VARIABLE = "FAKE_RASA_READY_FD"
 READY = b"ready\n"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class FakeRasaProcess:
