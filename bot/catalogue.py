@@ -2,7 +2,7 @@
 
 What the actions need from it: the button label of each request (Catalogue.intent_labels ->
 conversation.INTENT_LABELS), the intents never taken as the answer to a question (never_answers ->
-identity._NOT_ANSWERS) and the slots a flow owns, forgotten when it ends (flow_slots -> flow_reset.FLOW_SLOTS).
+identity.extract_from_text) and the slots a flow owns, forgotten when it ends (flow_slots -> flow_reset.FLOW_SLOTS).
 scripts/gen_catalogue.py writes the dialogue rules from it (`make catalogue`).
 """
 
@@ -96,8 +96,15 @@ class Catalogue:
     def intent_labels(self) -> dict[str, str]:
         return {r.intent: r.label for r in self.requests.values()}
 
-    def never_answers(self) -> frozenset[str]:
-        return frozenset(self.requests) | frozenset(self.controls)
+    def never_answers(self, form: str | None = None) -> frozenset[str]:
+        """The intents never taken as the answer to a question; in `form`, except its own request
+        ("Extravio", the reason of a lost card, reads as asking for the card again) and the requests
+        its answers are often taken for ("Clínica Pele Sã" reads as a network search)."""
+        kept: set[str] = set()
+        if form in self.forms:
+            kept.update(self.forms[form].not_interrupted_by)
+            kept.add(self.form_intent(form) or "")
+        return (frozenset(self.requests) | frozenset(self.controls)) - kept
 
     def flow_slots(self) -> tuple[str, ...]:
         """Every slot a flow fills, identity first, then form by form; no duplicates."""

@@ -84,9 +84,6 @@ _ENTITIES = {
     "especialidade": ("especialidade",),
     "cidade": ("cidade",),
 }
-# Requests that must reach the dialogue rules, never be taken as an answer (bot/catalogue.yml).
-_NOT_ANSWERS = CATALOGUE.never_answers()
-
 
 def _has_fixed_form(entity: dict) -> bool:
     """NLU sometimes tags a mistyped value with the nearest entity ("20030040050I" as an e-mail);
@@ -120,7 +117,7 @@ def extract_from_text(tracker: Tracker, slot: str, finder: Callable[[str], str |
     intent = (message.get("intent") or {}).get("name")
     if (
         tracker.get_slot("requested_slot") == slot
-        and intent not in _NOT_ANSWERS
+        and intent not in CATALOGUE.never_answers(tracker.active_loop_name)
         and (intent in ("informar", "nlu_fallback") or _looks_like_data(text) or finder is None)
     ):
         return {slot: text}

@@ -135,12 +135,17 @@ def test_every_intent_has_nlu_examples():
 
 
 def test_the_actions_take_their_lists_from_the_catalogue():
-    from bot.actions import conversation, flow_reset, identity
+    from bot.actions import conversation, flow_reset
 
     assert conversation.INTENT_LABELS == CATALOGUE.intent_labels()
-    assert identity._NOT_ANSWERS == CATALOGUE.never_answers()
     assert flow_reset.FLOW_SLOTS == CATALOGUE.flow_slots()
-    assert {"rede_credenciada", "solicitar_carteirinha"} <= identity._NOT_ANSWERS
+    assert {"rede_credenciada", "solicitar_carteirinha"} <= CATALOGUE.never_answers()
+    # a clinic's name read as a network search is still the answer to the reimbursement's question
+    assert "rede_credenciada" not in CATALOGUE.never_answers("reembolso_form")
+    assert "rede_credenciada" in CATALOGUE.never_answers("carteirinha_form")
+    # in its own form, the request's intent is an answer ("Extravio" to "por que a segunda via?")
+    assert "solicitar_carteirinha" not in CATALOGUE.never_answers("carteirinha_form")
+    assert "solicitar_carteirinha" in CATALOGUE.never_answers("reembolso_form")
     assert flow_reset.IDENTITY_INPUT_SLOTS == CATALOGUE.identity_slots
     assert not set(flow_reset.SESSION_SLOTS) & set(flow_reset.FLOW_SLOTS)
 
