@@ -85,6 +85,7 @@ _ENTITIES = {
     "cidade": ("cidade",),
 }
 
+
 def _has_fixed_form(entity: dict) -> bool:
     """NLU sometimes tags a mistyped value with the nearest entity ("20030040050I" as an e-mail);
     such a tag is not a value of that kind, and the text is looked at instead."""
