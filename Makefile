@@ -45,6 +45,12 @@ run: $(INSTALLED) $(MODEL)
 validate: $(INSTALLED)
 	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml
 
+# Phone-noise variants of the written NLU examples (accents, abbreviations, typos), at most 20 % per
+# intent, into bot/data/nlu/generated/ruido.yml (committed): run it after editing bot/data/nlu/*.yml.
+.PHONY: augment
+augment: $(INSTALLED)
+	$(PY) -m scripts.augment_nlu
+
 # The rules that name every request (bot/data/rules_digressoes.yml, rules_catalogo.yml), written from
 # bot/catalogue.yml; also checks that domain.yml declares what the catalogue names.
 catalogue: $(INSTALLED)

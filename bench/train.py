@@ -33,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.nlu import CV_ARGS, FIXED_FORM_ENTITIES, summarize
+from bench.nlu import CV_ARGS, FIXED_FORM_ENTITIES, prepare_cv_data, summarize
 from bench.run import write_section
 from scripts.stack import BIN, ROOT
 
@@ -207,6 +207,7 @@ def measure(base: dict, candidate: Candidate, folds: int, with_cv: bool, fresh: 
         result["held_out"] = summarize(out)
     if with_cv and "cv" not in result:
         print(f"[{candidate.name}] {folds}-fold cross-validation…", flush=True)
+        prepare_cv_data()
         out = work / "cross-validation"
         wall, _ = _run(
             [

@@ -4,7 +4,9 @@ must keep the intent macro-F1 and the F1 of each fixed-form entity at their floo
     python -m scripts.nlu_gate [--model models/assistente.tar.gz]
 
 Fails naming the worst intents and the most frequent confusions, so whoever changed the training
-data sees what broke. The full benchmark (with cross-validation) is `make bench`.
+data sees what broke. It also lists, without failing, the wrong intents predicted with a confidence
+above OVERCONFIDENT (0.90): the errors the fallback threshold cannot catch. The full benchmark
+(with cross-validation) is `make bench`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.nlu import OUT_DIR, rasa_test_nlu, summarize
+from bench.nlu import OUT_DIR, OVERCONFIDENT, rasa_test_nlu, summarize
 from common.patterns import FIXED_FORM_ENTITIES
 from scripts.stack import ROOT
 
@@ -54,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"held-out ({result['examples']} examples): intent macro-F1 {result['macro_f1']:.3f} "
         f"(floor {MIN_INTENT_MACRO_F1}); entities: {entities} (fixed-form floor {MIN_FIXED_FORM_ENTITY_F1})"
+    )
+    overconfident = result.get("overconfident", [])
+    print(
+        f"wrong intents predicted with confidence > {OVERCONFIDENT}: {len(overconfident)}"
+        + "".join(
+            f"\n  {text!r}: {true} → {predicted} ({confidence:.2f})"
+            for true, predicted, confidence, text in overconfident
+        )
     )
     problems = verdict(result)
     for problem in problems:
