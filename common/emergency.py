@@ -37,7 +37,8 @@ GENERAL = "general"
 
 def _fuzzy(word: str) -> str:
     """A word with the typos of a phone keyboard tolerated: one error from 6 letters on."""
-    return f"(?:{word}){{e<=1}}" if len(word) >= 6 else word
+    # the error must be a letter: "de maio" is not a typo of "desmaio"
+    return f"(?:{word}){{e<=1:[a-z]}}" if len(word) >= 6 else word
 
 
 def _any(*words: str) -> str:

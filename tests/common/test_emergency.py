@@ -128,6 +128,8 @@ ORDINARY = [
     "tchau, obrigado",
     "leito de hospital credenciado em são paulo",
     "aperto o botão e nada acontece no aplicativo",
+    "meus atendimentos de maio de 2025",
+    "o extrato de maio",
 ]
 
 
