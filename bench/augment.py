@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         (
             f"- Measured {dates[0] if dates else '—'} to {dates[-1] if dates else '—'} UTC; command "
-            f"`python -m bench.augment {' '.join(sys.argv[1:] if argv is None else argv)}`; each training from "
+            f"`{' '.join(['python -m bench.augment', *(sys.argv[1:] if argv is None else argv)])}`; each training from "
             "scratch (`rasa train`, NLU and dialogue) with an empty Rasa cache on the 2-core machine; held-out set "
             "`tests/nlu/test.yml`."
         ),
