@@ -23,13 +23,14 @@ from common.clock import local_today
 
 FORM = "reembolso_form"
 PROVIDER_CPF = "52998224725"
+SERVED = local_today() - timedelta(days=9)  # a recent consultation, whatever day the tests run
 ANSWERED = {  # every answer up to the amount paid, as the form keeps them
     "reembolso_membro": JOAO.card_number,
     "reembolso_membro_nome": JOAO.name,
     "reembolso_prestador": "Clínica Dermacare",
     "reembolso_doc_prestador": PROVIDER_CPF,
-    "reembolso_data": "2026-11-20",
-    "reembolso_data_texto": "20/11/2026",
+    "reembolso_data": SERVED.isoformat(),
+    "reembolso_data_texto": f"{SERVED:%d/%m/%Y}",
     "reembolso_descricao": "consulta com dermatologista",
     "reembolso_valor": "1250.00",
 }
@@ -218,7 +219,7 @@ async def test_done_with_the_receipt_leads_to_the_summary(dispatcher, domain, fa
         "Confere o pedido de reembolso?\n"
         "Atendimento de: João Pedro Santos\n"
         "Prestador: Clínica Dermacare (***.982.247-**)\n"  # the provider's CPF, masked
-        "Data: 20/11/2026\n"
+        f"Data: {SERVED:%d/%m/%Y}\n"
         "O que foi feito: consulta com dermatologista\n"
         "Valor pago: R$ 1.250,00\n"
         "Arquivos: recibo.pdf"
@@ -286,7 +287,7 @@ async def test_the_confirmed_request_is_sent_with_every_answer(dispatcher, domai
         ReimbursementClaim(
             provider_name="Clínica Dermacare",
             provider_document=PROVIDER_CPF,
-            service_date="2026-11-20",
+            service_date=SERVED.isoformat(),
             description="consulta com dermatologista",
             amount="1250.00",
             document_ids=(7,),
