@@ -166,15 +166,5 @@ class FakeBackend:
 
     # --- the HTTP client, for an action that calls it directly ------------------------------
     async def http(self, method: str, path: str, payload: dict | None = None, **kwargs: Any) -> BackendResponse:
-        """Only the attachment of a received file (POST /api/reimbursement-documents) is answered."""
-        if method == "POST" and path == "/api/reimbursement-documents" and payload:
-            headers = kwargs.get("headers") or {}
-            caller = Caller(
-                headers.get("X-Verification"), headers.get("X-Channel", ""), headers.get("X-Conversation-Id", "")
-            )
-            attached = await self.attach_document(caller, str(payload.get("file_id")), str(payload.get("kind")))
-            if isinstance(attached, Refusal):
-                error = {"code": attached.code, "message": attached.message, **attached.data}
-                return BackendResponse(attached.status, {"error": error})
-            return BackendResponse(201, {"id": attached.id, "kind": attached.kind, "filename": attached.filename})
+        """Every call goes through a faked wrapper: one that reaches HTTP is a test's mistake."""
         raise AssertionError(f"unexpected call to the backend: {method} {path}")
