@@ -18,6 +18,9 @@ Sanic's access log, when a log level enables it, gets `token=` values masked.
 A paused conversation (a human agent has it, docs/handoff.md) still gets the bot's answer to a
 medical emergency: Rasa's processor handles a message in a paused conversation only for
 `/restart`; here also for the intent `emergencia` (bot/emergency_classifier.py).
+
+A turn the action server cannot finish in time gets a polite answer and loses nothing the user
+said (bot/turn_recovery.py).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from rasa.shared.core.constants import USER_INTENT_RESTART
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot import turn_recovery
 from common.emergency import EMERGENCY_INTENT
 
 
@@ -75,6 +79,7 @@ def _should_handle_message(tracker: DialogueStateTracker) -> bool:
 def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
     MessageProcessor._should_handle_message = staticmethod(_should_handle_message)
+    turn_recovery.install()
 
 
 def with_api_credentials(argv: list[str], env: dict[str, str]) -> list[str]:

@@ -103,7 +103,7 @@ _LEXICON: dict[str, tuple[str, ...]] = {
     SUICIDE: (
         r"\b(?:me|se) matar\b|\bme mato\b|\b" + _any("suicidio", "suicidar") + r"\b|\bsuicid\w*",
         r"\b(?:tirar|acabar com|por fim (?:a|na)|dar fim (?:a|na)) (?:a )?(?:minha|propria) (?:propria )?vida\b",
-        r"\bnao quero mais viver\b|\bquero morrer\b|\bvontade de morrer\b|\bsem vontade de viver\b",
+        r"\bnao quero mais viver\b|\bquero (muito |tanto |so )?morrer\b|\bvontade de morrer\b|\bsem vontade de viver\b",
         r"\bnao aguento mais viver\b|\bme (?:machucar|cortar)\b|\bpensando em (?:me matar|morrer|acabar com tudo)\b",
     ),
     ALLERGY: (

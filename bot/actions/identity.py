@@ -29,7 +29,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from bot.actions.flow_reset import session_expired_events
-from bot.actions.operator_profile import backend_down_text, operator_profile
+from bot.actions.operator_profile import operator_profile
 from bot.actions.repeated_question import QuestionCount, next_requested_slot
 from bot.actions.verified import (
     CPF_NEEDED_TEXT,
@@ -39,7 +39,6 @@ from bot.actions.verified import (
     verified_on_this_channel,
 )
 from bot.backend import identity
-from bot.backend.client import BackendUnavailable
 from bot.backend.identity import IdentityClaim, Verification
 from bot.catalogue import CATALOGUE
 from common.patterns import find_card, find_cpf, find_email, find_numeric_date
@@ -56,9 +55,6 @@ from common.validators import (
 CARD_NOT_EMAIL_TEXT = "Aqui eu preciso do número da carteirinha (12 dígitos), não do e-mail."
 CPF_REQUIRED_TEXT = "Para isso eu preciso do CPF do titular do acesso. Sem CPF, fale com a central de atendimento."
 MOTHER_NAME_EXAMPLE = "Josefa Aparecida Santos"
-KEPT_FOR_RETRY_TEXT = (
-    "{down} Guardei a carteirinha e o CPF: quando quiser tentar de novo, é só me mandar a data de nascimento."
-)
 # The identity did not match (the backend answers the same whatever did not): which answers the
 # bot asks again. The backend's lock after the attempts is explained by verified.LOCKED_TEXT.
 NOT_MATCHED_TEXT = (
@@ -300,11 +296,9 @@ class IdentityFormValidation(FormValidationAction, ABC):
             cpf=None if values["cpf"] == NO_CPF else values["cpf"],
             mother_name=values.get(MOTHER_SLOT) or None,
         )
-        try:
-            checked = await identity.verify_identity(claim)
-        except BackendUnavailable:
-            dispatcher.utter_message(text=KEPT_FOR_RETRY_TEXT.format(down=await backend_down_text()))
-            return [SlotSet("data_nascimento", None)]
+        # BackendUnavailable goes up: bot/turn_recovery.py answers and undoes the turn, so what the
+        # user gave is kept and "tenta de novo" checks it again
+        checked = await identity.verify_identity(claim)
         if isinstance(checked, Verification):
             # the token serves this channel only
             return [

@@ -12,11 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.identity import extract_from_text
-from bot.actions.operator_profile import backend_down_text
 from bot.actions.repeated_question import CountsRepeatedQuestions
 from bot.actions.services import payload
 from bot.backend import network
-from bot.backend.client import BackendUnavailable
 from bot.backend.common import Refusal
 from bot.backend.network import Provider
 
@@ -83,11 +81,8 @@ class ActionRedeCredenciada(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         specialty, city = tracker.get_slot("especialidade") or "", tracker.get_slot("cidade") or ""
         page = str(tracker.get_slot("rede_pagina") or "1")
-        try:
-            found = await network.search_providers(specialty, city, int(page) if page.isdigit() else 1)
-        except BackendUnavailable:
-            dispatcher.utter_message(text=await backend_down_text())
-            return end_flow_events(tracker)
+        # BackendUnavailable goes up: bot/turn_recovery.py answers and keeps the search for a retry
+        found = await network.search_providers(specialty, city, int(page) if page.isdigit() else 1)
         buttons: list[dict[str, str]] = []
         if isinstance(found, Refusal):
             if found.status == 422:  # unknown specialty: the message names some, the buttons too

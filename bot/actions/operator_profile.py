@@ -12,9 +12,6 @@ from bot.backend.operator import OperatorProfile
 # --- what the bot says ---------------------------------------------------------------------------
 CALL_CENTRE_TEXT = "a nossa central 24h: {phone}"
 CALL_CENTRE_UNKNOWN_TEXT = "a nossa central de atendimento"
-BACKEND_DOWN_TEXT = (
-    "Nosso sistema está fora do ar agora e não consegui concluir. Tente de novo em alguns minutos ou fale com {line}."
-)
 
 CACHE_SECONDS = 300
 _cache: dict[str, Any] = {"profile": None, "fetched_at": 0.0}
@@ -38,6 +35,3 @@ async def call_centre_line() -> str:
     phone = profile.phones.get("central_24h") if profile else None
     return CALL_CENTRE_TEXT.format(phone=phone) if phone else CALL_CENTRE_UNKNOWN_TEXT
 
-
-async def backend_down_text() -> str:
-    return BACKEND_DOWN_TEXT.format(line=await call_centre_line())

@@ -11,10 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.flow_reset import end_flow_events
 from bot.actions.identity import extract_from_text
-from bot.actions.operator_profile import backend_down_text
 from bot.actions.repeated_question import CountsRepeatedQuestions
 from bot.backend import protocols
-from bot.backend.client import BackendUnavailable
 from bot.backend.common import Refusal
 from common.patterns import PROTOCOL_DIGITS, find_protocol
 
@@ -45,11 +43,7 @@ class ActionConsultarProtocolo(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         number = str(tracker.get_slot("protocolo"))
-        try:
-            found = await protocols.lookup_protocol(number)
-        except BackendUnavailable:
-            dispatcher.utter_message(text=await backend_down_text())
-            return end_flow_events(tracker)
+        found = await protocols.lookup_protocol(number)  # BackendUnavailable: bot/turn_recovery.py
         if isinstance(found, Refusal):
             dispatcher.utter_message(text=found.message or NOT_FOUND_TEXT)
         else:

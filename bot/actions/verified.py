@@ -12,8 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.flow_reset import end_flow_events, session_expired_events
-from bot.actions.operator_profile import backend_down_text, call_centre_line
-from bot.backend.client import BackendUnavailable
+from bot.actions.operator_profile import call_centre_line
 from bot.backend.common import Caller
 from bot.backend.identity import REGISTRATION_SCOPE
 
@@ -92,7 +91,7 @@ class Outcome:
 
 class VerifiedFlowAction(Action, ABC):
     """The final action of a flow that starts with the identity check: explains a lock, makes
-    the flow's backend call (subclasses' `outcome`), says so when the backend is down, and ends
+    the flow's backend call (subclasses' `outcome`) and ends
     the flow (forgetting its data; the verified session too when the backend refused it)."""
 
     @abstractmethod
@@ -101,14 +100,13 @@ class VerifiedFlowAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         locked_minutes = tracker.get_slot("identidade_bloqueio_min")
-        try:
-            result = (
-                Outcome(await locked_text(locked_minutes), [HUMAN_BUTTON])
-                if locked_minutes
-                else await self.outcome(tracker)
-            )
-        except BackendUnavailable:
-            result = Outcome(await backend_down_text(), [HUMAN_BUTTON])
+        # BackendUnavailable goes up: the Rasa server answers the user and keeps the flow as it was,
+        # so "tenta de novo" finishes it (bot/turn_recovery.py)
+        result = (
+            Outcome(await locked_text(locked_minutes), [HUMAN_BUTTON])
+            if locked_minutes
+            else await self.outcome(tracker)
+        )
         dispatcher.utter_message(text=result.text, buttons=result.buttons)
         if result.image:
             dispatcher.utter_message(image=result.image)

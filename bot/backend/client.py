@@ -2,7 +2,7 @@
 bot.backend: one module per resource).
 
 - one pooled aiohttp session per process;
-- a timeout on every call;
+- one deadline on every call, retries included (BACKEND_TIMEOUT_S, default 6 s);
 - retries (with a short back-off) only where it is safe: when the connection could not be
   made, or for idempotent GETs that timed out;
 - BackendUnavailable when the backend cannot answer, so actions can tell the user in Portuguese;
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 RETRY_DELAYS = (0.2, 0.6)
+DEFAULT_DEADLINE_S = 6.0
 
 
 class BackendUnavailable(RuntimeError):
@@ -55,11 +57,11 @@ class BackendClient:
     ) -> None:
         self.base_url = (base_url or os.environ.get("BACKEND_URL", DEFAULT_URL)).rstrip("/")
         self._service_token = service_token
-        self.timeout = aiohttp.ClientTimeout(
-            # generous: a password reset may queue behind other bcrypt hashes under load, and
-            # giving up on a POST that is still running would tell the user it failed when it did not
-            total=timeout_s or float(os.environ.get("BACKEND_TIMEOUT_S", "30"))
-        )
+        # one deadline per call, retries included: under the Rasa server's wait for the action
+        # (bot/turn_recovery.py, ACTION_TIMEOUT_S 8 s), so a slow backend ends in the user's polite
+        # answer instead of silence; a bcrypt hash queued under load still fits in it
+        self.deadline_s = timeout_s or float(os.environ.get("BACKEND_TIMEOUT_S", str(DEFAULT_DEADLINE_S)))
+        self.timeout = aiohttp.ClientTimeout(total=self.deadline_s)
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -99,10 +101,19 @@ class BackendClient:
         headers: dict[str, str] | None = None,
     ) -> BackendResponse:
         url = f"{self.base_url}{path}"
+        deadline = time.monotonic() + self.deadline_s
         for attempt in range(len(RETRY_DELAYS) + 1):
             try:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise asyncio.TimeoutError(f"no answer in {self.deadline_s:.1f} s")
                 async with self._get_session().request(
-                    method, url, params=params, headers=self._headers(headers), json=payload
+                    method,
+                    url,
+                    params=params,
+                    headers=self._headers(headers),
+                    json=payload,
+                    timeout=aiohttp.ClientTimeout(total=remaining),
                 ) as resp:
                     data = await resp.json(content_type=None) if resp.content_length != 0 else {}
                     if resp.status >= 500:
@@ -125,7 +136,7 @@ class BackendClient:
             except (aiohttp.ClientError, ValueError) as exc:
                 retry = False
                 error = exc
-            if not retry or attempt == len(RETRY_DELAYS):
+            if not retry or attempt == len(RETRY_DELAYS) or time.monotonic() + RETRY_DELAYS[attempt] >= deadline:
                 logger.warning("backend %s %s unreachable: %r", method, path, error)
                 raise BackendUnavailable(f"{method} {path}: {error!r}") from error
             await asyncio.sleep(RETRY_DELAYS[attempt])

@@ -9,9 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 from fakes import FakeTelegram, wait_until_sync
@@ -19,14 +16,13 @@ from stack_support import (
     PUBLIC_BASE_URL,
     TELEGRAM_SECRET,
     TWILIO_AUTH,
-    TWILIO_NUMBER,
     TWILIO_SID,
     agent_call,
     agent_token,
     assert_protocol,
     wait_turn,
 )
-from twilio.request_validator import RequestValidator
+from whatsapp_user import WhatsAppUser, post
 
 pytestmark = pytest.mark.integration
 
@@ -35,51 +31,6 @@ PUBLIC, SID, AUTH, TG_SECRET = PUBLIC_BASE_URL, TWILIO_SID, TWILIO_AUTH, TELEGRA
 PROTOCOL_RE = re.compile(r"\b\d{20}\b")
 MARIA = {"card": "100200300401", "cpf": "945.807.302-24", "birth": "12/03/1985"}
 LINHA_DIGITAVEL_RE = re.compile(r"\d{5}\.\d{5} \d{5}\.\d{6} \d{5}\.\d{6} \d \d{14}")
-
-
-def post(url: str, data: bytes, headers: dict) -> int:
-    request = urllib.request.Request(url, data=data, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as resp:
-            return resp.status
-    except urllib.error.HTTPError as err:
-        return err.code
-
-
-class WhatsAppUser:
-    _sids = itertools.count(1)
-
-    def __init__(self, stack, twilio, number: str):
-        self.stack, self.twilio, self.address = stack, twilio, f"whatsapp:{number}"
-
-    def send(self, text: str, token: str = AUTH) -> tuple[int, str]:
-        """Posts a signed webhook; (HTTP status, the message's id)."""
-        params = {
-            "MessageSid": f"SM{next(self._sids):032d}",
-            "AccountSid": SID,
-            "From": self.address,
-            "To": TWILIO_NUMBER,
-            "Body": text,
-            "NumMedia": "0",
-        }
-        signature = RequestValidator(token).compute_signature(PUBLIC + "/webhooks/whatsapp/webhook", params)
-        status = post(
-            f"{self.stack.rasa_url}/webhooks/whatsapp/webhook",
-            urllib.parse.urlencode(params).encode(),
-            {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
-        )
-        return status, params["MessageSid"]
-
-    def say(self, text: str, token: str = AUTH) -> str:
-        """Sends a signed webhook and returns the text of the replies the turn produced."""
-        before = len(self.twilio.to(self.address))
-        status, message_id = self.send(text, token)
-        if status != 200:
-            return f"HTTP {status}"
-        # the first reply means the channel is processing it (its conversation exists in Rasa)
-        wait_until_sync(lambda: len(self.twilio.to(self.address)) > before, what=f"a reply to {text!r}")
-        wait_turn(self.stack, self.address, message_id=message_id)
-        return "\n".join(m["Body"] for m in self.twilio.to(self.address)[before:])
 
 
 def test_whatsapp_esqueci_senha(stack, fakes):
