@@ -7,7 +7,10 @@ Configured in endpoints.yml by module path (scripts/stack.py, tracker_store_conf
       dialect: sqlite            # or postgresql, with url (host), port, db, username, password
       db: var/rasa_tracker.db
       live_minutes: 15           # optional: how long an idle conversation keeps its raw values
-      live_size: 2000            # optional: how many conversations keep them at most
+      live_size: 2000            # optional: how many conversations keep them at most (in memory)
+
+The event broker (endpoints.yml `event_broker`, RabbitMQ) gets the masked events this store writes,
+never raw ones (MaskedOnlyBroker).
 
 What reaches the database (Rasa's `events` table). Every event is written through
 common.pii.AtRestMasker: user texts and their parse data (text, entity values), bot texts and
@@ -36,10 +39,10 @@ What this costs:
 - a restart (or a conversation idle for longer than `live_minutes`) in the middle of a form: the
   masked tracker loads with the identity slots empty and not verified, and the form asks again;
 - memory: one serialised tracker per active conversation (tens of kB), bounded by `live_size`;
-- with several Rasa instances the cache is per process: a conversation that moves to another
-  instance is read masked and asks again (never a wrong answer: the max(id) check makes an
-  instance drop its copy once another one wrote). Keeping the raw trackers in a shared store
-  with the same TTL (e.g. Redis, encrypted) is left to the scale-out work;
+- with several Rasa instances the raw trackers must be shared: TRACKER_CACHE_URL keeps them in
+  Redis, encrypted (bot/live_trackers.py); without it the cache is per process, and a conversation
+  that moves to another instance is read masked and asks again (never a wrong answer: the max(id)
+  check makes an instance drop its copy once another one wrote);
 - the conversation id itself is stored as the channel gives it (on WhatsApp, the phone number).
 
 Works with any lock store (Rasa serialises a conversation's turns with it before `retrieve` and
@@ -52,18 +55,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.live_trackers import live_store
 from common.pii import AT_REST, AtRestMasker, surnames_after
 
 logger = logging.getLogger(__name__)
@@ -117,48 +120,6 @@ DEFAULT_LIVE_SIZE = 2000
 
 def _default_live_minutes() -> float:
     return float(os.environ.get("VERIFIED_SESSION_MINUTES") or 15)
-
-
-class LiveTrackers:
-    """The raw (unmasked) trackers of active conversations: serialised text per conversation,
-    expiring `ttl_s` after the last save, at most `max_size` (least recently saved dropped)."""
-
-    def __init__(self, ttl_s: float, max_size: int, clock: Callable[[], float] = time.monotonic) -> None:
-        if ttl_s <= 0 or max_size <= 0:
-            raise ValueError("live_minutes and live_size must be positive")
-        self.ttl_s, self.max_size, self.clock = ttl_s, max_size, clock
-        self._entries: OrderedDict[str, tuple[float, str, int | None]] = OrderedDict()
-
-    def put(self, sender_id: str, serialised: str, last_event_id: int | None) -> None:
-        self._entries.pop(sender_id, None)
-        self._entries[sender_id] = (self.clock() + self.ttl_s, serialised, last_event_id)
-        self._expire()
-        while len(self._entries) > self.max_size:
-            self._entries.popitem(last=False)
-
-    def get(self, sender_id: str) -> tuple[str, int | None] | None:
-        entry = self._entries.get(sender_id)
-        if entry is None:
-            return None
-        expires_at, serialised, last_event_id = entry
-        if expires_at <= self.clock():
-            del self._entries[sender_id]
-            return None
-        return serialised, last_event_id
-
-    def drop(self, sender_id: str) -> None:
-        self._entries.pop(sender_id, None)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def _expire(self) -> None:
-        now = self.clock()
-        while self._entries:
-            sender_id, (expires_at, _, _) = next(iter(self._entries.items()))
-            if expires_at > now:
-                break
-            del self._entries[sender_id]
 
 
 class ConversationMasker:
@@ -239,6 +200,32 @@ def masked_events(tracker: DialogueStateTracker, start: int) -> list[dict[str, A
     return out
 
 
+class MaskedOnlyBroker(EventBroker):
+    """The event broker as this store hands it around: only save() publishes (publish_masked, the
+    masked events it stored). Rasa wraps every tracker store in FailSafeTrackerStore, which, when
+    save() fails, saves to an InMemoryTrackerStore given this store's broker, and that one would
+    publish the raw events: here its publish() drops them, with a warning."""
+
+    def __init__(self, inner: EventBroker) -> None:
+        self.inner = inner
+
+    @classmethod
+    async def from_endpoint_config(cls, broker_config: Any, event_loop: Any = None) -> EventBroker | None:
+        raise NotImplementedError("wraps a configured broker")
+
+    def publish(self, event: dict[str, Any]) -> None:
+        logger.warning("event not published: only masked, stored events go to the broker (%s)", event.get("event"))
+
+    def publish_masked(self, event: dict[str, Any]) -> None:
+        self.inner.publish(event)
+
+    def is_ready(self) -> bool:
+        return self.inner.is_ready()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
 class MaskingTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that stores masked events and keeps active conversations raw in memory."""
 
@@ -247,7 +234,10 @@ class MaskingTrackerStore(SQLTrackerStore):
     ) -> None:
         super().__init__(*args, **kwargs)
         minutes = float(live_minutes) if live_minutes is not None else _default_live_minutes()
-        self.live = LiveTrackers(minutes * 60, int(live_size or DEFAULT_LIVE_SIZE))
+        self.live = live_store(minutes * 60, int(live_size or DEFAULT_LIVE_SIZE))
+        broker: EventBroker | None = getattr(self, "event_broker", None)
+        if broker is not None:
+            self.event_broker = MaskedOnlyBroker(broker)
 
     def _last_event_id(self, session: Any, sender_id: str) -> int | None:
         return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
@@ -276,7 +266,7 @@ class MaskingTrackerStore(SQLTrackerStore):
             session.commit()
         if self.event_broker is not None:  # the broker gets what the database gets
             for data in new:
-                self.event_broker.publish({"sender_id": tracker.sender_id, **data})
+                self.event_broker.publish_masked({"sender_id": tracker.sender_id, **data})
         self.live.put(tracker.sender_id, json.dumps([event.as_dict() for event in tracker.events]), last_event_id)
         logger.debug("tracker stored (masked)", extra={"events": len(new)})
 

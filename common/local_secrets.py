@@ -23,6 +23,7 @@ SECRETS: dict[str, str] = {
     "WIDGET_SESSION_SECRET": "signature of the website widget's session ids",
     "DATA_HMAC_SECRET": "keys of identity attempts and rate limits (HMAC of CPF, card, e-mail)",
     "LINK_SIGNING_SECRET": "short-lived document links, shared by every backend process",
+    "TRACKER_CACHE_KEY": "encryption of the raw conversations Rasa instances share in Redis (TRACKER_CACHE_URL)",
 }
 
 

@@ -17,7 +17,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.tracker_store import LIVE_ONLY_SLOTS, NAME_SLOTS, LiveTrackers, MaskingTrackerStore
+from bot.live_trackers import LiveTrackers
+from bot.tracker_store import LIVE_ONLY_SLOTS, NAME_SLOTS, MaskingTrackerStore
 from common.pii import AtRestMasker, mask_at_rest, mask_log_text, mask_secret_paths
 from scripts.stack import tracker_store_config
 

@@ -28,6 +28,7 @@ from rest_chat import call_json, rasa_api
 from stack_support import REST_CHANNEL_TOKEN as REST_TOKEN
 
 from bot.rasa_server import with_api_credentials
+from common.local_secrets import SECRETS
 
 pytestmark = pytest.mark.integration
 # the refused calls, each of which would do harm if it went through
@@ -215,17 +216,7 @@ def test_processes_listen_on_loopback_only(stack):
 
 def test_no_secret_in_var_files_or_command_lines(stack):
     env = stack.environment()
-    secrets = [
-        env[name]
-        for name in (
-            "RASA_TOKEN",
-            "ACTION_SERVER_TOKEN",
-            "BACKEND_SERVICE_TOKEN",
-            "WIDGET_SESSION_SECRET",
-            "DATA_HMAC_SECRET",
-            "LINK_SIGNING_SECRET",
-        )
-    ]
+    secrets = [env[name] for name in SECRETS]
     secrets.append(REST_TOKEN)
     for name in ("endpoints.yml", "credentials.yml"):
         path = Path(stack.var_dir) / name
