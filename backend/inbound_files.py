@@ -7,9 +7,10 @@ the action server never share a disk. The file is bound to the conversation it c
 same sender id on another channel is somebody else.
 
 An action attaches it by id (POST /api/reimbursement-documents {"file_id"}): `claim` deletes the
-row in the caller's transaction and hands over its bytes, so a file serves once. A file never
-attached expires after INBOUND_FILE_TTL: refused at once, deleted with its bytes by
-backend.retention.
+row in the caller's transaction and hands over its bytes, so a file serves once. The bytes are in
+the database (backend.uploads), so the backend that attaches, lists or deletes a file need not be the
+one that received it. A file never attached expires after INBOUND_FILE_TTL: refused at once,
+deleted with its bytes by backend.retention.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +26,9 @@ from sqlalchemy.orm import sessionmaker
 from backend.clock import utcnow
 from backend.models import InboundFile
 from backend.refusals import Refusals
-from backend.uploads import StoredFile, check_declared_length, remove_stored, store_stream
+from backend.uploads import StoredFile, check_declared_length, store_stream
 from common.uploads import safe_filename
 
-INBOUND_AREA = "inbound"  # under <VAR_DIR>/uploads/
 INBOUND_FILE_TTL = timedelta(hours=24)
 MAX_WAITING_FILES = 20  # per conversation: files received and not attached yet (unexpired)
 MAX_CONVERSATION_ID_LENGTH = 128
@@ -76,14 +75,13 @@ def record(stored: StoredFile, channel: str, conversation_id: str, filename: str
         content_type=stored.content_type,
         size=stored.size,
         sha256=stored.sha256,
-        storage_path=stored.relative_path,
+        storage_path=stored.key,
         created_at=utcnow(),
     )
 
 
 async def receive(
     sessions: sessionmaker,
-    var_dir: Path,
     chunks: AsyncIterator[bytes],
     *,
     channel: str,
@@ -95,20 +93,16 @@ async def receive(
     policy (backend.uploads.store_stream) and recorded; its view, with the id the channel passes on.
     Refuses what the declared length already tells (file_too_large, empty_file), too_many_files
     (MAX_WAITING_FILES unexpired and not attached), then the policy's refusals while streaming.
-    The database is not held while the bytes arrive; a file whose row cannot be written is removed."""
+    The database is not held while the bytes arrive; the file and its row are written together."""
     check_declared_length(declared_length)
     async with sessions() as session:
         if await waiting_count(session, channel, conversation_id) >= MAX_WAITING_FILES:
             raise REFUSALS.refuse("too_many_files", limit=MAX_WAITING_FILES)
-    stored = await store_stream(chunks, var_dir, INBOUND_AREA)
-    try:
-        async with sessions() as session:
-            row = record(stored, channel, conversation_id, filename)
-            session.add(row)
-            await session.commit()
-    except BaseException:
-        await remove_stored(var_dir, stored.relative_path)
-        raise
+    async with sessions() as session:
+        stored = await store_stream(session, chunks)  # reads every byte before the first statement
+        row = record(stored, channel, conversation_id, filename)
+        session.add(row)
+        await session.commit()
     return view(row)
 
 

@@ -10,9 +10,11 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -344,6 +346,20 @@ class ReimbursementDocument(Base):
     uploaded_at = Column(DateTime, nullable=False, default=utcnow)
 
 
+class FileBlob(Base):
+    """The bytes of a file a user sent (backend.uploads), kept in the database so that every backend
+    process reads what any of them received. Its owner (an inbound file, then the reimbursement
+    document it becomes) keeps the id in `storage_path`; it is deleted with its owner."""
+
+    __tablename__ = "file_blobs"
+    id = Column(String(32), primary_key=True)  # random (secrets.token_hex)
+    sha256 = Column(String(64), nullable=False)
+    size = Column(Integer, nullable=False)
+    content_type = Column(String(60), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    content = orm.deferred(Column(LargeBinary, nullable=False))  # bytea on PostgreSQL, BLOB on SQLite
+
+
 class HandoffMessage(Base):
     """A message of a handoff: the user's (read from the Rasa tracker while the bot is paused), the
     agent's (sent to the user's channel through Rasa) or a note of what happened (system)."""
@@ -419,3 +435,43 @@ class InboundFile(Base):
     sha256 = Column(String(64), nullable=False)
     storage_path = Column(String(400), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class AnalyticsEvent(Base):
+    """A conversation event as Rasa published it to the event broker, stored once however often it
+    is delivered (backend.analytics_consumer): `event_key` is the SHA-256 of the event as published.
+    Only what the analytics need is kept — no text, no entity or slot value (backend.analytics):
+    `name` is the action, slot or form (the intent, for a user message), `data` the confidences
+    and the names of the entities. Deleted by backend.retention."""
+
+    __tablename__ = "analytics_events"
+    __table_args__ = (Index("ix_analytics_events_sender_timestamp", "sender_id", "timestamp"),)
+    id = Column(Integer, primary_key=True)
+    event_key = Column(String(64), nullable=False, unique=True)
+    sender_id = Column(String(255), nullable=False)  # the conversation id, as the tracker store keeps it
+    type = Column(String(32), nullable=False)  # Rasa's event type: user, bot, action, slot, session_started...
+    name = Column(String(255))
+    channel = Column(String(64))  # user messages: the input channel
+    timestamp = Column(Float, nullable=False)  # Rasa's (seconds since the epoch): the order of a conversation
+    at = Column(DateTime, nullable=False, index=True)  # the same instant, naive UTC
+    data = Column(JSON, nullable=False, default=dict)
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AnalyticsTurn(Base):
+    """A user message and what the assistant made of it, derived from analytics_events: the intent
+    and its confidence, whether the turn fell back (nlu_fallback, or a fallback action ran before
+    the next message) or handed the conversation to a person (action_contato_atendente)."""
+
+    __tablename__ = "analytics_turns"
+    __table_args__ = (Index("ix_analytics_turns_sender_timestamp", "sender_id", "timestamp"),)
+    id = Column(Integer, primary_key=True)
+    event_key = Column(String(64), nullable=False, unique=True)  # the user event's
+    sender_id = Column(String(255), nullable=False)
+    channel = Column(String(64))
+    intent = Column(String(255))
+    confidence = Column(Float)
+    fallback = Column(Boolean, nullable=False, default=False)
+    handoff = Column(Boolean, nullable=False, default=False)
+    timestamp = Column(Float, nullable=False)
+    at = Column(DateTime, nullable=False, index=True)

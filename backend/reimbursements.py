@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -427,14 +426,14 @@ async def pending_document_views(session: AsyncSession, uploader: Beneficiary, c
 
 
 async def remove_pending_document(
-    session: AsyncSession, var_dir: Path, uploader: Beneficiary, conversation_id: str, document_id: str
+    session: AsyncSession, uploader: Beneficiary, conversation_id: str, document_id: str
 ) -> None:
-    """Drops one of pending_documents, its bytes too, and commits; refuses document_not_found
-    (unknown, of another conversation or beneficiary, or already part of a request)."""
+    """Drops one of pending_documents with its bytes (backend.uploads) and commits; refuses
+    document_not_found (unknown, of another conversation or beneficiary, or already part of a request)."""
     documents = await pending_documents(session, conversation_id, uploader.id)
     document = next((item for item in documents if str(item.id) == document_id), None)
     if document is None:
         raise REFUSALS.refuse("document_not_found")
     await session.delete(document)
+    await remove_stored(session, document.storage_path)
     await session.commit()
-    await remove_stored(var_dir, document.storage_path)

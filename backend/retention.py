@@ -5,19 +5,20 @@ What goes, older than N days (default RETENTION_DAYS, else 180):
 - conversations of the Rasa tracker store (every event of a conversation whose last event is
   older), in the database scripts/stack.py's tracker_store_config() points Rasa at: RASA_TRACKER_URL,
   a PostgreSQL DATABASE_URL, or <VAR_DIR>/rasa_tracker.db;
-- received files (reimbursement receipts: the row and the file under <VAR_DIR>/uploads/), except
-  those of a reimbursement still undecided (received, under analysis, pending); files under
-  uploads/ that no row points to any more (an interrupted upload, a failed delete);
+- received files (reimbursement receipts: the row and its bytes, backend.uploads), except those
+  of a reimbursement still undecided (received, under analysis, pending); stored bytes that no row
+  points to any more (counted as orphan_files);
 - and, whatever N: files the channels handed over (backend.inbound_files) and no action
-  attached within INBOUND_FILE_TTL (24 h), the row and the file (counted as uploaded_files);
+  attached within INBOUND_FILE_TTL (24 h), the row and its bytes (counted as uploaded_files);
 - handoff tickets closed before then, with their messages;
 - identity attempts made before then, identity verifications and account links (activation,
-  password change, e-mail confirmation) expired or used before then.
+  password change, e-mail confirmation) expired or used before then;
+- conversation analytics (backend.analytics): events and turns that happened before then.
 Nothing else: beneficiaries, accounts, protocols, reimbursements, fees and card requests are
 records of the plan, kept by their own rules.
 
-Idempotent (a second run deletes nothing), safe while the services run (short transactions; files
-are removed only after the rows are gone, and a file left behind is caught by the next run), and
+Idempotent (a second run deletes nothing), safe while the services run (short transactions; a
+file's bytes go in the same transaction as its row), and
 prints what it deleted as `name=count` lines. For cron or a systemd timer: see docs/deploy.md.
 """
 
@@ -31,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import delete, func, inspect, or_, select
@@ -41,6 +43,8 @@ from backend.db import create_engine, session_factory
 from backend.inbound_files import INBOUND_FILE_TTL
 from backend.models import (
     AccountLink,
+    AnalyticsEvent,
+    AnalyticsTurn,
     HandoffMessage,
     HandoffTicket,
     IdentityAttempt,
@@ -50,11 +54,13 @@ from backend.models import (
     ReimbursementDocument,
 )
 from backend.settings import Settings
+from backend.uploads import remove_unowned
 
 DEFAULT_DAYS = 180
 UNDECIDED_REIMBURSEMENT = ("received", "under_analysis", "pending")
 CLOSED_TICKET = "closed"
 _CHUNK = 500  # ids per IN (...) list: SQLite's parameter limit
+_T = TypeVar("_T")
 
 _events = sa.Table(  # the columns of Rasa's SQLTrackerStore `events` table this module uses
     "events",
@@ -76,6 +82,8 @@ class Deleted:
     identity_attempts: int = 0
     identity_verifications: int = 0
     account_links: int = 0
+    analytics_events: int = 0
+    analytics_turns: int = 0
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -99,22 +107,15 @@ def tracker_database_url(var_dir: Path, env: Mapping[str, str]) -> str:
     ).render_as_string(hide_password=False)
 
 
-def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
+def _chunks(items: Sequence[_T]) -> Iterable[Sequence[_T]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
 
 
-async def _stored_paths(session) -> set[str]:
-    """The files rows still point to: reimbursement documents and inbound files."""
-    documents = (await session.execute(select(ReimbursementDocument.storage_path))).scalars()
-    inbound = (await session.execute(select(InboundFile.storage_path))).scalars()
-    return set(documents) | set(inbound)
-
-
 async def _purge_backend(
     settings: Settings, cutoff: datetime, inbound_cutoff: datetime, deleted: Deleted, dry_run: bool
-) -> list[str]:
-    """Deletes the rows; returns the storage paths of the deleted documents (removed afterwards)."""
+) -> None:
+    """Deletes the rows, and the stored bytes of the files among them, in one transaction."""
     engine = create_engine(settings)
     try:
         async with session_factory(engine)() as session:
@@ -144,6 +145,9 @@ async def _purge_backend(
                 chunk = inbound_ids[start : start + _CHUNK]
                 await session.execute(delete(InboundFile).where(InboundFile.id.in_(chunk)))
             deleted.uploaded_files = len(documents) + len(inbound)
+            for keys in _chunks([row.storage_path for row in [*documents, *inbound]]):
+                await remove_unowned(session, keys=keys)
+            deleted.orphan_files = await remove_unowned(session, created_before=cutoff)
 
             tickets = (
                 (
@@ -173,12 +177,15 @@ async def _purge_backend(
                     delete(AccountLink).where(or_(AccountLink.expires_at < cutoff, AccountLink.used_at < cutoff))
                 )
             ).rowcount
+            deleted.analytics_events = (
+                await session.execute(delete(AnalyticsEvent).where(AnalyticsEvent.at < cutoff))
+            ).rowcount
+            deleted.analytics_turns = (
+                await session.execute(delete(AnalyticsTurn).where(AnalyticsTurn.at < cutoff))
+            ).rowcount
             await (session.rollback() if dry_run else session.commit())
-        async with session_factory(engine)() as session:
-            still_referenced = await _stored_paths(session)
     finally:
         await engine.dispose()
-    return [row.storage_path for row in [*documents, *inbound] if row.storage_path not in still_referenced]
 
 
 async def _purge_tracker(url: str, var_dir: Path, cutoff: datetime, deleted: Deleted, dry_run: bool) -> None:
@@ -211,38 +218,6 @@ async def _purge_tracker(url: str, var_dir: Path, cutoff: datetime, deleted: Del
         await engine.dispose()
 
 
-def _remove_files(var_dir: Path, relative_paths: Iterable[str]) -> int:
-    uploads = (var_dir / "uploads").resolve()
-    removed = 0
-    for relative in relative_paths:
-        path = (var_dir / relative).resolve()
-        if uploads not in path.parents:  # a stored path never leaves var/uploads; refuse if it does
-            continue
-        try:
-            path.unlink()
-            removed += 1
-        except FileNotFoundError:
-            pass
-    return removed
-
-
-def _orphans(var_dir: Path, referenced: set[str], cutoff: datetime) -> list[Path]:
-    uploads = var_dir / "uploads"
-    if not uploads.is_dir():
-        return []
-    cutoff_epoch = cutoff.replace(tzinfo=timezone.utc).timestamp()  # cutoff is naive UTC
-    found = []
-    for path in uploads.rglob("*"):
-        if (
-            path.is_file()
-            and not path.is_symlink()
-            and path.stat().st_mtime < cutoff_epoch
-            and str(path.relative_to(var_dir)) not in referenced
-        ):
-            found.append(path)
-    return found
-
-
 async def purge(
     settings: Settings,
     days: int,
@@ -259,20 +234,7 @@ async def purge(
     inbound_cutoff = (now or utcnow()) - INBOUND_FILE_TTL
     deleted = Deleted()
     await _purge_tracker(tracker_database_url(settings.var_dir, env), settings.var_dir, cutoff, deleted, dry_run)
-    paths = await _purge_backend(settings, cutoff, inbound_cutoff, deleted, dry_run)
-    if not dry_run:
-        _remove_files(settings.var_dir, paths)
-    engine = create_engine(settings)
-    try:
-        async with session_factory(engine)() as session:
-            referenced = await _stored_paths(session)
-    finally:
-        await engine.dispose()
-    orphans = _orphans(settings.var_dir, referenced, cutoff)
-    if not dry_run:
-        for path in orphans:
-            path.unlink(missing_ok=True)
-    deleted.orphan_files = len(orphans)
+    await _purge_backend(settings, cutoff, inbound_cutoff, deleted, dry_run)
     return deleted
 
 
@@ -280,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     env_days = os.environ.get("RETENTION_DAYS")
     parser = argparse.ArgumentParser(
         prog="python -m backend.retention",
-        description="Deletes conversations, received files, closed handoffs and identity checks older than N days.",
+        description="Deletes conversations, received files, closed handoffs, identity checks and conversation "
+        "analytics older than N days.",
     )
     parser.add_argument(
         "--days",

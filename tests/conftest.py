@@ -1,5 +1,5 @@
-"""For every test: quiet Rasa and SQLAlchemy; the services named by TEST_DATABASE_URL / TEST_REDIS_URL
-must answer before anything runs; in CI (CI=true) a skipped test fails the run. For the tests of the
+"""For every test: quiet Rasa and SQLAlchemy; the services named by TEST_DATABASE_URL / TEST_REDIS_URL /
+TEST_AMQP_URL must answer before anything runs; in CI (CI=true) a skipped test fails the run. For the tests of the
 real processes (tests/integration, the end-to-end tests of tests/channels and tests/widget): the
 session's stack (tests/stack_support.py), `session_stack` and, as seeded for each module, `stack`."""
 
@@ -38,11 +38,35 @@ def _redis_problem(url: str) -> str | None:
     return None
 
 
+def _amqp_problem(url: str) -> str | None:
+    """Opens and closes an AMQP connection on a private event loop (the global one is left alone)."""
+    import asyncio
+
+    import aio_pika
+
+    async def check() -> None:
+        connection = await aio_pika.connect(url, timeout=SERVICE_TIMEOUT_S)
+        await connection.close()
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(asyncio.wait_for(check(), SERVICE_TIMEOUT_S * 2))
+    except Exception as exc:  # noqa: BLE001 - any failure is the answer
+        return " ".join(str(exc).split()) or type(exc).__name__
+    finally:
+        loop.close()
+    return None
+
+
 def pytest_sessionstart(session):
     """A service that was asked for and does not answer stops the run at once, on one line."""
     from postgres_support import server_problem
 
-    checks = [("TEST_DATABASE_URL", "PostgreSQL", server_problem), ("TEST_REDIS_URL", "Redis", _redis_problem)]
+    checks = [
+        ("TEST_DATABASE_URL", "PostgreSQL", server_problem),
+        ("TEST_REDIS_URL", "Redis", _redis_problem),
+        ("TEST_AMQP_URL", "RabbitMQ", _amqp_problem),
+    ]
     for variable, service, problem_of in checks:
         url = os.environ.get(variable)
         if not url:

@@ -5,8 +5,9 @@
 Called by the channels (in the Rasa process) with the service credential, like every service route.
 Headers: `X-Conversation-Id` (the sender id) and `X-Channel` (the channel's name; "rest" when
 absent, as for a verification): the file belongs to that conversation only. The body is the raw
-file, streamed to disk under the upload policy of common/uploads.py (type by its first bytes, size
-limit, not empty); `Content-Type` is only what the client claims and is not trusted.
+file, streamed under the upload policy of common/uploads.py (type by its first bytes, size limit,
+not empty) into the database (backend.uploads), where every backend process finds it; `Content-Type`
+is only what the client claims and is not trusted.
 
 Errors: the policy's codes and pt-BR texts (backend.uploads, with `max_bytes`): 400 empty_file,
 413 file_too_large, 415 unsupported_type; 400 invalid_request (the headers, the file name); 429
@@ -20,7 +21,7 @@ import re
 
 from aiohttp import web
 
-from backend.api.context import SESSIONS, SETTINGS
+from backend.api.context import SESSIONS
 from backend.api.errors import invalid_request
 from backend.api.identity import request_channel
 from backend.api.responses import json_response
@@ -56,7 +57,6 @@ async def receive_inbound_file(request: web.Request) -> web.Response:
     channel, conversation_id = _conversation(request)
     received = await receive(
         request.app[SESSIONS],
-        request.app[SETTINGS].var_dir,
         request.content.iter_chunked(CHUNK_BYTES),
         channel=channel,
         conversation_id=conversation_id,

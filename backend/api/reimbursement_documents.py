@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backend.api.context import SESSIONS, SETTINGS
+from backend.api.context import SESSIONS
 from backend.api.forms import Form, required
 from backend.api.identity import request_channel, verified_from_headers
 from backend.api.responses import json_response
@@ -82,11 +82,5 @@ async def delete_pending_document(request: web.Request) -> web.Response:
     """204; 404 document_not_found (unknown, of another conversation, or already submitted)."""
     async with request.app[SESSIONS]() as session:
         uploader = await verified_from_headers(request, session)
-        await remove_pending_document(
-            session,
-            request.app[SETTINGS].var_dir,
-            uploader,
-            request.headers["X-Conversation-Id"],
-            request.match_info["id"],
-        )
+        await remove_pending_document(session, uploader, request.headers["X-Conversation-Id"], request.match_info["id"])
     return web.Response(status=204)

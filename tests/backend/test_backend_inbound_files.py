@@ -1,7 +1,8 @@
 """POST /api/inbound-files: the channels hand the backend every file a user sends (type by content,
 size limit, the upload policy's codes and texts), bound to the conversation it came from (channel +
-sender id); an action attaches it by id to a reimbursement (POST /api/reimbursement-documents
-{"file_id"}) — only from that conversation, only once, only before it expires."""
+sender id) and kept in the database (backend.uploads), never on the backend's disk; an action attaches
+it by id to a reimbursement (POST /api/reimbursement-documents {"file_id"}) — only from that
+conversation, only once, only before it expires."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ import backend.uploads
 from backend.api.errors import STATUS_BY_CODE
 from backend.clock import utcnow
 from backend.inbound_files import INBOUND_FILE_TTL, MAX_WAITING_FILES
-from backend.models import InboundFile, ReimbursementDocument
+from backend.models import FileBlob, InboundFile, ReimbursementDocument
 from backend.retention import purge
+from backend.uploads import read_stored
 from common.uploads import MAX_UPLOAD_BYTES, REFUSAL_STATUS, REFUSAL_TEXTS
 
 pytestmark = pytest.mark.asyncio
@@ -63,13 +65,14 @@ async def rows(sessions, model):
         return (await session.execute(select(model))).scalars().all()
 
 
-def inbound_folder(settings):
-    return settings.var_dir / "uploads" / "inbound"
+async def stored(sessions, key: str) -> bytes | None:
+    async with sessions() as session:
+        return await read_stored(session, key)
 
 
-def nothing_kept(settings) -> bool:
-    folder = inbound_folder(settings)
-    return not folder.exists() or list(folder.iterdir()) == []
+async def nothing_kept(settings, sessions) -> bool:
+    """No stored bytes, and nothing on the backend's disk."""
+    return await rows(sessions, FileBlob) == [] and not (settings.var_dir / "uploads").exists()
 
 
 # --- receiving ------------------------------------------------------------------------------------
@@ -85,9 +88,9 @@ async def test_a_file_is_stored_with_its_conversation_and_gets_an_opaque_id(clie
     assert len(body["id"]) >= 24 and body["id"].replace("-", "").replace("_", "").isalnum()
     [row] = await rows(sessions, InboundFile)
     assert (row.id, row.channel, row.conversation_id) == (body["id"], "whatsapp", "whatsapp:+5579998110001")
-    stored = settings.var_dir / row.storage_path
-    assert stored.read_bytes() == PDF and row.sha256 == hashlib.sha256(PDF).hexdigest()
-    assert stored.parent == inbound_folder(settings) and "recibo" not in stored.name
+    assert await stored(sessions, row.storage_path) == PDF and row.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert "recibo" not in row.storage_path  # a random key; the user's name is only in the row
+    assert not (settings.var_dir / "uploads").exists()  # in the database, not on this backend's disk
     # a second file of the same conversation gets another id
     status, other = await receive(client, PDF, channel="whatsapp", conversation_id="whatsapp:+5579998110001")
     assert status == 201 and other["id"] != body["id"]
@@ -117,7 +120,7 @@ async def test_what_the_policy_refuses_gets_its_code_and_text_and_nothing_is_kep
     assert (answer_status, body["error"]["code"]) == (status, code), body
     assert body["error"] == {"code": code, "message": REFUSAL_TEXTS[code], "max_bytes": MAX_UPLOAD_BYTES}
     assert await rows(sessions, InboundFile) == []
-    assert nothing_kept(settings)
+    assert await nothing_kept(settings, sessions)
 
 
 async def test_the_backend_answers_the_policys_refusals_with_the_policys_statuses():
@@ -137,7 +140,7 @@ async def test_a_streamed_file_without_length_is_cut_at_10_mb(client, settings, 
     status, answer = await receive(client, body())
     assert status == 413 and answer["error"]["code"] == "file_too_large"
     assert await rows(sessions, InboundFile) == []
-    assert nothing_kept(settings)
+    assert await nothing_kept(settings, sessions)
 
 
 async def test_a_file_of_exactly_10_mb_is_taken(client):
@@ -185,7 +188,8 @@ async def test_the_action_attaches_the_file_of_its_conversation_once(client, set
     assert document["pending_count"] == 1
     [row] = await rows(sessions, ReimbursementDocument)
     assert (row.conversation_id, row.reimbursement_id) == (MARIA["conversation_id"], None)
-    assert (settings.var_dir / row.storage_path).read_bytes() == PDF  # the same bytes, not copied
+    assert await stored(sessions, row.storage_path) == PDF
+    assert len(await rows(sessions, FileBlob)) == 1  # the same bytes, not copied
     assert await rows(sessions, InboundFile) == []  # the id served once
 
     status, again = await attach(client, token, received["id"])
@@ -246,7 +250,7 @@ async def test_an_unused_file_expires_and_retention_deletes_it(client, settings,
             .values(created_at=utcnow() - INBOUND_FILE_TTL - timedelta(minutes=1))
         )
         await session.commit()
-        old_path = (await session.get(InboundFile, old["id"])).storage_path
+        old_key = (await session.get(InboundFile, old["id"])).storage_path
         await session.commit()
 
     status, body = await attach(client, token, old["id"])
@@ -254,15 +258,15 @@ async def test_an_unused_file_expires_and_retention_deletes_it(client, settings,
 
     env = {"VAR_DIR": str(settings.var_dir), "DATABASE_URL": settings.database_url}
     dry = await purge(settings, 180, env=env, dry_run=True)
-    assert dry.uploaded_files == 1 and (settings.var_dir / old_path).exists()
+    assert dry.uploaded_files == 1 and await stored(sessions, old_key) == PDF
     deleted = await purge(settings, 180, env=env)
     assert deleted.uploaded_files == 1
-    assert not (settings.var_dir / old_path).exists()
+    assert await stored(sessions, old_key) is None
     assert [row.id for row in await rows(sessions, InboundFile)] == [fresh["id"]]
     assert (await attach(client, token, fresh["id"]))[0] == 201  # the fresh one is untouched
     again = await purge(settings, 180, env=env)
     assert again.uploaded_files == 0 and again.orphan_files == 0
     async with sessions() as session:
-        [document_path] = (await session.execute(select(ReimbursementDocument.storage_path))).scalars().all()
+        [document_key] = (await session.execute(select(ReimbursementDocument.storage_path))).scalars().all()
         assert (await session.execute(select(func.count()).select_from(InboundFile))).scalar_one() == 0
-    assert (settings.var_dir / document_path).exists()  # the attached file is the document's now
+    assert await stored(sessions, document_key) == PNG  # the attached file is the document's now

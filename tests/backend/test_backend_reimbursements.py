@@ -15,7 +15,15 @@ from PIL import Image
 from sqlalchemy import func, select, update
 
 from backend.clock import local_today
-from backend.models import Beneficiary, Protocol, Reimbursement, ReimbursementDocument, ReimbursementStatusChange
+from backend.models import (
+    Beneficiary,
+    FileBlob,
+    Protocol,
+    Reimbursement,
+    ReimbursementDocument,
+    ReimbursementStatusChange,
+)
+from backend.uploads import read_stored
 
 pytestmark = pytest.mark.asyncio
 
@@ -89,6 +97,12 @@ async def every(sessions, statement):
         return (await session.execute(statement)).unique().scalars().all()
 
 
+async def nothing_stored(settings, sessions) -> bool:
+    """No stored bytes, and nothing on the backend's disk."""
+    blobs = await one(sessions, select(func.count()).select_from(FileBlob))
+    return blobs == 0 and not (settings.var_dir / "uploads").exists()
+
+
 async def receipt(client, token, persona=MARIA) -> int:
     status, body = await upload(client, token, persona, PDF)
     assert status == 201, body
@@ -98,7 +112,7 @@ async def receipt(client, token, persona=MARIA) -> int:
 # --- documents ------------------------------------------------------------------------------------
 
 
-async def test_pdf_and_jpeg_are_stored_under_a_random_name_with_their_hash(client, settings, sessions):
+async def test_pdf_and_jpeg_are_stored_under_a_random_key_with_their_hash(client, settings, sessions):
     token = await verify(client, MARIA)
     status, pdf = await upload(client, token, MARIA, PDF, filename="../../recibo consulta.pdf")
     assert status == 201, pdf
@@ -116,11 +130,11 @@ async def test_pdf_and_jpeg_are_stored_under_a_random_name_with_their_hash(clien
     rows = await every(sessions, select(ReimbursementDocument).order_by(ReimbursementDocument.id))
     assert [(row.conversation_id, row.reimbursement_id) for row in rows] == [(MARIA["conversation_id"], None)] * 2
     for row, content in zip(rows, (PDF, photo), strict=True):
-        stored = settings.var_dir / row.storage_path
-        assert stored.read_bytes() == content
+        async with sessions() as session:
+            assert await read_stored(session, row.storage_path) == content  # the bytes the channel handed over
         assert row.sha256 == hashlib.sha256(content).hexdigest()
-        assert stored.parent == settings.var_dir / "uploads" / "inbound"  # where the channel's file was stored
-        assert "recibo" not in stored.name and "nota" not in stored.name
+        assert "recibo" not in row.storage_path and "nota" not in row.storage_path
+    assert not (settings.var_dir / "uploads").exists()  # in the database, not on the backend's disk
 
     response = await client.get("/api/reimbursement-documents", headers=headers(token, MARIA))
     assert [item["id"] for item in (await response.json())["documents"]] == [pdf["id"], image["id"]]
@@ -132,16 +146,16 @@ async def test_an_executable_renamed_pdf_is_refused_and_nothing_is_kept(client, 
     assert status == 415, body
     assert body["error"]["code"] == "unsupported_type" and "PDF" in body["error"]["message"]
     assert await one(sessions, select(func.count()).select_from(ReimbursementDocument)) == 0
-    assert not (settings.var_dir / "uploads").exists() or not any((settings.var_dir / "uploads").rglob("*.*"))
+    assert await nothing_stored(settings, sessions)
 
 
-async def test_a_file_over_10_mb_is_refused_with_413(client, settings):
+async def test_a_file_over_10_mb_is_refused_with_413(client, settings, sessions):
     token = await verify(client, MARIA)
     too_big = PDF + b"0" * (10 * 1024 * 1024)
     status, body = await upload(client, token, MARIA, too_big)
     assert status == 413, body
     assert body["error"]["code"] == "file_too_large" and "10 MB" in body["error"]["message"]
-    assert not (settings.var_dir / "uploads").exists() or not any((settings.var_dir / "uploads").rglob("*.*"))
+    assert await nothing_stored(settings, sessions)
 
 
 async def test_a_file_of_exactly_10_mb_is_accepted(client):

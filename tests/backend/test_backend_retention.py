@@ -22,6 +22,7 @@ from backend.clock import utcnow
 from backend.models import (
     AccountLink,
     Beneficiary,
+    FileBlob,
     HandoffMessage,
     HandoffTicket,
     IdentityAttempt,
@@ -93,14 +94,20 @@ def _tracker_senders(settings, store) -> set[str]:
         return {row[0] for row in connection.exec_driver_sql("SELECT DISTINCT sender_id FROM events")}
 
 
-def _upload(settings, age: timedelta) -> str:
-    relative = f"uploads/reimbursements/{secrets.token_hex(16)}.pdf"
-    path = settings.var_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(PDF)
-    moment = time.time() - age.total_seconds()
-    os.utime(path, (moment, moment))
-    return relative
+def _upload(session, age: timedelta) -> str:
+    """Bytes stored `age` ago (backend.uploads); their key."""
+    key = secrets.token_hex(16)
+    session.add(
+        FileBlob(
+            id=key,
+            sha256=hashlib.sha256(PDF).hexdigest(),
+            size=len(PDF),
+            content_type="application/pdf",
+            created_at=utcnow() - age,
+            content=PDF,
+        )
+    )
+    return key
 
 
 async def _protocol(session, kind: str) -> str:
@@ -132,7 +139,7 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
             content_type="application/pdf",
             size=len(PDF),
             sha256=hashlib.sha256(PDF).hexdigest(),
-            storage_path=_upload(settings, age),
+            storage_path=_upload(session, age),
             uploaded_at=now - age,
         )
 
@@ -143,7 +150,7 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
         "old_undecided": document(OLD, reimbursements["under_analysis"]),
     }
     session.add_all(docs.values())
-    orphan_old, orphan_new = _upload(settings, OLD), _upload(settings, NEW)
+    orphan_old, orphan_new = _upload(session, OLD), _upload(session, NEW)  # bytes no row points to
 
     tickets = {}
     for name, status, closed_at in (
@@ -224,15 +231,18 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
         "identity_attempts": 1,
         "identity_verifications": 1,
         "account_links": 2,
+        "analytics_events": 0,  # tests/backend/test_analytics.py
+        "analytics_turns": 0,
     }
 
     assert _tracker_senders(settings, store) == {"nova", "retomada"}  # by the conversation's last event
     kept_docs = set((await session.execute(select(ReimbursementDocument.id))).scalars())
     assert kept_docs >= {docs["new"].id, docs["old_undecided"].id}
     assert not kept_docs & {docs["old_loose"].id, docs["old_paid"].id}
+    kept_blobs = set((await session.execute(select(FileBlob.id))).scalars())
     for name, doc in docs.items():
-        assert (settings.var_dir / doc.storage_path).exists() == (name in ("new", "old_undecided")), name
-    assert not (settings.var_dir / orphan_old).exists() and (settings.var_dir / orphan_new).exists()
+        assert (doc.storage_path in kept_blobs) == (name in ("new", "old_undecided")), name
+    assert orphan_old not in kept_blobs and orphan_new in kept_blobs
     kept_tickets = set((await session.execute(select(HandoffTicket.id))).scalars())
     assert tickets["closed_old"] not in kept_tickets
     assert {tickets["closed_new"], tickets["open_old"]} <= kept_tickets
