@@ -27,6 +27,7 @@ MaskingTrackerStore publishes the masked dicts it stores, each with the conversa
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -149,7 +150,13 @@ def _user_data(event: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, fl
     return data, intent, confidence, reinjected
 
 
-def parse_event(body: bytes | str | Mapping[str, Any]) -> EventRecord:
+def pseudonym(sender_id: str, key: bytes) -> str:
+    """How a conversation is named in the analytics tables: an HMAC of its id (on WhatsApp the id is
+    the user's phone number), stable for counting conversations, useless to find the person."""
+    return "c:" + hmac.new(key, sender_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def parse_event(body: bytes | str | Mapping[str, Any], pseudonym_key: bytes | None = None) -> EventRecord:
     """The record of one published event (a message body from the queue, or its dict)."""
     if isinstance(body, Mapping):
         event: Any = body
@@ -186,7 +193,7 @@ def parse_event(body: bytes | str | Mapping[str, Any]) -> EventRecord:
         data = {"value": _short(event.get("value"), _MAX["name"])}
     return EventRecord(
         key=event_key(event),
-        sender_id=sender_id,
+        sender_id=pseudonym(sender_id, pseudonym_key) if pseudonym_key else sender_id,
         type=kind,
         name=name,
         channel=_short(event.get("input_channel"), _MAX["channel"]) if kind == "user" else None,

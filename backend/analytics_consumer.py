@@ -122,9 +122,10 @@ class ConsumerStats:
 class AnalyticsConsumer:
     """Reads the event queue into the analytics tables until `stop()` (see the module's docstring)."""
 
-    def __init__(self, config: ConsumerConfig, sessions: sessionmaker) -> None:
+    def __init__(self, config: ConsumerConfig, sessions: sessionmaker, pseudonym_key: bytes | None = None) -> None:
         self.config = config
         self.sessions = sessions
+        self.pseudonym_key = pseudonym_key  # conversation ids stored as their HMAC (analytics.parse_event)
         self.stats = ConsumerStats()
         self._stopping = asyncio.Event()
         self._changed = asyncio.Condition()
@@ -222,7 +223,7 @@ class AnalyticsConsumer:
         records: list[tuple[AbstractIncomingMessage, EventRecord]] = []
         for message in batch:
             try:
-                records.append((message, parse_event(message.body)))
+                records.append((message, parse_event(message.body, pseudonym_key=self.pseudonym_key)))
             except InvalidEvent as exc:
                 await self._reject(message, str(exc))
         if records:
@@ -313,7 +314,7 @@ async def serve(config: ConsumerConfig, settings: Settings) -> int:
                 "analytics consumer: tables %s missing: run `python -m backend.migrate` first", ", ".join(missing)
             )
             return 1
-        consumer = AnalyticsConsumer(config, sessions)
+        consumer = AnalyticsConsumer(config, sessions, pseudonym_key=settings.data_hmac_secret)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, consumer.stop)

@@ -28,7 +28,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from backend.analytics import InvalidEvent, event_key, parse_event, store_events, summary
+from backend.analytics import InvalidEvent, event_key, parse_event, pseudonym, store_events, summary
 from backend.db import create_engine, session_factory
 from backend.migrate import downgrade, upgrade
 from backend.models import AnalyticsEvent, AnalyticsTurn
@@ -564,6 +564,10 @@ async def test_the_consumer_reconnects_after_losing_rabbitmq(amqp_url, queue, sq
     assert consumer.stats.duplicates == 0
 
 
+COMMAND_HMAC_SECRET = "segredo-dos-testes-de-analytics"
+FILA_4 = pseudonym("fila-4", COMMAND_HMAC_SECRET.encode())  # how the command names the conversation
+
+
 def _consumer_process(settings: Settings, url: str, queue: str) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -573,6 +577,7 @@ def _consumer_process(settings: Settings, url: str, queue: str) -> subprocess.Po
         "DATABASE_URL": settings.database_url,
         "VAR_DIR": str(settings.var_dir),
         "PYTHONWARNINGS": "ignore",
+        "DATA_HMAC_SECRET": COMMAND_HMAC_SECRET,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "backend.analytics_consumer"],
@@ -626,7 +631,7 @@ async def test_the_command_killed_before_committing_is_restarted_and_stores_ever
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
-        assert await _count(sqlite_sessions, AnalyticsEvent, "fila-4") == 0
+        assert await _count(sqlite_sessions, AnalyticsEvent, FILA_4) == 0
         # nothing was acknowledged: every message is back in the queue
         await _eventually(lambda: _is(_ready_messages(amqp_url, queue), len(events)), "the messages back")
     finally:
@@ -638,7 +643,7 @@ async def test_the_command_killed_before_committing_is_restarted_and_stores_ever
     second = _consumer_process(sqlite_settings, amqp_url, queue)
     try:
         await _line_with(second, "consuming")
-        await _eventually(lambda: _is(_count(sqlite_sessions, AnalyticsTurn, "fila-4"), 5), "the turns")
+        await _eventually(lambda: _is(_count(sqlite_sessions, AnalyticsTurn, FILA_4), 5), "the turns")
         await _eventually(lambda: _is(_ready_messages(amqp_url, queue), 0), "an empty queue")
         second.send_signal(signal.SIGTERM)
         assert second.wait(WAIT_S) == 0
@@ -648,8 +653,8 @@ async def test_the_command_killed_before_committing_is_restarted_and_stores_ever
             second.kill()
             second.wait(WAIT_S)
         second.stderr.close()
-    assert await _count(sqlite_sessions, AnalyticsEvent, "fila-4") == len(events)
-    assert await _turns(sqlite_sessions, "fila-4") == _expected()
+    assert await _count(sqlite_sessions, AnalyticsEvent, FILA_4) == len(events)
+    assert await _turns(sqlite_sessions, FILA_4) == _expected()
 
 
 async def _is(awaitable, expected) -> bool:
@@ -729,3 +734,12 @@ async def test_rasas_pika_broker_configured_by_endpoints_feeds_the_consumer_mask
     finally:
         await broker.close()
         await connection.close()
+
+
+def test_the_consumer_names_a_conversation_by_a_pseudonym_not_the_phone_number():
+    event = {"sender_id": "whatsapp:+5579998110001", "event": "user", "timestamp": 1_790_000_000.0}
+    key = b"k" * 32
+    named = parse_event(json.dumps(event).encode(), pseudonym_key=key)
+    assert "5579998110001" not in named.sender_id
+    assert named.sender_id == parse_event(json.dumps(event).encode(), pseudonym_key=key).sender_id  # stable
+    assert named.sender_id != parse_event(json.dumps(event).encode(), pseudonym_key=b"x" * 32).sender_id
