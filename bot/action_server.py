@@ -9,6 +9,11 @@ tracker the caller sends (slots included), and /actions lists them. Both, and an
 gets 401 JSON. The server refuses to start without the secret. It listens on 127.0.0.1 unless
 --host or HOST says otherwise, and allows no cross-origin browser call (Rasa is its only client).
 
+GET /health stays open and says whether the actions can work: 200 {"status": "ok"} when the backend
+answers its /api/health within ~2 s, else 503 {"status": "degraded", "backend": "unavailable"}. The
+backend's answer is kept ~2 s (bot.health_probe), so a storm of health checks does not reach it.
+It replaces rasa_sdk's own /health, which answered "ok" as long as the process was up.
+
 Everything else (action loading, the executor, plugins, SANIC_WORKERS) is rasa_sdk's own.
 """
 
@@ -28,8 +33,13 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.backend.client import DEFAULT_URL as DEFAULT_BACKEND_URL
+from bot.health_probe import HealthProbe
+
 TOKEN_ENV = "ACTION_SERVER_TOKEN"  # noqa: S105 (the variable's name, not a secret)
-OPEN_PATHS = {"/health"}
+HEALTH_PATH = "/health"
+OPEN_PATHS = {HEALTH_PATH}
+BACKEND_HEALTH_PATH = "/api/health"
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +67,28 @@ def protect(app: Sanic, token: str) -> Sanic:
     return app
 
 
-def build_app(actions: str, token: str) -> Sanic:
+def with_health(app: Sanic, backend: HealthProbe) -> Sanic:
+    """GET /health answers for the backend too (see the module's docstring). rasa_sdk registers its
+    own /health; this request middleware answers first, so that handler never runs."""
+    app.ctx.backend_probe = backend
+
+    @app.middleware("request")
+    async def health(request: Request) -> HTTPResponse | None:
+        if request.path.rstrip("/") != HEALTH_PATH or request.method not in ("GET", "HEAD"):
+            return None
+        if await backend.ok():
+            return response.json({"status": "ok"})
+        return response.json({"status": "degraded", "backend": "unavailable"}, status=503)
+
+    return app
+
+
+def build_app(actions: str, token: str, backend_url: str | None = None) -> Sanic:
+    """The action server: rasa_sdk's app with the shared secret on every route but /health, which
+    also asks the backend (`backend_url`, default BACKEND_URL from the environment)."""
     app = create_app(actions, cors_origins=None)  # no CORS headers: browsers never call it
-    return protect(app, token)
+    base = (backend_url or os.environ.get("BACKEND_URL") or DEFAULT_BACKEND_URL).rstrip("/")
+    return with_health(protect(app, token), HealthProbe(base + BACKEND_HEALTH_PATH))
 
 
 def main(argv: list[str] | None = None) -> int:

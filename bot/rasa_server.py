@@ -42,7 +42,7 @@ from rasa.shared.core.constants import USER_INTENT_RESTART
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import turn_recovery
+from bot import rasa_health, turn_recovery
 from common.emergency import EMERGENCY_INTENT
 
 
@@ -122,6 +122,7 @@ class MaskTokenFilter(logging.Filter):
 
 def main() -> None:
     install()
+    rasa_health.install()  # GET /health: model loaded, action server healthy (not in install(): tests call it)
     logging.getLogger("sanic.access").addFilter(MaskTokenFilter())
     sys.argv[1:] = with_api_credentials(sys.argv[1:], dict(os.environ))
     from rasa.__main__ import main as rasa_main

@@ -1,4 +1,8 @@
-"""`make run`: prepare the database, start every process, print the URLs, stop on Ctrl-C."""
+"""`make run`: prepare the database, start every process, print the URLs, stop on Ctrl-C.
+
+While it runs, the stack's supervisor (scripts.stack.Supervisor) restarts a process that exits
+unexpectedly (the others keep serving meanwhile) and prints, here and in var/log/supervisor.log,
+each exit, restart, degradation and recovery. Only Ctrl-C (or SIGTERM) stops it all."""
 
 from __future__ import annotations
 
@@ -32,18 +36,18 @@ def main() -> int:
         f"  Rasa (REST) ......... {stack.rasa_url}/webhooks/rest/webhook"
         f"{' (Authorization: Bearer $REST_CHANNEL_TOKEN)' if os.environ.get('REST_CHANNEL_TOKEN') else ''}\n"
         f"  servidor de ações ... {stack.actions_url}/health\n"
+        f"  saúde ............... {stack.backend_url}/api/health, {stack.actions_url}/health, "
+        f"{stack.rasa_url}{stack.rasa_health_path} (200 = normal, 503 = degradado)\n"
         f"  logs ................ {stack.var_dir / 'log'}/\n"
+        f"  supervisão .......... reinicia quem cair (1 s, 2 s, 4 s... até 30 s); eventos aqui e em "
+        f"{stack.var_dir / 'log' / 'supervisor.log'}\n"
         f"  segredos ............ {secrets_dir(stack.var_dir)}/ ({secrets_note()})\n"
         "  API HTTP do Rasa .... exige ?token=<RASA_TOKEN>; servidor de ações, o ACTION_SERVER_TOKEN\n"
         "Ctrl-C para parar.",
         flush=True,
     )
     try:
-        while not stop.wait(1):
-            dead = [p.name for p in stack.processes if p.popen and p.popen.poll() is not None]
-            if dead:
-                print(f"Processo encerrado inesperadamente: {', '.join(dead)} (veja var/log/).", file=sys.stderr)
-                return 1
+        stop.wait()  # the supervisor keeps the processes up meanwhile
     finally:
         print("\nParando...", flush=True)
         stack.stop()

@@ -6,6 +6,14 @@ own file, and counts as started only once it answers on its port. The tests keep
 database as seeded (snapshot_database) and put it back between test modules (restore_database),
 restarting only the backend.
 
+Once started, a Supervisor (on by default: Stack.supervise) restarts a process that exits
+unexpectedly, after 1 s, 2 s, 4 s... (at most 30 s; back to 1 s once it stayed up a minute), and
+says when one degrades or recovers (each process's health URL, every 5 s); events in pt-BR in
+var/log/supervisor.log and on stderr. Stack.stop() stops the supervisor first, then every process;
+a process stopped on purpose (Process.stop()) is never restarted. Health endpoints: backend
+/api/health (its database), action server /health (the backend too), Rasa /health (model loaded
+and action server healthy; bot/rasa_health.py).
+
 Perimeter (docs/deploy.md): every process listens on 127.0.0.1 unless HOST says otherwise
 (BACKEND_HOST still sets the backend's own); Rasa's HTTP API requires RASA_TOKEN (bot.rasa_server
 reads it from the environment), the action server ACTION_SERVER_TOKEN (bot.action_server, sent by
@@ -17,6 +25,9 @@ written under var/ hold `${VAR}` references instead of secrets, and are private 
 from __future__ import annotations
 
 import contextlib
+import datetime
+import http.client
+import json
 import os
 import re
 import signal
@@ -24,11 +35,15 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import yaml
 
@@ -77,27 +92,69 @@ def tracker_store_config(var_dir: Path, env: dict[str, str] | None = None) -> di
     return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": str(var_dir / "rasa_tracker.db")}
 
 
+LOCK_STORE_TYPE = "bot.lock_store.AtomicRedisLockStore"
+
+
 def lock_store_config(env: dict[str, str] | None = None) -> dict | None:
-    """A Redis lock store when LOCK_STORE_URL is set (needed with several Rasa instances)."""
-    url = (os.environ if env is None else env).get("LOCK_STORE_URL")
+    """bot.lock_store.AtomicRedisLockStore when LOCK_STORE_URL is set (needed with several Rasa
+    instances): redis://[user:password@]host[:port][/db], rediss:// for TLS; LOCK_STORE_KEY_PREFIX
+    (default "assistente") keeps installations sharing a Redis apart."""
+    env = os.environ if env is None else env
+    url = env.get("LOCK_STORE_URL")
     if not url:
         return None
     parts = urlsplit(url)
-    return {
-        "type": "redis",
-        "url": parts.hostname,
+    config = {
+        "type": LOCK_STORE_TYPE,
+        "url": parts.hostname,  # Rasa's name for the host
         "port": parts.port or 6379,
         "db": int(parts.path.lstrip("/") or 0),
+        "username": unquote(parts.username) if parts.username else None,
         "password": unquote(parts.password) if parts.password else None,
+        "use_ssl": True if parts.scheme == "rediss" else None,
+        "key_prefix": env.get("LOCK_STORE_KEY_PREFIX") or "assistente",
     }
+    return {key: value for key, value in config.items() if value is not None}
+
+
+def event_broker_config(env: dict[str, str] | None = None) -> dict | None:
+    """Rasa's pika event broker when EVENT_BROKER_URL is set (amqp://user:password@host:5672/vhost):
+    the masked events of every stored turn go to the durable queue EVENT_QUEUE (default rasa_events),
+    which python -m backend.analytics_consumer reads. The password goes as written in the URL (Rasa
+    puts it back into an amqp:// URL unquoted); EVENT_EXCHANGE names the fanout exchange."""
+    env = os.environ if env is None else env
+    url = env.get("EVENT_BROKER_URL")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    port = parts.port or (5671 if parts.scheme == "amqps" else 5672)
+    config: dict = {
+        "type": "pika",
+        "url": urlunsplit((parts.scheme, f"{parts.hostname}:{port}", parts.path or "/", parts.query, "")),
+        "port": port,
+        "username": parts.username or "guest",
+        "password": parts.password or "guest",
+        "queues": [env.get("EVENT_QUEUE") or "rasa_events"],
+    }
+    if env.get("EVENT_EXCHANGE"):
+        config["exchange_name"] = env["EVENT_EXCHANGE"]
+    return config
 
 
 # endpoints.yml section -> the environment variable that carries its password to Rasa
-PASSWORD_VARS = {"tracker_store": "TRACKER_STORE_PASSWORD", "lock_store": "LOCK_STORE_PASSWORD"}
+PASSWORD_VARS = {
+    "tracker_store": "TRACKER_STORE_PASSWORD",
+    "lock_store": "LOCK_STORE_PASSWORD",
+    "event_broker": "EVENT_BROKER_PASSWORD",
+}
 
 
 def _store_configs(var_dir: Path, env: dict[str, str] | None = None) -> dict[str, dict]:
-    return {"tracker_store": tracker_store_config(var_dir, env), "lock_store": lock_store_config(env) or {}}
+    return {
+        "tracker_store": tracker_store_config(var_dir, env),
+        "lock_store": lock_store_config(env) or {},
+        "event_broker": event_broker_config(env) or {},
+    }
 
 
 def endpoint_secrets(var_dir: Path, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -221,35 +278,105 @@ def widget_origins(env: dict[str, str], rasa_url: str) -> list[str]:
     return list(dict.fromkeys(origin(url) for url in defaults if url))
 
 
+# how the supervisor's messages name each process (pt-BR: make run prints them)
+LABELS = {"backend": "backend", "actions": "servidor de ações", "rasa": "Rasa"}
+HEALTH_TIMEOUT_S = 3.0  # above the ~2 s the action server and Rasa give the neighbour they ask
+NOT_ANSWERING = "não responde"
+# what a 503 body says, in words: (field, value, reason)
+DEGRADED_FIELDS = (
+    ("model", "not_loaded", "modelo não carregado"),
+    ("action_server", "unavailable", "servidor de ações inacessível"),
+    ("backend", "unavailable", "backend inacessível"),
+)
+
+
+def http_get(url: str, timeout_s: float) -> tuple[int | None, Any]:
+    """GET `url`: (status, the JSON body or None); (None, None) when nothing answered in time."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        status, raw = err.code, err.read()
+    except (OSError, http.client.HTTPException):  # refused, reset, timed out, garbled
+        return None, None
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, None
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    reason: str = ""  # why not, in pt-BR ("backend inacessível", "não responde")
+
+
+def health_reason(status: int | None, body: Any) -> str:
+    """Why a health endpoint did not say ok, in words, from its answer."""
+    if status is None:
+        return NOT_ANSWERING
+    reasons = []
+    if isinstance(body, dict):
+        reasons = [reason for key, value, reason in DEGRADED_FIELDS if body.get(key) == value]
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("code") == "database_unavailable":  # backend/api/health.py
+            reasons.append("banco de dados inacessível")
+    return ", ".join(reasons) or f"HTTP {status}"
+
+
 @dataclass
 class Process:
+    """One of the stack's processes. `ready_url` must answer 200 for it to count as started
+    (default: `health_url`); `health_url` says, at any time, whether it can do its job (200) or
+    is degraded (503, with the reason in the body). A health URL that answers 404 is not there (yet):
+    the process's health is then its readiness answer."""
+
     name: str
     argv: list[str]
     health_url: str
     log_path: Path
     env: dict[str, str]
     popen: subprocess.Popen | None = None
+    ready_url: str | None = None
+    # whether the process should be running: start() sets it, stop() clears it; the supervisor
+    # restarts only a process that exited while it was set
+    wanted: bool = field(default=False, init=False)
+    started_at: float | None = field(default=None, init=False)  # time.monotonic() of the last start()
+    lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.name, self.name)
+
+    @property
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.popen = subprocess.Popen(
-            self.argv,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
+        with self.lock:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "ab") as log:
+                self.popen = subprocess.Popen(
+                    self.argv,
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            self.wanted = True
+            self.started_at = time.monotonic()
 
     def answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.health_url, timeout=2) as resp:
-                return resp.status == 200
-        except OSError:
-            return False
+        """Ready: its ready URL answers 200."""
+        return http_get(self.ready_url or self.health_url, 2)[0] == 200
+
+    def health(self, timeout_s: float = HEALTH_TIMEOUT_S) -> Health:
+        status, body = http_get(self.health_url, timeout_s)
+        if status == 404 and self.ready_url and self.ready_url != self.health_url:
+            status, body = http_get(self.ready_url, timeout_s)  # no health endpoint (yet)
+        return Health(True) if status == 200 else Health(False, health_reason(status, body))
 
     def wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -259,21 +386,303 @@ class Process:
             if self.answers():
                 return
             time.sleep(0.3)
-        raise TimeoutError(f"{self.name} did not answer {self.health_url} in {timeout_s:.0f}s; see {self.log_path}")
+        url = self.ready_url or self.health_url
+        raise TimeoutError(f"{self.name} did not answer {url} in {timeout_s:.0f}s; see {self.log_path}")
 
     def stop(self, grace_s: float = 10) -> None:
-        if not self.popen or self.popen.poll() is not None:
+        with self.lock:  # from here on the supervisor leaves it alone
+            self.wanted = False
+            popen = self.popen
+        if not popen or popen.poll() is not None:
             return
         for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5)):
             try:
-                os.killpg(self.popen.pid, sig)
+                os.killpg(popen.pid, sig)
             except ProcessLookupError:
                 return
             try:
-                self.popen.wait(timeout=wait)
+                popen.wait(timeout=wait)
                 return
             except subprocess.TimeoutExpired:
                 continue
+
+
+# --- supervision ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How long the supervisor waits before restarting a process that exited: first_s, then twice as
+    long after each exit, at most cap_s; back to first_s once the process stayed up stable_s."""
+
+    first_s: float = 1.0
+    cap_s: float = 30.0
+    stable_s: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        """The wait before restart number `attempt` (1, 2, ...) of a row of quick exits."""
+        return min(self.cap_s, self.first_s * 2 ** max(0, attempt - 1))
+
+
+@dataclass(frozen=True)
+class SupervisorEvent:
+    kind: str  # exited, restarted, restart_failed, degraded, recovered
+    process: str  # Process.name
+    message: str  # the pt-BR line that was logged
+    attempt: int = 0  # the restart it is about (exited, restarted, restart_failed)
+    delay_s: float | None = None  # the wait before that restart (exited, restart_failed)
+    returncode: int | None = None  # exited: the exit code, or -signal
+    pid: int | None = None  # exited: the one that exited; restarted: the new one
+
+
+@dataclass
+class _Watch:
+    """What the supervisor knows about one process."""
+
+    attempt: int = 0  # restarts in the current row of quick exits
+    dead: subprocess.Popen | None = None  # the exited Popen waiting for its restart
+    restart_at: float | None = None
+    health: str = "ok"  # ok, degraded, down (exited unexpectedly, not answering again yet)
+    reason: str = ""
+    answered: subprocess.Popen | None = None  # the Popen that answered its health URL last
+    silent_polls: int = 0  # health polls in a row that got no answer at all
+
+
+def _how_it_ended(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"sinal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"sinal {-returncode}"
+    return f"código de saída {returncode}"
+
+
+def _seconds(value: float) -> str:
+    """A duration as make run prints it: 0.5 s, 4 s, 35 min, 2 h 05 min."""
+    if value >= 3600:
+        return f"{int(value // 3600)} h {int(value % 3600 // 60):02d} min"
+    if value >= 120:
+        return f"{value // 60:.0f} min"
+    return f"{value:.0f} s" if value >= 10 or value == int(value) else f"{value:.1f} s"
+
+
+class Supervisor:
+    """Keeps the processes running: restarts one that exited unexpectedly, after a growing delay
+    (Backoff), and says when one degrades or recovers (its health URL, every health_every_s), once
+    per change; a process that does not answer at all counts as degraded after silent_polls polls
+    in a row (a 503 counts at once). A process stopped on purpose (Process.stop(), e.g. by Stack.stop() or a test) is
+    never restarted, and nothing is restarted once stop() began.
+
+    Two daemon threads: one waits for exits (Popen.poll() every poll_s) and restarts; one polls the
+    health URLs. Every event goes, in pt-BR with the time, to `log_path` (var/log/supervisor.log)
+    and, with echo, to stderr (what make run shows); `events` keeps them, and wait_for() lets a
+    caller wait for one."""
+
+    def __init__(
+        self,
+        processes: list[Process],
+        log_path: Path,
+        *,
+        echo: bool = True,
+        backoff: Backoff | None = None,
+        poll_s: float = 0.5,
+        health_every_s: float = 5.0,
+        health_timeout_s: float = HEALTH_TIMEOUT_S,
+        silent_polls: int = 2,
+    ) -> None:
+        self.processes = list(processes)
+        self.log_path = log_path
+        self.echo = echo
+        self.backoff = backoff or Backoff()
+        self.poll_s = poll_s
+        self.health_every_s = health_every_s
+        self.health_timeout_s = health_timeout_s
+        self.silent_polls = silent_polls  # polls in a row without an answer before "não responde" is said
+        self.events: list[SupervisorEvent] = []
+        self._watches = {id(process): _Watch(answered=process.popen) for process in self.processes}
+        self._stopping = threading.Event()
+        self._changed = threading.Condition()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def start(self) -> Supervisor:
+        self._log(
+            "supervisão: vigiando "
+            + ", ".join(f"{p.label} (pid {p.popen.pid if p.popen else '-'})" for p in self.processes),
+            echo=False,
+        )
+        for target, name in ((self._restart_loop, "supervisor"), (self._health_loop, "supervisor-health")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout_s: float = HEALTH_TIMEOUT_S + 2) -> None:
+        """No restart from now on (a restart under way finishes first: Process.stop() waits for it)."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._log("supervisão: parando; nenhum processo será reiniciado", echo=False)
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout_s)
+
+    def state_of(self, name: str) -> str:
+        """What the supervisor last said about the process `name`: ok, degraded or down (exited, and
+        not answering again yet)."""
+        process = next(process for process in self.processes if process.name == name)
+        return self._watches[id(process)].health
+
+    def wait_for(self, predicate: Callable[[list[SupervisorEvent]], Any], timeout_s: float) -> Any:
+        """Waits until predicate(events) is true (returned), or raises TimeoutError."""
+        with self._changed:
+            result = self._changed.wait_for(lambda: predicate(list(self.events)), timeout_s)
+        if not result:
+            raise TimeoutError(f"no such supervisor event in {timeout_s:.0f} s; events: {self.events}")
+        return result
+
+    def _guarded(self, check: Callable[..., None], process: Process, *args: Any) -> None:
+        """A bug in one check must not end the supervision: it is logged and the loop goes on."""
+        try:
+            check(process, *args)
+        except Exception as exc:  # noqa: BLE001 - logged to supervisor.log and stderr
+            self._log(f"supervisão: erro ao vigiar {process.label}: {exc!r}")
+
+    # --- exits and restarts
+
+    def _restart_loop(self) -> None:
+        while not self._stopping.is_set():
+            for process in self.processes:
+                self._guarded(self._check, process, time.monotonic())
+            pending = [w.restart_at for w in self._watches.values() if w.restart_at is not None]
+            wait = self.poll_s
+            if pending:
+                wait = max(0.0, min(wait, min(pending) - time.monotonic()))
+            self._stopping.wait(wait)
+
+    def _check(self, process: Process, now: float) -> None:
+        watch = self._watches[id(process)]
+        with process.lock:
+            popen = process.popen
+            if self._stopping.is_set() or not process.wanted or popen is None:
+                watch.dead = watch.restart_at = None  # stopped on purpose: not ours to restart
+                return
+            returncode = popen.poll()
+            if returncode is None:
+                return
+            if watch.dead is not popen:  # it just exited
+                uptime = now - (process.started_at or now)
+                if uptime >= self.backoff.stable_s:
+                    watch.attempt = 0
+                watch.attempt += 1
+                delay = self.backoff.delay(watch.attempt)
+                watch.dead, watch.restart_at = popen, now + delay
+                watch.health, watch.reason = "down", ""
+                self._emit(
+                    SupervisorEvent(
+                        "exited",
+                        process.name,
+                        f"{process.label}: encerrou inesperadamente ({_how_it_ended(returncode)}) "
+                        f"após {_seconds(uptime)} no ar; reinício n.º {watch.attempt} em {_seconds(delay)}",
+                        attempt=watch.attempt,
+                        delay_s=delay,
+                        returncode=returncode,
+                        pid=popen.pid,
+                    )
+                )
+                return
+            if watch.restart_at is None or now < watch.restart_at:
+                return
+            with contextlib.suppress(OSError):  # a mark in the process's own log, where its new run begins
+                with open(process.log_path, "a", encoding="utf-8") as log:
+                    log.write(f"\n--- supervisão: reinício n.º {watch.attempt} ({_how_it_ended(returncode)}) ---\n")
+            try:
+                process.start()
+            except OSError as exc:
+                watch.attempt += 1
+                delay = self.backoff.delay(watch.attempt)
+                watch.restart_at = now + delay
+                self._emit(
+                    SupervisorEvent(
+                        "restart_failed",
+                        process.name,
+                        f"{process.label}: não foi possível reiniciar ({exc}); "
+                        f"nova tentativa (n.º {watch.attempt}) em {_seconds(delay)}",
+                        attempt=watch.attempt,
+                        delay_s=delay,
+                    )
+                )
+                return
+            watch.dead = watch.restart_at = None
+            pid = process.popen.pid if process.popen else None
+            self._emit(
+                SupervisorEvent(
+                    "restarted",
+                    process.name,
+                    f"{process.label}: reiniciado (tentativa {watch.attempt}, pid {pid}); aguardando responder",
+                    attempt=watch.attempt,
+                    pid=pid,
+                )
+            )
+
+    # --- health
+
+    def _health_loop(self) -> None:
+        while not self._stopping.wait(self.health_every_s):
+            for process in self.processes:
+                if self._stopping.is_set():
+                    return
+                self._guarded(self._check_health, process)
+
+    def _check_health(self, process: Process) -> None:
+        popen = process.popen
+        if not process.wanted or popen is None or popen.poll() is not None:
+            return  # stopped on purpose, or exited: the restart loop's business
+        health = process.health(self.health_timeout_s)
+        watch = self._watches[id(process)]
+        with process.lock:
+            if self._stopping.is_set() or process.popen is not popen:
+                return  # restarted or stopped meanwhile: this answer is about the old one
+            if not health.ok and health.reason == NOT_ANSWERING:
+                if watch.answered is not popen:
+                    return  # (re)started and not listening yet
+                watch.silent_polls += 1
+                if watch.silent_polls < self.silent_polls:
+                    return  # one slow answer on a busy machine is no news yet
+            else:
+                watch.silent_polls = 0
+            watch.answered = popen
+            state = "ok" if health.ok else "degraded"
+            if (state, health.reason) == (watch.health, watch.reason):
+                return
+            watch.health, watch.reason = state, health.reason
+            if health.ok:
+                self._emit(SupervisorEvent("recovered", process.name, f"{process.label}: normal de novo"))
+            else:
+                self._emit(SupervisorEvent("degraded", process.name, f"{process.label}: degradado ({health.reason})"))
+
+    # --- the log
+
+    def _emit(self, event: SupervisorEvent) -> None:
+        self._log(event.message)
+        with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    def _log(self, message: str, echo: bool | None = None) -> None:
+        stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "a", encoding="utf-8") as log:
+                log.write(f"{stamp} {message}\n")
+        except OSError as exc:
+            message += f" (sem registro em {self.log_path}: {exc})"
+        if self.echo if echo is None else echo:
+            with contextlib.suppress(ValueError, OSError):  # stderr closed (a test's captured stream)
+                print(f"[{stamp[11:19]}] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -291,6 +700,14 @@ class Stack:
     started_env: dict[str, str] | None = field(default=None, repr=False)
     # where snapshot_database() put the migrated and seeded database (a file or a database name)
     database_snapshot: str | None = field(default=None, repr=False)
+    # restart a process that exits unexpectedly and report degradations (Supervisor), once started
+    supervise: bool = True
+    supervisor_echo: bool = True  # the supervisor's events on stderr too (make run shows them)
+    backoff: Backoff = field(default_factory=Backoff)
+    # Rasa's health endpoint (bot/rasa_health.py, installed by bot/rasa_server.py); while a Rasa
+    # without it answers 404 there, its health is its `/` (Process.health)
+    rasa_health_path: str = "/health"
+    supervisor: Supervisor | None = field(default=None, repr=False)
 
     @property
     def host(self) -> str:
@@ -407,7 +824,9 @@ class Stack:
 
     @contextlib.contextmanager
     def _backend_stopped(self, timeout_s: float = 120):
-        """Stops the backend (if it runs) for the block and starts it again afterwards."""
+        """Stops the backend (if it runs) for the block and starts it again afterwards, and waits
+        until the others say they are healthy again (the action server's /health keeps a "backend
+        unavailable" for ~2 s)."""
         backend = next((process for process in self.processes if process.name == "backend"), None)
         running = backend is not None and backend.popen is not None and backend.popen.poll() is None
         if running:
@@ -418,6 +837,16 @@ class Stack:
             if running:
                 backend.start()
                 backend.wait_ready(timeout_s)
+                self.wait_healthy(timeout_s)
+
+    def wait_healthy(self, timeout_s: float) -> None:
+        """Waits until every running process answers its health URL with 200 (Process.health)."""
+        deadline = time.monotonic() + timeout_s
+        for process in self.processes:
+            while process.running and not process.health().ok:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{process.name} not healthy in {timeout_s:.0f}s: {process.health().reason}")
+                time.sleep(0.3)
 
     def start(self, timeout_s: float = 180) -> None:
         env = self._env()
@@ -480,9 +909,11 @@ class Stack:
                     "--credentials",
                     str(credentials),
                 ],
-                f"{self.rasa_url}/",
+                f"{self.rasa_url}{self.rasa_health_path}",
                 logs / "rasa.log",
                 env,
+                # started once it listens: Rasa loads the model before it opens its port
+                ready_url=f"{self.rasa_url}/",
             ),
         ]
         try:
@@ -493,8 +924,15 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+        if self.supervise:
+            self.supervisor = Supervisor(
+                self.processes, logs / "supervisor.log", echo=self.supervisor_echo, backoff=self.backoff
+            ).start()
 
     def stop(self) -> None:
+        """Stops every process; the supervisor first, so that nothing is restarted from here on."""
+        if self.supervisor is not None:
+            self.supervisor.stop()
         for process in reversed(self.processes):
             process.stop()
 

@@ -9,7 +9,8 @@ stack of its own (`start_stack`). Each module that uses it starts from the datab
 The session stack carries every setting its users need: REST_CHANNEL_TOKEN (the perimeter test; every
 REST client sends it), the demo data, WhatsApp and Telegram pointed at fakes on loopback, and the
 widget's Rasa address. With TEST_DATABASE_URL (and TEST_REDIS_URL), as in CI, the backend and Rasa's
-tracker store run on throw-away PostgreSQL databases and the lock store on Redis; otherwise SQLite.
+tracker store run on throw-away PostgreSQL databases and the lock store, the raw trackers and the
+channels' state on Redis (as several instances need them); otherwise SQLite and process memory.
 
 Also here: what the tests read from the running stack (the backend's database, Rasa's events table and
 trackers, protocols, the agent API) and waiting for a turn of a conversation to end.
@@ -21,6 +22,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import secrets
 import shutil
 import sys
 import time
@@ -79,13 +81,26 @@ def start_stack(tmp_path_factory, cleanup: contextlib.ExitStack, name: str, **en
         # never the machine's own stores: Rasa's tracker follows DATABASE_URL, no lock store
         "RASA_TRACKER_URL": "",
         "LOCK_STORE_URL": "",
+        "TRACKER_CACHE_URL": "",
+        "CHANNEL_REDIS_URL": "",
+        "EVENT_BROKER_URL": "",
     }
     if PG_URL:
         settings["DATABASE_URL"] = cleanup.enter_context(fresh_database(PG_URL, f"{name}_backend"))
         # a database of its own: restoring the backend's must not touch Rasa's conversations
         settings["RASA_TRACKER_URL"] = cleanup.enter_context(fresh_database(PG_URL, f"{name}_tracker"))
     if REDIS_URL:
-        settings["LOCK_STORE_URL"] = REDIS_URL
+        # the shared state of several Rasa instances, in Redis as in a cluster, under prefixes of this
+        # stack's own (test sessions share the machine's Redis); its keys expire by themselves
+        prefix = f"test{secrets.token_hex(6)}"
+        settings.update(
+            LOCK_STORE_URL=REDIS_URL,
+            LOCK_STORE_KEY_PREFIX=prefix,
+            TRACKER_CACHE_URL=REDIS_URL,
+            TRACKER_CACHE_PREFIX=f"{prefix}:",
+            CHANNEL_REDIS_URL=REDIS_URL,
+            CHANNEL_STATE_PREFIX=f"{prefix}:",
+        )
     stack = Stack(
         var_dir=var_dir,
         backend_port=free_port(),
@@ -93,6 +108,7 @@ def start_stack(tmp_path_factory, cleanup: contextlib.ExitStack, name: str, **en
         rasa_port=free_port(),
         model=model,
         extra_env={**settings, **env},
+        supervise=True,  # as make run: a process that dies is restarted (tests/integration/test_supervision.py)
     )
     stack.extra_env.setdefault("PUBLIC_RASA_URL", stack.rasa_url)  # where the demo page's widget connects
     stack.prepare_database()

@@ -34,4 +34,3 @@ async def call_centre_line() -> str:
     profile = await operator_profile()
     phone = profile.phones.get("central_24h") if profile else None
     return CALL_CENTRE_TEXT.format(phone=phone) if phone else CALL_CENTRE_UNKNOWN_TEXT
-

@@ -3,16 +3,18 @@ no secret in clear in it (Rasa fills `${VAR}` from its environment) and private 
 
 import os
 import stat
+import uuid
 
 import pytest
 import yaml
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
+from bot.lock_store import AtomicRedisLockStore
 from scripts.stack import endpoint_secrets, tracker_store_config, widget_origins, write_credentials, write_endpoints
 
 DOMAIN = Domain.from_yaml("version: '3.1'\nslots:\n  x:\n    type: text\n    mappings: [{type: custom}]")
@@ -22,7 +24,14 @@ ACTION_TOKEN = "token-das-acoes-0123456789"
 
 
 def _endpoints(tmp_path, monkeypatch, **env):
-    for key in ("DATABASE_URL", "RASA_TRACKER_URL", "LOCK_STORE_URL", "TRACKER_STORE_PASSWORD", "LOCK_STORE_PASSWORD"):
+    for key in (
+        "DATABASE_URL",
+        "RASA_TRACKER_URL",
+        "LOCK_STORE_URL",
+        "TRACKER_STORE_PASSWORD",
+        "LOCK_STORE_PASSWORD",
+        "EVENT_BROKER_URL",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("ACTION_SERVER_TOKEN", ACTION_TOKEN)  # in Rasa's environment, as the stack does
     for key, value in env.items():
@@ -74,9 +83,9 @@ async def test_redis_lock_store_from_lock_store_url(tmp_path, monkeypatch):
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
         pytest.skip("TEST_REDIS_URL not set (CI sets it to the machine's Redis)")
-    path = _endpoints(tmp_path, monkeypatch, LOCK_STORE_URL=url)
+    path = _endpoints(tmp_path, monkeypatch, LOCK_STORE_URL=url, LOCK_STORE_KEY_PREFIX=f"test{uuid.uuid4().hex}")
     store = LockStore.create(read_endpoint_config(str(path), "lock_store"))
-    assert isinstance(store, RedisLockStore)
+    assert isinstance(store, AtomicRedisLockStore)
     async with store.lock("conv-lock-test"):
         assert store.get_lock("conv-lock-test") is not None  # visible to every Rasa instance
     assert store.get_lock("conv-lock-test") is None
@@ -127,3 +136,15 @@ def test_widget_origins_default_to_the_backend_page_and_rasa_and_can_be_configur
     configured = {**env, "WIDGET_ALLOWED_ORIGINS": "https://www.operadora.com.br, https://portal.operadora.com.br:8443"}
     assert widget_origins(configured, "x") == ["https://www.operadora.com.br", "https://portal.operadora.com.br:8443"]
     assert "*" not in widget_origins({}, "http://127.0.0.1:5005")
+
+
+def test_the_event_broker_section_keeps_its_password_out_of_the_file(tmp_path, monkeypatch):
+    path = _endpoints(tmp_path, monkeypatch, EVENT_BROKER_URL="amqp://rasa:senha-do-rabbit-42@fila.interna:5673/prod")
+    text = path.read_text()
+    assert "senha-do-rabbit-42" not in text and "${EVENT_BROKER_PASSWORD}" in text
+    broker = yaml.safe_load(text)["event_broker"]
+    assert broker["type"] == "pika" and broker["url"] == "amqp://fila.interna:5673/prod" and broker["port"] == 5673
+    assert broker["queues"] == ["rasa_events"] and broker["username"] == "rasa"
+    assert endpoint_secrets(tmp_path, {"EVENT_BROKER_URL": "amqp://rasa:senha-do-rabbit-42@fila.interna/"}) == {
+        "EVENT_BROKER_PASSWORD": "senha-do-rabbit-42"
+    }
