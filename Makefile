@@ -42,6 +42,20 @@ db: $(INSTALLED)
 run: $(INSTALLED) $(MODEL)
 	$(PY) -m scripts.run
 
+# The production topology on this machine (docs/deploy.md): HAProxy on 127.0.0.1:8000 in front of
+# 2 Rasa, 2 action servers and 2 backends, on the machine's PostgreSQL, Redis and RabbitMQ
+# (CLUSTER_DATABASE_URL, CLUSTER_REDIS_URL, CLUSTER_AMQP_URL; the machine's defaults otherwise).
+HAPROXY := /usr/sbin/haproxy
+
+$(HAPROXY):
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q haproxy || \
+	  ( $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q haproxy )
+
+.PHONY: cluster
+cluster: $(INSTALLED) $(MODEL) $(HAPROXY)
+	$(PY) -m scripts.cluster
+
 validate: $(INSTALLED)
 	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml
 

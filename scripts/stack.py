@@ -369,10 +369,13 @@ class Process:
             self.started_at = time.monotonic()
 
     def answers(self) -> bool:
-        """Ready: its ready URL answers 200."""
-        return http_get(self.ready_url or self.health_url, 2)[0] == 200
+        """Ready: its ready URL answers 200 (a process without one, e.g. a queue consumer: running)."""
+        url = self.ready_url or self.health_url
+        return http_get(url, 2)[0] == 200 if url else self.running
 
     def health(self, timeout_s: float = HEALTH_TIMEOUT_S) -> Health:
+        if not self.health_url:
+            return Health(True)  # nothing to ask: the supervisor watches only that it runs
         status, body = http_get(self.health_url, timeout_s)
         if status == 404 and self.ready_url and self.ready_url != self.health_url:
             status, body = http_get(self.ready_url, timeout_s)  # no health endpoint (yet)
@@ -708,6 +711,9 @@ class Stack:
     # without it answers 404 there, its health is its `/` (Process.health)
     rasa_health_path: str = "/health"
     supervisor: Supervisor | None = field(default=None, repr=False)
+    # settings that win over the stack's own (scripts/cluster.py: the action servers reach the
+    # backends, and the backends Rasa, through the load balancer)
+    overrides: dict[str, str] = field(default_factory=dict)
 
     @property
     def host(self) -> str:
@@ -757,6 +763,7 @@ class Stack:
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
         )
         env.setdefault("PUBLIC_BACKEND_URL", self.backend_url)
+        env.update(self.overrides)
         return env
 
     def prepare_database(self) -> None:
