@@ -13,7 +13,15 @@ SQLITE_BUSY_TIMEOUT_S = 30
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if not settings.is_sqlite:
-        return create_async_engine(settings.async_database_url, future=True, pool_pre_ping=True)
+        return create_async_engine(
+            settings.async_database_url,
+            future=True,
+            pool_pre_ping=True,
+            pool_size=settings.sql_pool_size,
+            max_overflow=settings.sql_max_overflow,
+            pool_timeout=settings.sql_pool_timeout_s,
+            pool_recycle=settings.sql_pool_recycle_s,
+        )
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         settings.async_database_url, future=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}

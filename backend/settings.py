@@ -78,6 +78,13 @@ class Settings:
     # Seed the demo personas and the demo agent (DEMO_DATA=1 / 0); unset: only with the demo
     # operator profile (backend.seed).
     demo_data: bool | None = None
+    # PostgreSQL connection pool of one backend process (docs/deploy.md sizes it): SQL_POOL_SIZE kept
+    # open, SQL_MAX_OVERFLOW more under a burst, SQL_POOL_TIMEOUT_S to wait for one (under the bot's
+    # BACKEND_TIMEOUT_S, so a starved pool ends in a polite answer), SQL_POOL_RECYCLE_S.
+    sql_pool_size: int = 10
+    sql_max_overflow: int = 10
+    sql_pool_timeout_s: float = 4.0
+    sql_pool_recycle_s: int = 1800
 
     def __post_init__(self) -> None:
         if self.bcrypt_rounds < MIN_BCRYPT_ROUNDS:
@@ -94,6 +101,8 @@ class Settings:
             except ValueError:
                 raise SettingsError(f"TRUSTED_PROXIES: '{proxy}' is not an IP address or network") from None
         _backend_of(self.database_url)
+        if self.sql_pool_size < 1 or self.sql_max_overflow < 0 or self.sql_pool_timeout_s <= 0:
+            raise SettingsError("SQL_POOL_SIZE must be at least 1, SQL_MAX_OVERFLOW at least 0, SQL_POOL_TIMEOUT_S > 0")
 
     @property
     def seeds_demo_data(self) -> bool:
@@ -127,6 +136,10 @@ class Settings:
             backend_service_token=env.get("BACKEND_SERVICE_TOKEN") or None,
             trusted_proxies=tuple(item.strip() for item in env.get("TRUSTED_PROXIES", "").split(",") if item.strip()),
             demo_data=_flag(env["DEMO_DATA"]) if env.get("DEMO_DATA", "").strip() else None,
+            sql_pool_size=int(env.get("SQL_POOL_SIZE") or cls.sql_pool_size),
+            sql_max_overflow=int(env.get("SQL_MAX_OVERFLOW") or cls.sql_max_overflow),
+            sql_pool_timeout_s=float(env.get("SQL_POOL_TIMEOUT_S") or cls.sql_pool_timeout_s),
+            sql_pool_recycle_s=int(env.get("SQL_POOL_RECYCLE_S") or cls.sql_pool_recycle_s),
             **({"data_hmac_secret": env["DATA_HMAC_SECRET"].encode()} if env.get("DATA_HMAC_SECRET") else {}),
             **({"link_signing_secret": env["LINK_SIGNING_SECRET"].encode()} if env.get("LINK_SIGNING_SECRET") else {}),
         )

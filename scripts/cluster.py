@@ -85,6 +85,8 @@ class Cluster:
             "PUBLIC_RASA_URL": self.env.get("PUBLIC_RASA_URL") or self.public_url,
             "WIDGET_ALLOWED_ORIGINS": self.env.get("WIDGET_ALLOWED_ORIGINS") or self.public_url,
             "DEMO_DATA": self.env.get("DEMO_DATA", "1"),
+            # the backends believe HAProxy's X-Forwarded-For (rate limits per client, not per proxy)
+            "TRUSTED_PROXIES": self.env.get("TRUSTED_PROXIES") or "127.0.0.1/32",
         }
         # one set of secrets for the whole cluster (the environment's, else generated once here)
         shared.update(ensure_all(self.var_dir, {**self.env, **shared}))
