@@ -1,5 +1,6 @@
-"""What the channels share: settings from the environment, masking of user addresses in logs,
-the options last shown to each conversation, and the shape of the files users send.
+"""What the channels share: settings from the environment, masking of user addresses in logs and the
+shape of the files users send. What they keep between requests (the options last shown to each
+conversation, the provider ids already taken, the widget's uploads) is channels.shared_state.
 
 Inbound attachment contract (what the bot receives; see docs/channels.md). A channel hands every
 file to the backend (channels.inbound_files, POST /api/inbound-files) and passes only its id:
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,55 +54,6 @@ def mask_address(address: str | int | None) -> str:
         return match.group(0) if seen > total - 4 else "*"
 
     return _DIGITS_RE.sub(repl, text)
-
-
-class OptionMemory:
-    """The buttons last shown to each conversation (in memory; one Rasa instance per
-    conversation, which sticky routing or a single instance gives)."""
-
-    def __init__(self, ttl_s: float = OPTIONS_TTL_S) -> None:
-        self.ttl_s = ttl_s
-        self._options: dict[str, tuple[float, list[dict]]] = {}
-
-    def remember(self, key: str, options: list[dict] | None) -> None:
-        if options:
-            self._options[key] = (time.monotonic(), list(options))
-        else:
-            self._options.pop(key, None)
-        if len(self._options) > 10_000:  # forget the stalest
-            cutoff = time.monotonic() - self.ttl_s
-            for k in [k for k, (t, _) in self._options.items() if t < cutoff]:
-                del self._options[k]
-
-    def get(self, key: str) -> list[dict]:
-        entry = self._options.get(key)
-        if not entry:
-            return []
-        stamp, options = entry
-        if time.monotonic() - stamp > self.ttl_s:
-            self._options.pop(key, None)
-            return []
-        return options
-
-
-class SeenIds:
-    """Ids of the last deliveries (Twilio MessageSid, Telegram update_id): a provider's retry
-    of a delivery we already took is acknowledged without being processed twice."""
-
-    def __init__(self, size: int = 5000) -> None:
-        self.size = size
-        self._seen: dict[str, None] = {}
-
-    def first_time(self, value) -> bool:
-        if value in (None, ""):
-            return True
-        key = str(value)
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        if len(self._seen) > self.size:
-            del self._seen[next(iter(self._seen))]
-        return True
 
 
 @dataclass

@@ -36,16 +36,16 @@ class WholeMessageOutput(OutputChannel, Generic[Part]):
         self.channel = channel
         self.direct = direct
 
-    def remember_options(self, recipient_id: str, options: list[dict] | None) -> None:
+    async def remember_options(self, recipient_id: str, options: list[dict] | None) -> None:
         """The options a message lists (None: it lists none), kept for the conversation's next
         message: a number or a title picks one."""
         if options is not None:
             self.options_shown = options
-            self.channel.options.remember(str(recipient_id), options)
+            await self.channel.options.remember(str(recipient_id), options)
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         formatted = self.formatter(message)
-        self.remember_options(recipient_id, formatted.options)
+        await self.remember_options(recipient_id, formatted.options)
         for part in formatted.messages:
             await self.send_part(recipient_id, part)
 

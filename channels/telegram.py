@@ -4,7 +4,9 @@
 - every update must carry `X-Telegram-Bot-Api-Secret-Token` = TELEGRAM_WEBHOOK_SECRET (403
   otherwise); the webhook is registered with that secret at start-up (setWebhook) when
   PUBLIC_BASE_URL is set;
-- the update is acknowledged at once and processed afterwards, in order per chat;
+- the update is acknowledged at once and processed afterwards, in order per chat; with
+  INBOUND_AMQP_URL it is first kept in RabbitMQ (`channels.inbound_queue`: 503 when it could not be,
+  and Telegram delivers it again) and processed by the queue's consumer;
 - "/start" greets (sent to the bot as "oi"); buttons are inline keyboards; a pressed button is
   answered (answerCallbackQuery), its keyboard removed, and its payload fed back as the user's
   message;
@@ -150,7 +152,7 @@ class TelegramInput(ProviderInput):
         return hmac.compare_digest(given.encode(), self.webhook_secret.encode())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = self.webhook_blueprint("telegram_webhook")
+        bp = self.webhook_blueprint("telegram_webhook", on_new_message)
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -163,9 +165,11 @@ class TelegramInput(ProviderInput):
                 logger.warning("telegram: malformed update ignored")
                 return response.json({"ok": True})
             chat = update.effective_chat if update else None
-            if chat is not None and self.seen.first_time(update.update_id):
-                # Lanes holds the worker task and retrieves a failed job's error: nothing to keep here
-                self.lanes.submit(str(chat.id), lambda: self.process(on_new_message, update))
+            # the update's JSON: what the inbound queue keeps (INBOUND_AMQP_URL), or the lanes' job
+            if chat is not None and not await self.take(
+                str(chat.id), update.update_id, request.json, lambda: self.process(on_new_message, update)
+            ):
+                return self.unavailable()  # not kept: Telegram delivers it again
             return response.json({"ok": True})
 
         @bp.listener("after_server_start")
@@ -174,22 +178,26 @@ class TelegramInput(ProviderInput):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-        @bp.listener("before_server_stop")
-        async def stop(*_: Any) -> None:
-            if self._http is not None:
-                await self._http.close()
-            await self.files.close()
-            try:
-                await self.bot.shutdown()
-            except Exception:  # the server is stopping anyway
-                logger.debug("telegram: bot shutdown failed", exc_info=True)
-
         return bp
+
+    async def close_clients(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        await super().close_clients()
+        try:
+            await self.bot.shutdown()
+        except Exception:  # the server is stopping anyway
+            logger.debug("telegram: bot shutdown failed", exc_info=True)
 
     def get_output_channel(self) -> OutputChannel:
         return TelegramOutput(self)
 
     # --- inbound ---------------------------------------------------------------------------
+
+    async def handle_queued(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], payload: Any) -> None:
+        update = Update.de_json(payload, self.bot)
+        if update is not None:
+            await self.process(on_new_message, update)
 
     async def process(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], update: Update) -> None:
         if update.effective_chat is None:  # the webhook queues only updates from a chat
@@ -258,11 +266,11 @@ class TelegramInput(ProviderInput):
         if data.startswith(LONG_PAYLOAD_PREFIX):  # a payload longer than callback_data allows
             payload = ""
             index = data[len(LONG_PAYLOAD_PREFIX) :]
-            options = self.options.get(chat_id)
+            options = await self.options.get(chat_id)
             if index.isdigit() and int(index) < len(options):
                 payload = options[int(index)].get("payload") or ""
             payload = payload or title or ""
-        elif title is not None or any(o.get("payload") == data for o in self.options.get(chat_id)):
+        elif title is not None or any(o.get("payload") == data for o in await self.options.get(chat_id)):
             payload = data  # one of our buttons (Telegram echoes the message's real keyboard)
         else:
             payload = user_text(data)  # not a button we sent: treated like typed text

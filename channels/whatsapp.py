@@ -6,7 +6,8 @@ Better than Rasa's built-in `twilio` connector:
   over PUBLIC_BASE_URL + the path and the form fields), 403 otherwise;
 - the webhook is answered at once with an empty TwiML; the message is processed and the
   replies sent afterwards, one message at a time per sender and in order (`channels.lanes`),
-  different senders in parallel;
+  different senders in parallel; with INBOUND_AMQP_URL the message is first kept in RabbitMQ
+  (`channels.inbound_queue`: 503 when it could not be) and processed by the queue's consumer;
 - replies go to Twilio's REST API over aiohttp (non-blocking; twilio's own client is
   synchronous and would stall the event loop of the whole Rasa server on each send), retried
   on 429/5xx;
@@ -218,7 +219,7 @@ class WhatsAppInput(ProviderInput):
         return bool(signature) and self.validator.validate(self.signed_url(request), params, signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = self.webhook_blueprint("whatsapp_webhook")
+        bp = self.webhook_blueprint("whatsapp_webhook", on_new_message)
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -231,23 +232,26 @@ class WhatsAppInput(ProviderInput):
             sender = params.get("From")
             if not sender:
                 return response.json({"error": "mensagem sem remetente"}, status=400)
-            if self.seen.first_time(params.get("MessageSid")):
-                # Lanes holds the worker task and retrieves a failed job's error: nothing to keep here
-                self.lanes.submit(sender, lambda: self.process(on_new_message, params))
+            # the verified form fields: what the inbound queue keeps (INBOUND_AMQP_URL), or the lanes' job
+            sid = params.get("MessageSid")
+            if not await self.take(sender, sid, params, lambda: self.process(on_new_message, params)):
+                return self.unavailable()  # not kept: Twilio's retry is taken as new (docs/channels.md)
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
-        @bp.listener("before_server_stop")
-        async def close(*_: Any) -> None:
-            await self.sender.close()
-            await self.files.close()
-
         return bp
+
+    async def handle_queued(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], payload: Any) -> None:
+        await self.process(on_new_message, {str(key): str(value) for key, value in payload.items()})
+
+    async def close_clients(self) -> None:
+        await self.sender.close()
+        await super().close_clients()
 
     def get_output_channel(self) -> OutputChannel:
         return WhatsAppOutput(self)
 
     async def process(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], params: dict[str, str]) -> None:
-        """One inbound message, start to end (runs in the sender's lane)."""
+        """One inbound message, start to end (runs in the sender's lane, or in the inbound queue's consumer)."""
         sender = params["From"]
         out = WhatsAppOutput(self, direct=True)
         try:
@@ -257,7 +261,7 @@ class WhatsAppInput(ProviderInput):
                 if not attachments:
                     return
             text = user_text(params.get("Body"))
-            picked = match_option(text, self.options.get(sender)) if text else None
+            picked = match_option(text, await self.options.get(sender)) if text else None
             if picked:
                 text = picked
             elif not text and attachments:

@@ -9,7 +9,8 @@
 
 Shared state in the machine's engines: PostgreSQL (the backend's data, Rasa's conversations),
 Redis (the atomic lock store, the raw trackers of active conversations, the channels' state and
-socket.io between instances), RabbitMQ (Rasa's conversation events for analytics). Their URLs come
+socket.io between instances), RabbitMQ (WhatsApp and Telegram updates on durable queues before the
+webhook answers; Rasa's conversation events for analytics). Their URLs come
 from CLUSTER_DATABASE_URL, CLUSTER_REDIS_URL and CLUSTER_AMQP_URL, the machine's defaults otherwise;
 the database is created when missing, migrated and seeded with the demo data. The secrets are
 generated once under var/cluster/secrets/ (or taken from the environment) and every process gets
@@ -81,6 +82,9 @@ class Cluster:
             "EVENT_BROKER_URL": amqp_url,
             "EVENT_QUEUE": f"{self.prefix}.events",
             "EVENT_EXCHANGE": f"{self.prefix}.events",
+            # WhatsApp and Telegram: the webhook answers once RabbitMQ holds the update (channels/inbound_queue.py)
+            "INBOUND_AMQP_URL": amqp_url,
+            "INBOUND_QUEUE_PREFIX": f"{self.prefix}.inbound",
             "PUBLIC_BACKEND_URL": self.env.get("PUBLIC_BACKEND_URL") or self.public_url,
             "PUBLIC_RASA_URL": self.env.get("PUBLIC_RASA_URL") or self.public_url,
             "WIDGET_ALLOWED_ORIGINS": self.env.get("WIDGET_ALLOWED_ORIGINS") or self.public_url,

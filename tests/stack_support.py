@@ -43,6 +43,7 @@ from scripts.stack import Stack, free_port, latest_model, tracker_store_config
 TESTS = Path(__file__).resolve().parent
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
+AMQP_URL = os.environ.get("TEST_AMQP_URL")
 START_TIMEOUT_S = 600  # loading the model takes minutes on a busy machine (2 shared cores)
 
 REST_CHANNEL_TOKEN = "token-do-canal-rest-de-teste"
@@ -65,6 +66,24 @@ def _fakes():
     return module
 
 
+def _delete_inbound_queues(prefix: str) -> None:
+    """The stack's inbound queues (quorum queues are durable and never expire)."""
+    import asyncio
+
+    import aio_pika
+
+    from channels.inbound_queue import DEFAULT_SHARDS
+
+    async def delete() -> None:
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            for name in (f"{prefix}.{kind}.{n}" for kind in ("whatsapp", "telegram") for n in range(DEFAULT_SHARDS)):
+                await channel.queue_delete(name)
+
+    asyncio.run(delete())
+
+
 def start_stack(tmp_path_factory, cleanup: contextlib.ExitStack, name: str, **env: str) -> Stack:
     """A migrated, seeded, snapshotted (Stack.restore_database) and started stack; `cleanup` stops it
     and drops what it created. `env` adds settings (e.g. OPERATOR_PROFILE=casse). PostgreSQL and Redis
@@ -84,6 +103,7 @@ def start_stack(tmp_path_factory, cleanup: contextlib.ExitStack, name: str, **en
         "TRACKER_CACHE_URL": "",
         "CHANNEL_REDIS_URL": "",
         "EVENT_BROKER_URL": "",
+        "INBOUND_AMQP_URL": "",
     }
     if PG_URL:
         settings["DATABASE_URL"] = cleanup.enter_context(fresh_database(PG_URL, f"{name}_backend"))
@@ -101,6 +121,9 @@ def start_stack(tmp_path_factory, cleanup: contextlib.ExitStack, name: str, **en
             CHANNEL_REDIS_URL=REDIS_URL,
             CHANNEL_STATE_PREFIX=f"{prefix}:",
         )
+        if AMQP_URL:  # WhatsApp and Telegram through the durable inbound queue, as a cluster runs them
+            settings.update(INBOUND_AMQP_URL=AMQP_URL, INBOUND_QUEUE_PREFIX=f"{prefix}.inbound")
+            cleanup.callback(_delete_inbound_queues, f"{prefix}.inbound")
     stack = Stack(
         var_dir=var_dir,
         backend_port=free_port(),

@@ -29,11 +29,18 @@ Files from the widget, the same contract as WhatsApp and Telegram (channels/comm
 - the widget then emits user_uttered with metadata {"upload_ids": [...]}; the channel swaps them for
   {"attachments": [{"file_id", "content_type", "filename", "size"}]} (ids of other sessions, used or
   expired ids are ignored; "attachments" sent by a browser are always dropped) before Rasa sees it;
-- bounded (WebUploads): uploads at once, files per session in a window, files and bytes waiting per
-  session and in total; an upload not sent to the assistant within an hour is forgotten (also by a
-  sweep every minute; the backend expires the file itself).
+- bounded (channels.shared_state.UploadRegistry): uploads at once (per process), files per session in a
+  window, files and bytes waiting per session and in total; an upload not sent to the assistant within
+  an hour is forgotten (also by a sweep every minute; the backend expires the file itself).
 Cross-origin sites: the route is a simple CORS request (multipart, no custom header); Rasa's own
-`--cors` (Sanic-CORS, every route of the app) answers it and its preflight, as for /socket.io."""
+`--cors` (Sanic-CORS, every route of the app) answers it and its preflight, as for /socket.io.
+
+Several Rasa instances (CHANNEL_REDIS_URL, channels.shared_state): the socket.io server's client manager
+is python-socketio's AsyncRedisManager, so an answer emitted by any instance (an agent's reply arrives
+through whichever instance the backend called) reaches the browser connected to another; the upload
+registry lives in Redis too (the upload may go through one instance, the message through another). The
+signed ids need nothing shared but WIDGET_SESSION_SECRET. Without it, everything stays in this process.
+"""
 
 from __future__ import annotations
 
@@ -48,19 +55,27 @@ import os
 import re
 import secrets
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
-from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from socketio import AsyncServer  # type: ignore[import-untyped]
 
-from channels.common import Attachment, AttachmentRefused, env, var_dir
+from channels.common import AttachmentRefused, env, var_dir
 from channels.inbound_files import BackendFiles
+from channels.shared_state import (
+    IN_FLIGHT,
+    MB,
+    PENDING_BYTES,
+    PENDING_FILES,
+    UploadLimitReached,
+    UploadLimits,
+    channel_state,
+)
 from common.local_secrets import load_or_create
 from common.uploads import (
     EMPTY_FILE,
@@ -75,8 +90,6 @@ from common.uploads import (
 
 logger = logging.getLogger(__name__)
 
-MB = 1024 * 1024
-
 # sessions
 SESSION_SECRET_ENV = "WIDGET_SESSION_SECRET"  # noqa: S105 (the variable's name, not a secret)
 SESSION_HOURS = 12  # WIDGET_SESSION_HOURS: an id not used for a reload in this long starts a new conversation
@@ -84,19 +97,9 @@ MIN_SECRET_LENGTH = 16
 TOKEN_RE = re.compile(r"^([A-Za-z0-9_-]{24})\.([0-9]{10,12})\.([A-Za-z0-9_-]{43})$")
 MAX_TOKEN_LENGTH = 100  # anything longer is not looked at
 
-# uploads
-UPLOAD_LIMIT = 10  # files per session...
-UPLOAD_WINDOW_S = 10 * 60  # ...in this many seconds
-UPLOAD_TTL_S = 60 * 60  # an upload not sent to the assistant by then is forgotten
-SESSION_PENDING_FILES = 10  # files waiting to be sent, per session
-SESSION_PENDING_BYTES = 64 * MB  # ...and their bytes
-PENDING_FILES = 200  # WIDGET_UPLOADS_MAX_FILES: files waiting, all sessions together
-PENDING_BYTES = 256 * MB  # WIDGET_UPLOADS_MAX_MB: their bytes
-IN_FLIGHT = 8  # WIDGET_UPLOADS_IN_FLIGHT: uploads being received at once (each buffers up to 10 MB)
-RATE_SESSIONS = 10_000  # sessions whose recent uploads are remembered (least recently used forgotten)
+# uploads (the limits: channels.shared_state.UploadLimits)
 SWEEP_EVERY_S = 60
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, headers and the session_id field around the file
-MAX_UPLOAD_IDS = UPLOAD_LIMIT  # per message
 
 TEXT_UNKNOWN_SESSION = "Não encontrei esta conversa. Recarregue a página e tente de novo."
 TEXT_NO_FILE = "Escolha um arquivo (foto ou PDF) para enviar."
@@ -194,149 +197,22 @@ class SessionSigner:
 
 
 # ---------------------------------------------------------------------------------------------------
-# uploads waiting to be sent to the assistant
+# uploads waiting to be sent to the assistant (the registry: channels.shared_state)
 
 
-class WidgetUploadRefused(Exception):
-    """A limit of the widget's upload registry (too many uploads, busy)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(code)
-        self.status, self.code, self.message = status, code, message
-
-
-@dataclass
-class _Pending:
-    stamp: float
-    size: int
-    attachment: Attachment | None = None  # None while the backend is receiving the file
+def upload_limits_from_env() -> UploadLimits:
+    return UploadLimits(
+        total_files=int(_setting("WIDGET_UPLOADS_MAX_FILES", PENDING_FILES)),
+        total_bytes=int(_setting("WIDGET_UPLOADS_MAX_MB", PENDING_BYTES / MB) * MB),
+        in_flight=int(_setting("WIDGET_UPLOADS_IN_FLIGHT", IN_FLIGHT)),
+    )
 
 
-@dataclass
-class UploadLimits:
-    per_window: int = UPLOAD_LIMIT
-    window_s: float = UPLOAD_WINDOW_S
-    ttl_s: float = UPLOAD_TTL_S
-    session_files: int = SESSION_PENDING_FILES
-    session_bytes: int = SESSION_PENDING_BYTES
-    total_files: int = PENDING_FILES
-    total_bytes: int = PENDING_BYTES
-    in_flight: int = IN_FLIGHT
-    rate_sessions: int = RATE_SESSIONS
-
-    @classmethod
-    def from_env(cls) -> UploadLimits:
-        return cls(
-            total_files=int(_setting("WIDGET_UPLOADS_MAX_FILES", PENDING_FILES)),
-            total_bytes=int(_setting("WIDGET_UPLOADS_MAX_MB", PENDING_BYTES / MB) * MB),
-            in_flight=int(_setting("WIDGET_UPLOADS_IN_FLIGHT", IN_FLIGHT)),
-        )
-
-
-class WebUploads:
-    """In memory, by conversation (sender_id): the recent upload attempts (rate limit, LRU-capped) and
-    the files waiting to be sent (the backend holds them; here their ids), by an opaque token (capped
-    per session and in total, in count and bytes; expired ones are forgotten). One Rasa process per
-    conversation, as socket.io needs."""
-
-    def __init__(self, limits: UploadLimits | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits or UploadLimits()
-        self.clock = clock
-        self.in_flight = 0  # uploads being received now
-        self._recent: OrderedDict[str, list[float]] = OrderedDict()  # session -> attempt times
-        self._files: dict[str, dict[str, _Pending]] = {}  # session -> token -> file waiting
-        self._count = 0
-        self._bytes = 0
-
-    def sizes(self) -> dict:
-        return {
-            "rate_sessions": len(self._recent),
-            "file_sessions": len(self._files),
-            "pending_files": self._count,
-            "pending_bytes": self._bytes,
-            "in_flight": self.in_flight,
-        }
-
-    def allow(self, session: str) -> bool:
-        """Counts one upload attempt of the session; False when it already made `per_window` in the window."""
-        now = self.clock()
-        recent = [t for t in self._recent.pop(session, []) if now - t < self.limits.window_s]
-        self._recent[session] = recent  # most recently used last
-        while len(self._recent) > self.limits.rate_sessions:
-            self._recent.popitem(last=False)
-        if len(recent) >= self.limits.per_window:
-            return False
-        recent.append(now)
-        return True
-
-    def full(self) -> bool:
-        """No room for even one more file (checked before reading a body)."""
-        self.prune()
-        return self._count >= self.limits.total_files or self._bytes >= self.limits.total_bytes
-
-    def reserve(self, session: str, size: int) -> str:
-        """Room for one file of `size` bytes: its token (fill it with `fill`, or `drop` it)."""
-        self.prune()
-        files = self._files.get(session, {})
-        if (
-            len(files) >= self.limits.session_files
-            or sum(p.size for p in files.values()) + size > self.limits.session_bytes
-        ):
-            raise WidgetUploadRefused(429, "too_many_uploads", TEXT_TOO_MANY)
-        if self._count + 1 > self.limits.total_files or self._bytes + size > self.limits.total_bytes:
-            raise WidgetUploadRefused(503, "busy", TEXT_BUSY)
-        token = secrets.token_urlsafe(18)
-        self._files.setdefault(session, {})[token] = _Pending(self.clock(), size)
-        self._count += 1
-        self._bytes += size
-        return token
-
-    def fill(self, session: str, token: str, attachment: Attachment) -> bool:
-        """False when the reservation was pruned meanwhile (the backend expires the file)."""
-        entry = self._files.get(session, {}).get(token)
-        if entry is None:
-            return False
-        entry.attachment = attachment
-        return True
-
-    def drop(self, session: str, token: str) -> None:
-        self._pop(session, token)
-
-    def add(self, session: str, attachment: Attachment) -> str:
-        token = self.reserve(session, attachment.size)
-        self.fill(session, token, attachment)
-        return token
-
-    def _pop(self, session: str, token: Any) -> _Pending | None:
-        files = self._files.get(session)
-        entry = files.pop(token, None) if files is not None and isinstance(token, str) else None
-        if entry is not None:
-            self._count -= 1
-            self._bytes -= entry.size
-            if not files:
-                del self._files[session]
-        return entry
-
-    def take(self, session: str, upload_ids: Iterable[Any]) -> list[Attachment]:
-        """The session's own files for these ids (each id once); anything else is ignored."""
-        now, taken = self.clock(), []
-        for upload_id in list(upload_ids)[:MAX_UPLOAD_IDS]:
-            entry = self._pop(session, upload_id)
-            if entry is None:
-                continue
-            if entry.attachment and now - entry.stamp <= self.limits.ttl_s:
-                taken.append(entry.attachment)
-        return taken
-
-    def prune(self) -> None:
-        now = self.clock()
-        for session in list(self._files):
-            for token in [t for t, p in self._files[session].items() if now - p.stamp > self.limits.ttl_s]:
-                self.drop(session, token)
-        for session in [
-            s for s, stamps in self._recent.items() if not stamps or now - stamps[-1] >= self.limits.window_s
-        ]:
-            del self._recent[session]
+# an upload refused by a cap of the registry: (status, code, text)
+LIMIT_REFUSALS = {
+    "session": (429, "too_many_uploads", TEXT_TOO_MANY),
+    "total": (503, "busy", TEXT_BUSY),
+}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -365,7 +241,10 @@ class WebSocketIOInput(SocketIOInput):
         super().__init__(*args, **kwargs)
         self.session_secret = session_secret
         self.signer: SessionSigner | None = None
-        self.uploads = WebUploads(UploadLimits.from_env())
+        # in memory, or in Redis with CHANNEL_REDIS_URL (channels.shared_state): the upload registry and
+        # the socket.io client manager that reaches browsers connected to another Rasa instance
+        self.state = channel_state()
+        self.uploads = self.state.web_uploads(upload_limits_from_env())
         self.files = BackendFiles()
 
     def _signer(self) -> SessionSigner:
@@ -379,8 +258,37 @@ class WebSocketIOInput(SocketIOInput):
     def get_output_channel(self) -> WebSocketIOOutput | None:
         return WebSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
+    def _socket_blueprint(self) -> Blueprint:
+        """What Rasa's SocketIOInput.blueprint sets up besides the two handlers replaced below (health
+        route, connect with the optional JWT, disconnect), on a server of our own: with
+        CHANNEL_REDIS_URL its client manager is python-socketio's AsyncRedisManager, so an emit on any
+        instance (an agent's reply through the Rasa API) reaches the browser wherever it is connected."""
+        manager = self.state.socketio_manager()
+        options = {"client_manager": manager} if manager is not None else {}
+        # cors_allowed_origins=[]: CORS is Sanic-CORS's (rasa run --cors), as in Rasa's channel
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], **options)
+        blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: str, environ: dict, auth: dict | None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: str) -> None:
+            logger.debug("socketio: %s disconnected", sid)
+
+        return blueprint
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        blueprint = self._socket_blueprint()
         sio = self.sio
         uploads = self.uploads
         signer = self._signer()
@@ -437,7 +345,7 @@ class WebSocketIOInput(SocketIOInput):
             upload_ids = metadata.pop("upload_ids", None)
             if upload_ids:
                 ids = upload_ids if isinstance(upload_ids, list) else [upload_ids]
-                attachments = uploads.take(bound, ids) if bound else []
+                attachments = await uploads.take(bound, ids) if bound else []
                 if not attachments:
                     await output.send_text_message(sender_id, TEXT_UPLOAD_LOST)
                     return
@@ -455,7 +363,7 @@ class WebSocketIOInput(SocketIOInput):
 
         @blueprint.route("/upload", methods=["POST"], stream=True)
         async def upload(request: Request) -> HTTPResponse:
-            if uploads.in_flight >= uploads.limits.in_flight or uploads.full():
+            if uploads.in_flight >= uploads.limits.in_flight or await uploads.full():
                 return _error(503, "busy", TEXT_BUSY)  # Sanic drains the body
             uploads.in_flight += 1
             try:
@@ -489,7 +397,7 @@ class WebSocketIOInput(SocketIOInput):
             session = signer.verify(token)
             if session is None:
                 return _error(400, "unknown_session", TEXT_UNKNOWN_SESSION)
-            if not uploads.allow(session.sender_id):
+            if not await uploads.allow(session.sender_id):
                 return _error(429, "too_many_uploads", TEXT_TOO_MANY)
             if file is None:
                 return _error(400, "no_file", TEXT_NO_FILE)
@@ -501,17 +409,17 @@ class WebSocketIOInput(SocketIOInput):
             except UploadRefused as exc:
                 return _policy_error(exc.code)
             try:
-                upload_id = uploads.reserve(session.sender_id, len(file.body))
-            except WidgetUploadRefused as exc:
-                return _error(exc.status, exc.code, exc.message)
+                upload_id = await uploads.reserve(session.sender_id, len(file.body))
+            except UploadLimitReached as exc:
+                return _error(*LIMIT_REFUSALS[exc.scope])
             try:
                 attachment = await self.files.store(
                     self.name(), session.sender_id, file.body, filename=file.name, content_type=file.type
                 )
             except AttachmentRefused as exc:  # the backend refused it, or could not be reached
-                uploads.drop(session.sender_id, upload_id)
+                await uploads.drop(session.sender_id, upload_id)
                 return _error(exc.status, exc.code, exc.message)
-            if not uploads.fill(session.sender_id, upload_id, attachment):
+            if not await uploads.fill(session.sender_id, upload_id, attachment):
                 return _error(503, "busy", TEXT_BUSY)
             logger.info("socketio upload: %s, %d bytes", attachment.content_type, attachment.size)
             return response.json(
@@ -529,19 +437,29 @@ class WebSocketIOInput(SocketIOInput):
         async def sweep() -> None:
             while True:
                 await asyncio.sleep(SWEEP_EVERY_S)
-                uploads.prune()
+                try:
+                    await uploads.prune()
+                except Exception:  # Redis away for a moment: the next sweep tries again
+                    logger.warning("socketio: the upload sweep failed", exc_info=True)
 
         @blueprint.listener("after_server_start")
         async def start_sweeper(*_: Any) -> None:
             sweeper["task"] = asyncio.ensure_future(sweep())
+            if self.state.redis_url and not sio.manager_initialized:
+                # listen to the other instances from the start (python-socketio would wait for the first
+                # browser to connect here before subscribing)
+                sio.manager_initialized = True
+                sio.manager.initialize()
 
         @blueprint.listener("before_server_stop")
         async def stop_sweeper(*_: Any) -> None:
-            task = sweeper.pop("task", None)
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            tasks = [sweeper.pop("task", None), getattr(sio.manager, "thread", None)]
+            for task in tasks:
+                if isinstance(task, asyncio.Future):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await self.files.close()
+            await self.state.close()
 
         return blueprint

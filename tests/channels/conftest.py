@@ -30,6 +30,10 @@ def fakes(session_stack):
 @pytest.fixture(autouse=True)
 def var_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    # the in-process channel tests never take the machine's queue or Redis from the environment
+    # (tests/channels/test_inbound_queue.py and the session stack set their own)
+    for name in ("INBOUND_AMQP_URL", "CHANNEL_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
     return tmp_path / "var"
 
 

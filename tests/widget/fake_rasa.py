@@ -7,7 +7,9 @@ answers GET /_recorded (what the bot received, how many messages it has finished
 it read back from the backend by their id, and the size of the channel's socket.io rooms and upload
 registry). It also plays the backend's POST /api/inbound-files, where the channel hands the files
 (BACKEND_URL points at this process; the upload policy checked as the backend does); POST /_backend
-{"down": bool, "refuse": [status, body] | null} makes that route fail.
+{"down": bool, "refuse": [status, body] | null} makes that route fail. FAKE_RASA_BACKEND_URL hands the
+channel's files to another fake instead (several instances, one backend). POST /_push {"recipient",
+"text"} sends a text through the channel's output channel, as Rasa's HTTP API does for an agent's reply.
 
     python tests/widget/fake_rasa.py PORT BACKEND_URL [rasa]   (rasa: Rasa's own SocketIOInput instead)
 """
@@ -55,7 +57,7 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
     inbound: dict[str, dict] = {}  # what the channel handed to the "backend", by id
     backend_state: dict = {"down": False, "refuse": None}
     ids = itertools.count(1)
-    os.environ["BACKEND_URL"] = base  # the channel's backend is this process
+    os.environ["BACKEND_URL"] = os.environ.get("FAKE_RASA_BACKEND_URL") or base  # by default, this process
     os.environ["BACKEND_SERVICE_TOKEN"] = SERVICE_TOKEN
     app = Sanic("fake_rasa")
     configure_cors(app, "*")
@@ -171,16 +173,23 @@ def build(port: int, backend_url: str, channel_class=WebSocketIOInput) -> Sanic:
             os.write(ready, b"ready\n")
             os.close(ready)
 
+    @app.post("/_push")
+    async def push(request):
+        """What Rasa's HTTP API does with an agent's reply: the channel's output channel, to a recipient."""
+        await channel.get_output_channel().send_text_message(request.json["recipient"], request.json["text"])
+        return response.json({"pushed": True})
+
     @app.get("/_recorded", error_format="text")
     async def recorded_view(request):
         rooms = channel.sio.manager.rooms.get("/", {})
         uploads = getattr(channel, "uploads", None)
+        sizes = await uploads.sizes() if hasattr(uploads, "sizes") else None
         return response.json(
             {
                 **recorded,
                 "rooms": len(rooms),
                 "members": {str(room): len(sids) for room, sids in rooms.items()},
-                "uploads": uploads.sizes() if hasattr(uploads, "sizes") else None,
+                "uploads": sizes,
                 "backend_files": len(inbound),
             }
         )

@@ -5,7 +5,8 @@ with the {"attachments": [{"file_id", ...}]} metadata of channels/common.py. Onl
 session id uploads; the files waiting are capped per session and in total (count and bytes), refused
 politely beyond that, and forgotten when they expire. Against the fake Rasa process (the real channel
 mounted as `rasa run --cors "*"` mounts it, with the backend's inbound-file route played by the same
-process) with a python-socketio client, plus the in-memory bookkeeping with a fake clock."""
+process) with a python-socketio client. The registry itself (expiry, the rate window, the caps), in memory
+and in Redis, with a fake clock: tests/channels/test_shared_state.py."""
 
 from __future__ import annotations
 
@@ -20,17 +21,8 @@ import aiohttp
 import pytest
 from widget_support import Chat, FakeRasaProcess
 
-from channels.common import Attachment
 from channels.inbound_files import TEXT_TRY_LATER
-from channels.web.socketio_channel import (
-    TEXT_BUSY,
-    TEXT_TOO_MANY,
-    TEXT_UPLOAD_LOST,
-    SessionSigner,
-    UploadLimits,
-    WebUploads,
-    WidgetUploadRefused,
-)
+from channels.web.socketio_channel import TEXT_BUSY, TEXT_UPLOAD_LOST, SessionSigner
 from common.uploads import EMPTY_FILE, FILE_TOO_LARGE, MAX_UPLOAD_BYTES, REFUSAL_TEXTS, UNSUPPORTED_TYPE
 from scripts.stack import free_port
 
@@ -288,82 +280,6 @@ def test_the_fake_configures_cors_as_rasa_does():
     rasa_server = Path(importlib.util.find_spec("rasa").origin).with_name("server.py").read_text(encoding="utf-8")
     fake = Path(__file__).with_name("fake_rasa.py").read_text(encoding="utf-8")
     assert statements(fake) == statements(rasa_server) and len(statements(fake)) == 4
-
-
-def attachment(name: str) -> Attachment:
-    return Attachment(f"arquivo-{name}", "application/pdf", f"{name}.pdf", len(PDF))
-
-
-def test_unsent_uploads_expire_and_are_forgotten():
-    now = [1000.0]
-    uploads = WebUploads(UploadLimits(ttl_s=3600), clock=lambda: now[0])
-    old, kept, forgotten = (attachment(name) for name in ("antigo", "novo", "esquecido"))
-    old_id = uploads.add("sessao-a", old)
-    uploads.add("sessao-b", forgotten)
-    now[0] += 3000
-    kept_id = uploads.add("sessao-a", kept)
-    now[0] += 700  # the first two are now 3700 s old
-    assert uploads.take("sessao-a", [old_id, kept_id, 42, None]) == [kept]
-    assert uploads.sizes()["pending_files"] == 1  # nobody asked for the forgotten one yet...
-    uploads.prune()  # ...the sweep (every minute, and before each upload) forgets it (the backend expires it)
-    assert uploads.sizes()["pending_files"] == 0 and uploads.sizes()["pending_bytes"] == 0
-
-
-def test_the_rate_limit_window_slides():
-    now = [0.0]
-    uploads = WebUploads(UploadLimits(per_window=2, window_s=600), clock=lambda: now[0])
-    assert uploads.allow("s") and uploads.allow("s") and not uploads.allow("s")
-    now[0] += 599
-    assert not uploads.allow("s")
-    now[0] += 2
-    assert uploads.allow("s")
-
-
-def test_the_registries_stay_bounded():
-    now = [0.0]
-    limits = UploadLimits(
-        per_window=2,
-        rate_sessions=100,
-        session_files=2,
-        session_bytes=3 * len(PDF),
-        total_files=5,
-        total_bytes=6 * len(PDF),
-        ttl_s=3600,
-    )
-    uploads = WebUploads(limits, clock=lambda: now[0])
-    for number in range(5000):  # sessions cost nothing to get: the rate registry forgets the oldest
-        uploads.allow(f"sessao-{number}")
-    assert uploads.sizes()["rate_sessions"] == 100
-    assert uploads.allow("sessao-0")  # forgotten, so allowed again: the global caps below still hold
-
-    files = [attachment(f"f{number}") for number in range(8)]
-    uploads.add("sessao-a", files[0])
-    uploads.add("sessao-a", files[1])
-    with pytest.raises(WidgetUploadRefused) as refused:  # per session: 2 files waiting
-        uploads.add("sessao-a", files[2])
-    assert (refused.value.status, refused.value.message) == (429, TEXT_TOO_MANY)
-    with pytest.raises(WidgetUploadRefused):  # per session: bytes
-        uploads.reserve("sessao-b", 4 * len(PDF))
-    with pytest.raises(WidgetUploadRefused) as refused:  # in total: bytes
-        uploads.reserve("sessao-b", 4 * len(PDF) + 1)
-    uploads.add("sessao-b", files[2])
-    uploads.add("sessao-c", files[3])
-    uploads.add("sessao-d", files[4])
-    assert uploads.full()
-    with pytest.raises(WidgetUploadRefused) as refused:  # in total: 5 files
-        uploads.add("sessao-e", files[5])
-    assert (refused.value.status, refused.value.code, refused.value.message) == (503, "busy", TEXT_BUSY)
-    assert uploads.sizes() == {
-        "rate_sessions": 100,
-        "file_sessions": 4,
-        "pending_files": 5,
-        "pending_bytes": 5 * len(PDF),
-        "in_flight": 0,
-    }
-    now[0] += 3601  # nobody sent them: they expire and are forgotten, there is room again
-    assert not uploads.full()
-    uploads.add("sessao-e", files[5])
-    assert uploads.sizes()["pending_files"] == 1 and uploads.sizes()["rate_sessions"] == 0
 
 
 async def test_the_global_cap_refuses_politely(small_fake):

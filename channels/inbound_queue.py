@@ -1,0 +1,562 @@
+"""Durable inbound for WhatsApp and Telegram (INBOUND_AMQP_URL): the webhook answers the provider only
+after the update is safe in RabbitMQ, and the update is taken off the queue only after its reply was sent.
+Without INBOUND_AMQP_URL nothing here runs: the channels hand the message to `channels.lanes` in the
+process, as before (docs/channels.md, "Fila de entrada durável").
+
+Webhook (channels.provider_input.ProviderInput.take, after the signature / secret check):
+    seen id (SET NX) -> publish with a publisher confirm -> 200 | 503 (the seen id forgotten: the retry counts)
+
+Queues: for each channel, INBOUND_SHARDS (default 8) quorum queues "<INBOUND_QUEUE_PREFIX>.<channel>.<n>"
+(prefix default "assistente.inbound"), each declared with `x-single-active-consumer`. A conversation always
+goes to the same shard (`InboundConfig.shard`: SHA-256 of channel and sender, stable across processes and
+versions of Python), RabbitMQ gives a shard to one consumer at a time (the others wait as standbys), and
+that consumer takes one message of the shard at a time (prefetch 1 per consumer), so a conversation's
+messages are processed one after the other, in order, whichever Rasa instance published them. Quorum
+queues: durable by design (replicated on a RabbitMQ cluster, confirmed once written on a majority), and
+they count deliveries (`x-delivery-count`), which bounds a message that never gets through
+(INBOUND_MAX_DELIVERIES, default 5).
+
+Worker (`InboundQueue.start`, run by the blueprint's after_server_start listener once Rasa has a model):
+    delivery -> already answered? ack | handler (the channel's own process(): Rasa's turn and the channel's
+    sends) -> mark answered (Redis with CHANNEL_REDIS_URL) -> ack
+A message whose handling was cut (process killed, connection lost: the handling is cancelled with it) is
+delivered again and handled again; one whose reply went out and was marked is skipped. The windows left
+(docs/channels.md, "Responder uma vez"): the reply sent and the process gone before the mark is stored (one
+Redis round trip), or gone mid-turn after part of the reply went out -> that part twice; a network split
+this instance notices later than RabbitMQ -> two instances on one message for that while. On server stop
+the messages in hand are finished (INBOUND_STOP_TIMEOUT_S) and acknowledged, no new one is taken, and the
+channel is closed: what was delivered and not acknowledged goes back to the head of its queue for the next
+consumer.
+
+The message body is the update as the provider sent it and the signature check accepted it (WhatsApp's
+form fields, Telegram's update JSON), in an envelope with the channel, the sender and the provider's id
+(`Inbound`); it contains what the user wrote, unmasked, until it is consumed (docs/channels.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aio_pika
+import redis.asyncio as aioredis  # type: ignore[import-untyped]
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+from redis.exceptions import RedisError  # type: ignore[import-untyped]
+from yarl import URL
+
+from channels.shared_state import SEEN_MEMORY_SIZE, SEEN_TTL_S, ChannelState, RedisChannelState
+
+logger = logging.getLogger(__name__)
+
+URL_ENV = "INBOUND_AMQP_URL"
+SHARDS_ENV = "INBOUND_SHARDS"
+QUEUE_PREFIX_ENV = "INBOUND_QUEUE_PREFIX"
+PUBLISH_TIMEOUT_ENV = "INBOUND_PUBLISH_TIMEOUT_S"
+MAX_DELIVERIES_ENV = "INBOUND_MAX_DELIVERIES"
+STOP_TIMEOUT_ENV = "INBOUND_STOP_TIMEOUT_S"
+
+DEFAULT_SHARDS = 8
+MAX_SHARDS = 1024
+DEFAULT_QUEUE_PREFIX = "assistente.inbound"
+PUBLISH_TIMEOUT_S = 5.0  # connect (if needed) + publish + confirm; Twilio waits 15 s for the webhook
+MAX_DELIVERIES = 5
+STOP_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 10.0
+CLOSE_TIMEOUT_S = 5.0
+INITIAL_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 30.0
+READY_POLL_S = 1.0
+
+# every declaration (publisher and consumer, every instance) must use exactly these: RabbitMQ refuses a
+# declaration whose arguments differ from the queue's (PRECONDITION_FAILED)
+QUEUE_ARGUMENTS: dict[str, Any] = {"x-queue-type": "quorum", "x-single-active-consumer": True}
+FORMAT = 1
+
+# a connection that cannot be opened or was lost, a publish not confirmed in time
+BROKER_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_EXCEPTIONS, asyncio.TimeoutError)
+
+
+class InboundSettingsError(ValueError):
+    """An INBOUND_* setting that cannot work (the Rasa server refuses to start with it)."""
+
+
+class PublishFailed(Exception):
+    """RabbitMQ did not take the update (unreachable, refused, or no confirm in time): answer 503."""
+
+
+class ConnectionLost(ConnectionError):
+    """RabbitMQ closed the consumer's connection or channel."""
+
+
+def redacted(url: str) -> str:
+    parsed = URL(url)
+    return str(parsed.with_password("***")) if parsed.password else str(parsed)
+
+
+def _describe(exc: BaseException) -> str:
+    detail = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class InboundConfig:
+    url: str
+    shards: int = DEFAULT_SHARDS
+    queue_prefix: str = DEFAULT_QUEUE_PREFIX
+    publish_timeout_s: float = PUBLISH_TIMEOUT_S
+    max_deliveries: int = MAX_DELIVERIES
+    stop_timeout_s: float = STOP_TIMEOUT_S
+    initial_backoff_s: float = INITIAL_BACKOFF_S
+    max_backoff_s: float = MAX_BACKOFF_S
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("amqp://", "amqps://")):
+            raise InboundSettingsError(f"{URL_ENV} must be an amqp:// or amqps:// URL")
+        if not 1 <= self.shards <= MAX_SHARDS:
+            raise InboundSettingsError(f"{SHARDS_ENV} must be between 1 and {MAX_SHARDS}")
+        if not self.queue_prefix:
+            raise InboundSettingsError(f"{QUEUE_PREFIX_ENV} must not be empty")
+        if self.publish_timeout_s <= 0 or self.stop_timeout_s < 0 or self.max_deliveries < 1:
+            raise InboundSettingsError("INBOUND_* timeouts must be positive and deliveries at least 1")
+
+    def __repr__(self) -> str:
+        return f"InboundConfig(url={redacted(self.url)!r}, shards={self.shards}, queue_prefix={self.queue_prefix!r})"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> InboundConfig | None:
+        """None without INBOUND_AMQP_URL (the in-process path)."""
+        environ = os.environ if environ is None else environ
+        url = (environ.get(URL_ENV) or "").strip()
+        if not url:
+            return None
+
+        def number(name: str, default: float, kind: Callable[[str], Any] = float) -> Any:
+            raw = (environ.get(name) or "").strip()
+            try:
+                return kind(raw) if raw else default
+            except ValueError:
+                raise InboundSettingsError(f"{name} must be a number") from None
+
+        return cls(
+            url=url,
+            shards=number(SHARDS_ENV, DEFAULT_SHARDS, int),
+            queue_prefix=(environ.get(QUEUE_PREFIX_ENV) or "").strip() or DEFAULT_QUEUE_PREFIX,
+            publish_timeout_s=number(PUBLISH_TIMEOUT_ENV, PUBLISH_TIMEOUT_S),
+            max_deliveries=number(MAX_DELIVERIES_ENV, MAX_DELIVERIES, int),
+            stop_timeout_s=number(STOP_TIMEOUT_ENV, STOP_TIMEOUT_S),
+        )
+
+    def shard(self, channel: str, sender: str) -> int:
+        """The conversation's shard: the same in every process (not Python's salted hash())."""
+        digest = hashlib.sha256(f"{channel}\n{sender}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.shards
+
+    def queue(self, channel: str, shard: int) -> str:
+        return f"{self.queue_prefix}.{channel}.{shard}"
+
+    def queues(self, channel: str) -> list[str]:
+        return [self.queue(channel, shard) for shard in range(self.shards)]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One update in the queue: the channel, the conversation, the provider's id (MessageSid, update_id)
+    and the payload as the provider sent it."""
+
+    channel: str
+    sender: str
+    id: str
+    payload: Any
+
+    def encode(self) -> bytes:
+        body = {"v": FORMAT, "channel": self.channel, "sender": self.sender, "id": self.id, "payload": self.payload}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, body: bytes) -> Inbound:
+        """ValueError for anything that is not an envelope of this format."""
+        data = json.loads(body)
+        if not isinstance(data, dict) or data.get("v") != FORMAT:
+            raise ValueError("not an inbound envelope")
+        fields = (data.get("channel"), data.get("sender"), data.get("id"))
+        if not all(isinstance(value, str) and value for value in fields) or "payload" not in data:
+            raise ValueError("an inbound envelope without channel, sender, id or payload")
+        channel, sender, message_id = fields
+        return cls(str(channel), str(sender), str(message_id), data["payload"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# what was answered already
+
+
+class AnsweredMarks(Protocol):
+    async def answered(self, message_id: str) -> bool: ...
+
+    async def mark(self, message_id: str) -> None: ...
+
+
+class MemoryAnswered:
+    """This process only (no CHANNEL_REDIS_URL): covers a redelivery to the same process (a lost
+    connection, a publish retried after its confirm timed out), not a process that died."""
+
+    def __init__(self, ttl_s: float = SEEN_TTL_S, size: int = SEEN_MEMORY_SIZE) -> None:
+        self.ttl_s, self.size = ttl_s, size
+        self._marks: dict[str, float] = {}
+
+    async def answered(self, message_id: str) -> bool:
+        stamp = self._marks.get(message_id)
+        return stamp is not None and time.monotonic() - stamp <= self.ttl_s
+
+    async def mark(self, message_id: str) -> None:
+        self._marks.pop(message_id, None)
+        self._marks[message_id] = time.monotonic()
+        while len(self._marks) > self.size:
+            del self._marks[next(iter(self._marks))]
+
+
+class RedisAnswered:
+    """<CHANNEL_STATE_PREFIX>answered:<channel>:<id>, kept as long as the seen ids (24 h)."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str, ttl_s: float = SEEN_TTL_S) -> None:
+        self.redis, self.prefix, self.ttl_s = redis, prefix, ttl_s
+
+    async def answered(self, message_id: str) -> bool:
+        return bool(await self.redis.exists(self.prefix + message_id))
+
+    async def mark(self, message_id: str) -> None:
+        await self.redis.set(self.prefix + message_id, "1", px=max(1, int(self.ttl_s * 1000)))
+
+
+def answered_marks(state: ChannelState, channel: str) -> AnsweredMarks:
+    if isinstance(state, RedisChannelState):
+        return RedisAnswered(state.redis, f"{state.prefix}answered:{channel}:")
+    return MemoryAnswered()
+
+
+# ---------------------------------------------------------------------------------------------------
+# the queue
+
+
+@dataclass
+class InboundStats:
+    """Counts since the process started (logs; the tests wait on them)."""
+
+    published: int = 0
+    refused: int = 0  # publishes that failed: the webhook answered 503
+    connections: int = 0  # consumer connections that got as far as consuming
+    delivered: int = 0  # deliveries, redeliveries included
+    handled: int = 0  # handled, marked and acknowledged
+    skipped: int = 0  # answered already: acknowledged without handling
+    retried: int = 0  # the handler raised: given back to the queue
+    dropped: int = 0  # unreadable, or given up after max_deliveries
+
+
+Handler = Callable[[Inbound], Awaitable[None]]
+
+
+def _deliveries_before(message: AbstractIncomingMessage) -> int:
+    """How many times RabbitMQ delivered this message before (quorum queues count them)."""
+    count = (message.headers or {}).get("x-delivery-count")
+    if isinstance(count, int):
+        return count
+    return 1 if message.redelivered else 0
+
+
+class InboundQueue:
+    """One channel's shard queues: `publish` (the webhook) and the consumer (`start` / `stop`)."""
+
+    def __init__(self, config: InboundConfig, channel: str, answered: AnsweredMarks) -> None:
+        self.config, self.channel, self.answered = config, channel, answered
+        self.stats = InboundStats()
+        self._publish_lock = asyncio.Lock()
+        self._publisher: tuple[AbstractConnection, AbstractChannel] | None = None
+        self._closing: set[asyncio.Future] = set()  # connections being closed in the background
+        self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._consuming = False
+
+    # --- publishing (the webhook) ----------------------------------------------------------------
+
+    async def publish(self, sender: str, message_id: Any, payload: Any) -> None:
+        """Puts the update on its conversation's shard, persistent, and waits for RabbitMQ's confirm;
+        PublishFailed when RabbitMQ did not take it within publish_timeout_s."""
+        given = str(message_id) if message_id not in (None, "") else ""
+        inbound = Inbound(self.channel, sender, given or uuid.uuid4().hex, payload)
+        queue = self.config.queue(self.channel, self.config.shard(self.channel, sender))
+        message = aio_pika.Message(
+            inbound.encode(),
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            content_type="application/json",
+            type=self.channel,
+        )
+        try:
+            await asyncio.wait_for(self._publish(message, queue), self.config.publish_timeout_s)
+        except BROKER_ERRORS as exc:
+            self.stats.refused += 1
+            logger.error(
+                "inbound queue (%s): RabbitMQ did not take update %s (%s)", self.channel, given, _describe(exc)
+            )
+            await self._drop_publisher()
+            raise PublishFailed(_describe(exc)) from exc
+        self.stats.published += 1
+
+    async def _publish(self, message: aio_pika.Message, queue: str) -> None:
+        channel = await self._publishing_channel()
+        # mandatory + on_return_raises: a message no queue took is an error, not a silent loss
+        await channel.default_exchange.publish(message, routing_key=queue, mandatory=True)
+
+    async def _publishing_channel(self) -> AbstractChannel:
+        async with self._publish_lock:
+            if self._publisher is not None:
+                connection, channel = self._publisher
+                if not (connection.is_closed or channel.is_closed):
+                    return channel
+                self._discard(connection)
+                self._publisher = None
+            connection = await aio_pika.connect(self.config.url, timeout=CONNECT_TIMEOUT_S)
+            try:
+                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                for name in self.config.queues(self.channel):  # so that no update waits for a consumer
+                    await channel.declare_queue(name, durable=True, arguments=QUEUE_ARGUMENTS)
+            except BaseException:
+                self._discard(connection)
+                raise
+            self._publisher = connection, channel
+            return channel
+
+    async def _drop_publisher(self) -> None:
+        """The next publish opens a new connection; this one is closed in the background (a broker that
+        does not answer must not hold the webhook's answer)."""
+        async with self._publish_lock:
+            if self._publisher is not None:
+                self._discard(self._publisher[0])
+                self._publisher = None
+
+    def _discard(self, connection: AbstractConnection) -> None:
+        closing = asyncio.ensure_future(_close(connection))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+
+    # --- consuming (the worker) ------------------------------------------------------------------
+
+    def start(self, handler: Handler, ready: Callable[[], bool] | None = None) -> None:
+        """Consumes the channel's shards in the background until `stop()`; `ready()` (Rasa has a model)
+        is waited for first, so that no message is taken that Rasa would ignore."""
+        if self._task is not None and not self._task.done():
+            return
+        self._stopping = asyncio.Event()
+        self._task = asyncio.create_task(self._run(handler, ready))
+
+    async def stop(self) -> None:
+        """Finishes the messages in hand (at most stop_timeout_s), leaves the rest in the queue, closes
+        the connections."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        await self._drop_publisher()
+        await asyncio.gather(*self._closing, return_exceptions=True)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def wait_for(self, predicate: Callable[[InboundStats], bool]) -> None:
+        """Returns once `predicate(self.stats)` holds (checked after every change); bound it with
+        asyncio.wait_for."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: predicate(self.stats))
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Waits `seconds`; True when asked to stop meanwhile."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def _run(self, handler: Handler, ready: Callable[[], bool] | None) -> None:
+        if ready is not None and not ready():
+            logger.warning("inbound queue (%s): Rasa has no model loaded; consuming once it has", self.channel)
+            while not ready():
+                if await self._sleep(READY_POLL_S):
+                    return
+        delay = self.config.initial_backoff_s
+        while not self._stopping.is_set():
+            try:
+                await self._consume(handler)
+            except Exception as exc:  # logged below; the consumer must outlive any failure
+                if self._stopping.is_set():
+                    break
+                if self._consuming:  # it worked for a while: start the backoff again
+                    delay = self.config.initial_backoff_s
+                self._consuming = False
+                broker = isinstance(exc, BROKER_ERRORS)
+                logger.warning(
+                    "inbound queue (%s): %s (%s); consuming again in %.1f s",
+                    self.channel,
+                    "RabbitMQ unavailable" if broker else "consumer failed",
+                    _describe(exc),
+                    delay,
+                    exc_info=not broker,
+                )
+                if await self._sleep(delay):
+                    break
+                delay = min(delay * 2, self.config.max_backoff_s)
+        logger.info("inbound queue (%s): consumer stopped", self.channel, extra={"stats": vars(self.stats)})
+
+    async def _consume(self, handler: Handler) -> None:
+        """One connection: every shard of the channel consumed until stop (returns) or a failure (raises)."""
+        loop = asyncio.get_running_loop()
+        connection = await aio_pika.connect(self.config.url, timeout=CONNECT_TIMEOUT_S)
+        lost: asyncio.Future[Any] = loop.create_future()
+
+        def on_close(_sender: Any, exc: BaseException | None = None) -> None:
+            if not lost.done():
+                lost.set_result(exc)
+
+        connection.close_callbacks.add(on_close)
+        stop_wait = asyncio.ensure_future(self._stopping.wait())
+        workers: list[asyncio.Task] = []
+        try:
+            channel = await connection.channel(publisher_confirms=False)
+            channel.close_callbacks.add(on_close)
+            await channel.set_qos(prefetch_count=1)  # per consumer: one message of each shard at a time
+            for name in self.config.queues(self.channel):
+                queue = await channel.declare_queue(name, durable=True, arguments=QUEUE_ARGUMENTS)
+                inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+                await queue.consume(inbox.put)
+                workers.append(asyncio.create_task(self._work(inbox, handler)))
+            self._consuming = True
+            self.stats.connections += 1
+            logger.info(
+                "inbound queue (%s): consuming %d shard(s) on %s",
+                self.channel,
+                len(workers),
+                redacted(self.config.url),
+            )
+            await self._notify()
+            await asyncio.wait({lost, stop_wait, *workers}, return_when=asyncio.FIRST_COMPLETED)
+            if self._stopping.is_set():
+                # each worker finishes the message in hand and takes no other
+                if workers:
+                    await asyncio.wait(workers, timeout=self.config.stop_timeout_s)
+                return
+            if lost.done():
+                raise ConnectionLost(str(lost.result() or "connection closed"))
+            for worker in workers:
+                if worker.done():
+                    worker.result()  # raises what stopped it
+            raise ConnectionLost("a shard's worker stopped")
+        finally:
+            stop_wait.cancel()
+            # a handling cut here (connection lost, stop timeout) is not acknowledged: RabbitMQ delivers
+            # the message again, to whichever consumer has the shard next
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            await _close(connection)
+
+    async def _work(self, inbox: asyncio.Queue[AbstractIncomingMessage], handler: Handler) -> None:
+        stop_wait = asyncio.ensure_future(self._stopping.wait())
+        try:
+            while True:
+                getter = asyncio.ensure_future(inbox.get())
+                await asyncio.wait({getter, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+                if self._stopping.is_set():
+                    getter.cancel()  # a message already delivered goes back when the channel closes
+                    return
+                await self._handle(getter.result(), handler)
+        finally:
+            stop_wait.cancel()
+
+    async def _handle(self, message: AbstractIncomingMessage, handler: Handler) -> None:
+        self.stats.delivered += 1
+        try:
+            inbound = Inbound.decode(message.body)
+        except ValueError as exc:
+            logger.error("inbound queue (%s): unreadable message dropped (%s)", self.channel, exc)
+            await self._drop(message)
+            return
+        if await self._already_answered(inbound):
+            logger.info("inbound queue (%s): update %s was answered already", self.channel, inbound.id)
+            await message.ack()
+            self.stats.skipped += 1
+            await self._notify()
+            return
+        before = _deliveries_before(message)
+        if before >= self.config.max_deliveries:
+            logger.error("inbound queue (%s): update %s dropped after %d deliveries", self.channel, inbound.id, before)
+            await self._drop(message)
+            return
+        try:
+            await handler(inbound)
+        except Exception:
+            logger.exception(
+                "inbound queue (%s): handling update %s failed; back to the queue", self.channel, inbound.id
+            )
+            await message.nack(requeue=True)
+            self.stats.retried += 1
+            await self._notify()
+            return
+        await self._mark_answered(inbound)
+        await message.ack()
+        self.stats.handled += 1
+        await self._notify()
+
+    async def _drop(self, message: AbstractIncomingMessage) -> None:
+        await message.reject(requeue=False)
+        self.stats.dropped += 1
+        await self._notify()
+
+    async def _already_answered(self, inbound: Inbound) -> bool:
+        """Checked on every delivery, not only on redeliveries: a publish whose confirm timed out may
+        have reached the queue after all, and its retry is a second copy of the same update."""
+        try:
+            return await self.answered.answered(inbound.id)
+        except (RedisError, OSError) as exc:
+            logger.warning("inbound queue (%s): could not check update %s (%s)", self.channel, inbound.id, exc)
+            return False
+
+    async def _mark_answered(self, inbound: Inbound) -> None:
+        try:
+            await self.answered.mark(inbound.id)
+        except (RedisError, OSError) as exc:
+            logger.warning("inbound queue (%s): could not mark update %s (%s)", self.channel, inbound.id, exc)
+
+
+async def _close(connection: AbstractConnection) -> None:
+    if connection.is_closed:
+        return
+    try:
+        await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT_S)
+    except BROKER_ERRORS as exc:
+        logger.debug("inbound queue: closing a connection failed (%s)", _describe(exc))
+
+
+def inbound_queue(channel: str, state: ChannelState, environ: Mapping[str, str] | None = None) -> InboundQueue | None:
+    """The channel's queue from the environment; None without INBOUND_AMQP_URL."""
+    config = InboundConfig.from_env(environ)
+    if config is None:
+        return None
+    if not isinstance(state, RedisChannelState):
+        logger.warning(
+            "inbound queue (%s): without CHANNEL_REDIS_URL, what was answered is remembered only by this "
+            "process: a message redelivered after a restart may be answered twice",
+            channel,
+        )
+    return InboundQueue(config, channel, answered_marks(state, channel))
