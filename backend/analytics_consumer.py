@@ -29,15 +29,14 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
-from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from sqlalchemy import inspect
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
-from yarl import URL
 
 from backend.analytics import EventRecord, InvalidEvent, Stored, parse_event, store_events
 from backend.db import create_engine, session_factory
 from backend.settings import Settings, SettingsError
+from common.amqp import BROKER_ERRORS, describe, redacted
 
 logger = logging.getLogger("backend.analytics_consumer")  # also when run as __main__
 
@@ -50,7 +49,6 @@ MAX_BACKOFF_S = 30.0
 TABLES = ("analytics_events", "analytics_turns")
 
 # a connection that cannot be opened or was lost: open a new one after a while
-BROKER_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_EXCEPTIONS, asyncio.TimeoutError)
 # what one message's data can make the database refuse (the others are the database's own trouble)
 MESSAGE_ERRORS = (DataError, IntegrityError)
 
@@ -65,12 +63,6 @@ class _Stopping(Exception):
 
 class _Unstorable(Exception):
     """The database refused the batch because of its data."""
-
-
-def redacted(url: str) -> str:
-    """The broker URL without its password (for logs)."""
-    parsed = URL(url)
-    return str(parsed.with_password("***")) if parsed.password else str(parsed)
 
 
 @dataclass(frozen=True)
@@ -167,7 +159,7 @@ class AnalyticsConsumer:
                     delay = self.config.initial_backoff_s
                 self._consuming = False
                 logger.warning(
-                    "analytics consumer: RabbitMQ unavailable (%s); retrying in %.0f s", _describe(exc), delay
+                    "analytics consumer: RabbitMQ unavailable (%s); retrying in %.0f s", describe(exc), delay
                 )
                 if await self._sleep(delay):
                     break
@@ -216,7 +208,7 @@ class AnalyticsConsumer:
                 try:
                     await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT_S)
                 except BROKER_ERRORS as exc:
-                    logger.debug("analytics consumer: closing the connection failed (%s)", _describe(exc))
+                    logger.debug("analytics consumer: closing the connection failed (%s)", describe(exc))
 
     async def _handle(self, batch: Sequence[AbstractIncomingMessage]) -> None:
         self.stats.delivered += len(batch)
@@ -268,7 +260,7 @@ class AnalyticsConsumer:
                 raise _Unstorable() from exc
             except (SQLAlchemyError, OSError, asyncio.TimeoutError) as exc:
                 logger.warning(
-                    "analytics consumer: database unavailable (%s); retrying in %.0f s", _describe(exc), delay
+                    "analytics consumer: database unavailable (%s); retrying in %.0f s", describe(exc), delay
                 )
                 if await self._sleep(delay):
                     raise _Stopping() from exc
@@ -287,11 +279,6 @@ class AnalyticsConsumer:
         self.stats.rejected += 1
 
 
-def _describe(exc: BaseException) -> str:
-    detail = " ".join(str(exc).split())[:200]
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
 async def missing_tables(sessions: sessionmaker) -> list[str]:
     """The analytics tables the database lacks (not migrated yet)."""
     async with sessions() as session:
@@ -307,7 +294,7 @@ async def serve(config: ConsumerConfig, settings: Settings) -> int:
         try:
             missing = await missing_tables(sessions)
         except (SQLAlchemyError, OSError) as exc:
-            logger.error("analytics consumer: database unavailable (%s)", _describe(exc))
+            logger.error("analytics consumer: database unavailable (%s)", describe(exc))
             return 1
         if missing:
             logger.error(

@@ -49,11 +49,10 @@ from typing import Any, Protocol
 import aio_pika
 import redis.asyncio as aioredis  # type: ignore[import-untyped]
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
-from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from redis.exceptions import RedisError  # type: ignore[import-untyped]
-from yarl import URL
 
 from channels.shared_state import SEEN_MEMORY_SIZE, SEEN_TTL_S, ChannelState, RedisChannelState
+from common.amqp import BROKER_ERRORS, describe, redacted
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +81,6 @@ QUEUE_ARGUMENTS: dict[str, Any] = {"x-queue-type": "quorum", "x-single-active-co
 FORMAT = 1
 
 # a connection that cannot be opened or was lost, a publish not confirmed in time
-BROKER_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_EXCEPTIONS, asyncio.TimeoutError)
 
 
 class InboundSettingsError(ValueError):
@@ -95,16 +93,6 @@ class PublishFailed(Exception):
 
 class ConnectionLost(ConnectionError):
     """RabbitMQ closed the consumer's connection or channel."""
-
-
-def redacted(url: str) -> str:
-    parsed = URL(url)
-    return str(parsed.with_password("***")) if parsed.password else str(parsed)
-
-
-def _describe(exc: BaseException) -> str:
-    detail = " ".join(str(exc).split())[:200]
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -303,11 +291,9 @@ class InboundQueue:
             await asyncio.wait_for(self._publish(message, queue), self.config.publish_timeout_s)
         except BROKER_ERRORS as exc:
             self.stats.refused += 1
-            logger.error(
-                "inbound queue (%s): RabbitMQ did not take update %s (%s)", self.channel, given, _describe(exc)
-            )
+            logger.error("inbound queue (%s): RabbitMQ did not take update %s (%s)", self.channel, given, describe(exc))
             await self._drop_publisher()
-            raise PublishFailed(_describe(exc)) from exc
+            raise PublishFailed(describe(exc)) from exc
         self.stats.published += 1
 
     async def _publish(self, message: aio_pika.Message, queue: str) -> None:
@@ -410,7 +396,7 @@ class InboundQueue:
                     "inbound queue (%s): %s (%s); consuming again in %.1f s",
                     self.channel,
                     "RabbitMQ unavailable" if broker else "consumer failed",
-                    _describe(exc),
+                    describe(exc),
                     delay,
                     exc_info=not broker,
                 )
@@ -545,7 +531,7 @@ async def _close(connection: AbstractConnection) -> None:
     try:
         await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT_S)
     except BROKER_ERRORS as exc:
-        logger.debug("inbound queue: closing a connection failed (%s)", _describe(exc))
+        logger.debug("inbound queue: closing a connection failed (%s)", describe(exc))
 
 
 def inbound_queue(channel: str, state: ChannelState, environ: Mapping[str, str] | None = None) -> InboundQueue | None:
