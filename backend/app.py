@@ -13,6 +13,9 @@ from backend.api import (
     billing,
     card,
     card_requests,
+    company,
+    company_auth,
+    company_pages,
     downloads,
     email_change,
     handoff,
@@ -82,6 +85,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
         handoff,
         agent,
         console,
+        company_auth,
+        company,
+        company_pages,
     ):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC_DIR)

@@ -77,6 +77,7 @@ class Beneficiary(Base):
     plan_id = Column(Integer, ForeignKey("plans.id"), nullable=False)
     status = Column(String(20), nullable=False, default=ACTIVE)  # active | cancelled
     cancelled_at = Column(Date)
+    company_id = Column(Integer, ForeignKey("companies.id"), index=True)  # 0012: a company plan's member
 
     plan = orm.relationship(Plan, lazy="joined")
     account = orm.relationship("Account", uselist=False, lazy="joined")
@@ -146,6 +147,7 @@ class Protocol(Base):
     conversation_id = Column(String(128))
     created_at = Column(DateTime, nullable=False, default=utcnow)
     details = Column(JSON, nullable=False, default=dict)
+    company_id = Column(Integer, ForeignKey("companies.id"), index=True)  # 0012: a company's request
 
 
 class ProtocolSequence(Base):
@@ -475,3 +477,124 @@ class AnalyticsTurn(Base):
     handoff = Column(Boolean, nullable=False, default=False)
     timestamp = Column(Float, nullable=False)
     at = Column(DateTime, nullable=False, index=True)
+
+
+# --- 0012: the employer's side (backend.company) ---------------------------------------------------
+
+
+class Company(Base):
+    """A contracting company (empresa contratante). `cnpj` bare and upper-case (14 characters, the
+    alphanumeric CNPJ too); `parent_id`: the company whose group it belongs to."""
+
+    __tablename__ = "companies"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(10), nullable=False, unique=True)
+    cnpj = Column(String(14), nullable=False, unique=True)
+    name = Column(String(160), nullable=False)
+    parent_id = Column(Integer, ForeignKey("companies.id"))
+    email = Column(String(254))
+    phone = Column(String(32))
+    address = Column(String(240))
+    status = Column(String(20), nullable=False, default=ACTIVE)
+
+
+class CompanyUser(Base):
+    """An HR user of a company (portal and chat). `password_hash` NULL: no portal access yet (the
+    first-access flow sets it); failed logins lock it like an account (backend.auth)."""
+
+    __tablename__ = "company_users"
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
+    user_code = Column(String(20), nullable=False, unique=True)
+    name = Column(String(160), nullable=False)
+    email = Column(String(254), nullable=False)
+    role = Column(String(10), nullable=False)  # admin | user
+    password_hash = Column(String(100))
+    status = Column(String(20), nullable=False, default=ACTIVE)  # active | inactive
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    company = orm.relationship(Company, lazy="joined")
+
+
+class CompanyPlan(Base):
+    """A plan a company contracted."""
+
+    __tablename__ = "company_plans"
+    __table_args__ = (UniqueConstraint("company_id", "plan_id"),)
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, ForeignKey("companies.id"), nullable=False)
+    plan_id = Column(Integer, ForeignKey("plans.id"), nullable=False)
+    contracted_on = Column(Date, nullable=False)
+
+    plan = orm.relationship(Plan, lazy="joined")
+
+
+class CompanyInvoice(Base):
+    """A company's monthly invoice (fatura)."""
+
+    __tablename__ = "company_invoices"
+    __table_args__ = (UniqueConstraint("company_id", "reference_month"),)
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
+    document_number = Column(String(20), nullable=False, unique=True)
+    reference_month = Column(Date, nullable=False)  # first day of the month
+    due_date = Column(Date, nullable=False)
+    amount = Column(Numeric(12, 2), nullable=False)
+    paid_at = Column(Date)
+    status = Column(String(20), nullable=False)  # open | overdue | paid
+
+
+class CompanySession(Base):
+    """A company user's bearer token (POST /api/company/auth/login), stored as its SHA-256."""
+
+    __tablename__ = "company_sessions"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    company_user_id = Column(Integer, ForeignKey("company_users.id"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class CompanyLoginCode(Base):
+    """A one-time code e-mailed to a company user to verify a conversation; `code_hash` is an HMAC
+    (DATA_HMAC_SECRET) of the code, never the code."""
+
+    __tablename__ = "company_login_codes"
+    __table_args__ = (Index("ix_company_login_codes_channel_conversation", "channel", "conversation_id"),)
+    id = Column(Integer, primary_key=True)
+    company_user_id = Column(Integer, ForeignKey("company_users.id"), nullable=False, index=True)
+    code_hash = Column(String(64), nullable=False)
+    channel = Column(String(32), nullable=False)
+    conversation_id = Column(String(128), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)
+
+
+class CompanyVerification(Base):
+    """A conversation verified as a company user (the one-time code), redeemable by that
+    conversation (channel + conversation id) until `expires_at` (pushed on each use)."""
+
+    __tablename__ = "company_verifications"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    company_user_id = Column(Integer, ForeignKey("company_users.id"), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    conversation_id = Column(String(128), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class CompanyLink(Base):
+    """A single-use link e-mailed to a company user (first access, forgot password), as AccountLink."""
+
+    __tablename__ = "company_links"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    purpose = Column(String(20), nullable=False)  # first_access | password_reset
+    company_user_id = Column(Integer, ForeignKey("company_users.id"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)

@@ -27,6 +27,7 @@ KIND_LABELS = {
     "statement": "declaração ou extrato",
     "handoff": "atendimento com atendente",
     "complaint": "reclamação",
+    "company_contact_change": "alteração de dados da empresa",
 }
 DEFAULT_KIND_LABEL = "atendimento"
 STATUS_LABELS = {"open": "aberto", "in_progress": "em andamento", "completed": "concluído", "cancelled": "cancelado"}

@@ -1,4 +1,5 @@
-"""`python -m backend.seed`: the demo data (personas, their plans, fees, requests; docs/deploy.md).
+"""`python -m backend.seed`: the demo data (personas, their plans, fees, requests; the demo company of
+the employer's side, seed_data/company.yaml; docs/deploy.md).
 Idempotent: only adds what is missing.
 
 Dates are relative to the day the seed runs, so the demo never goes stale.
@@ -30,6 +31,10 @@ from backend.models import (
     Agent,
     Beneficiary,
     CardRequest,
+    Company,
+    CompanyInvoice,
+    CompanyPlan,
+    CompanyUser,
     Fee,
     PasswordHistory,
     Plan,
@@ -45,6 +50,7 @@ from backend.protocols import new_protocol
 from backend.settings import Settings
 
 PROVIDERS_FILE = Path(__file__).resolve().parent / "seed_data" / "providers.yaml"
+COMPANIES_FILE = Path(__file__).resolve().parent / "seed_data" / "company.yaml"  # contract section 8
 DEMO_AGENT = ("atendente", "Atendente de Demonstração", "Atende@2024")
 
 PLANS = {
@@ -248,6 +254,7 @@ async def seed(session: AsyncSession, settings: Settings, today: date | None = N
     await _seed_card_request(session, people[JOAO], ans, today)
     await _seed_service_usages(session, people, plans, today)
     await _seed_providers(session)
+    await _seed_companies(session, settings, today)
     username, agent_name, password = DEMO_AGENT
     if not await _exists(session, Agent, username=username):
         session.add(
@@ -458,6 +465,92 @@ async def _seed_providers(session: AsyncSession) -> None:
                     map_url=map_url(address),
                 ),
             )
+
+
+async def _seed_companies(session: AsyncSession, settings: Settings, today: date) -> None:
+    """The demo company and its group company (seed_data/company.yaml): users, contracted plans,
+    beneficiaries (Renata inactive since 3 months ago) and 24 invoices (current month open, the
+    previous one overdue, older ones paid), all relative to `today`."""
+    data = yaml.safe_load(COMPANIES_FILE.read_text(encoding="utf-8"))
+    plans = {
+        values["name"]: await _get_or_create(session, Plan, {"name": values["name"]}, values)
+        for values in data["plans"]
+    }
+    companies: dict[str, Company] = {}
+    for item in data["companies"]:
+        parent = companies[item["group_of"]].id if item.get("group_of") else None
+        contact = {key: item[key] for key in ("email", "phone", "address")}
+        company = await _get_or_create(
+            session,
+            Company,
+            {"code": item["code"]},
+            dict(cnpj=item["cnpj"], name=item["name"], parent_id=parent, **contact),
+        )
+        companies[item["code"]] = company
+        for name in item["plans"]:
+            lookup = {"company_id": company.id, "plan_id": plans[name].id}
+            await _get_or_create(session, CompanyPlan, lookup, {"contracted_on": add_months(today, -30)})
+        for user in item["users"]:
+            if await _exists(session, CompanyUser, user_code=user["user_code"]):
+                continue
+            password = user["password"]
+            session.add(
+                CompanyUser(
+                    company_id=company.id,
+                    user_code=user["user_code"],
+                    name=user["name"],
+                    email=user["email"],
+                    role=user["role"],
+                    password_hash=await hash_password(password, settings.bcrypt_rounds) if password else None,
+                )
+            )
+        members: dict[str, Beneficiary] = {}
+        for person in item["beneficiaries"]:
+            inactive_since = (
+                add_months(today, -person["inactive_months_ago"]) if "inactive_months_ago" in person else None
+            )
+            members[person["card"]] = await _get_or_create(
+                session,
+                Beneficiary,
+                {"card_number": person["card"]},
+                dict(
+                    name=person["name"],
+                    cpf=person["cpf"],
+                    birth_date=person["birth"],
+                    mother_name=person["mother"],
+                    plan_id=plans[person["plan"]].id,
+                    holder_id=members[person["holder"]].id if person["holder"] else None,
+                    relationship=person["relationship"],
+                    status="cancelled" if inactive_since else "active",
+                    cancelled_at=inactive_since,
+                    company_id=company.id,
+                ),
+            )
+        if item.get("monthly_invoice"):
+            await _seed_invoices(session, company, Decimal(item["monthly_invoice"]), today)
+
+
+async def _seed_invoices(session: AsyncSession, company: Company, amount: Decimal, today: date) -> None:
+    """One invoice a month for the last 24 months: this month's open (due in 10 days), the previous
+    one overdue, older ones paid (2 days before their due date)."""
+    current_due = today + timedelta(days=10)
+    for back in range(24):
+        reference = add_months(today.replace(day=1), -back)
+        if await _exists(session, CompanyInvoice, company_id=company.id, reference_month=reference):
+            continue
+        due = add_months(current_due, -back)
+        status = "paid" if back > 1 else ("open" if back == 0 else "overdue")
+        session.add(
+            CompanyInvoice(
+                company_id=company.id,
+                document_number=f"F{company.code}{reference:%Y%m}",
+                reference_month=reference,
+                due_date=due,
+                amount=amount,
+                paid_at=due - timedelta(days=2) if status == "paid" else None,
+                status=status,
+            )
+        )
 
 
 def _at(day: date) -> datetime:

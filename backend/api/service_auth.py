@@ -29,6 +29,7 @@ Three kinds of caller, three credentials, never interchangeable:
   | `GET`, `POST /conta/confirmar-email/{token}` | e-mail confirmation page of the single-use link (CSRF) |
   | `GET`, `POST /conta/cancelar-troca-de-email/{token}` | the old address cancels an e-mail change (CSRF) |
   | `GET /documentos/{token}` | documents behind a signed link of 15 minutes (backend.signed_links) |
+  | `GET`, `POST /conta/senha-empresa/{token}` | a company user sets the portal password (single-use link, CSRF) |
 
   HEAD is allowed wherever GET is. Paths outside `/api/` that match no route answer 404.
 
@@ -70,6 +71,7 @@ PUBLIC_ROUTES: dict[str, frozenset[str]] = {
     "/conta/confirmar-email/{token}": _FORM,
     "/conta/cancelar-troca-de-email/{token}": _FORM,
     "/documentos/{token}": _PAGE,
+    "/conta/senha-empresa/{token}": _FORM,
 }
 
 PUBLIC = "public"

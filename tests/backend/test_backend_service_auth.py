@@ -34,6 +34,8 @@ EXPECTED_PUBLIC = {
     ("GET", "/conta/cancelar-troca-de-email/{token}"),
     ("POST", "/conta/cancelar-troca-de-email/{token}"),
     ("GET", "/documentos/{token}"),
+    ("GET", "/conta/senha-empresa/{token}"),  # the company user's password page (backend.company.access)
+    ("POST", "/conta/senha-empresa/{token}"),
 }
 WRONG_CREDENTIALS = [
     {},

@@ -1,0 +1,15 @@
+"""The employer's side (issue 17): HR users of a contracting company do in the chat what the
+company portal does (seed 003, the portal manual).
+
+- `documents`: the CNPJ as typed (numeric or the new alphanumeric one);
+- `auth`: the portal login (user code + password) and its tokens, and who a company call is made
+  for (`CompanyCaller`: the user, the company, the role) — by a login token or by a verified
+  conversation (`identity`);
+- `identity`: the chat's check — user code + CNPJ, a one-time code e-mailed to the user;
+- `access`: first access, forgot password, forgot user (links e-mailed, the page that sets the password);
+- `profile`: the company's data, contracted plans, users, change of contact data (a protocol);
+- `invoices`: invoices by year and the copy of an invoice's bank slip (backend.billing);
+- `protocols`: the company's own protocols.
+
+A user sees only their own company's data; what only an admin may do says so (`require_admin`).
+"""
