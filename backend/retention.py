@@ -45,6 +45,10 @@ from backend.models import (
     AccountLink,
     AnalyticsEvent,
     AnalyticsTurn,
+    CompanyLink,
+    CompanyLoginCode,
+    CompanySession,
+    CompanyVerification,
     HandoffMessage,
     HandoffTicket,
     IdentityAttempt,
@@ -84,6 +88,7 @@ class Deleted:
     account_links: int = 0
     analytics_events: int = 0
     analytics_turns: int = 0
+    company_credentials: int = 0  # login sessions, one-time codes, chat verifications, links
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -183,6 +188,10 @@ async def _purge_backend(
             deleted.analytics_turns = (
                 await session.execute(delete(AnalyticsTurn).where(AnalyticsTurn.at < cutoff))
             ).rowcount
+            for model in (CompanySession, CompanyLoginCode, CompanyVerification, CompanyLink):
+                deleted.company_credentials += (
+                    await session.execute(delete(model).where(model.expires_at < cutoff))
+                ).rowcount
             await (session.rollback() if dry_run else session.commit())
     finally:
         await engine.dispose()

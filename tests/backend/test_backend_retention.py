@@ -22,6 +22,8 @@ from backend.clock import utcnow
 from backend.models import (
     AccountLink,
     Beneficiary,
+    CompanySession,
+    CompanyUser,
     FileBlob,
     HandoffMessage,
     HandoffTicket,
@@ -214,6 +216,16 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
             expires_at=now + timedelta(days=1),
         )
     )  # used long ago: dead even if not expired
+    fernanda = (await session.execute(select(CompanyUser).where(CompanyUser.user_code == "RH500101"))).scalar_one()
+    for age, token in ((OLD, b"company-old"), (timedelta(0), b"company-new")):
+        session.add(
+            CompanySession(
+                token_hash=hashlib.sha256(token).hexdigest(),
+                company_user_id=fernanda.id,
+                created_at=now - age - timedelta(hours=12),
+                expires_at=now - age + timedelta(hours=1),
+            )
+        )  # a company login that expired long ago goes; the live one stays
     await session.commit()
 
     dry = _retention(settings, "--days", str(DAYS), "--dry-run")
@@ -233,6 +245,7 @@ async def test_old_rows_and_files_go_and_new_ones_stay(settings, session):
         "account_links": 2,
         "analytics_events": 0,  # tests/backend/test_analytics.py
         "analytics_turns": 0,
+        "company_credentials": 1,
     }
 
     assert _tracker_senders(settings, store) == {"nova", "retomada"}  # by the conversation's last event
