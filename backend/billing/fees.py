@@ -80,6 +80,24 @@ def fee_json(fee: Fee, today: date) -> dict:
     }
 
 
+def pending_parts(overdue: list[dict], open_: list[dict], noun: str, lead: str = "") -> list[str]:
+    """The sentences on what is still to pay (fees or a company's invoices, as their views): "N <noun>s
+    vencidas: <month> (<amount>, venceu em <date>), ..." and "Em aberto: ...", as they apply."""
+    parts = []
+    if overdue:
+        listed = ", ".join(
+            f"{i['reference_month_text']} ({i['amount_text']}, venceu em {i['due_date_text']})" for i in overdue
+        )
+        plural = "s" if len(overdue) > 1 else ""
+        parts.append(f"{lead}{len(overdue)} {noun}{plural} vencida{plural}: {listed}.")
+    if open_:
+        listed = ", ".join(
+            f"{i['reference_month_text']} ({i['amount_text']}, vence em {i['due_date_text']})" for i in open_
+        )
+        parts.append(f"Em aberto: {listed}.")
+    return parts
+
+
 def fees_summary(fees: list[dict], holder: Beneficiary) -> str:
     """One pt-BR paragraph: the plan's situation, the overdue and open fees."""
     parts = []
@@ -91,17 +109,7 @@ def fees_summary(fees: list[dict], holder: Beneficiary) -> str:
         return " ".join(parts)
     overdue = [fee for fee in fees if fee["status"] == OVERDUE]
     open_ = [fee for fee in fees if fee["status"] == OPEN]
-    if overdue:
-        listed = ", ".join(
-            f"{fee['reference_month_text']} ({fee['amount_text']}, venceu em {fee['due_date_text']})" for fee in overdue
-        )
-        plural = "s" if len(overdue) > 1 else ""
-        parts.append(f"Você tem {len(overdue)} mensalidade{plural} vencida{plural}: {listed}.")
-    if open_:
-        listed = ", ".join(
-            f"{fee['reference_month_text']} ({fee['amount_text']}, vence em {fee['due_date_text']})" for fee in open_
-        )
-        parts.append(f"Em aberto: {listed}.")
+    parts += pending_parts(overdue, open_, "mensalidade", lead="Você tem ")
     if not overdue and not open_:
         parts.append("Todas as suas mensalidades estão pagas.")
     elif len(overdue) + len(open_) < len(fees):

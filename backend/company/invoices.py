@@ -15,7 +15,7 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.billing.charges import OPEN, OVERDUE, PAID, effective_status
-from backend.billing.fees import PROTOCOL_KIND, IssuedSlip, billing_of, money, slip_json
+from backend.billing.fees import PROTOCOL_KIND, IssuedSlip, billing_of, money, pending_parts, slip_json
 from backend.billing.slip_pdf import percent_text, render_slip
 from backend.billing.slips import build_slip, slip_data
 from backend.company.auth import CompanyCaller
@@ -60,18 +60,7 @@ def invoice_json(invoice: CompanyInvoice, today: date) -> dict:
 def invoices_summary(invoices: list[dict], year: int) -> str:
     overdue = [i for i in invoices if i["status"] == OVERDUE]
     open_ = [i for i in invoices if i["status"] == OPEN]
-    parts = []
-    if overdue:
-        listed = ", ".join(
-            f"{i['reference_month_text']} ({i['amount_text']}, venceu em {i['due_date_text']})" for i in overdue
-        )
-        plural = "s" if len(overdue) > 1 else ""
-        parts.append(f"{len(overdue)} fatura{plural} vencida{plural}: {listed}.")
-    if open_:
-        listed = ", ".join(
-            f"{i['reference_month_text']} ({i['amount_text']}, vence em {i['due_date_text']})" for i in open_
-        )
-        parts.append(f"Em aberto: {listed}.")
+    parts = pending_parts(overdue, open_, "fatura")
     if not parts:
         return f"Todas as faturas de {year} estão pagas."
     if len(overdue) + len(open_) < len(invoices):
