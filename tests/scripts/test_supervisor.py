@@ -182,12 +182,12 @@ class FakeHealth:
                 else:
                     status, body = fake.status, fake.body
                 raw = json.dumps(body).encode()
+                fake.count()  # before the answer: a client that got it must find it counted
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)
-                fake.count()
 
             def log_message(self, *args) -> None:
                 pass
