@@ -87,6 +87,15 @@ def build_app(actions: str, token: str, backend_url: str | None = None) -> Sanic
     """The action server: rasa_sdk's app with the shared secret on every route but /health, which
     also asks the backend (`backend_url`, default BACKEND_URL from the environment)."""
     app = create_app(actions, cors_origins=None)  # no CORS headers: browsers never call it
+
+    @app.exception(Exception)
+    async def action_failed(request: Request, exception: Exception) -> HTTPResponse:
+        """rasa_sdk's own 500 answer echoes the request body, i.e. the conversation's tracker with
+        its personal data, which Rasa may log: this one says only that the action failed (Rasa
+        answers the user, bot/turn_recovery.py)."""
+        logger.error("action failed: %s", type(exception).__name__, exc_info=exception)
+        return response.json({"error": "action failed"}, status=500)
+
     base = (backend_url or os.environ.get("BACKEND_URL") or DEFAULT_BACKEND_URL).rstrip("/")
     return with_health(protect(app, token), HealthProbe(base + BACKEND_HEALTH_PATH))
 

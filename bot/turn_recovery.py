@@ -209,17 +209,26 @@ async def _bounded_remote_run(
         return await asyncio.wait_for(_remote_run(self, output_channel, nlg, tracker, domain), timeout)
     except ActionExecutionRejection:
         raise
-    except asyncio.TimeoutError as exc:
+    except asyncio.TimeoutError:
         error = f"{self.name()}: no answer from the action server in {timeout:.1f} s"
-        cause: Exception = exc
     except Exception as exc:  # noqa: BLE001 - refused, 5xx, an invalid answer: the same for the user
-        error = f"{self.name()}: {exc}"
-        cause = exc
+        error = f"{self.name()}: {_what_failed(exc)}"
     logger.error("action server call failed: %s", error)
     if turn is not None:
         turn.failed_action = turn.failed_action or self.name()
         turn.errors.append(error)
-    raise ActionServerFailed(error) from cause
+    # `from None`: the cause's text holds the action server's answer, which may echo the tracker
+    # (personal data) and would reach the log with the traceback Rasa writes
+    raise ActionServerFailed(error) from None
+
+
+def _what_failed(exc: BaseException) -> str:
+    """The failure in words safe for a log: its kind and HTTP status, never a body."""
+    for error in (exc, exc.__cause__):
+        status = getattr(error, "status", None)
+        if isinstance(status, int):
+            return f"{type(exc).__name__} (HTTP {status})"
+    return type(exc).__name__
 
 
 async def _handle_message_recovering(self: MessageProcessor, message: UserMessage) -> Any:

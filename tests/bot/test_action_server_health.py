@@ -155,3 +155,42 @@ async def test_a_storm_of_health_checks_reaches_the_backend_once_per_ttl(actions
     assert (await actions.get("/health"))[0] == 200 and backend.calls == 1
     clock["now"] += 0.2  # stale: asked again
     assert (await actions.get("/health"))[0] == 503 and backend.calls == 2
+
+
+async def test_a_failed_action_answers_500_without_echoing_the_tracker(monkeypatch):
+    """rasa_sdk's own 500 answer would carry the request (the tracker, personal data) back to Rasa."""
+    from bot.backend.client import backend as backend_client
+
+    monkeypatch.setattr(backend_client, "base_url", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    Sanic.test_mode = True
+    app = build_app("bot.actions", TOKEN, backend_url=f"http://127.0.0.1:{free_port()}")
+    app.config.ACCESS_LOG = False
+    server = await app.create_server(host="127.0.0.1", port=(port := free_port()), return_asyncio_server=True)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        tracker = {
+            "sender_id": "c-1",
+            "slots": {"protocolo": "41901020250411000228", "cpf": "94580730224"},
+            "latest_message": {"text": "meu cpf 945.807.302-24"},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": None,
+        }
+        body = {"next_action": "action_consultar_protocolo", "sender_id": "c-1", "tracker": tracker, "domain": {}}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"http://127.0.0.1:{port}/webhook", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as resp,
+        ):
+            status, text = resp.status, await resp.text()
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()
+    assert status == 500 and "94580730224" not in text and "945.807.302-24" not in text, text
