@@ -15,7 +15,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install model model-full db run test lint validate test-nlu test-stories bench bench-train clean catalogue
+.PHONY: install model model-full db run test lint validate test-nlu test-stories bench bench-cluster bench-train clean catalogue
 
 install: $(INSTALLED)
 
@@ -95,6 +95,11 @@ test: $(INSTALLED) $(CHROMIUM)
 bench: $(INSTALLED) $(MODEL)
 	$(PY) -m bench.run
 	$(PY) -m bench.nlu
+
+# The cluster of make cluster (own ports, database and prefix) under 200 conversations on REST,
+# socket.io and WhatsApp, with kill -9 faults, and 1 vs 2 Rasa instances (bench/cluster.py).
+bench-cluster: $(INSTALLED) $(MODEL) $(HAPROXY)
+	$(PY) -m bench.cluster
 
 # Training time against NLU quality for the candidate configurations of bench/train.py.
 bench-train: $(INSTALLED)
