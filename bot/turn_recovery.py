@@ -251,7 +251,7 @@ async def _log_message_replaying(self: MessageProcessor, message: UserMessage, t
             message.sender_id,
             input_channel=message.input_channel,
             message_id=message.message_id,
-            metadata=message.metadata,
+            metadata=failed.metadata or message.metadata,  # e.g. the files the failed message carried
         )
     turn = _turn.get()
     if turn is not None:

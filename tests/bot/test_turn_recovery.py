@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from rasa.core.actions.action import RemoteAction
-from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -140,3 +140,22 @@ async def test_a_call_to_an_action_server_that_never_answers_ends_at_the_deadlin
     assert received.is_set() and loop.time() - started < 3
     never.set()
     await server.close()
+
+
+async def test_the_replayed_message_keeps_the_files_the_failed_one_carried(monkeypatch):
+    handled = []
+
+    async def handle(processor, message, tracker):
+        handled.append(message)
+
+    monkeypatch.setattr(turn_recovery, "_handle_message_with_tracker", handle)
+    files = {"attachments": [{"file_id": "f-1", "filename": "recibo.pdf"}]}
+    tracker = _tracker(
+        UserUttered("/enviar_documento", message_id="m1", metadata=files),
+        _apology_event(),
+        ActionExecuted("action_listen"),
+    )
+    retry = UserMessage("tenta de novo", CollectingOutputChannel(), "user-1", message_id="m2", metadata={})
+    await turn_recovery._log_message_replaying(None, retry, tracker)
+    [message] = handled
+    assert message.text == "/enviar_documento" and message.metadata == files and message.message_id == "m2"
