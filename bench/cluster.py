@@ -1342,7 +1342,7 @@ def section(phases: list[Phase], bench: Bench, command: str, started: datetime.d
         top = "; ".join(f"{count}× `{kind}`" for kind, count in phase.errors.most_common(5))
         lines.append(f"- {phase.name}: {top or 'none'}")
     lines.append("")
-    lines += health_check_lines(phases)
+    lines += health_check_lines(phases, check_settings(VAR_DIR / "haproxy.cfg"))
     scaling = {phase.rasa: phase for phase in phases if not phase.faults and not phase.checks}
     lines += scaling_lines(scaling)
     lines += [
@@ -1364,7 +1364,17 @@ def section(phases: list[Phase], bench: Bench, command: str, started: datetime.d
     return "\n".join(lines).rstrip() + "\n" + SECTION_END + "\n"
 
 
-def health_check_lines(phases: list[Phase]) -> list[str]:
+def check_settings(config: Path) -> str:
+    """The health-check settings of the HAProxy configuration the cluster ran with, as written there."""
+    try:
+        lines = [line.split("#", 1)[0].strip() for line in config.read_text().splitlines()]
+    except OSError:
+        return "unknown (no haproxy.cfg)"
+    found = [line for line in lines if line.startswith(("default-server", "timeout check"))]
+    return ", ".join(f"`{line}`" for line in found) or "HAProxy's defaults"
+
+
+def health_check_lines(phases: list[Phase], settings: str) -> list[str]:
     """What HAProxy's health checks did to a saturated Rasa, in the phases that had them on."""
     checked = [phase for phase in phases if phase.checks]
     downs = {
@@ -1374,7 +1384,12 @@ def health_check_lines(phases: list[Phase]) -> list[str]:
     }
     if not checked:
         return []
-    lines = ["### HAProxy's health checks under load", ""]
+    lines = [
+        "### HAProxy's health checks under load",
+        "",
+        f"The checks of the Rasa servers (`GET /`) as configured: {settings}.",
+        "",
+    ]
     for phase in checked:
         down_s = sum(stat["down_s"] for stat in phase.haproxy.values())
         lines.append(
@@ -1385,13 +1400,17 @@ def health_check_lines(phases: list[Phase]) -> list[str]:
         lines += [
             "",
             (
-                "deploy/haproxy.cfg.template checks each Rasa with `GET /` every 2 s and marks it DOWN after 2 "
-                "failures; with no `timeout check` a check has 2 s (`inter`). A Rasa instance whose event loop is "
-                "saturated answers `/` later than that, so HAProxy takes a *busy* instance out as if it were dead: "
-                "`on-marked-down shutdown-sessions` cuts the requests it was serving (the 502s and dropped "
-                "connections above; REST turns it may still finish and store), and with both instances DOWN every "
-                "request gets 503 until two checks pass again. The phases with the checks paused (`disable health` "
-                "on the runtime API) measure what the Rasa instances themselves can do."
+                "A Rasa instance whose event loop is saturated answers its check late: HAProxy then takes a *busy* "
+                "instance out as if it were dead, and with both instances DOWN every request gets 503 (`<NOSRV>`) "
+                "until the checks pass again"
+                + (
+                    "; `on-marked-down shutdown-sessions` also cuts the requests a server marked DOWN was serving "
+                    "(502s and dropped connections; Rasa may still finish and store those turns)."
+                    if "shutdown-sessions" in settings
+                    else "."
+                )
+                + " The phases with the checks paused (`disable health` on the runtime API) measure what the Rasa "
+                "instances themselves can do."
             ),
         ]
     return lines + [""]
@@ -1559,13 +1578,30 @@ def main(argv: list[str] | None = None) -> int:
     if os.getpriority(os.PRIO_PROCESS, 0) > 0:
         command = f"nice -n {os.getpriority(os.PRIO_PROCESS, 0)} {command}"
     text = section(phases, bench, command, started, (load_start, os.getloadavg()))
-    records = VAR_DIR / "last-run.json"  # every turn and conversation, to look into the figures afterwards
-    records.write_text(json.dumps([dataclasses.asdict(phase) for phase in phases], default=str))
     print("\n" + text)
     if not args.no_write:
         write_section(args.out, text, (SECTION_START, SECTION_END))
         print(f"written to {args.out}")
+    records = VAR_DIR / "last-run.json"  # every turn and conversation, to look into the figures afterwards
+    try:
+        records.write_text(json.dumps([plain(phase) for phase in phases]))
+        print(f"records of every turn in {records.relative_to(ROOT)}")
+    except (OSError, TypeError, ValueError) as exc:
+        print(f"records not written ({exc})", file=sys.stderr)
     return 0
+
+
+def plain(value: Any) -> Any:
+    """A dataclass, dict (Counter included) or list as JSON-ready values (dict keys as strings)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {item.name: plain(getattr(value, item.name)) for item in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain(item) for item in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
 
 
 if __name__ == "__main__":
