@@ -36,7 +36,7 @@ from sqlalchemy.orm import sessionmaker
 from backend.analytics import EventRecord, InvalidEvent, Stored, parse_event, store_events
 from backend.db import create_engine, session_factory
 from backend.settings import Settings, SettingsError
-from common.amqp import BROKER_ERRORS, describe, redacted
+from common.amqp import BROKER_ERRORS, ConnectionLost, describe, redacted
 
 logger = logging.getLogger("backend.analytics_consumer")  # also when run as __main__
 
@@ -51,10 +51,6 @@ TABLES = ("analytics_events", "analytics_turns")
 # a connection that cannot be opened or was lost: open a new one after a while
 # what one message's data can make the database refuse (the others are the database's own trouble)
 MESSAGE_ERRORS = (DataError, IntegrityError)
-
-
-class ConnectionLost(ConnectionError):
-    """RabbitMQ closed the connection or the channel under the consumer."""
 
 
 class _Stopping(Exception):

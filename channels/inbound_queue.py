@@ -52,7 +52,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 from redis.exceptions import RedisError  # type: ignore[import-untyped]
 
 from channels.shared_state import SEEN_MEMORY_SIZE, SEEN_TTL_S, ChannelState, RedisChannelState
-from common.amqp import BROKER_ERRORS, describe, redacted
+from common.amqp import BROKER_ERRORS, ConnectionLost, describe, redacted
 
 logger = logging.getLogger(__name__)
 
@@ -89,10 +89,6 @@ class InboundSettingsError(ValueError):
 
 class PublishFailed(Exception):
     """RabbitMQ did not take the update (unreachable, refused, or no confirm in time): answer 503."""
-
-
-class ConnectionLost(ConnectionError):
-    """RabbitMQ closed the consumer's connection or channel."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,11 @@ import asyncio
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from yarl import URL
 
+
+class ConnectionLost(ConnectionError):
+    """RabbitMQ closed a consumer's connection or channel."""
+
+
 BROKER_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_EXCEPTIONS, asyncio.TimeoutError)
 
 
