@@ -15,6 +15,11 @@ arguments inside this process, so they never show in the process list; without e
 refuses to start. An explicit `--auth-token` / `--jwt-secret` on the command line still wins.
 Sanic's access log, when a log level enables it, gets `token=` values masked.
 
+Rasa's structured log (structlog) writes what the user typed in some events, at ERROR for a REST
+turn cut by the channel's timeout (`rest.message.received.timeout`, `text=`). What a user types may
+hold health data and names no pattern can mask, so every field Rasa itself marks as personal
+(`log_utils._anonymizer`'s keys: text, slot values, parse data, events...) is replaced by its length.
+
 A paused conversation (a human agent has it, docs/handoff.md) still gets the bot's answer to a
 medical emergency: Rasa's processor handles a message in a paused conversation only for
 `/restart`; here also for the intent `emergencia` (bot/emergency_classifier.py).
@@ -32,6 +37,7 @@ import re
 import sys
 from typing import Any
 
+import rasa.utils.log_utils
 from jsonschema import ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
@@ -76,7 +82,27 @@ def _should_handle_message(tracker: DialogueStateTracker) -> bool:
     return intent in (USER_INTENT_RESTART, EMERGENCY_INTENT)
 
 
+# The fields Rasa's own anonymizer treats as personal (rasa/utils/log_utils.py, 3.6.21).
+PERSONAL_LOG_FIELDS = frozenset(
+    "text response_text user_text slot_values parse_data_text parse_data_entities prediction_events "
+    "tracker_latest_message prefilled_slots message response slot_candidates rasa_event rasa_events "
+    "tracker_states current_states old_states successes current_entity next_entity states entity "
+    "token_text user_message json_message".split()
+)
+
+
+def _omit_personal_fields(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: a personal field keeps only its size ("<omitido: 23 caracteres>")."""
+    for key in PERSONAL_LOG_FIELDS.intersection(event_dict):
+        value = event_dict[key]
+        size = len(value) if isinstance(value, (str, list, dict, tuple)) else None
+        event_dict[key] = "<omitido>" if size is None else f"<omitido: {size}>"
+    return event_dict
+
+
 def install() -> None:
+    # configure_structlog() reads the module's `_anonymizer` when Rasa's CLI starts: replaced first
+    rasa.utils.log_utils._anonymizer = _omit_personal_fields
     RemoteAction._validate_action_result = _validate_action_result
     MessageProcessor._should_handle_message = staticmethod(_should_handle_message)
     turn_recovery.install()

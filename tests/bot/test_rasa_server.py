@@ -56,3 +56,26 @@ def test_a_paused_conversation_still_gets_the_emergency_answer(monkeypatch) -> N
     running = DialogueStateTracker("running", slots=[])
     running.update(UserUttered("oi", intent={"name": "saudacao", "confidence": 1.0}))
     assert MessageProcessor._should_handle_message(running)
+
+
+def test_rasas_structured_log_never_carries_what_the_user_typed(monkeypatch, caplog) -> None:
+    """A REST turn cut by the channel's timeout makes Rasa log `text=<the message>` at ERROR
+    (rasa/core/channels/rest.py): with the server's install() the log line keeps only its size."""
+    import logging
+
+    import rasa.utils.log_utils
+    import structlog
+
+    monkeypatch.setattr(rasa.utils.log_utils, "_anonymizer", rasa.utils.log_utils._anonymizer)
+    rasa_server.install()
+    typed = "sou Paulo Henrique, cpf 318.640.275-17, estou com dor no peito"
+    try:
+        rasa.utils.log_utils.configure_structlog(logging.INFO)
+        with caplog.at_level(logging.INFO):
+            structlog.get_logger("rasa.core.channels.rest").error("rest.message.received.timeout", text=typed)
+    finally:
+        structlog.reset_defaults()
+    logged = " ".join(str(record.msg) for record in caplog.records)
+    assert "rest.message.received.timeout" in logged  # the event is still there, for the operator
+    assert "Paulo" not in logged and "318.640" not in logged and "peito" not in logged
+    assert f"<omitido: {len(typed)}>" in logged
