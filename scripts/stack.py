@@ -93,12 +93,16 @@ def tracker_store_config(var_dir: Path, env: dict[str, str] | None = None) -> di
 
 
 LOCK_STORE_TYPE = "bot.lock_store.AtomicRedisLockStore"
+DEFAULT_LOCK_LIFETIME_S = 20.0
 
 
 def lock_store_config(env: dict[str, str] | None = None) -> dict | None:
     """bot.lock_store.AtomicRedisLockStore when LOCK_STORE_URL is set (needed with several Rasa
     instances): redis://[user:password@]host[:port][/db], rediss:// for TLS; LOCK_STORE_KEY_PREFIX
-    (default "assistente") keeps installations sharing a Redis apart."""
+    (default "assistente") keeps installations sharing a Redis apart. A ticket lives
+    LOCK_STORE_LIFETIME seconds (default 20: above the slowest turn, bot.turn_recovery's 12 s budget
+    plus the NLU, and below HAProxy's 30 s and Twilio's 15 s + retry), so a Rasa instance killed
+    mid-turn holds its conversation up for 20 s at most, not Rasa's 60."""
     env = os.environ if env is None else env
     url = env.get("LOCK_STORE_URL")
     if not url:
@@ -113,6 +117,7 @@ def lock_store_config(env: dict[str, str] | None = None) -> dict | None:
         "password": unquote(parts.password) if parts.password else None,
         "use_ssl": True if parts.scheme == "rediss" else None,
         "key_prefix": env.get("LOCK_STORE_KEY_PREFIX") or "assistente",
+        "lock_lifetime": float(env.get("LOCK_STORE_LIFETIME") or DEFAULT_LOCK_LIFETIME_S),
     }
     return {key: value for key, value in config.items() if value is not None}
 

@@ -86,6 +86,8 @@ async def test_redis_lock_store_from_lock_store_url(tmp_path, monkeypatch):
     path = _endpoints(tmp_path, monkeypatch, LOCK_STORE_URL=url, LOCK_STORE_KEY_PREFIX=f"test{uuid.uuid4().hex}")
     store = LockStore.create(read_endpoint_config(str(path), "lock_store"))
     assert isinstance(store, AtomicRedisLockStore)
+    # a Rasa killed mid-turn holds its conversation up for 20 s, below HAProxy's 30 s (not Rasa's 60)
+    assert store.lock_lifetime == 20.0
     async with store.lock("conv-lock-test"):
         assert store.get_lock("conv-lock-test") is not None  # visible to every Rasa instance
     assert store.get_lock("conv-lock-test") is None
