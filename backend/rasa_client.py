@@ -100,7 +100,7 @@ class RasaClient:
     async def resume(self, conversation_id: str, channel: str, fallback_text: str) -> None:
         """Ends the pause and lets the bot speak; if the bot has no RESUME_INTENT yet (404), the
         fallback text is sent as a plain bot message."""
-        # The pause came from the bot's own action, so no action_listen was logged after it; one is
+        # The user's messages while paused were logged without the bot's turns; an action_listen is
         # added with the resume so that the bot's rule for RESUME_INTENT matches a fresh turn.
         await self._expect_ok(
             "POST",

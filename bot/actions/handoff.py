@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused
+from rasa_sdk.events import ActionExecuted, ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import REINJECTED
@@ -95,7 +95,14 @@ class ActionContatoAtendente(Action):
             dispatcher.utter_message(text=text)
             return end_flow_events(tracker)
         dispatcher.utter_message(text=ticket.message)
-        return end_flow_events(tracker) + ([ConversationPaused()] if ticket.pause else [])
+        return end_flow_events(tracker) + (self.pause_and_listen() if ticket.pause else [])
+
+    @staticmethod
+    def pause_and_listen() -> list[dict[str, Any]]:
+        """Paused, Rasa stops predicting before its own action_listen: it is logged here, so that a
+        message the bot still answers while paused (an emergency, bot/rasa_server.py) is a fresh
+        turn to the rules, not the continuation of this action."""
+        return [ConversationPaused(), ActionExecuted("action_listen")]
 
 
 class ActionRetomarAtendimento(Action):
