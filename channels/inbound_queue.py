@@ -66,7 +66,10 @@ STOP_TIMEOUT_ENV = "INBOUND_STOP_TIMEOUT_S"
 DEFAULT_SHARDS = 8
 MAX_SHARDS = 1024
 DEFAULT_QUEUE_PREFIX = "assistente.inbound"
-PUBLISH_TIMEOUT_S = 5.0  # connect (if needed) + publish + confirm; Twilio waits 15 s for the webhook
+# connect (if needed) + publish + confirm. Twilio waits 15 s for the webhook and does not send an inbound
+# message again after a 5xx (unless the URL asks it to): a 503 loses the message. Under load the confirm
+# waits for Rasa's busy event loop, not for RabbitMQ (bench-cluster: 5 s gave ~200 503s a phase)
+PUBLISH_TIMEOUT_S = 12.0
 MAX_DELIVERIES = 5
 STOP_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
