@@ -319,17 +319,6 @@ class Phase:
 # --- the cluster -------------------------------------------------------------------------------------
 
 
-@dataclass
-class BenchCluster(Cluster):
-    """scripts.cluster.Cluster whose processes also get `channel_env` (the WhatsApp settings): the
-    Cluster passes its processes only what shared_env() builds, not the rest of Cluster.env."""
-
-    channel_env: dict[str, str] = field(default_factory=dict)
-
-    def shared_env(self) -> dict[str, str]:
-        return {**super().shared_env(), **self.channel_env}
-
-
 def reset_state(database_url: str, redis_url: str) -> None:
     """A fresh start: the bench database dropped (Cluster.start creates, migrates and seeds it again),
     the bench's Redis keys deleted, last run's logs removed."""
@@ -1510,11 +1499,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 @contextlib.contextmanager
-def running_cluster(twilio_port: int, twilio_sid: str, twilio_token: str) -> Iterator[BenchCluster]:
+def running_cluster(twilio_port: int, twilio_sid: str, twilio_token: str) -> Iterator[Cluster]:
     env = dict(os.environ)
     env["CLUSTER_DATABASE_URL"] = DATABASE_URL  # never `make cluster`'s own database: this one is dropped
-    public_url = f"http://127.0.0.1:{PUBLIC_PORT}"
-    cluster = BenchCluster(
+    env.update(  # WhatsApp through the fake Twilio (Cluster passes the channels' settings to every Rasa)
+        TWILIO_ACCOUNT_SID=twilio_sid,
+        TWILIO_AUTH_TOKEN=twilio_token,
+        TWILIO_WHATSAPP_NUMBER=TWILIO_NUMBER,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{PUBLIC_PORT}",
+        TWILIO_API_BASE_URL=f"http://127.0.0.1:{twilio_port}",
+    )
+    cluster = Cluster(
         var_dir=VAR_DIR,
         public_port=PUBLIC_PORT,
         internal_port=INTERNAL_PORT,
@@ -1522,13 +1517,6 @@ def running_cluster(twilio_port: int, twilio_sid: str, twilio_token: str) -> Ite
         prefix=PREFIX,
         model=MODEL,
         env=env,
-        channel_env={
-            "TWILIO_ACCOUNT_SID": twilio_sid,
-            "TWILIO_AUTH_TOKEN": twilio_token,
-            "TWILIO_WHATSAPP_NUMBER": TWILIO_NUMBER,
-            "PUBLIC_BASE_URL": public_url,
-            "TWILIO_API_BASE_URL": f"http://127.0.0.1:{twilio_port}",
-        },
     )
     reset_state(DATABASE_URL, cluster.setting("CLUSTER_REDIS_URL"))
     print("starting the benchmark's cluster (HAProxy, 2 × backend, action server, Rasa)...", flush=True)

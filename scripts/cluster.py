@@ -40,6 +40,17 @@ DEFAULTS = {
 }
 
 
+# WhatsApp (Twilio) and Telegram settings every Rasa instance needs alike
+CHANNEL_SETTINGS = (
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_WHATSAPP_NUMBER",
+    "TWILIO_API_BASE_URL",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+)
+
+
 @dataclass
 class Cluster:
     """`nodes` × (backend, action server, Rasa) behind HAProxy, plus the analytics consumer."""
@@ -91,7 +102,11 @@ class Cluster:
             "DEMO_DATA": self.env.get("DEMO_DATA", "1"),
             # the backends believe HAProxy's X-Forwarded-For (rate limits per client, not per proxy)
             "TRUSTED_PROXIES": self.env.get("TRUSTED_PROXIES") or "127.0.0.1/32",
+            # the URL Twilio and Telegram call is HAProxy's: the webhook signatures are checked against it
+            "PUBLIC_BASE_URL": self.env.get("PUBLIC_BASE_URL") or self.public_url,
         }
+        # the channels' settings (docs/channels.md) as given to the cluster, even when not in os.environ
+        shared.update({name: self.env[name] for name in CHANNEL_SETTINGS if self.env.get(name)})
         # one set of secrets for the whole cluster (the environment's, else generated once here)
         shared.update(ensure_all(self.var_dir, {**self.env, **shared}))
         return shared
