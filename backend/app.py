@@ -14,8 +14,11 @@ from backend.api import (
     card,
     card_requests,
     company,
+    company_admin,
     company_auth,
+    company_movements,
     company_pages,
+    company_reports,
     downloads,
     email_change,
     handoff,
@@ -88,6 +91,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
         company_auth,
         company,
         company_pages,
+        company_movements,
+        company_admin,
+        company_reports,
     ):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC_DIR)

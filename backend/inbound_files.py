@@ -6,11 +6,14 @@ the action server never share a disk. The file is bound to the conversation it c
 (channel, sender id), as an identity verification is (backend.identity.redeem_verification): the
 same sender id on another channel is somebody else.
 
-An action attaches it by id (POST /api/reimbursement-documents {"file_id"}): `claim` deletes the
-row in the caller's transaction and hands over its bytes, so a file serves once. The bytes are in
-the database (backend.uploads), so the backend that attaches, lists or deletes a file need not be the
-one that received it. A file never attached expires after INBOUND_FILE_TTL: refused at once,
-deleted with its bytes by backend.retention.
+An action uses it by id — a document attached to a reimbursement (POST /api/reimbursement-documents
+{"file_id"}), a spreadsheet of a company's movements (POST /api/company/movements/batches
+{"file_id"}): the use first looks at the file (`waiting_file`: is it of the family it takes,
+common.uploads.DOCUMENT_TYPES or SPREADSHEET_TYPES? if not, it refuses and the file stays), then
+`claim` deletes the row in the caller's transaction and hands over its bytes, so a file serves
+once. The bytes are in the database (backend.uploads), so the backend that attaches, lists or
+deletes a file need not be the one that received it. A file never used expires after
+INBOUND_FILE_TTL: refused at once, deleted with its bytes by backend.retention.
 """
 
 from __future__ import annotations
@@ -106,15 +109,24 @@ async def receive(
     return view(row)
 
 
-async def claim(session: AsyncSession, file_id: str, channel: str, conversation_id: str) -> InboundFile | None:
-    """The conversation's unexpired file `file_id`, taken out of the table in the caller's
-    transaction (its bytes now belong to whatever the caller creates); None when the id is
-    unknown, of another conversation or channel, expired, or already claimed — one answer for all,
-    so that an id of someone else's says nothing."""
+async def waiting_file(session: AsyncSession, file_id: str, channel: str, conversation_id: str) -> InboundFile | None:
+    """The conversation's unexpired file `file_id`, left where it is (to see its type before
+    claiming it); None when the id is unknown, of another conversation or channel, or expired — one
+    answer for all, so that an id of someone else's says nothing."""
     row = await session.get(InboundFile, file_id)
     if row is None or (row.channel, row.conversation_id) != (channel, conversation_id):
         return None
     if row.created_at < expired_before():
+        return None
+    return row
+
+
+async def claim(session: AsyncSession, file_id: str, channel: str, conversation_id: str) -> InboundFile | None:
+    """The conversation's unexpired file `file_id` (waiting_file), taken out of the table in the
+    caller's transaction (its bytes now belong to whatever the caller creates); None when there is
+    none, or it was already claimed."""
+    row = await waiting_file(session, file_id, channel, conversation_id)
+    if row is None:
         return None
     # the DELETE decides between two simultaneous claims: only one removes the row
     taken = await session.execute(delete(InboundFile).where(InboundFile.id == file_id))

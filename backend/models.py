@@ -341,7 +341,7 @@ class ReimbursementDocument(Base):
     reimbursement_id = Column(Integer, ForeignKey("reimbursements.id"), index=True)
     kind = Column(String(20), nullable=False)  # receipt | invoice | report | other (backend.reimbursements)
     filename = Column(String(200), nullable=False)
-    content_type = Column(String(60), nullable=False)
+    content_type = Column(String(100), nullable=False)
     size = Column(Integer, nullable=False)
     sha256 = Column(String(64), nullable=False)
     storage_path = Column(String(400), nullable=False)
@@ -357,7 +357,7 @@ class FileBlob(Base):
     id = Column(String(32), primary_key=True)  # random (secrets.token_hex)
     sha256 = Column(String(64), nullable=False)
     size = Column(Integer, nullable=False)
-    content_type = Column(String(60), nullable=False)
+    content_type = Column(String(100), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     content = orm.deferred(Column(LargeBinary, nullable=False))  # bytea on PostgreSQL, BLOB on SQLite
 
@@ -432,7 +432,7 @@ class InboundFile(Base):
     channel = Column(String(32), nullable=False)
     conversation_id = Column(String(128), nullable=False)
     filename = Column(String(200), nullable=False)
-    content_type = Column(String(60), nullable=False)
+    content_type = Column(String(100), nullable=False)
     size = Column(Integer, nullable=False)
     sha256 = Column(String(64), nullable=False)
     storage_path = Column(String(400), nullable=False)
@@ -598,3 +598,45 @@ class CompanyLink(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False)
     used_at = Column(DateTime)
+
+
+# --- 0013: the company's beneficiary movements (backend.company.movements) -------------------------
+
+
+class CompanyMovementBatch(Base):
+    """A file of movements a company user sent (backend.company.movement_batch): its protocol, how
+    many lines were applied (by kind) and refused, and each refused line's number, field and reason
+    (no personal data of the line)."""
+
+    __tablename__ = "company_movement_batches"
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
+    protocol_id = Column(Integer, ForeignKey("protocols.id"), nullable=False, unique=True)
+    filename = Column(String(200))
+    file_format = Column(String(10), nullable=False)  # csv | xlsx
+    total_lines = Column(Integer, nullable=False)
+    applied_lines = Column(Integer, nullable=False)
+    refused_lines = Column(Integer, nullable=False)
+    counts = Column(JSON, nullable=False, default=dict)  # {movement kind: lines applied}
+    errors = Column(JSON, nullable=False, default=list)  # [{line, field, column, code, message}]
+    status = Column(String(20), nullable=False)  # processed
+    created_by = Column(Integer, ForeignKey("company_users.id"), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class CompanyMovement(Base):
+    """One movement of a company's beneficiary (inclusion, exclusion, data change, plan change,
+    reactivation, transfer), applied when it was made; `data` keeps what it applied (the personal
+    data included). One by one it has a protocol of its own; from a file, the batch's."""
+
+    __tablename__ = "company_movements"
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
+    kind = Column(String(30), nullable=False)  # inclusion | exclusion | data_change | plan_change | ...
+    beneficiary_id = Column(Integer, ForeignKey("beneficiaries.id"), nullable=False, index=True)
+    data = Column(JSON, nullable=False, default=dict)
+    status = Column(String(20), nullable=False)  # applied
+    protocol_id = Column(Integer, ForeignKey("protocols.id"), nullable=False, index=True)
+    batch_id = Column(Integer, ForeignKey("company_movement_batches.id"), index=True)
+    created_by = Column(Integer, ForeignKey("company_users.id"), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -28,6 +28,13 @@ KIND_LABELS = {
     "handoff": "atendimento com atendente",
     "complaint": "reclamação",
     "company_contact_change": "alteração de dados da empresa",
+    "company_inclusion": "inclusão de beneficiário",
+    "company_exclusion": "exclusão de beneficiário",
+    "company_data_change": "alteração de dados de beneficiário",
+    "company_plan_change": "alteração de plano de beneficiário",
+    "company_reactivation": "reativação de beneficiário",
+    "company_transfer": "transferência de beneficiário",
+    "company_movement_batch": "movimentação cadastral em lote",
 }
 DEFAULT_KIND_LABEL = "atendimento"
 STATUS_LABELS = {"open": "aberto", "in_progress": "em andamento", "completed": "concluído", "cancelled": "cancelado"}

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.clock import OPERATOR_TZ, iso_utc, local_today
 from backend.family import NotInFamily, member, visible_members
 from backend.inbound_files import claim as claim_inbound_file
+from backend.inbound_files import waiting_file
 from backend.models import ACTIVE, Beneficiary, Reimbursement, ReimbursementDocument, ReimbursementStatusChange
 from backend.protocols import new_protocol
 from backend.refusals import Refusals, Refused
@@ -26,6 +27,7 @@ from backend.uploads import remove_stored
 from common.labels import date_text
 from common.money import format_brl
 from common.pii import mask_cpf
+from common.uploads import DOCUMENT_TYPES
 
 # The operators' manuals give no deadline for the answer; 30 days is our default (the ANS rule
 # for reimbursements of RN 566/2022 is also 30 days).
@@ -65,6 +67,8 @@ REFUSALS = Refusals(
         "inbound_file_not_found": "Não encontrei esse arquivo entre os que você enviou nesta conversa (ele pode "
         "já ter sido anexado ou ter passado do prazo). Envie o arquivo de novo, por favor.",
         "document_not_found": "Não encontrei esse documento entre os enviados nesta conversa.",
+        # a file the upload policy takes, but not a document (a spreadsheet): it stays for its own use
+        "not_a_document": "Para o reembolso, envie uma foto (JPG ou PNG) ou um PDF do documento.",
     }
 )
 
@@ -396,12 +400,17 @@ async def attach_inbound_file(
 ) -> dict:
     """Makes the inbound file `file_id` (backend.inbound_files.claim: of this conversation,
     unexpired, not attached before) a pending document of `kind` and commits; its view
-    (document_view) with `pending_count`. Refuses too_many_documents, inbound_file_not_found."""
+    (document_view) with `pending_count`. Refuses too_many_documents, inbound_file_not_found, and
+    not_a_document for a file that is no photo or PDF (common.uploads.DOCUMENT_TYPES: a spreadsheet),
+    which is then left unclaimed."""
     # Lock like a request submission does, so two parallel attachments cannot pass the limit.
     await _lock_beneficiary(session, uploader.id)
     pending = await count_pending_documents(session, conversation_id)
     if pending >= MAX_PENDING_DOCUMENTS:
         raise _too_many_documents()
+    waiting = await waiting_file(session, file_id, channel, conversation_id)
+    if waiting is not None and waiting.content_type not in DOCUMENT_TYPES:
+        raise REFUSALS.refuse("not_a_document")
     inbound = await claim_inbound_file(session, file_id, channel, conversation_id)
     if inbound is None:
         raise REFUSALS.refuse("inbound_file_not_found")

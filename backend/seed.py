@@ -469,8 +469,8 @@ async def _seed_providers(session: AsyncSession) -> None:
 
 async def _seed_companies(session: AsyncSession, settings: Settings, today: date) -> None:
     """The demo company and its group company (seed_data/company.yaml): users, contracted plans,
-    beneficiaries (Renata inactive since 3 months ago) and 24 invoices (current month open, the
-    previous one overdue, older ones paid), all relative to `today`."""
+    beneficiaries (Renata inactive since 3 months ago) with the services they used, and 24 invoices
+    (current month open, the previous one overdue, older ones paid), all relative to `today`."""
     data = yaml.safe_load(COMPANIES_FILE.read_text(encoding="utf-8"))
     plans = {
         values["name"]: await _get_or_create(session, Plan, {"name": values["name"]}, values)
@@ -526,8 +526,32 @@ async def _seed_companies(session: AsyncSession, settings: Settings, today: date
                     company_id=company.id,
                 ),
             )
+        await _seed_company_usages(session, members, item["beneficiaries"], today)
         if item.get("monthly_invoice"):
             await _seed_invoices(session, company, Decimal(item["monthly_invoice"]), today)
+
+
+async def _seed_company_usages(
+    session: AsyncSession, members: dict[str, Beneficiary], people: list[dict], today: date
+) -> None:
+    """The services the company's beneficiaries used (the usage report): `usages` of each person,
+    [months ago, day, provider, procedure, amount], on that day of a closed month. The company's
+    dental plans have no coparticipation."""
+    for person in people:
+        beneficiary = members[person["card"]]
+        if not person.get("usages") or await _exists(session, ServiceUsage, beneficiary_id=beneficiary.id):
+            continue
+        for months_ago, day, provider, procedure, amount in person["usages"]:
+            session.add(
+                ServiceUsage(
+                    beneficiary_id=beneficiary.id,
+                    service_date=add_months(today.replace(day=1), -months_ago).replace(day=day),
+                    provider_name=provider,
+                    procedure=procedure,
+                    amount=Decimal(amount),
+                    coparticipation=Decimal(0),
+                )
+            )
 
 
 async def _seed_invoices(session: AsyncSession, company: Company, amount: Decimal, today: date) -> None:

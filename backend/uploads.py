@@ -1,15 +1,17 @@
-"""Files users send (photos and PDFs of receipts): kept in the database, read by every backend.
+"""Files users send (photos and PDFs of receipts, spreadsheets of movements): kept in the database,
+read by every backend.
 
 What is accepted (type by content, size limit, file names) is the upload policy of
-common/uploads.py, shared with the channels. The bytes are read in chunks while the type (from the
-first bytes) and the size are checked, so a file the policy does not take is cut as soon as that is
-known and never written. A file it takes becomes a row of `file_blobs` (backend.models.FileBlob:
-the bytes, bytea on PostgreSQL and BLOB on SQLite, with their size, type and SHA-256) under a random
-id, so that any backend process, on any machine behind the load balancer, reads what another one
-received. The row that owns the file (an inbound file, then the reimbursement document it becomes)
-keeps that id in its `storage_path`, next to the user's file name (never part of the key). The blob
-goes with its owner: in the same transaction (`remove_stored`), or by backend.retention
-(`remove_unowned`).
+common/uploads.py, shared with the channels. The bytes are read in chunks while the type (what the
+first bytes may be) and the size are checked, so a file the policy does not take is cut as soon as
+that is known and never written; the whole content then decides the type (a zip must be a workbook,
+a CSV text throughout). A file it takes becomes a row of `file_blobs` (backend.models.FileBlob: the
+bytes, bytea on PostgreSQL and BLOB on SQLite, with their size, type and SHA-256) under a random id,
+so that any backend process, on any machine behind the load balancer, reads what another one
+received. The row that owns the file (an inbound file, then the reimbursement document it becomes;
+a movement spreadsheet is read once and its bytes deleted) keeps that id in its `storage_path`, next
+to the user's file name (never part of the key). The blob goes with its owner: in the same
+transaction (`remove_stored`), or by backend.retention (`remove_unowned`).
 
 A refusal is backend.refusals.Refused with the policy's code and words (common.uploads.REFUSAL_TEXTS,
 which the channels say too) and the limit (`max_bytes`).
@@ -37,6 +39,7 @@ from common.uploads import (
     SNIFF_BYTES,
     UNSUPPORTED_TYPE,
     FileType,
+    detect_type,
     sniff_type,
 )
 
@@ -72,26 +75,26 @@ class StoredFile:
 
 async def _read_checked(chunks: AsyncIterator[bytes], max_bytes: int) -> tuple[bytes, FileType]:
     """The whole stream and its type, checked as it arrives: stops reading at the first chunk past
-    `max_bytes` (file_too_large) or once the first bytes are of no accepted type (unsupported_type);
-    empty_file for nothing at all."""
+    `max_bytes` (file_too_large) or once the first bytes can be of no accepted type
+    (unsupported_type); empty_file for nothing at all. The type is then decided on the whole
+    content (common.uploads.detect_type: a zip must be a workbook, a CSV text throughout)."""
     content = bytearray()
-    kind: FileType | None = None
+    sniffed = False
     async for chunk in chunks:
         if not chunk:
             continue
         if len(content) + len(chunk) > max_bytes:
             raise refused(FILE_TOO_LARGE, max_bytes)
         content += chunk
-        if kind is None and len(content) >= SNIFF_BYTES:
-            kind = sniff_type(bytes(content[:SNIFF_BYTES]))
-            if kind is None:
+        if not sniffed and len(content) >= SNIFF_BYTES:
+            if sniff_type(bytes(content[:SNIFF_BYTES])) is None:
                 raise refused(UNSUPPORTED_TYPE, max_bytes)
+            sniffed = True
     if not content:
         raise refused(EMPTY_FILE, max_bytes)
+    kind = detect_type(bytes(content))
     if kind is None:
-        kind = sniff_type(bytes(content))
-        if kind is None:
-            raise refused(UNSUPPORTED_TYPE, max_bytes)
+        raise refused(UNSUPPORTED_TYPE, max_bytes)
     return bytes(content), kind
 
 

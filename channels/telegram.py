@@ -12,6 +12,7 @@
   message;
 - photos and documents both ways: the bot's PDFs/images are fetched from the backend's signed
   link and uploaded (so the backend need not be reachable from Telegram); the user's files
+  (photos; documents: PDFs and spreadsheets, CSV or XLSX, by the mime_type Telegram announces)
   are downloaded with getFile (in memory) and handed to the backend, the bot gets their ids (same
   contract as WhatsApp: channels.inbound_files, common/uploads.py).
 """
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 TELEGRAM_API_BASE_URL = "https://api.telegram.org"
 WEBHOOK_PATH = "/webhooks/telegram/webhook"
 SORRY = "Desculpe, tive um problema para responder agora. Pode repetir sua mensagem em instantes?"
-ONLY_TEXT = "Por aqui eu entendo mensagens de texto, fotos e PDFs. Como posso ajudar?"
+ONLY_TEXT = "Por aqui eu entendo mensagens de texto, fotos, PDFs e planilhas (CSV ou XLSX). Como posso ajudar?"
 
 
 def make_bot(token: str, api_base_url: str = TELEGRAM_API_BASE_URL) -> Bot:

@@ -13,10 +13,10 @@ Better than Rasa's built-in `twilio` connector:
   on 429/5xx;
 - buttons become a numbered list and "1", "2" or the option's words pick the option;
 - long texts are split under the 1600-character limit; images/PDFs go as media (MediaUrl);
-- photos and PDFs the user sends are fetched from Twilio with the account's credentials, handed
-  to the backend (channels.inbound_files; nothing is written to disk here) and passed to the bot as
-  their ids in the message metadata (docs/channels.md); what the upload policy (common/uploads.py)
-  or the backend refuses gets its pt-BR explanation;
+- photos, PDFs and spreadsheets (CSV, XLSX) the user sends are fetched from Twilio with the
+  account's credentials, handed to the backend (channels.inbound_files; nothing is written to disk
+  here) and passed to the bot as their ids in the message metadata (docs/channels.md); what the
+  upload policy (common/uploads.py) or the backend refuses gets its pt-BR explanation;
 - the sender (whatsapp:+55...) is the conversation id and never logged unmasked.
 """
 
@@ -56,7 +56,7 @@ TWILIO_API_BASE_URL = "https://api.twilio.com"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_MEDIA_PER_MESSAGE = 10
 SORRY = "Desculpe, tive um problema para responder agora. Pode repetir sua mensagem em instantes?"
-ONLY_TEXT = "Por aqui eu entendo mensagens de texto, fotos e PDFs. Como posso ajudar?"
+ONLY_TEXT = "Por aqui eu entendo mensagens de texto, fotos, PDFs e planilhas (CSV ou XLSX). Como posso ajudar?"
 
 
 class TwilioSender:

@@ -6,8 +6,6 @@ only their own company.
 GET  /api/company                 200 {company: {code, name, cnpj, email, phone, address, group: [...]}, user}
 GET  /api/company/plans           200 {plans: [{name, ans_product_registration, coverage, coparticipation,
                                   contracted_on(_text), active_beneficiaries}]}
-GET  /api/company/users           200 {users: [{user_code, name, role, status, has_portal_access}]}; 403
-                                  company_admin_only
 POST /api/company/contact-changes body {email?, phone?, address?, channel, conversation_id} -> 201
                                   {protocol, changes, message}; 400; 403 company_admin_only; 409 nothing_to_change
 GET  /api/company/invoices?year=AAAA  (default: this year) 200 {year, years, invoices: [{document_number,
@@ -24,6 +22,7 @@ GET  /api/company/protocols       200 {protocols: [{protocol, kind, kind_label, 
                                   created_at, created_on_text}]} (the latest 10 of the company)
 GET  /api/company/protocols/{number}  200 {protocol, ...}; 404 protocol_not_found (another company's too)
 401 company_unauthorized on every route without a valid company credential.
+The portal's users: backend.api.company_admin; the reports: backend.api.company_reports.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from backend.api.forms import Form
 from backend.api.responses import json_response
 from backend.clock import local_today
 from backend.company.invoices import invoice_slip_pdf, invoices_of_year, issue_invoice_slip
-from backend.company.profile import company_data, company_users, contracted_plans, request_contact_change
+from backend.company.profile import company_data, contracted_plans, request_contact_change
 from backend.company.protocols import company_protocol, latest_protocols
 from backend.signed_links import DEFAULT_TTL, sign, url
 from common.validators import normalize_email
@@ -64,14 +63,6 @@ async def plans(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         found = await contracted_plans(session, await company_caller(request, session))
     return json_response({"plans": found})
-
-
-@routes.get("/api/company/users")
-async def users(request: web.Request) -> web.Response:
-    """See the module's docstring."""
-    async with request.app[SESSIONS]() as session:
-        found = await company_users(session, await company_caller(request, session))
-    return json_response({"users": found})
 
 
 class ContactForm(Form):

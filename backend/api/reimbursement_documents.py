@@ -6,7 +6,8 @@
 
 They carry the verification in the headers X-Verification, X-Conversation-Id and X-Channel. The
 file itself reached the backend before, from the channel (POST /api/inbound-files, under the upload
-policy of common/uploads.py); the action names it by the id the channel got. The use cases are
+policy of common/uploads.py); the action names it by the id the channel got. Only a document (photo
+or PDF) is attached: a spreadsheet the policy took for the company's movements is refused. The use cases are
 backend.reimbursements's (check_may_attach, attach_inbound_file, pending_document_views,
 remove_pending_document).
 """
@@ -53,7 +54,8 @@ async def attach_document(request: web.Request) -> web.Response:
 
     201 {id, kind, kind_label, filename, size, content_type, pending_count}; 400 bad body / bad kind;
     401; 404 inbound_file_not_found (unknown, of another conversation, expired or already attached);
-    409 plan_cancelled / too_many_documents.
+    409 plan_cancelled / too_many_documents; 415 not_a_document (a spreadsheet: the file stays
+    unattached, for the use it was sent for).
     """
     conversation_id = request.headers.get("X-Conversation-Id", "")
     async with request.app[SESSIONS]() as session:  # before the body: who asks comes first

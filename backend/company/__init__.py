@@ -7,7 +7,9 @@ company portal does (seed 003, the portal manual).
   conversation (`identity`);
 - `identity`: the chat's check — user code + CNPJ, a one-time code e-mailed to the user;
 - `access`: first access, forgot password, forgot user (links e-mailed, the page that sets the password);
-- `profile`: the company's data, contracted plans, users, change of contact data (a protocol);
+- `profile`: the company's data, contracted plans, change of contact data (a protocol);
+- `users`: the portal's users — list, add (first-access link), edit, deactivate, reactivate (admins);
+- `reports`: active and inactive beneficiaries, usage by month (CSV/PDF behind a signed link);
 - `invoices`: invoices by year and the copy of an invoice's bank slip (backend.billing);
 - `protocols`: the company's own protocols.
 

@@ -124,10 +124,12 @@ async def _issue_link(session: AsyncSession, user: CompanyUser, purpose: str) ->
     return token
 
 
-async def _mail_link(session: AsyncSession, user: CompanyUser, purpose: str, services: AccessServices) -> None:
+async def _mail_link(
+    session: AsyncSession, user: CompanyUser, purpose: str, services: AccessServices, intro: str | None = None
+) -> None:
     token = await _issue_link(session, user, purpose)
     await session.commit()  # the link works before its e-mail leaves
-    intro = (
+    intro = intro or (
         "Recebemos o pedido de primeiro acesso ao portal da empresa."
         if purpose == FIRST_ACCESS and user.password_hash is None
         else "Recebemos o pedido de uma nova senha do portal da empresa."
@@ -148,6 +150,16 @@ async def _mail_link(session: AsyncSession, user: CompanyUser, purpose: str, ser
         )
     except MailError:
         log.exception("company access e-mail not sent", extra={"company_user_id": user.id})
+
+
+async def send_first_access(session: AsyncSession, user: CompanyUser, intro: str, services: AccessServices) -> bool:
+    """E-mails a user an admin added (or reactivated) the first-access link, `intro` saying why;
+    counted in MAILS_PER_USER like the others. Commits; False when the e-mail was dropped."""
+    mailed = await _may_mail(session, services.keys, user)
+    if mailed:
+        await _mail_link(session, user, FIRST_ACCESS, services, intro)
+    await session.commit()
+    return mailed
 
 
 async def request_first_access(

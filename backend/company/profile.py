@@ -1,6 +1,6 @@
 """The company's own data (seed 003, "Informações cadastrais"): registration data and group,
-contracted plans, the portal's users (admin only), and a change of contact data, which becomes a
-protocol for the registration team (admin only)."""
+contracted plans, and a change of contact data, which becomes a protocol for the registration team
+(admin only). The portal's users are backend.company.users'."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.company.auth import CompanyCaller, require_admin
 from backend.company.documents import format_cnpj
-from backend.models import ACTIVE, Beneficiary, Company, CompanyPlan, CompanyUser
+from backend.models import ACTIVE, Beneficiary, Company, CompanyPlan
 from backend.operator_profile import OperatorProfile
 from backend.protocols import new_protocol
 from backend.refusals import Refusals
@@ -93,32 +93,6 @@ async def contracted_plans(session: AsyncSession, caller: CompanyCaller) -> list
             "active_beneficiaries": counts.get(row.plan_id, 0),
         }
         for row in rows
-    ]
-
-
-async def company_users(session: AsyncSession, caller: CompanyCaller) -> list[dict]:
-    """The portal's users of the caller's company (admin only: company_admin_only)."""
-    require_admin(caller)
-    users = (
-        (
-            await session.execute(
-                select(CompanyUser).where(CompanyUser.company_id == caller.company.id).order_by(CompanyUser.user_code)
-            )
-        )
-        .unique()
-        .scalars()
-        .all()
-    )
-    await session.commit()
-    return [
-        {
-            "user_code": u.user_code,
-            "name": u.name,
-            "role": u.role,
-            "status": u.status,
-            "has_portal_access": u.password_hash is not None,
-        }
-        for u in users
     ]
 
 

@@ -1,6 +1,7 @@
 """The company's own protocols (seed 003, "Protocolos"): one by its number, or the latest ones.
 A protocol of another company, or of a beneficiary, is not found — the same answer as a number that
-does not exist."""
+does not exist. A movement's protocol shows what it did (`movement`: backend.company.movements), a
+file's the summary and the refused lines (`batch`: backend.company.movement_batch)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import iso_utc
 from backend.company.auth import CompanyCaller
+from backend.company.movement_batch import batch_of_protocol
+from backend.company.movements import movement_of_protocol
 from backend.models import Protocol
 from backend.protocols import PROTOCOL_DIGITS, REFUSALS, kind_label, status_label
 from common.labels import date_text
@@ -37,10 +40,16 @@ async def company_protocol(session: AsyncSession, caller: CompanyCaller, number:
                 select(Protocol).where(Protocol.number == number, Protocol.company_id == caller.company.id)
             )
         ).scalar_one_or_none()
-    await session.commit()
     if protocol is None:
+        await session.commit()
         raise REFUSALS.refuse("protocol_not_found")
-    return protocol_json(protocol)
+    body = protocol_json(protocol)
+    if movement := await movement_of_protocol(session, protocol):
+        body["movement"] = movement
+    if batch := await batch_of_protocol(session, protocol):
+        body["batch"] = batch
+    await session.commit()
+    return body
 
 
 async def latest_protocols(session: AsyncSession, caller: CompanyCaller) -> list[dict]:

@@ -102,7 +102,7 @@ SWEEP_EVERY_S = 60
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, headers and the session_id field around the file
 
 TEXT_UNKNOWN_SESSION = "Não encontrei esta conversa. Recarregue a página e tente de novo."
-TEXT_NO_FILE = "Escolha um arquivo (foto ou PDF) para enviar."
+TEXT_NO_FILE = "Escolha um arquivo (foto, PDF ou planilha) para enviar."
 TEXT_TOO_MANY = "Você enviou muitos arquivos em pouco tempo. Espere alguns minutos e tente de novo."
 TEXT_BUSY = "Estou recebendo muitos arquivos agora. Tente de novo em alguns minutos."
 TEXT_UPLOAD_LOST = "Não encontrei o arquivo que você enviou. Envie de novo, por favor."

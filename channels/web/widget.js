@@ -33,13 +33,22 @@
     startOpen: data.open === "true"
   };
 
-  // a política de anexos (common/uploads.py), a mesma do canal e do backend: JPG, PNG ou PDF, até 10 MB;
-  // os textos são os dela, palavra por palavra (tests/common/test_uploads.py confere)
-  var UPLOAD_TYPES = ["image/jpeg", "image/png", "application/pdf"];
-  var TEXT_UNSUPPORTED = "Só consigo receber fotos em JPG ou PNG e arquivos em PDF. Envie o documento em um desses " +
-    "formatos (fotos em HEIC ou WebP não são aceitas: envie como JPG).";
-  var TEXT_TOO_LARGE = "O arquivo passa do limite de 10 MB. Envie uma foto ou um PDF menor " +
-    "(se precisar, mande uma foto de cada página).";
+  // a política de anexos (common/uploads.py), a mesma do canal e do backend: JPG, PNG ou PDF, planilhas em
+  // CSV ou XLSX, até 10 MB; os tipos que o navegador pode dizer de um arquivo aceito (o Windows chama um CSV
+  // de application/vnd.ms-excel: o canal lê os bytes e decide) e os textos são os dela, palavra por palavra
+  // (tests/common/test_uploads.py confere)
+  var UPLOAD_TYPES = ["image/jpeg", "image/png", "application/pdf", "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/jpg", "image/pjpeg",
+    "application/x-pdf", "application/csv", "text/comma-separated-values", "text/x-csv",
+    "text/x-comma-separated-values", "text/plain", "application/vnd.ms-excel"];
+  // o seletor de arquivos: os tipos e as extensões (alguns sistemas não sabem o tipo de um .csv)
+  var UPLOAD_ACCEPT = ["image/jpeg", "image/png", "application/pdf", "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".jpg", ".jpeg", ".png", ".pdf", ".csv",
+    ".xlsx"];
+  var TEXT_UNSUPPORTED = "Só consigo receber fotos (JPG ou PNG), PDF ou planilhas (CSV ou XLSX). Envie o arquivo " +
+    "em um desses formatos.";
+  var TEXT_TOO_LARGE = "O arquivo passa do limite de 10 MB. Envie um arquivo menor " +
+    "(se precisar, mande uma foto de cada página ou divida a planilha).";
   var TEXT_EMPTY = "O arquivo chegou vazio. Envie de novo, por favor.";
   var UPLOAD_PATH = "/webhooks/socketio/upload";
   var UPLOAD_WAIT_MS = 30000;
@@ -195,7 +204,7 @@
     placeholder: "Digite sua mensagem"
   });
   var fileInput = el("input", {
-    type: "file", className: "oculto", accept: UPLOAD_TYPES.join(","), tabindex: "-1", "aria-hidden": "true",
+    type: "file", className: "oculto", accept: UPLOAD_ACCEPT.join(","), tabindex: "-1", "aria-hidden": "true",
     onchange: function () {
       var file = fileInput.files && fileInput.files[0];
       fileInput.value = "";
@@ -203,7 +212,7 @@
     }
   });
   var attach = el("button", {
-    type: "button", className: "anexar", "aria-label": "Anexar documento (foto ou PDF)", title: "Anexar documento",
+    type: "button", className: "anexar", "aria-label": "Anexar arquivo (foto, PDF ou planilha)", title: "Anexar arquivo",
     onclick: function () { if (!state.uploading) fileInput.click(); }
   }, [icon("clipe")]);
   var form = el("form", {
@@ -479,7 +488,7 @@
 
   function showNotice(text) { notice.textContent = text; }
 
-  /* ---------- envio de documentos (reembolso) ---------- */
+  /* ---------- envio de arquivos (documentos do reembolso, planilhas de movimentação) ---------- */
 
   // O arquivo vai para o canal socket.io do Rasa (POST multipart com o id da sessão), que o entrega ao
   // backend como os canais de WhatsApp e Telegram e devolve só um id; a mensagem "/enviar_documento" leva

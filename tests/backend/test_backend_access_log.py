@@ -15,7 +15,7 @@ from backend.app import create_app
 from common.pii import SECRET_PLACEHOLDER, mask_secret_paths
 
 # Route variables that are not secrets (ids and numbers a request is about, public file names).
-NOT_SECRET = {"id", "protocol", "number", "document_number", "ticket_id", "file", "filename"}
+NOT_SECRET = {"id", "protocol", "number", "document_number", "ticket_id", "file", "filename", "user_code"}
 
 
 def _lines(log) -> list[dict]:

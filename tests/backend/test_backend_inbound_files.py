@@ -2,16 +2,20 @@
 size limit, the upload policy's codes and texts), bound to the conversation it came from (channel +
 sender id) and kept in the database (backend.uploads), never on the backend's disk; an action attaches
 it by id to a reimbursement (POST /api/reimbursement-documents {"file_id"}) — only from that
-conversation, only once, only before it expires."""
+conversation, only once, only before it expires, and only a document: a spreadsheet is refused there
+and stays for the company's movements (tests/backend/test_company_movement_batch_by_chat.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
+import zipfile
 from datetime import timedelta
 
 import pytest
 from backend_api import JOSE, MARIA, verify
+from openpyxl import Workbook
 from sqlalchemy import func, select, update
 
 import backend.uploads
@@ -30,6 +34,25 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
 RECEIPT = "receipt"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "tipo;cpf;nome\r\ninclusao;650.283.194-05;João da Conceição\r\n".encode("cp1252")  # as Excel saves it
+
+
+def xlsx() -> bytes:
+    book = Workbook()
+    book.active.append(["tipo", "cpf"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def docx_like() -> bytes:
+    """A zip that is an Office file but no workbook."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return out.getvalue()
 
 
 async def receive(
@@ -105,10 +128,32 @@ async def test_the_type_comes_from_the_bytes_and_names_the_file(client):
 
 
 @pytest.mark.parametrize(
+    ("content", "content_type", "filename", "expected"),
+    [
+        (CSV, "text/csv", "movimentação.csv", ("text/csv", "movimentação.csv")),
+        (CSV, "application/vnd.ms-excel", "lote", ("text/csv", "lote.csv")),  # what Windows calls a CSV
+        (xlsx(), XLSX_TYPE, "lote.xlsx", (XLSX_TYPE, "lote.xlsx")),
+        (xlsx(), "application/octet-stream", "lote.zip", (XLSX_TYPE, "lote.xlsx")),
+    ],
+    ids=["csv", "csv-as-excel", "xlsx", "xlsx-undeclared"],
+)
+async def test_spreadsheets_are_taken_too_by_their_content(client, sessions, content, content_type, filename, expected):
+    status, body = await receive(client, content, filename=filename, content_type=content_type)
+    assert status == 201, body
+    assert (body["content_type"], body["filename"]) == expected
+    [row] = await rows(sessions, InboundFile)
+    assert await stored(sessions, row.storage_path) == content
+
+
+@pytest.mark.parametrize(
     ("content", "content_type", "status", "code"),
     [
         (EXE, "application/pdf", 415, "unsupported_type"),  # an executable renamed recibo.pdf
         (WEBP, "image/webp", 415, "unsupported_type"),
+        (docx_like(), XLSX_TYPE, 415, "unsupported_type"),  # a zip, but no workbook
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "application/vnd.ms-excel", 415, "unsupported_type"),
+        (b"tipo;cpf\r\n" * 4 + b"\x00\x01\x02", "text/csv", 415, "unsupported_type"),  # text, then binary
+        (b"\x7fELF\x02\x01\x01" + bytes(range(256)), "text/csv", 415, "unsupported_type"),  # junk called .csv
         (b"", "application/pdf", 400, "empty_file"),
         (PDF + b"0" * MAX_UPLOAD_BYTES, "application/pdf", 413, "file_too_large"),
     ],
@@ -234,6 +279,22 @@ async def test_attaching_needs_a_verification_of_this_conversation_and_a_known_k
     )
     assert response.status == 400 and "file_id" in (await response.json())["error"]["fields"]
     assert len(await rows(sessions, InboundFile)) == 1  # nothing was used up
+
+
+async def test_a_spreadsheet_is_no_reimbursement_document_and_stays(client, sessions):
+    token = await verify(client, MARIA)
+    _, received = await receive(client, CSV, filename="planilha.csv", content_type="text/csv")
+    status, body = await attach(client, token, received["id"])
+    assert (status, body["error"]) == (
+        415,
+        {"code": "not_a_document", "message": "Para o reembolso, envie uma foto (JPG ou PNG) ou um PDF do documento."},
+    )
+    assert await rows(sessions, ReimbursementDocument) == []
+    [row] = await rows(sessions, InboundFile)  # not used up: still there for the use it was sent for
+    assert row.id == received["id"] and await stored(sessions, row.storage_path) == CSV
+    _, sheet = await receive(client, xlsx(), filename="lote.xlsx", content_type=XLSX_TYPE)
+    assert (await attach(client, token, sheet["id"]))[1]["error"]["code"] == "not_a_document"
+    assert len(await rows(sessions, InboundFile)) == 2
 
 
 # --- expiry ---------------------------------------------------------------------------------------

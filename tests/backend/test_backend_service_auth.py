@@ -55,6 +55,7 @@ SAMPLE_VALUES = {
     "id": "1",
     "protocol": "4" * 20,
     "token": "x" * 20,
+    "user_code": "RH500102",  # a company user (backend.api.company_admin)
 }
 
 

@@ -6,17 +6,20 @@ webhook registration."""
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import logging
 
 import pytest
 from fakes import ChannelServer, wait_until
+from openpyxl import Workbook
 
 from channels.common import ATTACHMENT_MESSAGE
 from channels.inbound_files import TEXT_TRY_LATER
 from channels.telegram import TelegramInput
 from common.uploads import FILE_TOO_LARGE, MAX_UPLOAD_BYTES, REFUSAL_TEXTS, UNSUPPORTED_TYPE
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SECRET = "s3gredo-do-webhook"
 PATH = "/webhooks/telegram/webhook"
 CHAT = 777001
@@ -142,6 +145,14 @@ async def test_long_payloads_travel_as_tokens(channel, telegram_api):
     assert received[1] == long_payload
 
 
+def xlsx() -> bytes:
+    book = Workbook()
+    book.active.append(["tipo", "cpf"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def document(file_id: str, name: str, mime_type: str, size: int) -> dict:
     return {
         "file_id": file_id,
@@ -197,9 +208,39 @@ async def test_inbound_photo_takes_the_largest_size_and_the_caption(channel, tel
 
 
 @pytest.mark.parametrize(
+    ("name", "mime_type", "content", "stored_type"),
+    [
+        ("movimentação.csv", "text/csv", "tipo;cpf\r\ninclusão;65028319405\r\n".encode("cp1252"), "text/csv"),
+        ("lote.csv", "application/vnd.ms-excel", b"tipo,cpf\r\ninclusao,65028319405\r\n", "text/csv"),
+        ("lote.xlsx", XLSX_TYPE, None, XLSX_TYPE),
+    ],
+    ids=["csv", "csv-as-excel", "xlsx"],
+)
+async def test_an_inbound_spreadsheet_is_handed_to_the_backend_like_a_pdf(
+    channel, telegram_api, assistant, backend, name, mime_type, content, stored_type
+):
+    content = content if content is not None else xlsx()
+    telegram_api.files["SHEET"] = content
+    async with ChannelServer(channel, assistant) as server:
+        await send(server, file_update(document=document("SHEET", name, mime_type, len(content))))
+        await wait_until(lambda: assistant.received)
+    message = assistant.received[0]
+    assert message.text == ATTACHMENT_MESSAGE
+    backend.assert_only_file(
+        message.metadata, name, stored_type, content, channel="telegram", conversation_id=str(CHAT)
+    )
+
+
+@pytest.mark.parametrize(
     ("doc", "code"),
     [
         (document("Z", "a.zip", "application/zip", 10), UNSUPPORTED_TYPE),
+        (
+            document(
+                "D", "contrato.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", 10
+            ),
+            UNSUPPORTED_TYPE,
+        ),
         (document("W", "foto.webp", "image/webp", 10), UNSUPPORTED_TYPE),
         (document("H", "foto.heic", "image/heic", 10), UNSUPPORTED_TYPE),
         (document("G", "laudo.pdf", "application/pdf", MAX_UPLOAD_BYTES + 1), FILE_TOO_LARGE),
@@ -217,10 +258,13 @@ async def test_what_the_policy_refuses_is_explained_without_a_download(
 
 async def test_bytes_that_are_not_what_they_claim_are_refused(channel, telegram_api, assistant, backend):
     telegram_api.files["EXE"] = b"MZ\x90\x00" + b"\x00" * 100
+    telegram_api.files["XLS"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 96  # the old Excel format
     async with ChannelServer(channel, assistant) as server:
         await send(server, file_update(document=document("EXE", "recibo.pdf", "application/pdf", 104)))
         await wait_until(lambda: telegram_api.called("sendMessage"))
-    assert [m["text"] for m in telegram_api.called("sendMessage")] == [REFUSAL_TEXTS[UNSUPPORTED_TYPE]]
+        await send(server, file_update(document=document("XLS", "lote.xls", "application/vnd.ms-excel", 104)))
+        await wait_until(lambda: len(telegram_api.called("sendMessage")) == 2)
+    assert [m["text"] for m in telegram_api.called("sendMessage")] == [REFUSAL_TEXTS[UNSUPPORTED_TYPE]] * 2
     assert assistant.received == [] and backend.calls == 0
 
 

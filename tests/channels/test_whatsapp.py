@@ -5,10 +5,12 @@ files handed to a fake of the backend's POST /api/inbound-files, the bot getting
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 
 import pytest
 from fakes import ChannelServer, wait_until
+from openpyxl import Workbook
 from twilio.request_validator import RequestValidator
 
 from channels.common import ATTACHMENT_MESSAGE
@@ -18,6 +20,7 @@ from common.uploads import FILE_TOO_LARGE, MAX_UPLOAD_BYTES, REFUSAL_TEXTS, UNSU
 from scripts.stack import free_port
 
 PUBLIC = "https://assistente.exemplo.com.br"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PATH = "/webhooks/whatsapp/webhook"
 MARIA = "whatsapp:+5579998110001"
 JOSE = "whatsapp:+5579998110002"
@@ -118,6 +121,14 @@ async def test_a_document_goes_as_media_with_its_caption(channel, twilio, assist
     assert twilio.sent[1]["Body"] == "Boleto de março"
 
 
+def xlsx() -> bytes:
+    book = Workbook()
+    book.active.append(["tipo", "cpf"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def media(twilio, name: str, content_type: str, body: str = "", count: int = 1) -> dict:
     extra = {"NumMedia": str(count), "MediaUrl0": f"{twilio.url}/media/{name}", "MediaContentType0": content_type}
     return form(MARIA, body, **extra)
@@ -141,6 +152,33 @@ async def test_inbound_pdf_is_fetched_with_the_account_credentials_and_handed_to
     assert twilio.unauthorized == 0
 
 
+@pytest.mark.parametrize(
+    ("content_type", "content", "stored_type"),
+    [
+        ("text/csv", "tipo;cpf\r\ninclusão;65028319405\r\n".encode("cp1252"), "text/csv"),
+        ("application/vnd.ms-excel", b"tipo;cpf\r\ninclusao;65028319405\r\n", "text/csv"),  # Windows' name
+        (XLSX_TYPE, None, XLSX_TYPE),
+    ],
+    ids=["csv", "csv-as-excel", "xlsx"],
+)
+async def test_an_inbound_spreadsheet_reaches_the_backend_as_an_inbound_file(
+    channel, twilio, assistant, backend, content_type, content, stored_type
+):
+    content = content if content is not None else xlsx()
+    twilio.media["ME9"] = (content, content_type)
+    async with ChannelServer(channel, assistant) as server:
+        await say(server, media(twilio, "ME9", content_type))
+        await wait_until(lambda: assistant.received, what="the bot to get the spreadsheet")
+    message = assistant.received[0]
+    assert message.text == ATTACHMENT_MESSAGE
+    extension = "xlsx" if stored_type == XLSX_TYPE else "csv"
+    backend.assert_only_file(
+        message.metadata, f"ME9.{extension}", stored_type, content, channel="whatsapp", conversation_id=MARIA
+    )
+    [stored] = backend.files.values()
+    assert stored["declared_type"] == content_type
+
+
 async def test_inbound_photo_with_a_caption_keeps_the_caption_as_text(channel, twilio, assistant, backend):
     twilio.media["ME2"] = (b"\xff\xd8\xff fake jpeg", "image/jpeg")
     async with ChannelServer(channel, assistant) as server:
@@ -159,7 +197,7 @@ async def test_inbound_photo_with_a_caption_keeps_the_caption_as_text(channel, t
     assert assistant.received[0].metadata["attachments"][0]["content_type"] == "image/jpeg"
 
 
-@pytest.mark.parametrize("content_type", ["audio/ogg", "image/webp", "image/heic"])
+@pytest.mark.parametrize("content_type", ["audio/ogg", "image/webp", "image/heic", "application/zip"])
 async def test_what_the_policy_refuses_is_explained_before_any_download(
     channel, twilio, assistant, backend, content_type
 ):
@@ -175,12 +213,19 @@ async def test_a_file_over_the_limit_or_not_what_it_claims_is_refused_with_the_p
 ):
     twilio.media["BIG"] = (b"%PDF-" + b"0" * MAX_UPLOAD_BYTES, "application/pdf")
     twilio.media["EXE"] = (b"MZ\x90\x00" + b"\x00" * 100, "application/pdf")  # an executable called a PDF
+    twilio.media["JUNK"] = (b"\x7fELF\x02\x01\x01" + bytes(range(256)), "text/csv")  # binary called a CSV
     async with ChannelServer(channel, assistant) as server:
         await say(server, media(twilio, "BIG", "application/pdf"))
         await wait_until(lambda: len(twilio.sent) == 1)
         await say(server, media(twilio, "EXE", "application/pdf"))
         await wait_until(lambda: len(twilio.sent) == 2)
-    assert [m["Body"] for m in twilio.sent] == [REFUSAL_TEXTS[FILE_TOO_LARGE], REFUSAL_TEXTS[UNSUPPORTED_TYPE]]
+        await say(server, media(twilio, "JUNK", "text/csv"))
+        await wait_until(lambda: len(twilio.sent) == 3)
+    assert [m["Body"] for m in twilio.sent] == [
+        REFUSAL_TEXTS[FILE_TOO_LARGE],
+        REFUSAL_TEXTS[UNSUPPORTED_TYPE],
+        REFUSAL_TEXTS[UNSUPPORTED_TYPE],
+    ]
     assert assistant.received == [] and backend.calls == 0
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from openpyxl import Workbook
 from widget_support import Chat, FakeRasaProcess
 
 from channels.inbound_files import TEXT_TRY_LATER
@@ -27,8 +28,18 @@ from common.uploads import EMPTY_FILE, FILE_TOO_LARGE, MAX_UPLOAD_BYTES, REFUSAL
 from scripts.stack import free_port
 
 PDF = b"%PDF-1.4 recibo de consulta"
+CSV = "tipo;cpf;nome\r\ninclusao;650.283.194-05;João da Conceição\r\n".encode("cp1252")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SITE = "http://site-da-operadora.example"
 BOUNDARY = "----widget-test-boundary"
+
+
+def xlsx() -> bytes:
+    book = Workbook()
+    book.active.append(["tipo", "cpf"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def start_fake(var_dir: Path, **env: str):
@@ -145,6 +156,27 @@ async def test_ids_of_another_session_and_attachments_forged_by_the_browser_are_
         assert reply == f"Recebi o arquivo nota fiscal.pdf ({len(PDF)} bytes)."  # still the owner's
 
 
+@pytest.mark.parametrize(
+    ("filename", "declared", "content", "stored_type"),
+    [
+        ("movimentação.csv", "text/csv", CSV, "text/csv"),
+        ("lote.csv", "application/vnd.ms-excel", CSV, "text/csv"),  # how Windows names a CSV
+        ("lote.xlsx", XLSX_TYPE, None, XLSX_TYPE),
+    ],
+    ids=["csv", "csv-as-excel", "xlsx"],
+)
+async def test_a_spreadsheet_reaches_the_bot_like_a_pdf(fake, filename, declared, content, stored_type):
+    content = content if content is not None else xlsx()
+    async with Chat(fake.url) as chat:
+        status, answer, _, _ = await upload(fake.url, chat.session, content, filename, declared)
+        assert status == 201, answer
+        assert (answer["filename"], answer["content_type"], answer["size"]) == (filename, stored_type, len(content))
+        reply = await chat.say("/enviar_documento", {"upload_ids": [answer["upload_id"]]})
+        assert reply == f"Recebi o arquivo {filename} ({len(content)} bytes)."
+        sent = fake.recorded()["files"][-1]
+        assert (sent["content_type"], sent["read"]) == (stored_type, len(content))
+
+
 def policy_error(code: str) -> dict:
     return {"code": code, "message": REFUSAL_TEXTS[code]}
 
@@ -155,10 +187,13 @@ async def test_what_the_policy_refuses_gets_its_text_and_never_reaches_the_backe
         status, answer, _, _ = await upload(
             fake.url,
             chat.session,
-            b"PK\x03\x04",
+            b"PK\x03\x04",  # a zip's first bytes, no workbook
             "planilha.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            XLSX_TYPE,
         )
+        assert (status, answer["error"]) == (415, policy_error(UNSUPPORTED_TYPE))
+        xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64  # the old Excel format
+        status, answer, _, _ = await upload(fake.url, chat.session, xls, "planilha.xls", "application/vnd.ms-excel")
         assert (status, answer["error"]) == (415, policy_error(UNSUPPORTED_TYPE))
         webp = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
         status, answer, _, _ = await upload(fake.url, chat.session, webp, "foto.webp", "image/webp")

@@ -105,9 +105,17 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     await expect(page.locator(".msg.usuario").last).to_have_text("Você: Arquivo enviado: recibo.pdf")
     await expect(page.locator(".msg.bot").last).to_have_text("Assistente: Recebi o arquivo recibo.pdf (15 bytes).")
     await page.locator("input[type=file]").set_input_files(
-        {"name": "planilha.xls", "mimeType": "application/vnd.ms-excel", "buffer": b"xx"}
+        {"name": "foto.heic", "mimeType": "image/heic", "buffer": b"xx"}
     )
     await expect(page.locator(".msg.sistema").last).to_contain_text(REFUSAL_TEXTS[UNSUPPORTED_TYPE])
+    # a spreadsheet goes like a PDF (Windows calls a CSV application/vnd.ms-excel: the channel reads the bytes)
+    accept = set((await page.locator("input[type=file]").get_attribute("accept")).split(","))
+    assert {".csv", ".xlsx", "text/csv", ".pdf", "image/jpeg"} <= accept
+    await page.locator("input[type=file]").set_input_files(
+        {"name": "lote.csv", "mimeType": "application/vnd.ms-excel", "buffer": b"tipo;cpf\r\ninclusao;1\r\n"}
+    )
+    await expect(page.locator(".msg.usuario").last).to_have_text("Você: Arquivo enviado: lote.csv")
+    await expect(page.locator(".msg.bot").last).to_have_text("Assistente: Recebi o arquivo lote.csv (22 bytes).")
     await page.screenshot(path=str(artifacts / "widget-site-1-conversa.png"))
 
     recorded = rasa.recorded()
@@ -118,17 +126,20 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
         "945.807.302-24",
         "mostre tudo",
         "/enviar_documento",
+        "/enviar_documento",
     ]
     assert {m["sender"] for m in recorded["messages"]} == {session}
-    [sent] = recorded["messages"][-1]["metadata"]["attachments"]
+    [sent] = recorded["messages"][-2]["metadata"]["attachments"]
     assert sent["file_id"].startswith("arquivo-do-backend")  # the backend's id: the channel kept no file
     assert {k: sent[k] for k in ("content_type", "filename", "size")} == {
         "content_type": "application/pdf",
         "filename": "recibo.pdf",
         "size": 15,
     }
-    assert [f["start"] for f in recorded["files"]] == ["%PDF-"]  # the bot read the file the browser sent
-    [answer] = uploads  # one upload (the spreadsheet never left the browser)
+    [sheet] = recorded["messages"][-1]["metadata"]["attachments"]
+    assert (sheet["content_type"], sheet["filename"]) == ("text/csv", "lote.csv")
+    assert [f["start"] for f in recorded["files"]] == ["%PDF-", "tipo;"]  # the bot read the files the browser sent
+    answer, _ = uploads  # two uploads (the HEIC photo never left the browser)
     assert answer.status == 201 and set(await answer.json()) == {"upload_id", "filename", "content_type", "size"}
     assert "arquivo-do-backend" not in await answer.text()  # the backend's id never reaches the browser
 
@@ -212,7 +223,7 @@ async def test_a_document_by_keyboard_while_sending_and_refused_by_the_server(fa
     assert await page.evaluate(FOCUSED) == "rw-mensagem"
     await page.keyboard.press("Shift+Tab")  # the clip sits just before the message box
     assert await page.evaluate(FOCUSED) == "anexar"
-    attach = page.get_by_role("button", name="Anexar documento (foto ou PDF)")
+    attach = page.get_by_role("button", name="Anexar arquivo (foto, PDF ou planilha)")
 
     release = asyncio.Event()
 
