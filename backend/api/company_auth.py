@@ -49,9 +49,9 @@ from backend.company.auth import (
     caller_from_verification,
     company_login,
 )
-from backend.company.documents import format_cnpj, normalize_cnpj, normalize_company_code, normalize_user_code
 from backend.company.identity import CODE_TTL, SENT_MESSAGE, send_code, verify_code
 from backend.rate_limits import DataKeys, client_address
+from common.company_documents import format_cnpj, normalize_cnpj, normalize_company_code, normalize_user_code
 from common.validators import normalize_email
 
 routes = web.RouteTableDef()

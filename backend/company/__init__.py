@@ -1,7 +1,6 @@
 """The employer's side (issue 17): HR users of a contracting company do in the chat what the
 company portal does (seed 003, the portal manual).
 
-- `documents`: the CNPJ as typed (numeric or the new alphanumeric one);
 - `auth`: the portal login (user code + password) and its tokens, and who a company call is made
   for (`CompanyCaller`: the user, the company, the role) — by a login token or by a verified
   conversation (`identity`);
@@ -11,7 +10,10 @@ company portal does (seed 003, the portal manual).
 - `users`: the portal's users — list, add (first-access link), edit, deactivate, reactivate (admins);
 - `reports`: active and inactive beneficiaries, usage by month (CSV/PDF behind a signed link);
 - `invoices`: invoices by year and the copy of an invoice's bank slip (backend.billing);
-- `protocols`: the company's own protocols.
+- `protocols`: the company's own protocols;
+- `movements`, `movement_rules`, `movement_batch`: beneficiary movements one by one and by file.
+
+The CNPJ, user code and company code as typed are read by common.company_documents (the bot's too).
 
 A user sees only their own company's data; what only an admin may do says so (`require_admin`).
 """

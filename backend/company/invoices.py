@@ -19,11 +19,11 @@ from backend.billing.fees import PROTOCOL_KIND, IssuedSlip, billing_of, money, p
 from backend.billing.slip_pdf import percent_text, render_slip
 from backend.billing.slips import build_slip, slip_data
 from backend.company.auth import CompanyCaller
-from backend.company.documents import format_cnpj
 from backend.models import Beneficiary, Company, CompanyInvoice, Fee
 from backend.operator_profile import OperatorProfile
 from backend.protocols import new_protocol
 from backend.refusals import Refusals
+from common.company_documents import format_cnpj
 from common.labels import FEE_STATUS_LABELS, date_text, month_text
 from common.money import format_brl
 

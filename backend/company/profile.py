@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.company.auth import CompanyCaller, require_admin
-from backend.company.documents import format_cnpj
 from backend.models import ACTIVE, Beneficiary, Company, CompanyPlan
 from backend.operator_profile import OperatorProfile
 from backend.protocols import new_protocol
 from backend.refusals import Refusals
+from common.company_documents import format_cnpj
 from common.labels import date_text, segments_text
 
 log = logging.getLogger(__name__)

@@ -32,10 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import OPERATOR_TZ
 from backend.company.auth import CompanyCaller
-from backend.company.documents import format_cnpj
 from backend.models import ACTIVE, Beneficiary, Company, CompanyUser, ServiceUsage
 from backend.operator_profile import OperatorProfile
 from backend.refusals import Refusals
+from common.company_documents import format_cnpj
 from common.labels import date_text, month_name, month_text, relationship_label
 from common.money import format_brl
 from common.pii import mask_cpf

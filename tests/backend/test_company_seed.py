@@ -10,11 +10,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from backend.clock import local_today
-from backend.company.documents import normalize_cnpj
 from backend.migrate import downgrade, upgrade
 from backend.models import Beneficiary, Company, CompanyInvoice, CompanyPlan, CompanyUser, metadata
 from backend.seed import add_months
 from backend.settings import Settings
+from common.company_documents import normalize_cnpj
 from common.validators import InvalidValue
 
 
