@@ -65,7 +65,9 @@ class BackendClient:
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
+        # a session belongs to the event loop it was made in: another loop (a server restarted in the
+        # same process, each test's own loop) gets its own instead of "Event loop is closed"
+        if self._session is None or self._session.closed or self._session._loop is not asyncio.get_running_loop():
             self._session = aiohttp.ClientSession(timeout=self.timeout, connector=aiohttp.TCPConnector(limit=100))
         return self._session
 

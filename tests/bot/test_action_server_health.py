@@ -193,4 +193,5 @@ async def test_a_failed_action_answers_500_without_echoing_the_tracker(monkeypat
         server.close()
         await server.wait_closed()
         await server.after_stop()
+        await backend_client.close()  # its session belongs to this test's loop
     assert status == 500 and "94580730224" not in text and "945.807.302-24" not in text, text
