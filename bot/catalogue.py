@@ -50,6 +50,18 @@ class Services:
 
 
 @dataclass(frozen=True)
+class CompanyServices:
+    """The employer's side (bot/actions/company_identity.py): the company user's identity check (user code,
+    CNPJ, one-time code e-mailed) every `company: true` request starts with, and how a
+    `company_service: true` request is served (`register` -> `form` -> the form's `then`)."""
+
+    identity_slots: tuple[str, ...]
+    rule: str
+    register: str
+    form: str
+
+
+@dataclass(frozen=True)
 class Request:
     intent: str
     label: str
@@ -60,6 +72,8 @@ class Request:
     reply: str | None = None
     interrupts_forms: bool = False
     protocol_kind: str | None = None
+    company_service: bool = False
+    company: bool = False  # the company user's identity is checked first (not the beneficiary's)
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,7 @@ class Catalogue:
     answers: dict[str, Answer]
     requests: dict[str, Request]
     controls: tuple[str, ...]
+    company: CompanyServices | None = None
 
     def form_intent(self, form: str) -> str | None:
         """The request whose intent starts `form` (None for the identity check of the services)."""
@@ -78,6 +93,9 @@ class Catalogue:
 
     def service_intents(self) -> list[str]:
         return [r.intent for r in self.requests.values() if r.service]
+
+    def company_service_intents(self) -> list[str]:
+        return [r.intent for r in self.requests.values() if r.company_service]
 
     def answer_intents(self, action: str, form: Form | None = None) -> list[str]:
         """The intents `action` answers; in `form`, those the form does not answer itself."""
@@ -168,20 +186,23 @@ def _answer(action: str, raw: Any) -> Answer:
     return Answer(action=action, rule=_text(raw["rule"], f"{where}.rule"), in_form_rule=in_form_rule)
 
 
-_SERVED_BY = ("form", "service", "answer", "reply")
+_SERVED_BY = ("form", "service", "company_service", "answer", "reply")
 
 
 def _request(intent: str, raw: Any) -> Request:
     where = f"requests.{intent}"
-    raw = _mapping(raw, where, {"label", "identity"}, frozenset({*_SERVED_BY, "interrupts_forms", "protocol_kind"}))
+    raw = _mapping(
+        raw, where, {"label", "identity"}, frozenset({*_SERVED_BY, "interrupts_forms", "protocol_kind", "company"})
+    )
     served = [key for key in _SERVED_BY if key in raw]
     if len(served) != 1:
         raise CatalogueError(f"{where}: served by exactly one of {', '.join(_SERVED_BY)}; got {served or 'none'}")
-    for key in ("identity", "interrupts_forms", "service"):
+    for key in ("identity", "interrupts_forms", "service", "company_service", "company"):
         if key in raw and not isinstance(raw[key], bool):
             raise CatalogueError(f"{where}.{key}: expected true or false, got {raw[key]!r}")
-    if raw.get("service") is False:
-        raise CatalogueError(f"{where}.service: write `service: true` or leave it out")
+    for key in ("service", "company_service"):
+        if raw.get(key) is False:
+            raise CatalogueError(f"{where}.{key}: write `{key}: true` or leave it out")
     return Request(
         intent=intent,
         label=_text(raw["label"], f"{where}.label"),
@@ -192,6 +213,8 @@ def _request(intent: str, raw: Any) -> Request:
         reply=_text(raw["reply"], f"{where}.reply") if "reply" in raw else None,
         interrupts_forms=raw.get("interrupts_forms", False),
         protocol_kind=_text(raw["protocol_kind"], f"{where}.protocol_kind") if "protocol_kind" in raw else None,
+        company_service=raw.get("company_service", False),
+        company=raw.get("company", False),
     )
 
 
@@ -201,13 +224,18 @@ def _check(catalogue: Catalogue) -> None:
     services_form = catalogue.forms.get(catalogue.services.form)
     if services_form is None:
         problems.append(f"services.form: no form {catalogue.services.form}")
+    company = catalogue.company
+    company_form = catalogue.forms.get(company.form) if company else None
+    if company is not None and company_form is None:
+        problems.append(f"company.form: no form {company.form}")
+    service_forms = {catalogue.services.form, *([company.form] if company else [])}
     for form in catalogue.forms.values():
         owners = [r.intent for r in catalogue.requests.values() if r.form == form.name]
         if len(owners) > 1:
             problems.append(f"forms.{form.name}: started by more than one request {owners}")
-        if form.name == catalogue.services.form and owners:
-            problems.append(f"forms.{form.name}: serves the `service: true` requests; {owners} cannot own it")
-        if form.name != catalogue.services.form and not owners:
+        if form.name in service_forms and owners:
+            problems.append(f"forms.{form.name}: serves the service requests; {owners} cannot own it")
+        if form.name not in service_forms and not owners:
             problems.append(f"forms.{form.name}: no request starts it")
         for intent in form.answers_itself:
             if intent not in catalogue.requests or catalogue.requests[intent].answer is None:
@@ -221,15 +249,30 @@ def _check(catalogue: Catalogue) -> None:
             problems.append(f"{where}.form: no form {request.form}")
         if request.answer is not None and request.answer not in catalogue.answers:
             problems.append(f"{where}.answer: {request.answer} is not under `answers`")
-        if request.interrupts_forms and not (request.form or request.service):
+        if request.interrupts_forms and not (request.form or request.service or request.company_service):
             problems.append(f"{where}: only a form or a service request interrupts forms")
+        if request.company_service and company is None:
+            problems.append(f"{where}.company_service: there is no `company` section")
         # the identity is checked when the form serving the request starts with the identity slots
-        serving = services_form if request.service else catalogue.forms.get(request.form or "")
+        if request.service:
+            serving = services_form
+        elif request.company_service:
+            serving = company_form
+        else:
+            serving = catalogue.forms.get(request.form or "")
         checks_identity = (
             serving is not None and serving.slots[: len(catalogue.identity_slots)] == catalogue.identity_slots
         )
         if request.identity != checks_identity:
             problems.append(f"{where}.identity: is {request.identity}, but the identity is checked: {checks_identity}")
+        company_slots = company.identity_slots if company else ()
+        checks_company = (
+            bool(company_slots) and serving is not None and serving.slots[: len(company_slots)] == company_slots
+        )
+        if request.company != checks_company:
+            problems.append(
+                f"{where}.company: is {request.company}, but the company identity is checked: {checks_company}"
+            )
     for action in catalogue.answers:
         if not catalogue.answer_intents(action):
             problems.append(f"answers.{action}: no request is answered by it")
@@ -242,9 +285,18 @@ def _check(catalogue: Catalogue) -> None:
 
 def parse(raw: Any) -> Catalogue:
     """The catalogue from the YAML document `raw`; CatalogueError says what is wrong with it."""
-    raw = _mapping(raw, "catalogue", {"identity", "forms", "services", "answers", "requests", "controls"})
+    raw = _mapping(
+        raw, "catalogue", {"identity", "forms", "services", "answers", "requests", "controls"}, frozenset({"company"})
+    )
     identity = _mapping(raw["identity"], "identity", {"slots", "flow_slots"})
     services = _mapping(raw["services"], "services", {"rule", "register", "form"})
+    company = None
+    if "company" in raw:
+        section = _mapping(raw["company"], "company", {"identity_slots", "rule", "register", "form"})
+        company = CompanyServices(
+            identity_slots=_names(section["identity_slots"], "company.identity_slots"),
+            **{key: _text(section[key], f"company.{key}") for key in ("rule", "register", "form")},
+        )
     catalogue = Catalogue(
         identity_slots=_names(identity["slots"], "identity.slots"),
         identity_flow_slots=_names(identity["flow_slots"], "identity.flow_slots"),
@@ -253,6 +305,7 @@ def parse(raw: Any) -> Catalogue:
         answers={action: _answer(action, value) for action, value in _dict(raw["answers"], "answers").items()},
         requests={intent: _request(intent, value) for intent, value in _dict(raw["requests"], "requests").items()},
         controls=_names(raw["controls"], "controls"),
+        company=company,
     )
     _check(catalogue)
     return catalogue

@@ -87,14 +87,34 @@ LIVE_ONLY_SLOTS = frozenset(
         "reembolso_membro_nome",
         "reembolso_prestador",
         "reembolso_doc_prestador",
+        # the employer's side: the company user's verified session, the one-time code and the person moved
+        "empresa_token",
+        "empresa_info",
+        "empresa_usuario",
+        "empresa_codigo",
+        "empresa_email",
+        "empresa_inc_nome",
+        "empresa_inc_cpf",
+        "empresa_inc_nascimento",
+        "empresa_inc_mae",
+        "empresa_inc_titular_cpf",
+        "empresa_exc_cpf",
     }
 )
 # Slots that hold a person's name (masked wherever the name appears in the conversation).
 NAME_SLOTS = frozenset(
-    {"nome_mae", "nome_completo", "carteirinha_membro_nome", "reembolso_membro_nome", "reembolso_prestador"}
+    {
+        "nome_mae",
+        "nome_completo",
+        "carteirinha_membro_nome",
+        "reembolso_membro_nome",
+        "reembolso_prestador",
+        "empresa_inc_nome",
+        "empresa_inc_mae",
+    }
 )
 # Questions answered with a typed name: the whole answer is stored as "[nome]".
-NAME_QUESTIONS = frozenset({"nome_mae", "nome_completo", "reembolso_prestador"})
+NAME_QUESTIONS = frozenset({"nome_mae", "nome_completo", "reembolso_prestador", "empresa_inc_nome", "empresa_inc_mae"})
 # Event keys that name things (actions, intents, event types) or time them: never personal data.
 _EVENT_KEEP = frozenset(
     {

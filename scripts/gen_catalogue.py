@@ -96,6 +96,14 @@ def catalogue_rules(catalogue: Catalogue) -> str:
         f"      - active_loop: {services.form}",
     ]
     lines += _rule(services.rule, steps)
+    company = catalogue.company
+    if company is not None and catalogue.company_service_intents():
+        steps = _user_turn(catalogue.company_service_intents()) + [
+            f"      - action: {company.register}",
+            f"      - action: {company.form}",
+            f"      - active_loop: {company.form}",
+        ]
+        lines += [""] + _rule(company.rule, steps)
     for answer in catalogue.answers.values():
         lines += [""] + _rule(
             answer.rule, _user_turn(catalogue.answer_intents(answer.action)) + [f"      - action: {answer.action}"]
@@ -133,6 +141,7 @@ def domain_problems(catalogue: Catalogue, domain: dict[str, Any]) -> list[str]:
     named = [
         SWITCH_ACTION,
         catalogue.services.register,
+        *([catalogue.company.register] if catalogue.company else []),
         *(form.then for form in catalogue.forms.values()),
         *catalogue.answers,
         *(r.reply for r in catalogue.requests.values() if r.reply),

@@ -15,11 +15,14 @@ FLOW_SLOTS = CATALOGUE.flow_slots()
 IDENTITY_INPUT_SLOTS = ("login", "cpf", "data_nascimento", "nome_mae")
 # The verified session (an opaque token + masked facts): kept until goodbye or a new session.
 SESSION_SLOTS = ("identidade_token", "identidade_info")
+# The company user's verified session (bot/actions/company_identity.py): also kept until goodbye.
+COMPANY_SESSION_SLOTS = ("empresa_token", "empresa_info")
 
 
 def end_flow_events(tracker: Tracker, *, keep_session: bool = True) -> list[dict[str, Any]]:
-    """Deactivates the running form (if any) and forgets the data the user gave in it."""
-    slots = FLOW_SLOTS if keep_session else FLOW_SLOTS + SESSION_SLOTS
+    """Deactivates the running form (if any) and forgets the data the user gave in it; with
+    keep_session=False (goodbye) also the verified sessions, the beneficiary's and the company's."""
+    slots = FLOW_SLOTS if keep_session else FLOW_SLOTS + SESSION_SLOTS + COMPANY_SESSION_SLOTS
     events: list[dict[str, Any]] = []
     if tracker.active_loop_name:
         events.append(ActiveLoop(None))

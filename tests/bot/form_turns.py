@@ -17,6 +17,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from tracker_support import slot_events
 
 from bot.actions.card_request import ActionAskCarteirinhaConfirmar, ActionAskCarteirinhaMembro
+from bot.actions.company_contact import ActionAskEmpresaContatoTipo, ActionAskEmpresaContatoValor
+from bot.actions.company_movements import (
+    ActionAskEmpresaExcConfirmar,
+    ActionAskEmpresaExcMotivo,
+    ActionAskEmpresaIncConfirmar,
+    ActionAskEmpresaIncInicio,
+    ActionAskEmpresaIncParentesco,
+    ActionAskEmpresaIncPlano,
+    ActionAskEmpresaIncVinculo,
+)
 from bot.actions.password_reset import ActionAskEsqueciSenhaEmailConfirmado
 from bot.actions.registration import ActionAskCadastroEmailConfirmado
 from bot.actions.reimbursement import ActionAskReembolsoAnexos, ActionAskReembolsoConfirmar, ActionAskReembolsoMembro
@@ -31,6 +41,15 @@ ASK_ACTIONS: dict[str, Action] = {
         ActionAskReembolsoMembro(),
         ActionAskReembolsoAnexos(),
         ActionAskReembolsoConfirmar(),
+        ActionAskEmpresaContatoTipo(),
+        ActionAskEmpresaContatoValor(),
+        ActionAskEmpresaIncPlano(),
+        ActionAskEmpresaIncVinculo(),
+        ActionAskEmpresaIncParentesco(),
+        ActionAskEmpresaIncInicio(),
+        ActionAskEmpresaIncConfirmar(),
+        ActionAskEmpresaExcMotivo(),
+        ActionAskEmpresaExcConfirmar(),
     )
 }
 CHANNEL = "rest"
