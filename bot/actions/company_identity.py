@@ -35,7 +35,7 @@ from bot.actions.conversation import HUMAN_BUTTON
 from bot.actions.flow_reset import COMPANY_SESSION_SLOTS, end_flow_events
 from bot.actions.identity import extract_from_text, normalized
 from bot.actions.repeated_question import QuestionCount, next_requested_slot
-from bot.actions.services import values_in_text
+from bot.actions.services import values_given
 from bot.actions.verified import Outcome, input_channel
 from bot.backend import company
 from bot.backend.common import Refusal
@@ -275,15 +275,7 @@ class ActionEmpresaRegistrar(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
-        given = {
-            e["entity"]: str(e["value"])
-            for e in message.get("entities", [])
-            if e.get("entity") in VALUE_ENTITIES and e.get("value") is not None
-        }
-        text = message.get("text") or ""
-        if not text.startswith("/"):
-            given = {**values_in_text(text), **given}
-        return [SlotSet("empresa_servico", {"intent": intent, "values": given})]
+        return [SlotSet("empresa_servico", {"intent": intent, "values": values_given(message, VALUE_ENTITIES)})]
 
 
 class CompanyFlowAction(Action, ABC):

@@ -106,6 +106,18 @@ def month_number(value: str | None) -> int | None:
     return MONTHS.get(value)
 
 
+def values_given(message: dict[str, Any], entities: tuple[str, ...]) -> dict[str, str]:
+    """The values a request carries: the `entities` the NLU (or a button's payload) found, over what
+    the typed text holds (values_in_text; not for a button's "/intent{...}")."""
+    given = {
+        e["entity"]: str(e["value"])
+        for e in message.get("entities", [])
+        if e.get("entity") in entities and e.get("value") is not None
+    }
+    text = message.get("text") or ""
+    return given if text.startswith("/") else {**values_in_text(text), **given}
+
+
 class ActionRegistrarServico(Action):
     def name(self) -> str:
         return "action_registrar_servico"
@@ -113,14 +125,7 @@ class ActionRegistrarServico(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
-        given = {
-            e["entity"]: str(e["value"])
-            for e in message.get("entities", [])
-            if e.get("entity") in VALUE_ENTITIES and e.get("value") is not None
-        }
-        text = message.get("text") or ""
-        if not text.startswith("/"):
-            given = {**values_in_text(text), **given}
+        given = values_given(message, VALUE_ENTITIES)
         pending = tracker.get_slot("servico")
         if intent not in _HANDLERS and pending:  # an answer to the question the service asked
             request = {"intent": pending["intent"], "values": {**pending.get("values", {}), **given}}
