@@ -235,6 +235,27 @@ def _message(kind: str, protocol: Protocol, start: StartDate | None, family: lis
     return text
 
 
+def _started(
+    kind: str, protocol: Protocol, person: Beneficiary, plan: Plan, start: StartDate, name: str
+) -> MovementResult:
+    """The result of a movement that starts a person's coverage (inclusion, reactivation)."""
+    words = {
+        "name": name,
+        "card": card_number_text(person.card_number),
+        "plan": plan.name,
+        "start": date_text(start.day),
+    }
+    return MovementResult(
+        kind,
+        protocol.number,
+        _message(kind, protocol, start, [], **words),
+        person_json(person, plan),
+        start.day,
+        retroactive=start.retroactive,
+        warning=RETROACTIVE_WARNING if start.retroactive else None,
+    )
+
+
 async def next_card(session: AsyncSession, company: Company, holder: Beneficiary | None = None) -> str:
     """A new card number: the company's code + the family's number + the member's (01 the holder),
     12 digits like the demo's 500100000101 (Paulo) and 500100000102 (his daughter)."""
@@ -322,21 +343,7 @@ async def _include(
     await session.flush()
     if ctx.batch is None:
         protocol.details = {**protocol.details, "card": person.card_number}
-    words = {
-        "name": name,
-        "card": card_number_text(person.card_number),
-        "plan": plan.name,
-        "start": date_text(start.day),
-    }
-    result = MovementResult(
-        INCLUSION,
-        protocol.number,
-        _message(INCLUSION, protocol, start, [], **words),
-        person_json(person, plan),
-        start.day,
-        retroactive=start.retroactive,
-        warning=RETROACTIVE_WARNING if start.retroactive else None,
-    )
+    result = _started(INCLUSION, protocol, person, plan, start, name)
     data = {
         "name": name,
         "cpf": cpf,
@@ -538,21 +545,7 @@ async def _reactivate(
     protocol = await _protocol(session, caller, ctx, REACTIVATION, person.card_number)
     changed = _apply_changes(person, changes)
     person.status, person.cancelled_at, person.plan_id, person.plan = ACTIVE, None, plan.id, plan
-    words = {
-        "name": person.name,
-        "card": card_number_text(person.card_number),
-        "plan": plan.name,
-        "start": date_text(start.day),
-    }
-    result = MovementResult(
-        REACTIVATION,
-        protocol.number,
-        _message(REACTIVATION, protocol, start, [], **words),
-        person_json(person, plan),
-        start.day,
-        retroactive=start.retroactive,
-        warning=RETROACTIVE_WARNING if start.retroactive else None,
-    )
+    result = _started(REACTIVATION, protocol, person, plan, start, person.name)
     data = {
         "exit_date": exit_day.isoformat() if exit_day else None,
         "plan": plan.name,
