@@ -34,6 +34,7 @@ from backend.clock import OPERATOR_TZ
 from backend.company.auth import CompanyCaller
 from backend.models import ACTIVE, Beneficiary, Company, CompanyUser, ServiceUsage
 from backend.operator_profile import OperatorProfile
+from backend.pdf_text import fit, latin1
 from backend.refusals import Refusals
 from common.company_documents import format_cnpj
 from common.labels import date_text, month_name, month_text, relationship_label
@@ -268,13 +269,6 @@ def report_csv(report: Report) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-_REPLACEMENTS = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."})
-
-
-def _latin1(text: str) -> str:
-    return text.translate(_REPLACEMENTS).encode("latin-1", "replace").decode("latin-1")
-
-
 @dataclass(frozen=True)
 class Heading:
     operator: OperatorProfile
@@ -289,19 +283,19 @@ class _ReportPdf(FPDF):
         self.heading, self.doc_title = heading, title
         self.set_margins(12, 12, 12)
         self.set_auto_page_break(True, margin=18)
-        self.set_title(_latin1(title))
-        self.set_author(_latin1(heading.operator.name))
+        self.set_title(latin1(title))
+        self.set_author(latin1(heading.operator.name))
         self.add_page()
 
     def header(self) -> None:
         operator, company = self.heading.operator, self.heading.company
         self.set_font("Helvetica", "B", 12)
-        self.cell(0, 6, _latin1(operator.name), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 6, latin1(operator.name), new_x="LMARGIN", new_y="NEXT")
         self.set_font("Helvetica", "", 9)
-        self.cell(0, 5, _latin1(f"Registro ANS nº {operator.ans_registration}"), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 5, latin1(f"Registro ANS nº {operator.ans_registration}"), new_x="LMARGIN", new_y="NEXT")
         self.set_font("Helvetica", "B", 11)
         line = f"{self.doc_title} - {company.name} (código {company.code}, CNPJ {format_cnpj(company.cnpj)})"
-        self.cell(0, 7, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 7, latin1(line), new_x="LMARGIN", new_y="NEXT")
         self.set_draw_color(0, 94, 120)
         self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
         self.ln(4)
@@ -314,7 +308,7 @@ class _ReportPdf(FPDF):
         self.cell(
             0,
             4,
-            _latin1(
+            latin1(
                 f"Emitido em {date_text(issued)} às {issued:%H:%M} para {self.heading.issued_by} · "
                 f"Dados pessoais: uso restrito à gestão do benefício (LGPD) · Página {self.page_no()}/{{nb}}"
             ),
@@ -328,37 +322,30 @@ class _ReportPdf(FPDF):
         self.set_font("Helvetica", "B", 8.5)
         self.set_fill_color(230, 240, 243)
         for column, w in zip(report.columns, widths, strict=True):
-            self.cell(w, 7, _latin1(column.heading), border="B", align=column.align, fill=True)
+            self.cell(w, 7, latin1(column.heading), border="B", align=column.align, fill=True)
         self.ln()
         self.set_font("Helvetica", "", 8.5)
         for row in report.rows:
             for value, column, w in zip(row, report.columns, widths, strict=True):
-                self.cell(w, 6, _latin1(self._fit(value, w)), border="B", align=column.align)
+                self.cell(w, 6, latin1(fit(self, value, w)), border="B", align=column.align)
             self.ln()
         if report.total:
             self.set_font("Helvetica", "B", 8.5)
             for value, column, w in zip(report.total, report.columns, widths, strict=True):
-                self.cell(w, 7, _latin1(value), align=column.align)
+                self.cell(w, 7, latin1(value), align=column.align)
             self.ln()
         self.ln(3)
-
-    def _fit(self, text: str, width: float) -> str:
-        if self.get_string_width(_latin1(text)) <= width - 2:
-            return text
-        while len(text) > 1 and self.get_string_width(_latin1(text + "...")) > width - 2:
-            text = text[:-1]
-        return text.rstrip() + "..."
 
 
 def report_pdf(report: Report, heading: Heading) -> bytes:
     doc = _ReportPdf(heading, TITLES[report.kind])
     doc.set_font("Helvetica", "", 10)
-    doc.cell(0, 6, _latin1(report.subtitle), new_x="LMARGIN", new_y="NEXT")
+    doc.cell(0, 6, latin1(report.subtitle), new_x="LMARGIN", new_y="NEXT")
     doc.ln(2)
     doc.report_table(report)
     doc.set_font("Helvetica", "", 8.5)
     for note in report.notes:
-        doc.multi_cell(0, 4.5, _latin1(note), new_x="LMARGIN", new_y="NEXT")
+        doc.multi_cell(0, 4.5, latin1(note), new_x="LMARGIN", new_y="NEXT")
     return bytes(doc.output())
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from fpdf import FPDF
 
 from backend.operator_profile import OperatorProfile
+from backend.pdf_text import fit, latin1
 from backend.statements.data import (
     DebtDischargeStatement,
     IncomeTaxStatement,
@@ -17,12 +18,7 @@ from common.labels import date_text, month_text
 from common.money import format_brl
 from common.pii import mask_cpf
 
-_REPLACEMENTS = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."})
 GREY = (96, 104, 112)
-
-
-def _latin1(text: str) -> str:
-    return text.translate(_REPLACEMENTS).encode("latin-1", "replace").decode("latin-1")
 
 
 def _cpf(person: Person) -> str:
@@ -35,20 +31,20 @@ class _Document(FPDF):
         self.operator, self.doc_title, self.protocol, self.issued_at = operator, title, protocol, issued_at
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(True, margin=22)
-        self.set_title(_latin1(title))
-        self.set_author(_latin1(operator.name))
+        self.set_title(latin1(title))
+        self.set_author(latin1(operator.name))
         self.add_page()
 
     def header(self) -> None:
         self.set_font("Helvetica", "B", 13)
-        self.cell(0, 7, _latin1(self.operator.name), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 7, latin1(self.operator.name), new_x="LMARGIN", new_y="NEXT")
         self.set_font("Helvetica", "", 9)
         identity = f"Registro ANS nº {self.operator.ans_registration}"
         cnpj = getattr(self.operator, "cnpj", None)
         if cnpj:
             identity += f" · CNPJ {cnpj}"
         identity += f" · {self.operator.city}/{self.operator.state}"
-        self.cell(0, 5, _latin1(identity), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 5, latin1(identity), new_x="LMARGIN", new_y="NEXT")
         self.set_draw_color(0, 94, 120)
         self.set_line_width(0.6)
         self.line(self.l_margin, self.get_y() + 2, self.w - self.r_margin, self.get_y() + 2)
@@ -61,7 +57,7 @@ class _Document(FPDF):
         self.cell(
             0,
             4,
-            _latin1(
+            latin1(
                 f"Emitido em {date_text(self.issued_at)} às {self.issued_at:%H:%M} pelo assistente virtual · "
                 f"Protocolo nº {self.protocol}"
             ),
@@ -71,17 +67,15 @@ class _Document(FPDF):
         self.cell(
             0,
             4,
-            _latin1(
-                f"Página {self.page_no()}/{{nb}} · Central 24 horas: {self.operator.phones.get('central_24h', '')}"
-            ),
+            latin1(f"Página {self.page_no()}/{{nb}} · Central 24 horas: {self.operator.phones.get('central_24h', '')}"),
         )
         self.set_text_color(0, 0, 0)
 
     def title_block(self, subtitle: str, holder: Person) -> None:
         self.set_font("Helvetica", "B", 14)
-        self.cell(0, 8, _latin1(self.doc_title), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 8, latin1(self.doc_title), new_x="LMARGIN", new_y="NEXT")
         self.set_font("Helvetica", "", 10)
-        self.cell(0, 6, _latin1(subtitle), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 6, latin1(subtitle), new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
         self.label_value("Beneficiário", holder.name)
         self.label_value("Carteirinha", holder.card_number)
@@ -92,13 +86,13 @@ class _Document(FPDF):
 
     def label_value(self, label: str, value: str) -> None:
         self.set_font("Helvetica", "B", 10)
-        self.cell(38, 6, _latin1(f"{label}:"))
+        self.cell(38, 6, latin1(f"{label}:"))
         self.set_font("Helvetica", "", 10)
-        self.cell(0, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 6, latin1(value), new_x="LMARGIN", new_y="NEXT")
 
     def paragraph(self, text: str, size: int = 10) -> None:
         self.set_font("Helvetica", "", size)
-        self.multi_cell(0, 5.5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 5.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
     def data_table(
@@ -112,27 +106,19 @@ class _Document(FPDF):
         self.set_font("Helvetica", "B", 9)
         self.set_fill_color(230, 240, 243)
         for heading, width, align in zip(headings, widths, aligns, strict=True):
-            self.cell(width, 7, _latin1(heading), border="B", align=align, fill=True)
+            self.cell(width, 7, latin1(heading), border="B", align=align, fill=True)
         self.ln()
         self.set_font("Helvetica", "", 9)
         for row in rows:
             for value, width, align in zip(row, widths, aligns, strict=True):
-                self.cell(width, 6.5, _latin1(self._fit(value, width)), border="B", align=align)
+                self.cell(width, 6.5, latin1(fit(self, value, width)), border="B", align=align)
             self.ln()
         if total:
             self.set_font("Helvetica", "B", 9)
             for value, width, align in zip(total, widths, aligns, strict=True):
-                self.cell(width, 7, _latin1(value), align=align)
+                self.cell(width, 7, latin1(value), align=align)
             self.ln()
         self.ln(4)
-
-    def _fit(self, text: str, width: float) -> str:
-        """Cuts `text` (with '...') to the column width."""
-        if self.get_string_width(_latin1(text)) <= width - 2:
-            return text
-        while len(text) > 1 and self.get_string_width(_latin1(text + "...")) > width - 2:
-            text = text[:-1]
-        return text.rstrip() + "..."
 
 
 def _output(document: _Document) -> bytes:
