@@ -6,7 +6,7 @@ process, as before (docs/channels.md, "Fila de entrada durável").
 Webhook (channels.provider_input.ProviderInput.take, after the signature / secret check):
     seen id (SET NX) -> publish with a publisher confirm -> 200 | 503 (the seen id forgotten: the retry counts)
 
-Queues: for each channel, INBOUND_SHARDS (default 8) quorum queues "<INBOUND_QUEUE_PREFIX>.<channel>.<n>"
+Queues: for each channel, INBOUND_SHARDS (default 32) quorum queues "<INBOUND_QUEUE_PREFIX>.<channel>.<n>"
 (prefix default "assistente.inbound"), each declared with `x-single-active-consumer`. A conversation always
 goes to the same shard (`InboundConfig.shard`: SHA-256 of channel and sender, stable across processes and
 versions of Python), RabbitMQ gives a shard to one consumer at a time (the others wait as standbys), and
@@ -16,9 +16,32 @@ queues: durable by design (replicated on a RabbitMQ cluster, confirmed once writ
 they count deliveries (`x-delivery-count`), which bounds a message that never gets through
 (INBOUND_MAX_DELIVERIES, default 5).
 
+Sharing the shards between Rasa instances (with CHANNEL_REDIS_URL): RabbitMQ activates on each shard the
+consumer that subscribed first and never moves it, so the oldest instance would process every shard. So
+each consumer is a node in Redis (random id per start, heartbeat every 2 s) and each shard has one owner
+among the live nodes, by rendezvous hashing (channels.shard_owners). Every node still subscribes to every
+shard (a dead node's shards go to a standby at once). A node given a message of a shard it does not own,
+once that message is finished and before acknowledging it, cancels its subscription, acknowledges and
+subscribes again, at the back of the shard's consumers: RabbitMQ activates the next one, the owner if
+subscribed (with 3+ nodes, maybe after one more non-owner did the same). Only then is it safe: RabbitMQ
+3.10 activates the next consumer as soon as the active one cancels, even while it holds a message, so
+cancelling with a message in hand, or an idle consumer (a delivery may be on its way), could run two
+messages of a conversation at once; the finished, unacknowledged message fills the prefetch of 1, so no
+other is on its way. Not after a message given back to the queue (it must be retried before the next).
+A standby gets nothing and does nothing; a shard is handed back at most once per HAND_BACK_COOLDOWN_S
+(5 s), so a shard whose owner is not subscribed (starting, reconnecting) costs a cancel per 5 s, not per
+message. Without CHANNEL_REDIS_URL, or while Redis does not answer, nothing is handed back (as above).
+
+Why 32 shards by default (it was 8): at most one turn per shard runs at a time, cluster-wide, and the
+shards are what the instances share. With 8, two instances had at most 8 turns of a channel at once, and
+rendezvous split them 6/2 or worse in 3 starts out of 10; with 32, 11/21 or worse in 1 out of 9. A quorum
+queue is a Raft group of its own (a process and files on each RabbitMQ node; an empty one about 25 KB on
+RabbitMQ 3.10): 2 channels x 32 queues cost little, and beyond that Rasa's event loop, not the shards,
+bounds the turns.
+
 Worker (`InboundQueue.start`, run by the blueprint's after_server_start listener once Rasa has a model):
     delivery -> already answered? ack | handler (the channel's own process(): Rasa's turn and the channel's
-    sends) -> mark answered (Redis with CHANNEL_REDIS_URL) -> ack
+    sends) -> mark answered (Redis with CHANNEL_REDIS_URL) -> [shard not owned: cancel] -> ack [-> subscribe]
 A message whose handling was cut (process killed, connection lost: the handling is cancelled with it) is
 delivered again and handled again; one whose reply went out and was marked is skipped. The windows left
 (docs/channels.md, "Responder uma vez"): the reply sent and the process gone before the mark is stored (one
@@ -36,6 +59,7 @@ form fields, Telegram's update JSON), in an envelope with the channel, the sende
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -48,9 +72,10 @@ from typing import Any, Protocol
 
 import aio_pika
 import redis.asyncio as aioredis  # type: ignore[import-untyped]
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 from redis.exceptions import RedisError  # type: ignore[import-untyped]
 
+from channels.shard_owners import HEARTBEAT_S, Membership, owned_by
 from channels.shared_state import SEEN_MEMORY_SIZE, SEEN_TTL_S, ChannelState, RedisChannelState
 from common.amqp import BROKER_ERRORS, ConnectionLost, describe, redacted
 
@@ -63,7 +88,7 @@ PUBLISH_TIMEOUT_ENV = "INBOUND_PUBLISH_TIMEOUT_S"
 MAX_DELIVERIES_ENV = "INBOUND_MAX_DELIVERIES"
 STOP_TIMEOUT_ENV = "INBOUND_STOP_TIMEOUT_S"
 
-DEFAULT_SHARDS = 8
+DEFAULT_SHARDS = 32
 MAX_SHARDS = 1024
 DEFAULT_QUEUE_PREFIX = "assistente.inbound"
 # connect (if needed) + publish + confirm. Twilio waits 15 s for the webhook and does not send an inbound
@@ -77,6 +102,7 @@ CLOSE_TIMEOUT_S = 5.0
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 READY_POLL_S = 1.0
+HAND_BACK_COOLDOWN_S = 5.0
 
 # every declaration (publisher and consumer, every instance) must use exactly these: RabbitMQ refuses a
 # declaration whose arguments differ from the queue's (PRECONDITION_FAILED)
@@ -104,6 +130,8 @@ class InboundConfig:
     stop_timeout_s: float = STOP_TIMEOUT_S
     initial_backoff_s: float = INITIAL_BACKOFF_S
     max_backoff_s: float = MAX_BACKOFF_S
+    heartbeat_s: float = HEARTBEAT_S
+    hand_back_cooldown_s: float = HAND_BACK_COOLDOWN_S
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("amqp://", "amqps://")):
@@ -114,6 +142,8 @@ class InboundConfig:
             raise InboundSettingsError(f"{QUEUE_PREFIX_ENV} must not be empty")
         if self.publish_timeout_s <= 0 or self.stop_timeout_s < 0 or self.max_deliveries < 1:
             raise InboundSettingsError("INBOUND_* timeouts must be positive and deliveries at least 1")
+        if self.heartbeat_s <= 0 or self.hand_back_cooldown_s < 0:
+            raise InboundSettingsError("the heartbeat must be positive and the hand-back cool-down not negative")
 
     def __repr__(self) -> str:
         return f"InboundConfig(url={redacted(self.url)!r}, shards={self.shards}, queue_prefix={self.queue_prefix!r})"
@@ -245,9 +275,31 @@ class InboundStats:
     skipped: int = 0  # answered already: acknowledged without handling
     retried: int = 0  # the handler raised: given back to the queue
     dropped: int = 0  # unreadable, or given up after max_deliveries
+    nodes: int = 0  # live consumers of the channel in Redis at the last heartbeat (0: not known)
+    owned: int = 0  # shards this node owns among them (0: not known, nothing is handed back)
+    handed_back: int = 0  # shards this node was given, did not own, and handed back to RabbitMQ
 
 
 Handler = Callable[[Inbound], Awaitable[None]]
+
+
+def random_node_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class _Shard:
+    """One shard's queue as this consumer holds it: its subscription (`tag`) and the messages RabbitMQ
+    gave to it (`inbox`, at most one: prefetch 1)."""
+
+    index: int
+    queue: AbstractQueue
+    inbox: asyncio.Queue[AbstractIncomingMessage]
+    tag: str = ""
+    handed_back_at: float = float("-inf")  # time.monotonic()
+
+    async def subscribe(self) -> None:
+        self.tag = await self.queue.consume(self.inbox.put)
 
 
 def _deliveries_before(message: AbstractIncomingMessage) -> int:
@@ -259,10 +311,23 @@ def _deliveries_before(message: AbstractIncomingMessage) -> int:
 
 
 class InboundQueue:
-    """One channel's shard queues: `publish` (the webhook) and the consumer (`start` / `stop`)."""
+    """One channel's shard queues: `publish` (the webhook) and the consumer (`start` / `stop`).
+    `members`: the channel's consumers in Redis, to share the shards with the other instances (None: this
+    node processes whatever RabbitMQ gives it); `node_ids` makes the node's id at each start."""
 
-    def __init__(self, config: InboundConfig, channel: str, answered: AnsweredMarks) -> None:
+    def __init__(
+        self,
+        config: InboundConfig,
+        channel: str,
+        answered: AnsweredMarks,
+        members: Membership | None = None,
+        node_ids: Callable[[], str] = random_node_id,
+    ) -> None:
         self.config, self.channel, self.answered = config, channel, answered
+        self.members, self.node_ids = members, node_ids
+        self.node = ""
+        self._owned: frozenset[int] | None = None  # None: unknown, nothing is handed back
+        self._members_failing = False
         self.stats = InboundStats()
         self._publish_lock = asyncio.Lock()
         self._publisher: tuple[AbstractConnection, AbstractChannel] | None = None
@@ -340,6 +405,7 @@ class InboundQueue:
         if self._task is not None and not self._task.done():
             return
         self._stopping = asyncio.Event()
+        self.node = self.node_ids()
         self._task = asyncio.create_task(self._run(handler, ready))
 
     async def stop(self) -> None:
@@ -417,15 +483,18 @@ class InboundQueue:
         connection.close_callbacks.add(on_close)
         stop_wait = asyncio.ensure_future(self._stopping.wait())
         workers: list[asyncio.Task] = []
+        membership: asyncio.Task | None = None
         try:
             channel = await connection.channel(publisher_confirms=False)
             channel.close_callbacks.add(on_close)
             await channel.set_qos(prefetch_count=1)  # per consumer: one message of each shard at a time
-            for name in self.config.queues(self.channel):
+            for index, name in enumerate(self.config.queues(self.channel)):
                 queue = await channel.declare_queue(name, durable=True, arguments=QUEUE_ARGUMENTS)
-                inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-                await queue.consume(inbox.put)
-                workers.append(asyncio.create_task(self._work(inbox, handler)))
+                shard = _Shard(index, queue, asyncio.Queue())
+                await shard.subscribe()
+                workers.append(asyncio.create_task(self._work(shard, handler)))
+            if self.members is not None:  # subscribed everywhere first: a node that joins can take over
+                membership = asyncio.create_task(self._keep_membership(self.members))
             self._consuming = True
             self.stats.connections += 1
             logger.info(
@@ -435,7 +504,8 @@ class InboundQueue:
                 redacted(self.config.url),
             )
             await self._notify()
-            await asyncio.wait({lost, stop_wait, *workers}, return_when=asyncio.FIRST_COMPLETED)
+            tasks = workers if membership is None else [*workers, membership]
+            await asyncio.wait({lost, stop_wait, *tasks}, return_when=asyncio.FIRST_COMPLETED)
             if self._stopping.is_set():
                 # each worker finishes the message in hand and takes no other
                 if workers:
@@ -443,12 +513,15 @@ class InboundQueue:
                 return
             if lost.done():
                 raise ConnectionLost(str(lost.result() or "connection closed"))
-            for worker in workers:
-                if worker.done():
-                    worker.result()  # raises what stopped it
+            for task in tasks:
+                if task.done():
+                    task.result()  # raises what stopped it
             raise ConnectionLost("a shard's worker stopped")
         finally:
             stop_wait.cancel()
+            if membership is not None:
+                membership.cancel()  # leaves the membership: the others own this node's shards
+                await asyncio.gather(membership, return_exceptions=True)
             # a handling cut here (connection lost, stop timeout) is not acknowledged: RabbitMQ delivers
             # the message again, to whichever consumer has the shard next
             for worker in workers:
@@ -456,37 +529,37 @@ class InboundQueue:
             await asyncio.gather(*workers, return_exceptions=True)
             await _close(connection)
 
-    async def _work(self, inbox: asyncio.Queue[AbstractIncomingMessage], handler: Handler) -> None:
+    async def _work(self, shard: _Shard, handler: Handler) -> None:
         stop_wait = asyncio.ensure_future(self._stopping.wait())
         try:
             while True:
-                getter = asyncio.ensure_future(inbox.get())
+                getter = asyncio.ensure_future(shard.inbox.get())
                 await asyncio.wait({getter, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
                 if self._stopping.is_set():
                     getter.cancel()  # a message already delivered goes back when the channel closes
                     return
-                await self._handle(getter.result(), handler)
+                await self._handle(shard, getter.result(), handler)
         finally:
             stop_wait.cancel()
 
-    async def _handle(self, message: AbstractIncomingMessage, handler: Handler) -> None:
+    async def _handle(self, shard: _Shard, message: AbstractIncomingMessage, handler: Handler) -> None:
         self.stats.delivered += 1
         try:
             inbound = Inbound.decode(message.body)
         except ValueError as exc:
             logger.error("inbound queue (%s): unreadable message dropped (%s)", self.channel, exc)
-            await self._drop(message)
+            await self._drop(shard, message)
             return
         if await self._already_answered(inbound):
             logger.info("inbound queue (%s): update %s was answered already", self.channel, inbound.id)
-            await message.ack()
+            await self._settle(shard, message.ack)
             self.stats.skipped += 1
             await self._notify()
             return
         before = _deliveries_before(message)
         if before >= self.config.max_deliveries:
             logger.error("inbound queue (%s): update %s dropped after %d deliveries", self.channel, inbound.id, before)
-            await self._drop(message)
+            await self._drop(shard, message)
             return
         try:
             await handler(inbound)
@@ -494,18 +567,88 @@ class InboundQueue:
             logger.exception(
                 "inbound queue (%s): handling update %s failed; back to the queue", self.channel, inbound.id
             )
+            # no hand-back here: the message goes back to the head of the shard and must come before the next
             await message.nack(requeue=True)
             self.stats.retried += 1
             await self._notify()
             return
         await self._mark_answered(inbound)
-        await message.ack()
+        await self._settle(shard, message.ack)
         self.stats.handled += 1
         await self._notify()
 
-    async def _drop(self, message: AbstractIncomingMessage) -> None:
-        await message.reject(requeue=False)
+    async def _drop(self, shard: _Shard, message: AbstractIncomingMessage) -> None:
+        await self._settle(shard, functools.partial(message.reject, requeue=False))
         self.stats.dropped += 1
+        await self._notify()
+
+    # --- sharing the shards (see the module's docstring) -----------------------------------------
+
+    async def _settle(self, shard: _Shard, settle: Callable[[], Awaitable[Any]]) -> None:
+        """Acknowledges (or drops) the message just finished; first, when this node does not own the
+        shard, cancels the subscription, so that RabbitMQ activates the shard's next consumer, and
+        subscribes again (at the back) once the message is settled."""
+        if not self._hand_back_due(shard):
+            await settle()
+            return
+        # the finished, unacknowledged message takes the consumer's only prefetch slot: nothing else is on
+        # its way to it, and the consumer RabbitMQ activates now gets the shard's next message
+        await shard.queue.cancel(shard.tag)
+        await settle()
+        shard.handed_back_at = time.monotonic()
+        await shard.subscribe()
+        self.stats.handed_back += 1
+        logger.debug("inbound queue (%s): shard %d handed back to its owner", self.channel, shard.index)
+
+    def _hand_back_due(self, shard: _Shard) -> bool:
+        if self._owned is None or shard.index in self._owned or self._stopping.is_set():
+            return False
+        return time.monotonic() - shard.handed_back_at >= self.config.hand_back_cooldown_s
+
+    async def _keep_membership(self, members: Membership) -> None:
+        """While this connection consumes: says every heartbeat_s that this node is alive and works out
+        the shards it owns; when the connection ends or the server stops, leaves."""
+        try:
+            while True:
+                await self._beat(members)
+                if await self._sleep(self.config.heartbeat_s):
+                    return
+        finally:
+            await self._own(None, 0)
+            try:
+                await asyncio.wait_for(members.leave(self.node), CLOSE_TIMEOUT_S)
+            except (RedisError, OSError, asyncio.TimeoutError) as exc:
+                logger.warning("inbound queue (%s): could not leave the shard owners (%s)", self.channel, describe(exc))
+
+    async def _beat(self, members: Membership) -> None:
+        try:
+            live = await asyncio.wait_for(members.beat(self.node), members.ttl_s)
+        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            if not self._members_failing:  # once per outage
+                logger.warning(
+                    "inbound queue (%s): shard owners unknown (Redis: %s); this node keeps what RabbitMQ gives it",
+                    self.channel,
+                    describe(exc),
+                )
+            self._members_failing = True
+            await self._own(None, 0)
+            return
+        self._members_failing = False
+        await self._own(owned_by(self.node, self.config.shards, live), len(set(live) | {self.node}))
+
+    async def _own(self, owned: frozenset[int] | None, nodes: int) -> None:
+        if owned == self._owned and nodes == self.stats.nodes:
+            return
+        self._owned = owned
+        self.stats.owned, self.stats.nodes = len(owned or ()), nodes
+        if owned is not None:
+            logger.info(
+                "inbound queue (%s): this node owns %d of %d shards (%d nodes alive)",
+                self.channel,
+                len(owned),
+                self.config.shards,
+                nodes,
+            )
         await self._notify()
 
     async def _already_answered(self, inbound: Inbound) -> bool:
@@ -544,4 +687,7 @@ def inbound_queue(channel: str, state: ChannelState, environ: Mapping[str, str] 
             "process: a message redelivered after a restart may be answered twice",
             channel,
         )
-    return InboundQueue(config, channel, answered_marks(state, channel))
+    members = None
+    if isinstance(state, RedisChannelState):
+        members = Membership(state.redis, f"{state.prefix}inbound-nodes:{config.queue_prefix}.{channel}")
+    return InboundQueue(config, channel, answered_marks(state, channel), members)

@@ -4,9 +4,10 @@ once. The channels run in real (in-process) Sanic servers against the fake Twili
 stand-in for Rasa; the consumer that gets killed runs in a process of its own (inbound_worker.py).
 
 Without services: the settings, the shard of a conversation, the envelope, and `forget` and the answered
-marks in memory. With TEST_AMQP_URL (and TEST_REDIS_URL for what must outlive a process): the rest, skipped
-with the reason otherwise (CI sets both and turns a skip into a failure). Each test has queues (and Redis
-keys) under a prefix of its own, deleted at the end."""
+marks in memory. With TEST_AMQP_URL (and TEST_REDIS_URL for what must outlive a process, and for the
+instances sharing the shards through Redis; the ownership itself: test_shard_owners.py): the rest,
+skipped with the reason otherwise (CI sets both and turns a skip into a failure). Each test has queues
+(and Redis keys) under a prefix of its own, deleted at the end."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import os
 import secrets
 import signal
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -41,7 +43,8 @@ from channels.inbound_queue import (
     RedisAnswered,
     inbound_queue,
 )
-from channels.shared_state import MemorySeenIds, RedisSeenIds, channel_state
+from channels.shard_owners import Membership, owned_by
+from channels.shared_state import MemorySeenIds, RedisChannelState, RedisSeenIds, channel_state
 from channels.telegram import TelegramInput
 from channels.whatsapp import WhatsAppInput
 
@@ -135,7 +138,7 @@ def test_the_settings_come_from_the_environment():
     assert InboundConfig.from_env({"INBOUND_AMQP_URL": "  "}) is None
     config = InboundConfig.from_env({"INBOUND_AMQP_URL": "amqp://guest:segredo@rabbit:5672/"})
     assert config is not None
-    assert (config.shards, config.queue_prefix) == (DEFAULT_SHARDS, DEFAULT_QUEUE_PREFIX) == (8, "assistente.inbound")
+    assert (config.shards, config.queue_prefix) == (DEFAULT_SHARDS, DEFAULT_QUEUE_PREFIX) == (32, "assistente.inbound")
     assert config.queues("whatsapp")[:2] == ["assistente.inbound.whatsapp.0", "assistente.inbound.whatsapp.1"]
     assert "segredo" not in repr(config)
     custom = InboundConfig.from_env(
@@ -160,7 +163,7 @@ def test_without_inbound_amqp_url_the_channels_have_no_queue(monkeypatch):
 
 
 def test_a_conversation_always_has_the_same_shard():
-    config = InboundConfig("amqp://r/")
+    config = InboundConfig("amqp://r/", shards=8)
     # pinned: another hash would move conversations with messages in flight to other shards
     assert [config.shard("whatsapp", MARIA), config.shard("whatsapp", JOSE), config.shard("telegram", "777001")] == [
         2,
@@ -388,6 +391,7 @@ async def test_each_conversation_keeps_its_order_across_two_rasa_instances(whats
                 sent[sender].append(text)
         await until(first.inbound, lambda stats: stats.handled == 40, "the 40 messages handled")
         assert {instance for instance, _, _ in turns} == {"A"} and second.inbound.stats.delivered == 0
+        assert first.inbound.members is None and first.inbound.stats.handed_back == 0  # no Redis: no sharing
         await a_only.aclose()  # A stops: B gets the shards
         for n in range(21, 26):
             text = f"0001 mensagem {n}"
@@ -416,13 +420,182 @@ async def test_a_slow_turn_holds_only_its_own_shard(whatsapp, twilio, amqp_url):
         assert await say(server, form(MARIA, "lento")) == 200
         assert await say(server, form(MARIA, "depois")) == 200
         assert await say(server, form(JOSE, "outra pessoa")) == 200
-        await wait_until(lambda: twilio.to(JOSE), WAIT_S, what="José's reply")
+        # José is answered while Maria's first turn is still in hand (the two shards are consumed apart)
+        await wait_until(lambda: twilio.to(JOSE) and "lento" in received, WAIT_S, what="José's reply")
         # Maria's second message waits in RabbitMQ, not delivered while her first is in hand
         assert sorted(received) == ["lento", "outra pessoa"]
         assert await ready_messages(amqp_url, shard_queue(channel, MARIA)) == 1
         release.set()
         await until(channel.inbound, lambda stats: stats.handled == 3, "the three handled")
     assert bodies(twilio, MARIA) == ["eco: lento", "eco: depois"]
+
+
+# --- several instances sharing the shards (CHANNEL_REDIS_URL) ------------------------------------------
+
+
+async def until_any(queues: list[InboundQueue], predicate: Callable[[], bool], what: str) -> None:
+    """Waits (bounded) until `predicate()` holds, checked again whenever one of the queues' counts changes."""
+    waits = [asyncio.ensure_future(queue.wait_for(lambda _: predicate())) for queue in queues]
+    try:
+        done, _ = await asyncio.wait(waits, timeout=WAIT_S, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    if not done:
+        raise AssertionError(f"timed out after {WAIT_S} s waiting for {what}: {[q.stats for q in queues]}")
+
+
+def sharing_queue(node: str) -> InboundQueue:
+    """The WhatsApp queue of one Rasa instance as the environment makes it (the test's INBOUND_* and
+    CHANNEL_REDIS_URL: the shards shared through Redis), its node id `node`, beating every 0.1 s."""
+    state = channel_state()
+    assert isinstance(state, RedisChannelState)
+    queue = inbound_queue("whatsapp", state)
+    assert queue is not None and queue.members is not None
+    queue.config = dataclasses.replace(queue.config, heartbeat_s=0.1, initial_backoff_s=0.05)
+    queue.node_ids = lambda: node
+    return queue
+
+
+async def close_state(*queues: InboundQueue) -> None:
+    for queue in queues:
+        assert queue.members is not None
+        await queue.members.redis.close()
+
+
+class Turns:
+    """The handler of each instance: records (node, shard, sender, text) in the order the turns end, and
+    any two messages of one shard handled at once."""
+
+    def __init__(self, config: InboundConfig) -> None:
+        self.config = config
+        self.done: list[tuple[str, int, str, str]] = []
+        self.busy: set[int] = set()
+        self.overlaps: list[int] = []
+
+    def of(self, node: str):
+        async def handle(inbound: Inbound) -> None:
+            shard = self.config.shard(inbound.channel, inbound.sender)
+            if shard in self.busy:
+                self.overlaps.append(shard)
+            self.busy.add(shard)
+            try:
+                await asyncio.sleep(0.01)  # the turn's own duration: another message of the shard could overlap it
+            finally:
+                self.busy.discard(shard)
+            self.done.append((node, shard, inbound.sender, inbound.payload["text"]))
+
+        return handle
+
+    def texts(self, sender: str) -> list[str]:
+        return [text for _, _, who, text in self.done if who == sender]
+
+
+async def test_two_instances_share_the_shards_and_each_conversation_keeps_its_order(shared_state):
+    a_id = "no-a"
+    # a second node that owns some of the 4 shards and not all (the ids are random in production)
+    b_id = next(f"no-b{n}" for n in itertools.count() if len(owned_by(f"no-b{n}", SHARDS, [a_id])) == SHARDS // 2)
+    a_owns, b_owns = owned_by(a_id, SHARDS, [b_id]), owned_by(b_id, SHARDS, [a_id])
+    a, b = sharing_queue(a_id), sharing_queue(b_id)
+    turns = Turns(a.config)
+    config = a.config
+    senders = [f"whatsapp:+55799981{n:05d}" for n in range(40)]
+    # three conversations on each shard
+    conversations = [
+        s for shard in range(SHARDS) for s in [x for x in senders if config.shard("whatsapp", x) == shard][:3]
+    ]
+    assert len(conversations) == 3 * SHARDS
+    sent: dict[str, list[str]] = {sender: [] for sender in conversations}
+
+    async def publish(first: int, last: int) -> None:
+        for n in range(first, last + 1):
+            for sender in conversations:
+                text = f"{sender[-5:]} mensagem {n}"
+                await a.publish(sender, f"SM{secrets.token_hex(8)}", {"text": text})
+                sent[sender].append(text)
+
+    try:
+        a.start(turns.of("A"))  # the first to subscribe: RabbitMQ's active consumer on every shard
+        await until(a, lambda stats: stats.connections == 1 and stats.nodes == 1, "A consuming, alone")
+        assert a.stats.owned == SHARDS
+        b.start(turns.of("B"))
+        await until(b, lambda stats: stats.connections == 1 and stats.nodes == 2, "B consuming, seeing A")
+        await until(a, lambda stats: stats.nodes == 2 and stats.owned == len(a_owns), "A seeing B")
+        await publish(1, 4)
+        total = 4 * len(conversations)
+        await until_any([a, b], lambda: a.stats.handled + b.stats.handled == total, "the first messages handled")
+        # A had every shard: it handed each of B's back after one message; B never had one of A's
+        by_node = {node: Counter(shard for who, shard, _, _ in turns.done if who == node) for node in "AB"}
+        per_shard = 4 * 3  # 4 messages of each of the shard's 3 conversations
+        assert set(by_node["B"]) == b_owns and sum(by_node["B"].values()) == (per_shard - 1) * len(b_owns)
+        assert {shard: by_node["A"][shard] for shard in b_owns} == dict.fromkeys(b_owns, 1)
+        assert {shard for shard in by_node["A"] if by_node["A"][shard] > 1} == a_owns
+        assert (a.stats.handed_back, b.stats.handed_back) == (len(b_owns), 0)
+        await b.stop()  # B stops: RabbitMQ hands its shards to A, and A owns them all from its next beat
+        await until(a, lambda stats: stats.nodes == 1 and stats.owned == SHARDS, "A owning every shard")
+        await publish(5, 6)
+        total += 2 * len(conversations)
+        await until(a, lambda stats: stats.handled + b.stats.handled == total, "the later messages handled by A")
+        assert {who for who, _, _, _ in turns.done[-2 * len(conversations) :]} == {"A"}
+        assert a.stats.handed_back == len(b_owns)
+    finally:
+        await a.stop()
+        await b.stop()
+        await close_state(a, b)
+    for sender, texts in sent.items():
+        assert turns.texts(sender) == texts  # each once, in order
+    assert len(turns.done) == total and turns.overlaps == []
+    assert a.stats.delivered + b.stats.delivered == total  # nothing redelivered
+
+
+async def test_a_shard_whose_owner_does_not_consume_is_handed_back_once_per_cool_down(shared_state, amqp_url):
+    queue = sharing_queue("no-a")
+    assert queue.members is not None
+    # another node alive in Redis that never subscribes (starting, or its RabbitMQ connection down)
+    other = next(f"outro-{n}" for n in itertools.count() if owned_by(f"outro-{n}", SHARDS, ["no-a"]))
+    await Membership(queue.members.redis, queue.members.key, ttl_s=WAIT_S * 4).beat(other)
+    shard = min(owned_by(other, SHARDS, ["no-a"]))
+    numbers = (f"whatsapp:+5579{n:09d}" for n in itertools.count())
+    sender = next(s for s in numbers if queue.config.shard("whatsapp", s) == shard)
+    turns = Turns(queue.config)
+    queue.config = dataclasses.replace(queue.config, hand_back_cooldown_s=WAIT_S * 4)
+    try:
+        queue.start(turns.of("A"))
+        await until(queue, lambda stats: stats.nodes == 2, "A seeing the other node")
+        for n in range(5):
+            await queue.publish(sender, f"SM{secrets.token_hex(8)}", {"text": f"mensagem {n}"})
+        await until(queue, lambda stats: stats.handled == 5, "the five handled, by A all the same")
+    finally:
+        await queue.stop()
+        await close_state(queue)
+    assert turns.texts(sender) == [f"mensagem {n}" for n in range(5)]
+    assert queue.stats.handed_back == 1  # then A was the only consumer again, and the cool-down ran
+    assert await ready_messages(amqp_url, queue.config.queue("whatsapp", shard)) == 0
+
+
+async def test_without_redis_answering_nothing_is_handed_back(inbound_env, caplog):
+    config = InboundConfig.from_env()
+    assert config is not None
+    unreachable = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    queue = InboundQueue(
+        dataclasses.replace(config, heartbeat_s=0.1, hand_back_cooldown_s=0),
+        "whatsapp",
+        MemoryAnswered(),
+        Membership(unreachable, "teste:inbound-nodes"),
+    )
+    turns = Turns(queue.config)
+    try:
+        queue.start(turns.of("A"))
+        for n in range(3):
+            await queue.publish(MARIA, f"SM{secrets.token_hex(8)}", {"text": f"mensagem {n}"})
+        await until(queue, lambda stats: stats.handled == 3, "the three handled")
+    finally:
+        await queue.stop()
+        await unreachable.close()
+    assert turns.texts(MARIA) == ["mensagem 0", "mensagem 1", "mensagem 2"]
+    assert (queue.stats.nodes, queue.stats.owned, queue.stats.handed_back) == (0, 0, 0)
+    unknown = [r for r in caplog.records if "shard owners unknown" in r.getMessage()]
+    assert len(unknown) == 1 and unknown[0].levelname == "WARNING"  # once per outage, not once per beat
 
 
 @pytest.fixture
