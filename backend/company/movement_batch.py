@@ -44,11 +44,13 @@ from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import iso_utc, utcnow
 from backend.company.auth import CompanyCaller
 from backend.company.movement_rules import EXCLUSION_REASONS, REACTIVATION_MONTHS
+from backend.company.movement_rules import REFUSALS as MOVEMENT_REFUSALS
 from backend.company.movements import (
     DATA_CHANGE,
     EXCLUSION,
@@ -418,11 +420,18 @@ async def _run_lines(
         else:
             seen[identity] = number
             try:
-                await make_movement(session, caller, kind, _fields(kind, values), ctx)
+                # a savepoint per line: a line that fails at the database (a simultaneous movement took
+                # the same CPF or card after this one's checks) undoes only itself
+                async with session.begin_nested():
+                    await make_movement(session, caller, kind, _fields(kind, values), ctx)
                 outcome.counts[kind] = outcome.counts.get(kind, 0) + 1
                 continue
             except Refused as exc:
                 refused = exc
+            except IntegrityError:
+                log.warning("company movement file: a line conflicted", extra={"line": number, "kind": kind})
+                refused = MOVEMENT_REFUSALS.refuse("movement_conflict")
+                refused.data["field"] = _identity_field(kind, values)
         outcome.refused_lines += 1
         outcome.errors.extend(_line_errors(number, values, refused, phones))
     return outcome

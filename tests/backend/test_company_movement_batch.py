@@ -295,3 +295,34 @@ async def test_another_company_does_not_see_the_file(client, session, fernanda):
     _, theirs = await send(client, aurora, csv_file([row(tipo="exclusao", cpf=PAULO_CPF, motivo_exclusao="obito")]))
     assert [e["code"] for e in theirs["errors"]] == ["beneficiary_not_found"]
     assert (await person(session, PAULO)).status == "active"
+
+
+async def test_a_line_that_loses_a_race_for_its_cpf_is_refused_and_the_others_apply(
+    client, session, fernanda, monkeypatch
+):
+    """Between a line's checks and its insert, another movement took the same CPF (here: the check is made to
+    miss Paulo, who holds it): that line is refused as a conflict, the file's other lines still apply."""
+    from backend.company import movements
+
+    real_by_cpf = movements.by_cpf
+
+    async def misses_paulo(db, value):
+        return None if value == "31864027517" else await real_by_cpf(db, value)
+
+    monkeypatch.setattr(movements, "by_cpf", misses_paulo)
+    racing = row(
+        tipo="inclusao",
+        cpf=PAULO_CPF,
+        nome="Paulo Henrique Dias",
+        data_nascimento="04/11/1988",
+        nome_mae="Sônia Dias",
+        plano="Odonto Essencial",
+        parentesco="titular",
+    )
+    status, body = await send(client, fernanda, csv_file([racing, BRUNO_LINE]))
+    assert status == 201, body
+    assert body["counts"] == {"inclusion": 1} and body["refused_lines"] == 1
+    assert [(e["line"], e["column"], e["code"]) for e in body["errors"]] == [(2, "cpf", "movement_conflict")]
+    assert "tente de novo" in body["errors"][0]["message"]
+    assert (await person(session, "500100000301")).name == "Bruno Almeida"
+    assert (await person(session, PAULO)).name == "Paulo Henrique Dias"
