@@ -25,7 +25,12 @@ from collections.abc import Iterable
 import redis.asyncio as aioredis  # type: ignore[import-untyped]
 
 HEARTBEAT_S = 2.0  # how often a node says it is alive and reads who else is
-NODE_TTL_S = 6.0  # a node not heard of for this long is gone (three missed beats)
+# A node not heard of for this long is gone. Long, because Rasa runs NLU and the policies on its event loop:
+# under load a beat can be late by several seconds (bench-cluster with 6 s: the nodes saw each other come
+# and go every few seconds, and shards moved back and forth). A dead node's shards do not wait for it:
+# RabbitMQ activates a standby at once; until the node drops out here, that standby only hands those shards
+# back once per cool-down, to nobody, and keeps them.
+NODE_TTL_S = 30.0
 
 
 def weight(shard: int, node: str) -> int:
