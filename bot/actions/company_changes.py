@@ -37,7 +37,6 @@ from bot.backend.company_movements import MovementOptions, Option
 from common.dates import parse_date_pt
 from common.labels import date_text
 from common.patterns import find_numeric_date
-from common.pii import mask_cpf
 from common.text import fold
 from common.validators import InvalidValue, normalize_birth_date, normalize_card, normalize_cpf, normalize_full_name
 
@@ -113,8 +112,7 @@ def _normalize_beneficiary(value: str) -> str:
 
 
 def _who_line(who: str) -> str:
-    """The person moved, as the confirmation shows it: the card, or the CPF masked (never echoed whole)."""
-    return f"Carteirinha: {who}" if len(who) == 12 else f"CPF: {mask_cpf(who)}"
+    return f"{'Carteirinha' if len(who) == 12 else 'CPF'}: {who}"
 
 
 def _start_line(options: MovementOptions) -> list[str]:
