@@ -310,9 +310,7 @@ async def test_the_one_time_codes_a_company_user_types_are_never_stored_right_or
     ]
     await store.save(_tracker(SENDER, events))
 
-    # every stored field but the timestamps (whose digits may hold anything)
-    events = [{k: v for k, v in json.loads(data).items() if k != "timestamp"} for *_, data in _stored_rows(tmp_path)]
-    stored = json.dumps(events, ensure_ascii=False)
+    stored = json.dumps(_stored_rows(tmp_path), ensure_ascii=False)
     assert "418" not in stored and "207" not in stored and "905133" not in stored
     texts = [json.loads(data).get("text") for _, kind, _, _, data in _stored_rows(tmp_path) if kind == "user"]
     assert texts == ["sou do rh", "[código]", "[código]"]
