@@ -18,8 +18,7 @@ their buttons, metadata, with CPFs, card numbers, e-mails, dates and phones repl
 ("[cpf]", "[data]"...), the secret of one-time links removed, and the person names the
 conversation knows (the mother's and the full name the user typed, the first name the backend
 returned, the family member chosen) masked wherever they appear. A user message that answers a
-name question (`requested_slot` is a name slot) is stored as "[nome]", one that answers the
-one-time code question (a company user's e-mailed code, right or wrong) as "[código]". Slot values: the identity
+name question (`requested_slot` is a name slot) is stored as "[nome]". Slot values: the identity
 slots (login, CPF, birth date, mother's name, names, e-mails) and the verified session
 (`identidade_token`, `identidade_info`) are stored as None — the token is a bearer credential for
 the live session only (the backend keeps just its hash and lets it expire after
@@ -100,14 +99,6 @@ LIVE_ONLY_SLOTS = frozenset(
         "empresa_inc_mae",
         "empresa_inc_titular_cpf",
         "empresa_exc_cpf",
-        "empresa_alt_quem",
-        "empresa_alt_valor",
-        "empresa_tp_quem",
-        "empresa_reat_quem",
-        "empresa_transf_quem",
-        "empresa_usr_nome",
-        "empresa_usr_email",
-        "empresa_ed_valor",
     }
 )
 # Slots that hold a person's name (masked wherever the name appears in the conversation).
@@ -120,27 +111,10 @@ NAME_SLOTS = frozenset(
         "reembolso_prestador",
         "empresa_inc_nome",
         "empresa_inc_mae",
-        "empresa_usr_nome",
     }
 )
-# Questions answered with a typed name: the whole answer is stored as "[nome]". (empresa_alt_valor and
-# empresa_ed_valor may be a name: a new name, a mother's name, as the field asked says.)
-NAME_QUESTIONS = frozenset(
-    {
-        "nome_mae",
-        "nome_completo",
-        "reembolso_prestador",
-        "empresa_inc_nome",
-        "empresa_inc_mae",
-        "empresa_usr_nome",
-        "empresa_alt_valor",
-        "empresa_ed_valor",
-    }
-)
-# Questions answered with a secret (the one-time code e-mailed to a company user): the whole answer is stored
-# as "[código]", the right code and the wrong ones alike.
-SECRET_QUESTIONS = frozenset({"empresa_codigo"})
-CODE_AT_REST = "[código]"
+# Questions answered with a typed name: the whole answer is stored as "[nome]".
+NAME_QUESTIONS = frozenset({"nome_mae", "nome_completo", "reembolso_prestador", "empresa_inc_nome", "empresa_inc_mae"})
 # Event keys that name things (actions, intents, event types) or time them: never personal data.
 _EVENT_KEEP = frozenset(
     {
@@ -203,12 +177,15 @@ class ConversationMasker:
                 masked[key] = self.masker.value(value, _PARSE_DATA_KEEP)
             else:
                 masked[key] = self.masker.value(value)
-        typed = kind == "user" and (data.get("text") or "").strip() and not data["text"].startswith("/")
-        whole = AT_REST["nome"] if requested_slot in NAME_QUESTIONS else CODE_AT_REST
-        if typed and (requested_slot in NAME_QUESTIONS or requested_slot in SECRET_QUESTIONS):
-            masked["text"] = whole
+        if (
+            kind == "user"
+            and requested_slot in NAME_QUESTIONS
+            and (data.get("text") or "").strip()
+            and not data["text"].startswith("/")
+        ):
+            masked["text"] = AT_REST["nome"]
             if isinstance(masked.get("parse_data"), dict):
-                masked["parse_data"] = {**masked["parse_data"], "text": whole, "entities": []}
+                masked["parse_data"] = {**masked["parse_data"], "text": AT_REST["nome"]}
         return masked
 
     def slot(self, name: str | None, value: Any) -> Any:
