@@ -18,7 +18,8 @@ their buttons, metadata, with CPFs, card numbers, e-mails, dates and phones repl
 ("[cpf]", "[data]"...), the secret of one-time links removed, and the person names the
 conversation knows (the mother's and the full name the user typed, the first name the backend
 returned, the family member chosen) masked wherever they appear. A user message that answers a
-name question (`requested_slot` is a name slot) is stored as "[nome]". Slot values: the identity
+name question (`requested_slot` is a name slot) is stored as "[nome]", one that answers the
+one-time code question (a company user's e-mailed code, right or wrong) as "[código]". Slot values: the identity
 slots (login, CPF, birth date, mother's name, names, e-mails) and the verified session
 (`identidade_token`, `identidade_info`) are stored as None — the token is a bearer credential for
 the live session only (the backend keeps just its hash and lets it expire after
@@ -115,6 +116,10 @@ NAME_SLOTS = frozenset(
 )
 # Questions answered with a typed name: the whole answer is stored as "[nome]".
 NAME_QUESTIONS = frozenset({"nome_mae", "nome_completo", "reembolso_prestador", "empresa_inc_nome", "empresa_inc_mae"})
+# Questions answered with a secret (the one-time code e-mailed to a company user): the whole answer is stored
+# as "[código]", the right code and the wrong ones alike.
+SECRET_QUESTIONS = frozenset({"empresa_codigo"})
+CODE_AT_REST = "[código]"
 # Event keys that name things (actions, intents, event types) or time them: never personal data.
 _EVENT_KEEP = frozenset(
     {
@@ -177,15 +182,12 @@ class ConversationMasker:
                 masked[key] = self.masker.value(value, _PARSE_DATA_KEEP)
             else:
                 masked[key] = self.masker.value(value)
-        if (
-            kind == "user"
-            and requested_slot in NAME_QUESTIONS
-            and (data.get("text") or "").strip()
-            and not data["text"].startswith("/")
-        ):
-            masked["text"] = AT_REST["nome"]
+        typed = kind == "user" and (data.get("text") or "").strip() and not data["text"].startswith("/")
+        if typed and (requested_slot in NAME_QUESTIONS or requested_slot in SECRET_QUESTIONS):
+            whole = AT_REST["nome"] if requested_slot in NAME_QUESTIONS else CODE_AT_REST
+            masked["text"] = whole
             if isinstance(masked.get("parse_data"), dict):
-                masked["parse_data"] = {**masked["parse_data"], "text": AT_REST["nome"]}
+                masked["parse_data"] = {**masked["parse_data"], "text": whole, "entities": []}
         return masked
 
     def slot(self, name: str | None, value: Any) -> Any:

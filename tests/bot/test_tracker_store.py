@@ -288,3 +288,31 @@ def test_secret_paths_are_masked_in_urls_and_log_lines():
         mask_log_text("GET /conta/alterar-senha/abc cpf 94580730224")
         == "GET /conta/alterar-senha/[token] cpf ***.807.302-**"
     )
+
+
+async def test_the_one_time_codes_a_company_user_types_are_never_stored_right_or_wrong(tmp_path):
+    store = _store(tmp_path)
+    asked = [ActionExecuted("empresa_identidade_form"), SlotSet("requested_slot", "empresa_codigo")]
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("sou do rh", {"name": "empresa_identificacao", "confidence": 1.0}),
+        *asked,
+        BotUttered("Digite o código de 6 números que enviei ao e-mail cadastrado."),
+        ActionExecuted("action_listen"),
+        UserUttered("418 207", {"name": "informar", "confidence": 0.9}),  # wrong: the form asks again
+        *asked,
+        BotUttered("Esse código não confere. Restam 4 tentativas."),
+        ActionExecuted("action_listen"),
+        UserUttered("o codigo e 905133", {"name": "informar", "confidence": 0.9}),
+        SlotSet("empresa_codigo", "905133"),
+        SlotSet("requested_slot", None),
+        ActionExecuted("action_listen"),
+    ]
+    await store.save(_tracker(SENDER, events))
+
+    # every stored field but the timestamps (whose digits may hold anything)
+    events = [{k: v for k, v in json.loads(data).items() if k != "timestamp"} for *_, data in _stored_rows(tmp_path)]
+    stored = json.dumps(events, ensure_ascii=False)
+    assert "418" not in stored and "207" not in stored and "905133" not in stored
+    texts = [json.loads(data).get("text") for _, kind, _, _, data in _stored_rows(tmp_path) if kind == "user"]
+    assert texts == ["sou do rh", "[código]", "[código]"]
