@@ -245,6 +245,7 @@ class CompanyIdentityValidation(FormValidationAction, ABC):
             return [
                 SlotSet("empresa_token", checked.token),
                 SlotSet("empresa_info", verification_info(checked, input_channel(tracker))),
+                SlotSet("empresa_sessao", True),
                 SlotSet("empresa_codigo", None),
             ]
         if checked.status == 410:  # expired: a new one at once

@@ -32,6 +32,7 @@ from common.clock import local_today
 from common.dates import parse_date_pt
 from common.labels import date_text
 from common.patterns import find_card, find_cpf, find_numeric_date
+from common.pii import mask_cpf
 from common.text import fold
 from common.validators import (
     InvalidValue,
@@ -331,12 +332,14 @@ def _inclusion_summary(tracker: Tracker) -> str:
         value = tracker.get_slot(slot)
         if slot == "empresa_inc_nascimento" and value:
             value = date_text(parse_date_pt(value) or local_today())
-        if slot == "empresa_inc_cpf" and value == NO_CPF:
-            value = "não tem"
+        if slot == "empresa_inc_cpf":
+            value = "não tem" if value == NO_CPF else mask_cpf(value or "")  # never echoed whole
         lines.append(f"{label}: {value}")
     if tracker.get_slot("empresa_inc_vinculo") == "dependent":
         kinship = next((k.label for k in options.kinships if k.code == tracker.get_slot("empresa_inc_parentesco")), "")
-        lines.append(f"Dependente ({kinship}) do titular de CPF {tracker.get_slot('empresa_inc_titular_cpf')}")
+        lines.append(
+            f"Dependente ({kinship}) do titular de CPF {mask_cpf(tracker.get_slot('empresa_inc_titular_cpf') or '')}"
+        )
     else:
         lines.append("Titular")
     start = next((o for o in options.start_dates if o.code == tracker.get_slot("empresa_inc_inicio")), None)
@@ -472,8 +475,8 @@ def _exclusion_summary(tracker: Tracker) -> str:
     reason = next((r.label for r in reasons if r.code == tracker.get_slot("empresa_exc_motivo")), "")
     day = parse_date_pt(tracker.get_slot("empresa_exc_data") or "")
     who = tracker.get_slot("empresa_exc_cpf") or ""
-    kind = "Carteirinha" if len(who) == 12 else "CPF"
-    return f"{kind}: {who}\nMotivo: {reason}\nData de saída: {date_text(day) if day else ''}"
+    shown = f"Carteirinha: {who}" if len(who) == 12 else f"CPF: {mask_cpf(who)}"
+    return f"{shown}\nMotivo: {reason}\nData de saída: {date_text(day) if day else ''}"
 
 
 class ActionAskEmpresaExcConfirmar(Action):

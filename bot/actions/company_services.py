@@ -78,18 +78,21 @@ DEACTIVATE_CONFIRM_TEXT = (
 )
 YES_DEACTIVATE = "Sim, desativar"
 KEEP = {"title": "Não, manter", "payload": "/negar"}
-NEW_USER_TEXT = (
-    "Para cadastrar um usuário novo, use o portal da empresa (Administração de usuários > Inclusão): "
-    "o link do primeiro acesso vai para o e-mail da pessoa."
-)
+NEW_USER_BUTTON = {"title": "Cadastrar usuário", "payload": "/empresa_cadastrar_usuario"}
+EDIT_USER_BUTTON = {"title": "Alterar usuário", "payload": "/empresa_editar_usuario"}
 MOVEMENTS_TEXT = (
-    "Movimentação cadastral: por aqui eu incluo ou excluo um beneficiário de cada vez. "
+    "Movimentação cadastral: por aqui eu incluo, excluo, altero os dados, troco o plano, reativo ou transfiro "
+    "um beneficiário de cada vez. "
     "Para vários de uma vez, baixe o modelo da planilha, preencha e me mande o arquivo aqui: "
     "eu devolvo o protocolo e as linhas com erro."
 )
 MOVEMENTS_BUTTONS = [
     {"title": "Incluir beneficiário", "payload": "/empresa_incluir_beneficiario"},
     {"title": "Excluir beneficiário", "payload": "/empresa_excluir_beneficiario"},
+    {"title": "Alterar dados", "payload": "/empresa_alterar_beneficiario"},
+    {"title": "Trocar plano", "payload": "/empresa_trocar_plano"},
+    {"title": "Reativar", "payload": "/empresa_reativar_beneficiario"},
+    {"title": "Transferir", "payload": "/empresa_transferir_beneficiario"},
     {"title": "Modelo da planilha", "payload": payload("empresa_movimentacao", empresa_opcao="modelo")},
     {"title": "Enviar planilha", "payload": "/empresa_enviar_planilha"},
 ]
@@ -275,7 +278,8 @@ async def report(tracker: Tracker, values: dict[str, str]) -> Outcome:
 @company_service("empresa_usuarios")
 async def portal_users(tracker: Tracker, values: dict[str, str]) -> Outcome:
     """The list (admins only: the backend refuses a plain user), deactivation in two taps
-    ("desativar:RH500102", then "desativar!:RH500102"); a new user in the portal."""
+    ("desativar:RH500102", then "desativar!:RH500102"); adding and editing a user are forms of their own
+    (bot/actions/company_users.py), started by the list's buttons."""
     caller = company_caller(tracker)
     option, _, code = (values.get("empresa_opcao") or "").partition(":")
     if option == "desativar" and code:
@@ -287,8 +291,6 @@ async def portal_users(tracker: Tracker, values: dict[str, str]) -> Outcome:
     if option == "desativar!" and code:
         done = await company_reports.deactivate_user(caller, code)
         return company_refusal(done) if isinstance(done, Refusal) else Outcome(done.message)
-    if option == "novo":
-        return Outcome(NEW_USER_TEXT)
     found = await company_reports.portal_users(caller)
     if isinstance(found, Refusal):
         return company_refusal(found)
@@ -311,7 +313,7 @@ async def portal_users(tracker: Tracker, values: dict[str, str]) -> Outcome:
         for u in found
         if u.status == "active" and u.user_code != me
     ][:3]
-    buttons.append({"title": "Cadastrar usuário", "payload": payload("empresa_usuarios", empresa_opcao="novo")})
+    buttons += [NEW_USER_BUTTON, EDIT_USER_BUTTON]
     return Outcome(
         USERS_TEXT.format(company=company_info(tracker).get("company_name"), lines="\n".join(lines)), buttons
     )

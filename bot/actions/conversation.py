@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.flow_reset import IDENTITY_INPUT_SLOTS, end_flow_events
+from bot.actions.flow_reset import KEPT_ON_SWITCH_SLOTS, end_flow_events
 from bot.actions.operator_profile import call_centre_line, operator_profile
 from bot.catalogue import CATALOGUE
 
@@ -63,7 +63,8 @@ REINJECTED = "reinjected"
 
 class ActionTrocarPedido(Action):
     """The user asked for another request in the middle of a form ("na verdade quero o boleto"):
-    the form stops, what it collected is forgotten except the identity already typed, and the same
+    the form stops, what it collected is forgotten except the identity already typed (the beneficiary's or
+    the company user's, never the one-time code), and the same
     message is handed back to the dialogue as if just received, so the new request starts at once.
     Entities of the message that fill a slot of any form (a specialty, a city, a protocol) are kept."""
 
@@ -72,7 +73,7 @@ class ActionTrocarPedido(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
-        kept = {slot: tracker.get_slot(slot) for slot in IDENTITY_INPUT_SLOTS if tracker.get_slot(slot)}
+        kept = {slot: tracker.get_slot(slot) for slot in KEPT_ON_SWITCH_SLOTS if tracker.get_slot(slot)}
         events = end_flow_events(tracker)
         events += [SlotSet(slot, value) for slot, value in kept.items()]
         events += [SlotSet(slot, value) for slot, value in entity_slots(message, domain).items()]
@@ -81,18 +82,24 @@ class ActionTrocarPedido(Action):
             for key in ("intent", "entities", "text", "intent_ranking")
             if message.get(key) is not None
         }
-        events += [
-            ActionExecuted("action_listen"),
-            {
-                "event": "user",
-                "timestamp": None,
-                "text": message.get("text"),
-                "parse_data": parse_data,
-                "input_channel": tracker.get_latest_input_channel(),
-                "metadata": {**(message.get("metadata") or {}), REINJECTED: True},
-            },
-        ]
-        return events
+        return events + handed_back(tracker, parse_data)
+
+
+def handed_back(tracker: Tracker, parse_data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The latest message given back to the dialogue as if just received, read as `parse_data` says; marked
+    REINJECTED, so that what reads the user's messages (the handoff's transcript) counts it once."""
+    message = tracker.latest_message or {}
+    return [
+        ActionExecuted("action_listen"),
+        {
+            "event": "user",
+            "timestamp": None,
+            "text": message.get("text"),
+            "parse_data": parse_data,
+            "input_channel": tracker.get_latest_input_channel(),
+            "metadata": {**(message.get("metadata") or {}), REINJECTED: True},
+        },
+    ]
 
 
 def entity_slots(message: dict, domain: dict) -> dict[str, Any]:

@@ -13,10 +13,16 @@ from bot.catalogue import CATALOGUE
 FLOW_SLOTS = CATALOGUE.flow_slots()
 # The identity typed so far (not yet verified): kept when the user switches to another request.
 IDENTITY_INPUT_SLOTS = ("login", "cpf", "data_nascimento", "nome_mae")
+# The company user's identity typed so far (never the one-time code): kept too, with whether a code was
+# already e-mailed for them (the next form then waits for that code instead of sending another).
+COMPANY_IDENTITY_INPUT_SLOTS = ("empresa_usuario", "empresa_cnpj", "empresa_codigo_enviado")
+# What a switch to another request keeps of the flow it stops (bot/actions/conversation.py ActionTrocarPedido).
+KEPT_ON_SWITCH_SLOTS = IDENTITY_INPUT_SLOTS + COMPANY_IDENTITY_INPUT_SLOTS
 # The verified session (an opaque token + masked facts): kept until goodbye or a new session.
 SESSION_SLOTS = ("identidade_token", "identidade_info")
 # The company user's verified session (bot/actions/company_identity.py): also kept until goodbye.
-COMPANY_SESSION_SLOTS = ("empresa_token", "empresa_info")
+# empresa_sessao (featurized) lets a rule tell a company conversation ("fatura" alone: the company's).
+COMPANY_SESSION_SLOTS = ("empresa_token", "empresa_info", "empresa_sessao")
 
 
 def end_flow_events(tracker: Tracker, *, keep_session: bool = True) -> list[dict[str, Any]]:

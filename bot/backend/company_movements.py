@@ -2,10 +2,15 @@
 verified company user (backend/api/company_movements.py).
 
 GET  /api/company/movements/options   {plans, start_dates: [{date, label, retroactive}], retroactive_warning,
-                                       exclusion_reasons: [{code, label, dependents_only}], exclusion_dates,
-                                       kinships: [{code, label}], ...}
+                                       transfer_start_date: {date, label}, exclusion_reasons: [{code, label,
+                                       dependents_only}], exclusion_dates, kinships: [{code, label}],
+                                       reactivation_months, group_companies: [{code, name}], ...}
 POST /api/company/movements/inclusions {name, cpf?, birth_date, mother_name, plan, kinship, holder?, start_date}
 POST /api/company/movements/exclusions {beneficiary, reason, date}
+POST /api/company/movements/changes {beneficiary, name? | mother_name? | birth_date?}
+POST /api/company/movements/plan-changes {beneficiary, plan, start_date?}
+POST /api/company/movements/reactivations {beneficiary, start_date?, plan?}
+POST /api/company/movements/transfers {beneficiary, target_company, plan?}
      -> 201 {kind, kind_label, protocol, message, beneficiary, effective_date, retroactive, warning?}; 400
      (fields); 404 beneficiary_not_found; 409/422 the movement's rules (the backend's message says which)
 GET  /api/company/movements/template?format=csv|xlsx  {format, filename, url, expires_in_minutes}
@@ -38,6 +43,8 @@ class MovementOptions:
     retroactive_warning: str
     exclusion_reasons: tuple[Option, ...]
     kinships: tuple[Option, ...]
+    next_start: Option | None = None  # the next first of the month (a start with no date given)
+    group_companies: tuple[Option, ...] = ()  # code: the company code (the transfer's destinations)
 
     def json(self) -> dict[str, Any]:
         """What a form keeps between turns (slot empresa_opcoes)."""
@@ -47,6 +54,8 @@ class MovementOptions:
             "retroactive_warning": self.retroactive_warning,
             "exclusion_reasons": [o.__dict__ for o in self.exclusion_reasons],
             "kinships": [o.__dict__ for o in self.kinships],
+            "next_start": self.next_start.__dict__ if self.next_start else None,
+            "group_companies": [o.__dict__ for o in self.group_companies],
         }
 
     @classmethod
@@ -57,6 +66,8 @@ class MovementOptions:
             retroactive_warning=str(data.get("retroactive_warning") or ""),
             exclusion_reasons=tuple(Option(**o) for o in data.get("exclusion_reasons") or ()),
             kinships=tuple(Option(**o) for o in data.get("kinships") or ()),
+            next_start=Option(**data["next_start"]) if data.get("next_start") else None,
+            group_companies=tuple(Option(**o) for o in data.get("group_companies") or ()),
         )
 
 
@@ -84,6 +95,8 @@ def _options(data: Mapping[str, Any]) -> MovementOptions:
         retroactive_warning=str(data.get("retroactive_warning") or ""),
         exclusion_reasons=tuple(Option(str(r["code"]), str(r["label"])) for r in data.get("exclusion_reasons") or ()),
         kinships=tuple(Option(str(k["code"]), str(k["label"])) for k in data.get("kinships") or ()),
+        next_start=Option(str(nxt["date"]), str(nxt["label"])) if (nxt := data.get("transfer_start_date")) else None,
+        group_companies=tuple(Option(str(c["code"]), str(c["name"])) for c in data.get("group_companies") or ()),
     )
 
 
@@ -92,7 +105,8 @@ async def movement_options(caller: CompanyCaller) -> MovementOptions | Refusal:
 
 
 async def make_movement(caller: CompanyCaller, kind: str, fields: dict[str, Any]) -> MovementDone | Refusal:
-    """`kind`: inclusions | exclusions; refusals carry the backend's message (and `field`)."""
+    """`kind`: inclusions | exclusions | changes | plan-changes | reactivations | transfers; refusals carry
+    the backend's message (and `field`)."""
     request = backend.post(f"/api/company/movements/{kind}", {**fields, **caller.body()}, headers=caller.headers())
     return await answer(request, lambda data: from_json(MovementDone, data))
 

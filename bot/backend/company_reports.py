@@ -7,6 +7,12 @@ GET  /api/company/users                          {users: [{user_code, name, emai
                                                   status_label, has_portal_access}]}; 403 company_admin_only
 POST /api/company/users/{user_code}/deactivation {user, message}; 404; 409 company_user_self |
                                                   company_user_already_inactive | company_last_admin
+POST /api/company/users                          {name, email, role} -> 201 {user, message}: the first-access
+                                                  link goes to the e-mail; 400; 409 email_in_use; 429
+POST /api/company/users/{user_code}/changes      {name? | email? | role?} -> {user, changes, message}; 404;
+                                                  409 nothing_to_change | email_in_use | company_user_self |
+                                                  company_last_admin
+Every one of them: 403 company_admin_only to a plain user, before the body is judged.
 (backend/api/company_admin.py)
 """
 
@@ -64,5 +70,21 @@ async def portal_users(caller: CompanyCaller) -> tuple[PortalUser, ...] | Refusa
 async def deactivate_user(caller: CompanyCaller, user_code: str) -> UserChanged | Refusal:
     request = backend.post(
         f"/api/company/users/{path_segment(user_code)}/deactivation", caller.body(), headers=caller.headers()
+    )
+    return await answer(request, lambda data: from_json(UserChanged, data))
+
+
+async def add_user(caller: CompanyCaller, name: str, email: str, role: str) -> UserChanged | Refusal:
+    """`role`: admin | user. The backend e-mails the first-access link to `email`."""
+    request = backend.post(
+        "/api/company/users", {"name": name, "email": email, "role": role, **caller.body()}, headers=caller.headers()
+    )
+    return await answer(request, lambda data: from_json(UserChanged, data))
+
+
+async def edit_user(caller: CompanyCaller, user_code: str, changes: dict[str, str]) -> UserChanged | Refusal:
+    """`changes`: some of name, email, role."""
+    request = backend.post(
+        f"/api/company/users/{path_segment(user_code)}/changes", {**changes, **caller.body()}, headers=caller.headers()
     )
     return await answer(request, lambda data: from_json(UserChanged, data))

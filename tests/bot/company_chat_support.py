@@ -56,6 +56,8 @@ OPTIONS = MovementOptions(
         Option("son", "filho"),
         Option("daughter", "filha"),
     ),
+    next_start=Option("2026-12-01", "01/12/2026"),
+    group_companies=(Option("500200", "Horizonte Incorporações Ltda"),),
 )
 
 
@@ -122,6 +124,15 @@ class FakeCompanyBackend:
             applied_lines=1,
             refused_lines=1,
             errors=(LineError(3, "cpf", "CPF inválido."),),
+        )
+    )
+    user_change: UserChanged | Refusal = field(
+        default_factory=lambda: UserChanged("Usuário RH500103 (Carla Mendes Souza) incluído como usuário.")
+    )
+    users_list: tuple[PortalUser, ...] | Refusal = field(
+        default_factory=lambda: (
+            PortalUser("RH500101", "Fernanda Rocha", "admin", "active", True, "administrador", "ativo"),
+            PortalUser("RH500102", "Diego Martins", "user", "active", False, "usuário", "ativo"),
         )
     )
     calls: list[tuple[str, Any]] = field(default_factory=list)
@@ -204,10 +215,16 @@ class FakeCompanyBackend:
         )
 
     async def portal_users(self, caller):
-        return (
-            PortalUser("RH500101", "Fernanda Rocha", "admin", "active", True, "administrador", "ativo"),
-            PortalUser("RH500102", "Diego Martins", "user", "active", False, "usuário", "ativo"),
-        )
+        self.calls.append(("portal_users", None))
+        return self.users_list
+
+    async def add_user(self, caller, name: str, email: str, role: str):
+        self.calls.append(("add_user", {"name": name, "email": email, "role": role}))
+        return self.user_change
+
+    async def edit_user(self, caller, user_code: str, changes: dict):
+        self.calls.append(("edit_user", (user_code, changes)))
+        return self.user_change
 
     async def deactivate_user(self, caller, user_code: str):
         self.calls.append(("deactivate_user", user_code))
@@ -227,6 +244,19 @@ class FakeCompanyBackend:
 
     async def template(self, caller, fmt: str):
         return Template(fmt, f"modelo.{fmt}", f"http://b/documentos/modelo-{fmt}", 30)
+
+
+def plain_user(**slots: Any) -> dict[str, Any]:
+    """The slots of a conversation verified as RH500102 Diego (a plain user, not an admin)."""
+    info = {**COMPANY_INFO, "first_name": "Diego", "user_code": "RH500102", "is_admin": False}
+    return {"empresa_token": COMPANY_TOKEN, "empresa_info": info, **slots}
+
+
+def register_asks(*actions) -> None:
+    """The custom ask actions of the forms under test, for form_turns (it runs them as Rasa would)."""
+    import form_turns
+
+    form_turns.ASK_ACTIONS.update({action.name(): action for action in actions})
 
 
 def install(monkeypatch) -> FakeCompanyBackend:

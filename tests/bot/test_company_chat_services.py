@@ -102,7 +102,7 @@ async def test_a_report_in_three_taps(domain, company_backend):
 async def test_portal_users_and_a_deactivation_confirmed_first(domain, company_backend):
     dispatcher, _ = await serve(domain, "empresa_usuarios")
     assert "RH500102 — Diego Martins: usuário, ativo (ainda sem primeiro acesso)" in texts(dispatcher)[0]
-    assert button_titles(dispatcher) == ["Desativar RH500102", "Cadastrar usuário"]  # not oneself
+    assert button_titles(dispatcher) == ["Desativar RH500102", "Cadastrar usuário", "Alterar usuário"]  # not oneself
     dispatcher, _ = await serve(domain, "empresa_usuarios", empresa_opcao="desativar:RH500102")
     assert company_backend.asked("deactivate_user") == []
     assert button_titles(dispatcher) == ["Sim, desativar", "Não, manter"]
@@ -115,6 +115,10 @@ async def test_the_movements_menu_and_the_template(domain, company_backend):
     assert button_titles(dispatcher) == [
         "Incluir beneficiário",
         "Excluir beneficiário",
+        "Alterar dados",
+        "Trocar plano",
+        "Reativar",
+        "Transferir",
         "Modelo da planilha",
         "Enviar planilha",
     ]

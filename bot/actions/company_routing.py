@@ -1,0 +1,51 @@
+"""Whose invoice: "fatura" alone ("faturas", "2a via da fatura") reads as the beneficiary's request
+(segunda_via_boleto, mensalidades), but in a conversation with a company session it is the HR user
+asking for the company's invoices. The rule "fatura numa conversa da empresa" (bot/data/rules_empresa.yml,
+condition: empresa_sessao) runs action_fatura_quem, which hands the message back to the dialogue as the
+company's request (empresa_faturas, or empresa_segunda_via_fatura for a copy), as action_trocar_pedido
+does; a message that names the beneficiary's own bill ("meu boleto", "minha mensalidade") or a
+conversation whose company session is gone goes on as the plan service, exactly as without the rule
+(action_registrar_servico, then identidade_form). Without a company session the rule never runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.company_identity import company_verified
+from bot.actions.conversation import handed_back
+from bot.actions.services import ActionRegistrarServico
+from common.text import fold
+
+COMPANY_WORDS = ("fatura",)  # the company's bill; the beneficiary's is a "boleto" or a "mensalidade"
+BENEFICIARY_WORDS = ("boleto", "mensalidade", "meu plano", "carteirinha")
+COPY_WORDS = ("2a", "2 via", "2ª", "segunda", "via", "pagar", "linha digitavel", "pix", "codigo de barras")
+
+
+def company_invoice_intent(text: str) -> str | None:
+    """The company's request the words ask for, or None when they name the beneficiary's own bill."""
+    folded = fold(text)
+    if not any(word in folded for word in COMPANY_WORDS) or any(word in folded for word in BENEFICIARY_WORDS):
+        return None
+    return "empresa_segunda_via_fatura" if any(word in folded for word in COPY_WORDS) else "empresa_faturas"
+
+
+class ActionFaturaQuem(Action):
+    def name(self) -> str:
+        return "action_fatura_quem"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        message = tracker.latest_message or {}
+        intent = company_invoice_intent(message.get("text") or "") if company_verified(tracker) else None
+        if intent is None:  # the beneficiary's request, as the plan services' rule serves it
+            events = await ActionRegistrarServico().run(dispatcher, tracker, domain)
+            return [*events, FollowupAction("identidade_form")]
+        parse_data = {
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": message.get("entities") or [],
+            "text": message.get("text"),
+        }
+        return handed_back(tracker, parse_data)
