@@ -5,6 +5,7 @@ process, as before (docs/channels.md, "Fila de entrada durável").
 
 Webhook (channels.provider_input.ProviderInput.take, after the signature / secret check):
     seen id (SET NX) -> publish with a publisher confirm -> 200 | 503 (the seen id forgotten: the retry counts)
+The publish runs in a thread with an event loop of its own (channels.inbound_publisher), not on Rasa's.
 
 Queues: for each channel, INBOUND_SHARDS (default 32) quorum queues "<INBOUND_QUEUE_PREFIX>.<channel>.<n>"
 (prefix default "assistente.inbound"), each declared with `x-single-active-consumer`. A conversation always
@@ -72,9 +73,10 @@ from typing import Any, Protocol
 
 import aio_pika
 import redis.asyncio as aioredis  # type: ignore[import-untyped]
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractConnection, AbstractIncomingMessage, AbstractQueue
 from redis.exceptions import RedisError  # type: ignore[import-untyped]
 
+from channels.inbound_publisher import ThreadedPublisher
 from channels.shard_owners import HEARTBEAT_S, Membership, owned_by
 from channels.shared_state import SEEN_MEMORY_SIZE, SEEN_TTL_S, ChannelState, RedisChannelState
 from common.amqp import BROKER_ERRORS, ConnectionLost, describe, redacted
@@ -92,8 +94,8 @@ DEFAULT_SHARDS = 32
 MAX_SHARDS = 1024
 DEFAULT_QUEUE_PREFIX = "assistente.inbound"
 # connect (if needed) + publish + confirm. Twilio waits 15 s for the webhook and does not send an inbound
-# message again after a 5xx (unless the URL asks it to): a 503 loses the message. Under load the confirm
-# waits for Rasa's busy event loop, not for RabbitMQ (bench-cluster: 5 s gave ~200 503s a phase)
+# message again after a 5xx (unless the URL asks it to): a 503 loses the message. On Rasa's loop the
+# publishes waited for its turns (bench-cluster: 5 s gave ~200 503s a phase, 12 s ~120): now on their own
 PUBLISH_TIMEOUT_S = 12.0
 MAX_DELIVERIES = 5
 STOP_TIMEOUT_S = 30.0
@@ -329,9 +331,9 @@ class InboundQueue:
         self._owned: frozenset[int] | None = None  # None: unknown, nothing is handed back
         self._members_failing = False
         self.stats = InboundStats()
-        self._publish_lock = asyncio.Lock()
-        self._publisher: tuple[AbstractConnection, AbstractChannel] | None = None
-        self._closing: set[asyncio.Future] = set()  # connections being closed in the background
+        self._publisher = ThreadedPublisher(
+            config.url, config.queues(channel), QUEUE_ARGUMENTS, f"inbound queue ({channel})"
+        )
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
         self._changed = asyncio.Condition()
@@ -352,50 +354,13 @@ class InboundQueue:
             type=self.channel,
         )
         try:
-            await asyncio.wait_for(self._publish(message, queue), self.config.publish_timeout_s)
+            # in the publisher's own thread and loop (channels.inbound_publisher says why)
+            await self._publisher.publish(message, queue, self.config.publish_timeout_s)
         except BROKER_ERRORS as exc:
             self.stats.refused += 1
             logger.error("inbound queue (%s): RabbitMQ did not take update %s (%s)", self.channel, given, describe(exc))
-            await self._drop_publisher()
             raise PublishFailed(describe(exc)) from exc
         self.stats.published += 1
-
-    async def _publish(self, message: aio_pika.Message, queue: str) -> None:
-        channel = await self._publishing_channel()
-        # mandatory + on_return_raises: a message no queue took is an error, not a silent loss
-        await channel.default_exchange.publish(message, routing_key=queue, mandatory=True)
-
-    async def _publishing_channel(self) -> AbstractChannel:
-        async with self._publish_lock:
-            if self._publisher is not None:
-                connection, channel = self._publisher
-                if not (connection.is_closed or channel.is_closed):
-                    return channel
-                self._discard(connection)
-                self._publisher = None
-            connection = await aio_pika.connect(self.config.url, timeout=CONNECT_TIMEOUT_S)
-            try:
-                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-                for name in self.config.queues(self.channel):  # so that no update waits for a consumer
-                    await channel.declare_queue(name, durable=True, arguments=QUEUE_ARGUMENTS)
-            except BaseException:
-                self._discard(connection)
-                raise
-            self._publisher = connection, channel
-            return channel
-
-    async def _drop_publisher(self) -> None:
-        """The next publish opens a new connection; this one is closed in the background (a broker that
-        does not answer must not hold the webhook's answer)."""
-        async with self._publish_lock:
-            if self._publisher is not None:
-                self._discard(self._publisher[0])
-                self._publisher = None
-
-    def _discard(self, connection: AbstractConnection) -> None:
-        closing = asyncio.ensure_future(_close(connection))
-        self._closing.add(closing)
-        closing.add_done_callback(self._closing.discard)
 
     # --- consuming (the worker) ------------------------------------------------------------------
 
@@ -415,8 +380,7 @@ class InboundQueue:
         if self._task is not None:
             await self._task
             self._task = None
-        await self._drop_publisher()
-        await asyncio.gather(*self._closing, return_exceptions=True)
+        await self._publisher.close()
 
     @property
     def stopping(self) -> bool:
