@@ -33,7 +33,7 @@ async def busy_loop(stop: asyncio.Event) -> int:
     """Blocks this loop BLOCK_S at a time, as Rasa's turns do; the number of turns it blocked."""
     turns = 0
     while not stop.is_set():
-        time.sleep(BLOCK_S)
+        time.sleep(BLOCK_S)  # noqa: ASYNC251 - blocking the loop is what this simulates
         turns += 1
         await asyncio.sleep(0)
     return turns
