@@ -100,6 +100,17 @@ CANDIDATES = [
         },
     ),
     Candidate(
+        "t1-128-e40-b32-lr2",
+        "as t1-128-e40-b128-lr2, batches of 32 -> 128 (four times the updates per epoch)",
+        {
+            "epochs": 40,
+            "number_of_transformer_layers": 1,
+            "transformer_size": 128,
+            "batch_size": [32, 128],
+            "learning_rate": 0.002,
+        },
+    ),
+    Candidate(
         "t1-256-e30-b128",
         "1 transformer layer of 256, 30 epochs, batches of 128 -> 512",
         {"epochs": 30, "number_of_transformer_layers": 1, "transformer_size": 256, "batch_size": [128, 512]},

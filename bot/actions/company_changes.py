@@ -1,11 +1,14 @@
 """The other movements one by one, after the company identity (docs/company_chat.md): change of a
-beneficiary's data (who, which field, the new value), plan change (who, the new plan among the contracted
-ones), reactivation (who) and transfer to another company of the group (who, which company); each one
-confirmed, then made by the backend (POST /api/company/movements/changes, /plan-changes, /reactivations,
-/transfers) → its protocol. The options (plans, the group's companies, the next first of the month) are
-the backend's (GET /api/company/movements/options), kept in `empresa_opcoes` like the inclusion's. The
-rules (who may change plan, the reactivation window, the destination's plans) are the backend's: its
-refusal is said as it comes and the flow ends with the person's data forgotten."""
+beneficiary's data (who, which field, the new value), plan change (who, the new plan among the
+contracted ones, the start), reactivation (who, the start) and transfer to another company of the group
+(who, which company); each one confirmed, then made by the backend (POST /api/company/movements/changes,
+/plan-changes, /reactivations, /transfers) → its protocol. The options (plans, the group's companies,
+the start dates) are the backend's (GET /api/company/movements/options), kept in `empresa_opcoes` like
+the inclusion's; a plan change or a reactivation starts on the next first of the month or, as the
+portal's "retroativo", on one of the three retroactive dates, with the warning that a retroactive start
+is charged (the transfer always on the next first). The rules (who may change plan, the reactivation
+window, the destination's plans) are the backend's: its refusal is said as it comes and the flow ends
+with the person's data forgotten."""
 
 from __future__ import annotations
 
@@ -27,6 +30,9 @@ from bot.actions.company_movements import (
     _option_button,
     _plan_options,
     _refuse_option,
+    ask_start,
+    start_lines,
+    validate_start,
 )
 from bot.actions.identity import extract_from_text, normalized
 from bot.actions.repeated_question import ask
@@ -97,6 +103,7 @@ TRANSFER_CONFIRM_AGAIN_TEXT = (
 )
 TRANSFER_NOTE = "A família vai junto, com carteirinhas novas."
 START_LINE = "A partir de: {start}"
+START_LABEL = "A partir de"
 WHO_ERROR_TEXT = (
     "Não reconheci esse número. Digite o CPF (11 números) ou a carteirinha (12 números) do beneficiário, "
     "por exemplo: 500100000101."
@@ -278,6 +285,12 @@ class ValidateEmpresaTrocaPlanoForm(_WhoFirst):
         chosen = _chosen(tracker, plans, value)
         return {"empresa_tp_plano": chosen.code} if chosen else _refuse_option(dispatcher, "empresa_tp_plano", plans)
 
+    async def extract_empresa_tp_inicio(self, dispatcher, tracker, domain) -> dict[str, Any]:
+        return _extract_option(tracker, "empresa_tp_inicio")
+
+    async def validate_empresa_tp_inicio(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return validate_start(dispatcher, tracker, "empresa_tp_inicio", value)
+
 
 class ActionAskEmpresaTpPlano(_AskWithOptions):
     def name(self) -> str:
@@ -289,6 +302,14 @@ class ActionAskEmpresaTpPlano(_AskWithOptions):
         ask(dispatcher, tracker, PLAN_TEXT, PLAN_AGAIN_TEXT.format(example=example), [_option_button(p) for p in plans])
 
 
+class ActionAskEmpresaTpInicio(_AskWithOptions):
+    def name(self) -> str:
+        return "action_ask_empresa_tp_inicio"
+
+    def ask(self, dispatcher, tracker, options) -> None:
+        ask_start(dispatcher, tracker, options)
+
+
 class ActionAskEmpresaTpConfirmar(_AskWithOptions):
     def name(self) -> str:
         return "action_ask_empresa_tp_confirmar"
@@ -297,7 +318,7 @@ class ActionAskEmpresaTpConfirmar(_AskWithOptions):
         lines = [
             _who_line(tracker.get_slot("empresa_tp_quem") or ""),
             f"Novo plano: {tracker.get_slot('empresa_tp_plano')}",
-            *_start_line(options),
+            *start_lines(options, tracker.get_slot("empresa_tp_inicio"), START_LABEL),
             PLAN_DEPENDENTS_NOTE,
         ]
         summary = "\n".join(lines)
@@ -317,7 +338,11 @@ class ActionEmpresaTrocarPlano(CompanyFlowAction):
     async def outcome(self, tracker: Tracker) -> Outcome:
         if not tracker.get_slot("empresa_tp_confirmar"):
             return Outcome(NOT_DONE_TEXT.format(what="troca de plano"))
-        fields = {"beneficiary": tracker.get_slot("empresa_tp_quem"), "plan": tracker.get_slot("empresa_tp_plano")}
+        fields = {
+            "beneficiary": tracker.get_slot("empresa_tp_quem"),
+            "plan": tracker.get_slot("empresa_tp_plano"),
+            "start_date": tracker.get_slot("empresa_tp_inicio"),
+        }
         return _done(await company_movements.make_movement(company_caller(tracker), "plan-changes", fields))
 
 
@@ -336,13 +361,31 @@ class ValidateEmpresaReativacaoForm(_WhoFirst):
     async def validate_empresa_reat_quem(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         return await self._validate_who(value, dispatcher)
 
+    async def extract_empresa_reat_inicio(self, dispatcher, tracker, domain) -> dict[str, Any]:
+        return _extract_option(tracker, "empresa_reat_inicio")
+
+    async def validate_empresa_reat_inicio(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return validate_start(dispatcher, tracker, "empresa_reat_inicio", value)
+
+
+class ActionAskEmpresaReatInicio(_AskWithOptions):
+    def name(self) -> str:
+        return "action_ask_empresa_reat_inicio"
+
+    def ask(self, dispatcher, tracker, options) -> None:
+        ask_start(dispatcher, tracker, options)
+
 
 class ActionAskEmpresaReatConfirmar(_AskWithOptions):
     def name(self) -> str:
         return "action_ask_empresa_reat_confirmar"
 
     def ask(self, dispatcher, tracker, options) -> None:
-        lines = [_who_line(tracker.get_slot("empresa_reat_quem") or ""), *_start_line(options), REACTIVATION_NOTE]
+        lines = [
+            _who_line(tracker.get_slot("empresa_reat_quem") or ""),
+            *start_lines(options, tracker.get_slot("empresa_reat_inicio"), START_LABEL),
+            REACTIVATION_NOTE,
+        ]
         summary = "\n".join(lines)
         ask(
             dispatcher,
@@ -360,7 +403,10 @@ class ActionEmpresaReativar(CompanyFlowAction):
     async def outcome(self, tracker: Tracker) -> Outcome:
         if not tracker.get_slot("empresa_reat_confirmar"):
             return Outcome(NOT_DONE_TEXT.format(what="reativação"))
-        fields = {"beneficiary": tracker.get_slot("empresa_reat_quem")}
+        fields = {
+            "beneficiary": tracker.get_slot("empresa_reat_quem"),
+            "start_date": tracker.get_slot("empresa_reat_inicio"),
+        }
         return _done(await company_movements.make_movement(company_caller(tracker), "reactivations", fields))
 
 

@@ -145,6 +145,41 @@ def _dependent_kinships(options: MovementOptions) -> list[Option]:
 # --- inclusion ---------------------------------------------------------------------------------
 
 
+# --- the start date (inclusion, plan change, reactivation: the portal's "retroativo") -----------
+
+
+def validate_start(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, value: Any) -> dict[str, Any]:
+    """A start the backend allows: a button, or one of those dates typed (01/11/2026, "1/11")."""
+    starts = list(_kept_options(tracker).start_dates)
+    chosen = _chosen(tracker, starts, value)
+    if chosen is None:
+        typed = parse_date_pt(str(value))
+        chosen = next((o for o in starts if typed and o.code == typed.isoformat()), None)
+    return {slot: chosen.code} if chosen else _refuse_option(dispatcher, slot, starts)
+
+
+def ask_start(dispatcher: CollectingDispatcher, tracker: Tracker, options: MovementOptions) -> None:
+    """The starts as buttons: the next first of the month first, then the retroactive ones, newest first,
+    with the warning that a retroactive start is charged."""
+    starts = sorted(options.start_dates, key=lambda o: (o.retroactive, [-int(p) for p in o.code.split("-")]))
+    warning = options.retroactive_warning
+    ask(
+        dispatcher,
+        tracker,
+        START_TEXT.format(warning=warning),
+        START_AGAIN_TEXT.format(warning=warning),
+        [_option_button(o) for o in starts],
+    )
+
+
+def start_lines(options: MovementOptions, code: str | None, label: str) -> list[str]:
+    """The chosen start as the confirmation shows it, "(retroativa: cobrada nas faturas)" when it is."""
+    start = next((o for o in options.start_dates if o.code == code), None)
+    if start is None:
+        return []
+    return [f"{label}: {start.label.replace(' (retroativa)', '')}" + (RETROACTIVE_NOTE if start.retroactive else "")]
+
+
 class ValidateEmpresaInclusaoForm(CompanyIdentityValidation):
     def name(self) -> str:
         return "validate_empresa_inclusao_form"
@@ -253,14 +288,7 @@ class ValidateEmpresaInclusaoForm(CompanyIdentityValidation):
         return normalized(dispatcher, "empresa_inc_titular_cpf", value, normalize_cpf)
 
     async def validate_empresa_inc_inicio(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        starts = list(_kept_options(tracker).start_dates)
-        chosen = _chosen(tracker, starts, value)
-        if chosen is None:
-            typed = parse_date_pt(str(value))
-            chosen = next((o for o in starts if typed and o.code == typed.isoformat()), None)
-        return (
-            {"empresa_inc_inicio": chosen.code} if chosen else _refuse_option(dispatcher, "empresa_inc_inicio", starts)
-        )
+        return validate_start(dispatcher, tracker, "empresa_inc_inicio", value)
 
 
 class _AskWithOptions(Action, ABC):
@@ -313,16 +341,7 @@ class ActionAskEmpresaIncInicio(_AskWithOptions):
         return "action_ask_empresa_inc_inicio"
 
     def ask(self, dispatcher, tracker, options) -> None:
-        # the next first of the month first, then the retroactive ones, newest first
-        starts = sorted(options.start_dates, key=lambda o: (o.retroactive, [-int(p) for p in o.code.split("-")]))
-        warning = options.retroactive_warning
-        ask(
-            dispatcher,
-            tracker,
-            START_TEXT.format(warning=warning),
-            START_AGAIN_TEXT.format(warning=warning),
-            [_option_button(o) for o in starts],
-        )
+        ask_start(dispatcher, tracker, options)
 
 
 def _inclusion_summary(tracker: Tracker) -> str:
@@ -342,11 +361,7 @@ def _inclusion_summary(tracker: Tracker) -> str:
         )
     else:
         lines.append("Titular")
-    start = next((o for o in options.start_dates if o.code == tracker.get_slot("empresa_inc_inicio")), None)
-    if start:
-        lines.append(
-            f"Início: {start.label.replace(' (retroativa)', '')}" + (RETROACTIVE_NOTE if start.retroactive else "")
-        )
+    lines += start_lines(options, tracker.get_slot("empresa_inc_inicio"), "Início")
     return "\n".join(lines)
 
 

@@ -17,7 +17,9 @@ from bot.actions.company_changes import (
     ActionAskEmpresaAltConfirmar,
     ActionAskEmpresaAltValor,
     ActionAskEmpresaReatConfirmar,
+    ActionAskEmpresaReatInicio,
     ActionAskEmpresaTpConfirmar,
+    ActionAskEmpresaTpInicio,
     ActionAskEmpresaTpPlano,
     ActionAskEmpresaTransfConfirmar,
     ActionAskEmpresaTransfDestino,
@@ -39,7 +41,9 @@ register_asks(
     ActionAskEmpresaAltValor(),
     ActionAskEmpresaAltConfirmar(),
     ActionAskEmpresaTpPlano(),
+    ActionAskEmpresaTpInicio(),
     ActionAskEmpresaTpConfirmar(),
+    ActionAskEmpresaReatInicio(),
     ActionAskEmpresaReatConfirmar(),
     ActionAskEmpresaTransfDestino(),
     ActionAskEmpresaTransfConfirmar(),
@@ -185,15 +189,44 @@ async def test_plan_change_of_paulo_to_a_contracted_plan(domain, company_backend
     answers = {"empresa_tp_quem": PAULO_CPF, "empresa_opcoes": KEPT}
     # a plan's name typed reads as "meu plano": still the answer here
     turn = await form_turn(form, domain, in_form(TP, "odonto plus", "empresa_tp_plano", intent="meu_plano", **answers))
-    assert turn.slots["empresa_tp_plano"] == "Odonto Plus" and turn.asked == "action_ask_empresa_tp_confirmar"
-    assert "Novo plano: Odonto Plus\nA partir de: 01/12/2026" in turn.question_texts[0]
+    assert turn.slots["empresa_tp_plano"] == "Odonto Plus" and turn.asked == "action_ask_empresa_tp_inicio"
+    # the next first of the month first, then the portal's three retroactive dates, with the warning
+    assert turn.question_buttons[0] == [
+        "01/12/2026",
+        "01/11/2026 (retroativa)",
+        "01/10/2026 (retroativa)",
+        "01/09/2026 (retroativa)",
+    ]
+    assert "cobrança retroativa" in turn.question_texts[0]
     answers["empresa_tp_plano"] = "Odonto Plus"
+    turn = await form_turn(form, domain, in_form(TP, "01/12/2026", "empresa_tp_inicio", **answers))
+    assert turn.slots["empresa_tp_inicio"] == "2026-12-01" and turn.asked == "action_ask_empresa_tp_confirmar"
+    assert "Novo plano: Odonto Plus\nA partir de: 01/12/2026\n" in turn.question_texts[0]
+    answers["empresa_tp_inicio"] = "2026-12-01"
     company_backend.movement = MovementDone("2026" + "1" * 16, "Plano de Paulo alterado para Odonto Plus.")
     dispatcher, _ = await finish(ActionEmpresaTrocarPlano(), domain, empresa_tp_confirmar=True, **answers)
     assert company_backend.asked("make_movement") == [
-        ("plan-changes", {"beneficiary": PAULO_CPF, "plan": "Odonto Plus"})
+        ("plan-changes", {"beneficiary": PAULO_CPF, "plan": "Odonto Plus", "start_date": "2026-12-01"})
     ]
     assert texts(dispatcher) == ["Plano de Paulo alterado para Odonto Plus."]
+
+
+async def test_a_retroactive_plan_change_is_shown_as_charged_and_a_date_not_offered_is_refused(domain, company_backend):
+    form = ValidateEmpresaTrocaPlanoForm()
+    answers = {"empresa_tp_quem": PAULO_CPF, "empresa_tp_plano": "Odonto Plus", "empresa_opcoes": KEPT}
+    turn = await form_turn(form, domain, in_form(TP, "15/10/2026", "empresa_tp_inicio", **answers))
+    assert turn.slots["empresa_tp_inicio"] is None
+    assert turn.texts == [
+        (
+            "Não achei essa opção. Escolha uma destas: 01/09/2026 (retroativa), 01/10/2026 (retroativa), "
+            "01/11/2026 (retroativa), 01/12/2026."
+        )
+    ]
+    turn = await form_turn(
+        form, domain, in_form(TP, "2026-10-01", "empresa_tp_inicio", entities=option("2026-10-01"), **answers)
+    )
+    assert turn.slots["empresa_tp_inicio"] == "2026-10-01" and turn.asked == "action_ask_empresa_tp_confirmar"
+    assert "A partir de: 01/10/2026 (retroativa: cobrada nas faturas)" in turn.question_texts[0]
 
 
 async def test_a_plan_not_offered_is_refused_with_the_options(domain, company_backend):
@@ -234,13 +267,26 @@ async def test_reactivation_of_renata(domain, company_backend):
     turn = await form_turn(form, domain, in_form(REAT, "reativar", None, intent="empresa_reativar_beneficiario"))
     assert turn.asked == "utter_ask_empresa_reat_quem"
     turn = await form_turn(form, domain, in_form(REAT, "a carteirinha é 500100000201", "empresa_reat_quem"))
-    assert turn.slots["empresa_reat_quem"] == RENATA_CARD and turn.asked == "action_ask_empresa_reat_confirmar"
-    assert "Confere a reativação?\nCarteirinha: 500100000201\nA partir de: 01/12/2026" in turn.question_texts[0]
+    assert turn.slots["empresa_reat_quem"] == RENATA_CARD and turn.asked == "action_ask_empresa_reat_inicio"
+    assert turn.question_buttons[0][0] == "01/12/2026" and len(turn.question_buttons[0]) == 4
+    answers = {"empresa_reat_quem": RENATA_CARD, "empresa_opcoes": KEPT}
+    turn = await form_turn(form, domain, in_form(REAT, "1/11/2026", "empresa_reat_inicio", **answers))
+    assert turn.slots["empresa_reat_inicio"] == "2026-11-01" and turn.asked == "action_ask_empresa_reat_confirmar"
+    assert (
+        "Confere a reativação?\nCarteirinha: 500100000201\nA partir de: 01/11/2026 (retroativa: cobrada nas faturas)"
+        in turn.question_texts[0]
+    )
     company_backend.movement = MovementDone("2026" + "2" * 16, "Reativação feita: Renata Costa.")
     dispatcher, events = await finish(
-        ActionEmpresaReativar(), domain, empresa_reat_confirmar=True, empresa_reat_quem=RENATA_CARD
+        ActionEmpresaReativar(),
+        domain,
+        empresa_reat_confirmar=True,
+        empresa_reat_quem=RENATA_CARD,
+        empresa_reat_inicio="2026-11-01",
     )
-    assert company_backend.asked("make_movement") == [("reactivations", {"beneficiary": RENATA_CARD})]
+    assert company_backend.asked("make_movement") == [
+        ("reactivations", {"beneficiary": RENATA_CARD, "start_date": "2026-11-01"})
+    ]
     assert texts(dispatcher) == ["Reativação feita: Renata Costa."]
     assert slot_events(events)["empresa_reat_quem"] is None
 

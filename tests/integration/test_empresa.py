@@ -224,7 +224,11 @@ def test_plan_change_of_paulo(pristine_stack):
     c.say("318.640.275-17")
     assert c.buttons[:2] == ["Odonto Essencial", "Odonto Plus"], c.buttons  # the contracted plans
     answer = c.say(payload_of(c, "Odonto Plus"))
+    assert "A partir de quando?" in answer and "cobrança retroativa" in answer, answer
+    assert len(c.buttons) == 4 and sum("(retroativa)" in b for b in c.buttons) == 3, c.buttons
+    answer = c.say(c.last[-1]["buttons"][0]["payload"])  # the next first of the month
     assert "Confere a troca de plano?" in answer and "Novo plano: Odonto Plus" in answer, answer
+    assert "retroativa" not in answer, answer
     answer = c.say("sim")
     assert "alterado para Odonto Plus" in answer and PROTOCOL_RE.search(answer), answer
     assert "Lívia" in answer  # the dependent follows the holder
@@ -234,13 +238,16 @@ def test_reactivation_of_renata_then_the_backends_refusal(pristine_stack):
     c = Chat(pristine_stack, "rh-reactivation")
     answer = verify_as(pristine_stack, c, "reativar um funcionario que foi excluido", **_fernanda())
     assert "quem volta ao plano" in answer, answer
-    answer = c.say("472.915.806-76")
-    assert "Confere a reativação?" in answer, answer
+    assert "A partir de quando?" in c.say("472.915.806-76")
+    retroactive = [b for b in c.buttons if "(retroativa)" in b]
+    answer = c.say(retroactive[0].split()[0])  # the newest retroactive date, typed
+    assert "Confere a reativação?" in answer and "cobrada nas faturas" in answer, answer
     answer = c.say("sim")
     assert "Reativação feita: Renata Costa" in answer and PROTOCOL_RE.search(answer), answer
     # again: now she is active, and the backend's refusal is said as it comes
     assert "quem volta ao plano" in c.say("reativar beneficiario")
     c.say("500100000201")
+    c.say(c.last[-1]["buttons"][0]["payload"])
     answer = c.say("sim")
     assert "já está ativo" in answer and not PROTOCOL_RE.search(answer), answer
 
