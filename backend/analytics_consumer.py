@@ -36,14 +36,13 @@ from sqlalchemy.orm import sessionmaker
 from backend.analytics import EventRecord, InvalidEvent, Stored, parse_event, store_events
 from backend.db import create_engine, session_factory
 from backend.settings import Settings, SettingsError
-from common.amqp import BROKER_ERRORS, ConnectionLost, describe, redacted
+from common.amqp import BROKER_ERRORS, ConnectionLost, close_quietly, describe, redacted
 
 logger = logging.getLogger("backend.analytics_consumer")  # also when run as __main__
 
 DEFAULT_QUEUE = "rasa_events"
 DEFAULT_PREFETCH = 100
 CONNECT_TIMEOUT_S = 10
-CLOSE_TIMEOUT_S = 5
 INITIAL_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 30.0
 TABLES = ("analytics_events", "analytics_turns")
@@ -200,11 +199,7 @@ class AnalyticsConsumer:
         finally:
             stop_wait.cancel()
             # what was delivered and not acknowledged goes back to the queue when the channel closes
-            if not connection.is_closed:
-                try:
-                    await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT_S)
-                except BROKER_ERRORS as exc:
-                    logger.debug("analytics consumer: closing the connection failed (%s)", describe(exc))
+            await close_quietly(connection, "analytics consumer")
 
     async def _handle(self, batch: Sequence[AbstractIncomingMessage]) -> None:
         self.stats.delivered += len(batch)

@@ -24,12 +24,11 @@ from collections.abc import Sequence
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection
 
-from common.amqp import BROKER_ERRORS, describe
+from common.amqp import BROKER_ERRORS, close_quietly, describe
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10.0
-CLOSE_TIMEOUT_S = 5.0
 STOP_TIMEOUT_S = 10.0
 
 
@@ -134,19 +133,10 @@ class ThreadedPublisher:
             self._publisher = None
 
     def _discard(self, connection: AbstractConnection) -> None:
-        closing = asyncio.ensure_future(_close(connection))
+        closing = asyncio.ensure_future(close_quietly(connection, f"{self.name} publisher"))
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
 
     async def _close_all(self) -> None:
         await self._drop()
         await asyncio.gather(*self._closing, return_exceptions=True)
-
-
-async def _close(connection: AbstractConnection) -> None:
-    if connection.is_closed:
-        return
-    try:
-        await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT_S)
-    except BROKER_ERRORS as exc:
-        logger.debug("inbound publisher: closing a connection failed (%s)", describe(exc))

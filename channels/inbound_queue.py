@@ -73,13 +73,13 @@ from typing import Any, Protocol
 
 import aio_pika
 import redis.asyncio as aioredis  # type: ignore[import-untyped]
-from aio_pika.abc import AbstractConnection, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from redis.exceptions import RedisError  # type: ignore[import-untyped]
 
 from channels.inbound_publisher import ThreadedPublisher
 from channels.shard_owners import HEARTBEAT_S, Membership, owned_by
 from channels.shared_state import SEEN_MEMORY_SIZE, SEEN_TTL_S, ChannelState, RedisChannelState
-from common.amqp import BROKER_ERRORS, ConnectionLost, describe, redacted
+from common.amqp import BROKER_ERRORS, CLOSE_TIMEOUT_S, ConnectionLost, close_quietly, describe, redacted
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,6 @@ PUBLISH_TIMEOUT_S = 12.0
 MAX_DELIVERIES = 5
 STOP_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
-CLOSE_TIMEOUT_S = 5.0
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 READY_POLL_S = 1.0
@@ -491,7 +490,7 @@ class InboundQueue:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            await _close(connection)
+            await close_quietly(connection, f"inbound queue ({self.channel})")
 
     async def _work(self, shard: _Shard, handler: Handler) -> None:
         stop_wait = asyncio.ensure_future(self._stopping.wait())
@@ -629,15 +628,6 @@ class InboundQueue:
             await self.answered.mark(inbound.id)
         except (RedisError, OSError) as exc:
             logger.warning("inbound queue (%s): could not mark update %s (%s)", self.channel, inbound.id, exc)
-
-
-async def _close(connection: AbstractConnection) -> None:
-    if connection.is_closed:
-        return
-    try:
-        await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT_S)
-    except BROKER_ERRORS as exc:
-        logger.debug("inbound queue: closing a connection failed (%s)", describe(exc))
 
 
 def inbound_queue(channel: str, state: ChannelState, environ: Mapping[str, str] | None = None) -> InboundQueue | None:
