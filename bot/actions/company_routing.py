@@ -5,7 +5,13 @@ condition: empresa_sessao) runs action_fatura_quem, which hands the message back
 company's request (empresa_faturas, or empresa_segunda_via_fatura for a copy), as action_trocar_pedido
 does; a message that names the beneficiary's own bill ("meu boleto", "minha mensalidade") or a
 conversation whose company session is gone goes on as the plan service, exactly as without the rule
-(action_registrar_servico, then identidade_form). Without a company session the rule never runs."""
+(action_registrar_servico, then identidade_form). Without a company session the rule never runs.
+
+Whose protocol: "protocolo N da empresa" reads as consultar_protocolo, the lookup anyone may make by
+number (kind, status and date, never whose). In a company session, a message that names the company
+("empresa", "rh", "movimentacao") is the company's lookup (empresa_protocolos: only the company's own
+protocols, "Não encontrei" for anyone else's); the rule "protocolo numa conversa da empresa" runs
+action_protocolo_quem. Any other wording goes on as the public lookup (protocolo_form)."""
 
 from __future__ import annotations
 
@@ -43,6 +49,32 @@ class ActionFaturaQuem(Action):
         if intent is None:  # the beneficiary's request, as the plan services' rule serves it
             events = await ActionRegistrarServico().run(dispatcher, tracker, domain)
             return [*events, FollowupAction("identidade_form")]
+        parse_data = {
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": message.get("entities") or [],
+            "text": message.get("text"),
+        }
+        return handed_back(tracker, parse_data)
+
+
+PROTOCOL_COMPANY_WORDS = ("empresa", "rh", "movimentacao", "movimentacoes", "fatura")
+
+
+def company_protocol_intent(text: str) -> str | None:
+    """empresa_protocolos when the words name the company's protocols; None otherwise."""
+    words = set(fold(text).replace("?", " ").replace(",", " ").replace(".", " ").split())
+    return "empresa_protocolos" if words & set(PROTOCOL_COMPANY_WORDS) else None
+
+
+class ActionProtocoloQuem(Action):
+    def name(self) -> str:
+        return "action_protocolo_quem"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        message = tracker.latest_message or {}
+        intent = company_protocol_intent(message.get("text") or "") if company_verified(tracker) else None
+        if intent is None:  # the public lookup by number, as its own rule serves it
+            return [FollowupAction("protocolo_form")]
         parse_data = {
             "intent": {"name": intent, "confidence": 1.0},
             "entities": message.get("entities") or [],

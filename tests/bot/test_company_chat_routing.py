@@ -1,5 +1,6 @@
-"""Which request a company conversation means: "fatura" alone is the company's invoices when the
-conversation has a company session (bot/actions/company_routing.py), and switching requests in the
+"""Which request a company conversation means: "fatura" alone is the company's invoices and "protocolo N da
+empresa" the company's own protocol when the conversation has a company session
+(bot/actions/company_routing.py), and switching requests in the
 middle of the company identity keeps the user code and the CNPJ typed (never the one-time code)."""
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from tracker_support import conversation, slot_events
 
 from bot.actions.company_identity import ValidateEmpresaIdentidadeForm
 from bot.actions.company_movements import ValidateEmpresaInclusaoForm
-from bot.actions.company_routing import ActionFaturaQuem, company_invoice_intent
+from bot.actions.company_routing import (
+    ActionFaturaQuem,
+    ActionProtocoloQuem,
+    company_invoice_intent,
+    company_protocol_intent,
+)
 from bot.actions.conversation import ActionTrocarPedido
 
 
@@ -63,8 +69,49 @@ async def test_a_company_session_of_another_channel_is_not_a_company_conversatio
 def test_the_rule_runs_only_in_a_company_conversation():
     with open("bot/data/rules_empresa.yml", encoding="utf-8") as file:
         rules = yaml.safe_load(file)["rules"]
-    [rule] = [r for r in rules if {"action": "action_fatura_quem"} in r["steps"]]
-    assert rule["condition"] == [{"slot_was_set": [{"empresa_sessao": True}]}]
+    for action in ("action_fatura_quem", "action_protocolo_quem"):
+        [rule] = [r for r in rules if {"action": action} in r["steps"]]
+        assert rule["condition"] == [{"slot_was_set": [{"empresa_sessao": True}]}]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("acompanhar o protocolo 41901020261125000001 da empresa", "empresa_protocolos"),
+        ("status do protocolo da movimentacao 41901020261125000001", "empresa_protocolos"),
+        ("protocolo do RH 41901020261125000001?", "empresa_protocolos"),
+        ("consultar protocolo 41901020261125000001", None),
+        ("meu protocolo de reembolso", None),
+    ],
+)
+def test_the_words_that_name_the_companys_protocol(text, intent):
+    assert company_protocol_intent(text) == intent
+
+
+async def test_a_protocol_of_the_company_in_a_company_conversation_is_the_companys_lookup(domain):
+    text = "acompanhar o protocolo 41901020261125000001 da empresa"
+    entities = [{"entity": "protocolo", "value": "41901020261125000001"}]
+    tracker = conversation(
+        None, text, intent="consultar_protocolo", entities=entities, verified=False, **company_verified()
+    )
+    listen, user = await ActionProtocoloQuem().run(CollectingDispatcher(), tracker, domain)
+    assert listen["name"] == "action_listen"
+    assert user["parse_data"]["intent"]["name"] == "empresa_protocolos"
+    assert user["parse_data"]["entities"] == entities  # the number goes with it
+
+
+async def test_any_other_protocol_lookup_goes_on_as_the_public_one(domain):
+    plain = conversation(
+        None, "consultar protocolo", intent="consultar_protocolo", verified=False, **company_verified()
+    )
+    assert await ActionProtocoloQuem().run(CollectingDispatcher(), plain, domain) == [
+        {"event": "followup", "name": "protocolo_form", "timestamp": None}
+    ]
+    slots = company_verified()
+    slots["empresa_info"]["channel"] = "whatsapp"  # a company session of another channel: not this one's
+    other = conversation(None, "protocolo da empresa", intent="consultar_protocolo", verified=False, **slots)
+    events = await ActionProtocoloQuem().run(CollectingDispatcher(), other, domain)
+    assert events[-1]["name"] == "protocolo_form"
 
 
 async def test_the_verification_marks_the_conversation_as_the_companys(domain, company_backend):
