@@ -257,7 +257,26 @@ def _load(result: dict) -> str:
     return f"{result['load_start']:.1f} → {end}" if "load_start" in result else f"{end} at the end"
 
 
-def table(base: dict, results: dict[str, dict]) -> list[str]:
+def written_rows(path: Path) -> dict[str, str]:
+    """The rows of the section already in `path`, by candidate name: a candidate not measured in this run
+    (no result.json here, e.g. on a fresh checkout) keeps the row an earlier run wrote."""
+    text = path.read_text() if path.exists() else ""
+    start, end = text.find(MARKERS[0]), text.find(MARKERS[1])
+    rows = {}
+    for line in text[start:end].splitlines() if start != -1 and end > start else []:
+        cells = line.split("|")
+        if len(cells) > 2 and line.startswith("| ") and not line.startswith("| candidate"):
+            name = cells[1].strip().split()[0].strip("*")
+            rows[name] = line
+    return rows
+
+
+def _unmark(row: str) -> str:
+    """A kept row without the "(config.yml)" mark, which this run puts on the candidate in use."""
+    return row.replace(" (config.yml)", "").replace("| **", "| ", 1).replace("** |", " |", 1)
+
+
+def table(base: dict, results: dict[str, dict], kept: dict[str, str] | None = None) -> list[str]:
     lines = [
         (
             "| candidate | what | train from scratch (wall) | CPU | held-out intent macro-F1 | held-out fixed-form "
@@ -268,6 +287,11 @@ def table(base: dict, results: dict[str, dict]) -> list[str]:
     for candidate in CANDIDATES:
         r = results.get(candidate.name)
         if not r:
+            if kept and candidate.name in kept:
+                row = _unmark(kept[candidate.name])
+                if in_use(base, candidate):
+                    row = row.replace(f"| {candidate.name} |", f"| **{candidate.name}** (config.yml) |", 1)
+                lines.append(row)
             continue
         held = r.get("held_out", {})
         others = [f for n, f in held.get("entities", {}).items() if n not in FIXED_FORM_ENTITIES]
@@ -302,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             results[candidate.name] = measure(base, candidate, args.folds, candidate.name in cv, args.fresh)
         elif (OUT_DIR / candidate.name / "result.json").exists():
             results[candidate.name] = json.loads((OUT_DIR / candidate.name / "result.json").read_text())
+    kept = written_rows(args.out)
     dates = sorted(r["date"] for r in results.values() if "date" in r)
     text = "\n".join(
         [
@@ -311,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             (
                 f"- Measured {dates[0] if dates else '—'} to {dates[-1] if dates else '—'} UTC; command "
                 f"`python -m bench.train {' '.join(sys.argv[1:] if argv is None else argv)}` (`make bench-train`)"
+                + ("; the other rows are kept from earlier runs (each on the data of its day)" if kept else "")
             ),
             (
                 f"- Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}; Python "
@@ -322,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
                 "`bot/fixed_form_extractor.py`; the other entities are DIET's."
             ),
             "",
-            *table(base, results),
+            *table(base, results, kept),
             "",
             MARKERS[1],
         ]
