@@ -7,7 +7,8 @@ beneficiary's protocol are not shown; the reports of active beneficiaries (CSV a
 usage (PDF) opened by their links, and a tampered link refused; the company's data and contracted plans; the
 forgotten password (a link by e-mail, the same answer for a wrong CNPJ, the new password set on the page, never
 in the chat) and the forgotten user code (by e-mail only); the admin deactivating Diego, which ends his chat
-session and his report link, and Diego refused when he tries to deactivate anyone.
+session and his report link, and Diego refused when he tries to deactivate anyone; the admin changing Diego's
+e-mail, after which his next one-time code goes to the new address.
 
 The helpers come from test_empresa.py (the company identity by the code read from the Maildir) and
 test_servicos.py (fetching a document, the text of a PDF). The backend sends at most 5 codes an hour to a
@@ -353,3 +354,29 @@ def test_a_plain_user_cannot_deactivate_anyone(pristine_stack):
     assert "Só o administrador do portal da empresa pode fazer isso" in answer, answer
     assert "inativado" not in answer, answer
     assert user_status(pristine_stack, "RH500101") == "active"
+
+
+# --- portal users: an edit ---------------------------------------------------------------------------
+
+
+def test_the_admin_changes_diegos_e_mail_and_his_next_code_goes_to_the_new_one(pristine_stack):
+    new_email = "diego.martins@horizonte.exemplo.com.br"
+    f = Chat(pristine_stack, "rh-edit-user")
+    answer = fernanda(pristine_stack, f, "alterar usuario do portal da empresa")
+    assert "Qual usuário você quer alterar?" in answer, answer
+    assert "RH500102 — Diego Martins" in f.buttons, f.buttons
+    answer = f.say(payload_of(f, "RH500102"))
+    assert "O que muda no usuário RH500102?" in answer and f.buttons[:3] == ["Nome", "E-mail", "Perfil"], answer
+    assert "Qual é o novo e-mail?" in f.say(payload_of(f, "E-mail"))
+    answer = f.say("diego.martins@horizonte")
+    assert "Confere" not in answer, answer  # not an e-mail: said and asked again
+    answer = f.say(new_email)
+    assert "Confere a alteração do usuário RH500102?" in answer and new_email in answer, answer
+    answer = f.say("sim")
+    assert "Alteração de e-mail do usuário RH500102 feita." in answer, answer
+    # what Diego notices: his next one-time code arrives at the new address, none at the old one
+    d = Chat(pristine_stack, "rh-diego-new-email")
+    before_old = mails_to(pristine_stack, DIEGO["email"])
+    answer = verify_as(pristine_stack, d, "sou do rh", DIEGO["user"], new_email)
+    assert "Acesso confirmado, Diego" in answer, answer
+    assert mails_to(pristine_stack, DIEGO["email"]) == before_old
