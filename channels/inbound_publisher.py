@@ -5,8 +5,8 @@ Why a thread of its own: aio-pika serialises the publishes of one channel (write
 publish) and every step needs a turn of the event loop it runs on. On Rasa's loop, where NLU and the
 policies run inline, one turn takes tens to hundreds of milliseconds under load, so the publishes of a
 busy node queued behind each other past the webhook's deadline while RabbitMQ confirmed in milliseconds
-(bench-cluster 2026-11-30 18:44 UTC: about 120 "did not take update (TimeoutError)" per phase and half of
-the WhatsApp messages unanswered, with REST on the same loop answering in 3 s). Here the publish runs on a
+(bench-cluster 2026-11-30 18:44 UTC: about 120 "did not take update (TimeoutError)" per phase, each a 503,
+with REST on the same loop answering in 3 s; 19:37 UTC, with this thread: none). Here the publish runs on a
 loop that does nothing else; the webhook's handler waits for one turn of Rasa's loop to be resumed.
 
 The connection and its channel are made on the first publish and kept; a publish that failed or was not
@@ -139,4 +139,5 @@ class ThreadedPublisher:
 
     async def _close_all(self) -> None:
         await self._drop()
+        self._opening = None  # bound to this loop; a publish after close() runs on a new one
         await asyncio.gather(*self._closing, return_exceptions=True)
