@@ -149,7 +149,7 @@ async def test_pasted_into_another_site_renders_every_kind_of_message_and_a_relo
     assert set(kept["local"]) == {key + "sessao", key + "aberto"}
     token = json.loads(kept["local"][key + "sessao"])
     assert TOKEN_RE.match(token) and json.loads(kept["local"][key + "aberto"]) is True
-    everything = json.dumps(kept)
+    everything = json.dumps(kept).replace(key, "")  # the keys hold the test server's address: a random port
     for text in ("945", "807", "302-24", "carteirinha", "Esqueci", "mostre", "recibo", "boleto", "Olá", "inbound"):
         assert text not in everything.replace(token, ""), text
 
