@@ -22,6 +22,7 @@ from bot.actions.company_movements import (
     DONE_TEXT,
     DONE_WARNING,
     NOT_DONE_TEXT,
+    AskStart,
     _AskWithOptions,
     _chosen,
     _extract_option,
@@ -30,7 +31,6 @@ from bot.actions.company_movements import (
     _option_button,
     _plan_options,
     _refuse_option,
-    ask_start,
     start_lines,
     validate_start,
 )
@@ -302,12 +302,9 @@ class ActionAskEmpresaTpPlano(_AskWithOptions):
         ask(dispatcher, tracker, PLAN_TEXT, PLAN_AGAIN_TEXT.format(example=example), [_option_button(p) for p in plans])
 
 
-class ActionAskEmpresaTpInicio(_AskWithOptions):
+class ActionAskEmpresaTpInicio(AskStart):
     def name(self) -> str:
         return "action_ask_empresa_tp_inicio"
-
-    def ask(self, dispatcher, tracker, options) -> None:
-        ask_start(dispatcher, tracker, options)
 
 
 class ActionAskEmpresaTpConfirmar(_AskWithOptions):
@@ -368,12 +365,9 @@ class ValidateEmpresaReativacaoForm(_WhoFirst):
         return validate_start(dispatcher, tracker, "empresa_reat_inicio", value)
 
 
-class ActionAskEmpresaReatInicio(_AskWithOptions):
+class ActionAskEmpresaReatInicio(AskStart):
     def name(self) -> str:
         return "action_ask_empresa_reat_inicio"
-
-    def ask(self, dispatcher, tracker, options) -> None:
-        ask_start(dispatcher, tracker, options)
 
 
 class ActionAskEmpresaReatConfirmar(_AskWithOptions):

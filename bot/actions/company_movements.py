@@ -336,12 +336,20 @@ class ActionAskEmpresaIncParentesco(_AskWithOptions):
         ask(dispatcher, tracker, KINSHIP_TEXT, KINSHIP_AGAIN_TEXT, buttons)
 
 
-class ActionAskEmpresaIncInicio(_AskWithOptions):
-    def name(self) -> str:
-        return "action_ask_empresa_inc_inicio"
+class AskStart(_AskWithOptions, ABC):
+    """The start question of a movement (inclusion, plan change, reactivation): `ask_start`. Abstract
+    (each subclass names its slot's action), so that the action server does not register it."""
+
+    @abstractmethod
+    def name(self) -> str: ...
 
     def ask(self, dispatcher, tracker, options) -> None:
         ask_start(dispatcher, tracker, options)
+
+
+class ActionAskEmpresaIncInicio(AskStart):
+    def name(self) -> str:
+        return "action_ask_empresa_inc_inicio"
 
 
 def _inclusion_summary(tracker: Tracker) -> str:

@@ -39,6 +39,17 @@ def company_invoice_intent(text: str) -> str | None:
     return "empresa_segunda_via_fatura" if any(word in folded for word in COPY_WORDS) else "empresa_faturas"
 
 
+def as_company_request(tracker: Tracker, intent: str) -> list[dict[str, Any]]:
+    """The latest message handed back to the dialogue as the company's `intent`, with its entities."""
+    message = tracker.latest_message or {}
+    parse_data = {
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": message.get("entities") or [],
+        "text": message.get("text"),
+    }
+    return handed_back(tracker, parse_data)
+
+
 class ActionFaturaQuem(Action):
     def name(self) -> str:
         return "action_fatura_quem"
@@ -49,12 +60,7 @@ class ActionFaturaQuem(Action):
         if intent is None:  # the beneficiary's request, as the plan services' rule serves it
             events = await ActionRegistrarServico().run(dispatcher, tracker, domain)
             return [*events, FollowupAction("identidade_form")]
-        parse_data = {
-            "intent": {"name": intent, "confidence": 1.0},
-            "entities": message.get("entities") or [],
-            "text": message.get("text"),
-        }
-        return handed_back(tracker, parse_data)
+        return as_company_request(tracker, intent)
 
 
 PROTOCOL_COMPANY_WORDS = ("empresa", "rh", "movimentacao", "movimentacoes", "fatura")
@@ -75,9 +81,4 @@ class ActionProtocoloQuem(Action):
         intent = company_protocol_intent(message.get("text") or "") if company_verified(tracker) else None
         if intent is None:  # the public lookup by number, as its own rule serves it
             return [FollowupAction("protocolo_form")]
-        parse_data = {
-            "intent": {"name": intent, "confidence": 1.0},
-            "entities": message.get("entities") or [],
-            "text": message.get("text"),
-        }
-        return handed_back(tracker, parse_data)
+        return as_company_request(tracker, intent)

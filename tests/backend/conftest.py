@@ -21,6 +21,7 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient
 from backend_api import SERVICE_TOKEN, service_client
+from browser_support import backend_on_free_port
 from postgres_support import DatabaseCopies, fresh_database, seal_template
 from sqlalchemy.engine import make_url
 
@@ -236,3 +237,10 @@ def masked_log():
     yield stream
     root.removeHandler(handler)
     root.setLevel(previous_level)
+
+
+@pytest.fixture
+async def served(settings):
+    """The app on a real port (the browser tests); the links it e-mails point to that port."""
+    async with backend_on_free_port(settings) as base:
+        yield base

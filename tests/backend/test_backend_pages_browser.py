@@ -4,7 +4,7 @@ screen, against the backend served on a free port. Screenshots go to var/artifac
 import aiohttp
 import pytest
 from backend_api import JOSE, SERVICE_HEADERS, links_in
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING, backend_on_free_port, post_json
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING, post_json
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="the playwright package is not installed (make test installs it)"
@@ -13,13 +13,6 @@ pytestmark = [
     pytest.mark.asyncio,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING),
 ]
-
-
-@pytest.fixture
-async def served(settings):
-    """The app on a real port; the links it e-mails point to that port."""
-    async with backend_on_free_port(settings) as base:
-        yield base
 
 
 async def test_jose_activates_his_account_in_chromium(served, outbox, request):

@@ -9,7 +9,7 @@ import re
 import aiohttp
 import pytest
 from backend_api import SERVICE_HEADERS
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING, backend_on_free_port, post_json
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MISSING, post_json
 from company_support import CNPJ, DIEGO_CODE
 
 playwright_api = pytest.importorskip(
@@ -20,12 +20,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING),
 ]
 NEW_PASSWORD = "Horizonte#2025"
-
-
-@pytest.fixture
-async def served(settings):
-    async with backend_on_free_port(settings) as base:
-        yield base
 
 
 async def test_diego_creates_his_portal_password_in_chromium_and_logs_in(served, outbox, request):
