@@ -40,7 +40,9 @@ queue is a Raft group of its own (a process and files on each RabbitMQ node; an 
 RabbitMQ 3.10): 2 channels x 32 queues cost little, and beyond that Rasa's event loop, not the shards,
 bounds the turns.
 
-Worker (`InboundQueue.start`, run by the blueprint's after_server_start listener once Rasa has a model):
+Worker (`InboundQueue.start`, run by the blueprint's after_server_start listener once Rasa has a model): the
+AMQP side in a thread with an event loop of its own, the handler and the Redis calls on Rasa's loop (`start`
+says why):
     delivery -> already answered? ack | handler (the channel's own process(): Rasa's turn and the channel's
     sends) -> mark answered (Redis with CHANNEL_REDIS_URL) -> [shard not owned: cancel] -> ack [-> subscribe]
 A message whose handling was cut (process killed, connection lost: the handling is cancelled with it) is
@@ -60,16 +62,18 @@ form fields, Telegram's update JSON), in an envelope with the channel, the sende
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import hashlib
 import json
 import logging
 import os
+import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aio_pika
 import redis.asyncio as aioredis  # type: ignore[import-untyped]
@@ -104,6 +108,9 @@ INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 READY_POLL_S = 1.0
 HAND_BACK_COOLDOWN_S = 5.0
+# a message that waited longer than this in its shard before this consumer took it is logged as a warning
+SLOW_WAIT_S = 10.0
+PUBLISHED_AT_HEADER = "x-published-at"  # milliseconds since the epoch when the webhook published it
 
 # every declaration (publisher and consumer, every instance) must use exactly these: RabbitMQ refuses a
 # declaration whose arguments differ from the queue's (PRECONDITION_FAILED)
@@ -281,7 +288,13 @@ class InboundStats:
     handed_back: int = 0  # shards this node was given, did not own, and handed back to RabbitMQ
 
 
-Handler = Callable[[Inbound], Awaitable[None]]
+Handler = Callable[[Inbound], Coroutine[Any, Any, None]]
+T = TypeVar("T")
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def random_node_id() -> str:
@@ -298,9 +311,14 @@ class _Shard:
     inbox: asyncio.Queue[AbstractIncomingMessage]
     tag: str = ""
     handed_back_at: float = float("-inf")  # time.monotonic()
+    arrived_at: float = 0.0  # time.time() when RabbitMQ's delivery of the message in hand reached this process
 
     async def subscribe(self) -> None:
-        self.tag = await self.queue.consume(self.inbox.put)
+        self.tag = await self.queue.consume(self._arrive)
+
+    async def _arrive(self, message: AbstractIncomingMessage) -> None:
+        self.arrived_at = time.time()
+        await self.inbox.put(message)
 
 
 def _deliveries_before(message: AbstractIncomingMessage) -> int:
@@ -333,9 +351,14 @@ class InboundQueue:
         self._publisher = ThreadedPublisher(
             config.url, config.queues(channel), QUEUE_ARGUMENTS, f"inbound queue ({channel})"
         )
-        self._task: asyncio.Task | None = None
-        self._stopping = asyncio.Event()
-        self._changed = asyncio.Condition()
+        # the consumer: a thread with an event loop of its own (see `start`); the handler runs on `_home`
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._home: asyncio.AbstractEventLoop | None = None
+        self._done: concurrent.futures.Future[None] | None = None
+        self._stopping = threading.Event()
+        self._stop_signal = asyncio.Event()  # made again in the consumer's loop at each start; set with _stopping
+        self._waiters: set[asyncio.Future[None]] = set()  # wait_for() calls, in their own loop
         self._consuming = False
 
     # --- publishing (the webhook) ----------------------------------------------------------------
@@ -351,6 +374,7 @@ class InboundQueue:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             content_type="application/json",
             type=self.channel,
+            headers={PUBLISHED_AT_HEADER: int(time.time() * 1000)},
         )
         try:
             # in the publisher's own thread and loop (channels.inbound_publisher says why)
@@ -365,20 +389,48 @@ class InboundQueue:
 
     def start(self, handler: Handler, ready: Callable[[], bool] | None = None) -> None:
         """Consumes the channel's shards in the background until `stop()`; `ready()` (Rasa has a model)
-        is waited for first, so that no message is taken that Rasa would ignore."""
-        if self._task is not None and not self._task.done():
+        is waited for first, so that no message is taken that Rasa would ignore.
+
+        The AMQP side (deliveries, acknowledgements, the hand-back's cancel and subscribe) runs in a thread
+        with an event loop of its own; `handler`, the answered marks and the membership run on the caller's
+        loop (Rasa's), where the channel's clients live. Why: on Rasa's loop, busy with NLU and the
+        policies, aio-pika took the deliveries in so slowly that a node handled one message at a time
+        (bench-cluster 2026-11-30 21:47 UTC: up to 60 s in the queue, RabbitMQ showing 26 messages
+        delivered and not yet read; tests/channels/test_inbound_queue.py, the busy-loop test)."""
+        if self._thread is not None and self._thread.is_alive():
             return
-        self._stopping = asyncio.Event()
+        self._home = asyncio.get_running_loop()
+        self._stopping = threading.Event()
         self.node = self.node_ids()
-        self._task = asyncio.create_task(self._run(handler, ready))
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:  # asyncio.run: what is left pending at the end is cancelled, the loop closed
+                asyncio.run(self._run(handler, ready))
+                done.set_result(None)
+            except BaseException as exc:  # noqa: BLE001 - handed to stop()
+                done.set_exception(exc)
+
+        self._done = done
+        self._thread = threading.Thread(target=run, name=f"inbound-{self.channel}-consumer", daemon=True)
+        self._thread.start()
 
     async def stop(self) -> None:
         """Finishes the messages in hand (at most stop_timeout_s), leaves the rest in the queue, closes
         the connections."""
         self._stopping.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        loop, thread, done = self._loop, self._thread, self._done
+        if done is not None and thread is not None:
+            if loop is not None:  # None: not running yet, and it checks _stopping when it starts
+                try:
+                    loop.call_soon_threadsafe(self._signal_stop)
+                except RuntimeError:  # the consumer's loop is closed already
+                    pass
+            try:
+                await asyncio.wrap_future(done)
+            finally:
+                await asyncio.get_running_loop().run_in_executor(None, thread.join, CLOSE_TIMEOUT_S)
+                self._loop = self._thread = self._done = None
         await self._publisher.close()
 
     @property
@@ -387,23 +439,57 @@ class InboundQueue:
 
     async def wait_for(self, predicate: Callable[[InboundStats], bool]) -> None:
         """Returns once `predicate(self.stats)` holds (checked after every change); bound it with
-        asyncio.wait_for."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: predicate(self.stats))
+        asyncio.wait_for. Any loop may wait (the counts change in the consumer's thread)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            changed = loop.create_future()
+            self._waiters.add(changed)
+            try:
+                if predicate(self.stats):
+                    return
+                await changed
+            finally:
+                self._waiters.discard(changed)
 
     async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        for waiter in list(self._waiters):
+            try:
+                waiter.get_loop().call_soon_threadsafe(_wake, waiter)
+            except RuntimeError:  # its loop is closed: nobody waits there any more
+                self._waiters.discard(waiter)
+
+    def _signal_stop(self) -> None:
+        self._stop_signal.set()
+
+    async def _at_home(self, work: Coroutine[Any, Any, T]) -> T:
+        """Runs `work` (a coroutine) on the caller's loop and waits for it here; cancelled with it."""
+        if self._home is None:
+            raise RuntimeError("the inbound queue's consumer was not started")
+        future = asyncio.run_coroutine_threadsafe(work, self._home)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
 
     async def _sleep(self, seconds: float) -> bool:
         """Waits `seconds`; True when asked to stop meanwhile."""
         try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+            await asyncio.wait_for(self._stop_signal.wait(), seconds)
         except asyncio.TimeoutError:
             return False
         return True
 
     async def _run(self, handler: Handler, ready: Callable[[], bool] | None) -> None:
+        """In the consumer's thread."""
+        self._loop = asyncio.get_running_loop()
+        self._stop_signal = asyncio.Event()
+        if self._stopping.is_set():
+            self._stop_signal.set()
+
+        async def at_home(inbound: Inbound) -> None:
+            await self._at_home(handler(inbound))
+
         if ready is not None and not ready():
             logger.warning("inbound queue (%s): Rasa has no model loaded; consuming once it has", self.channel)
             while not ready():
@@ -412,7 +498,7 @@ class InboundQueue:
         delay = self.config.initial_backoff_s
         while not self._stopping.is_set():
             try:
-                await self._consume(handler)
+                await self._consume(at_home)
             except Exception as exc:  # logged below; the consumer must outlive any failure
                 if self._stopping.is_set():
                     break
@@ -444,7 +530,7 @@ class InboundQueue:
                 lost.set_result(exc)
 
         connection.close_callbacks.add(on_close)
-        stop_wait = asyncio.ensure_future(self._stopping.wait())
+        stop_wait = asyncio.ensure_future(self._stop_signal.wait())
         workers: list[asyncio.Task] = []
         membership: asyncio.Task | None = None
         try:
@@ -493,7 +579,7 @@ class InboundQueue:
             await close_quietly(connection, f"inbound queue ({self.channel})")
 
     async def _work(self, shard: _Shard, handler: Handler) -> None:
-        stop_wait = asyncio.ensure_future(self._stopping.wait())
+        stop_wait = asyncio.ensure_future(self._stop_signal.wait())
         try:
             while True:
                 getter = asyncio.ensure_future(shard.inbox.get())
@@ -524,6 +610,7 @@ class InboundQueue:
             logger.error("inbound queue (%s): update %s dropped after %d deliveries", self.channel, inbound.id, before)
             await self._drop(shard, message)
             return
+        taken = time.time()
         try:
             await handler(inbound)
         except Exception:
@@ -538,7 +625,26 @@ class InboundQueue:
         await self._mark_answered(inbound)
         await self._settle(shard, message.ack)
         self.stats.handled += 1
+        self._log_times(shard, message, inbound, taken)
         await self._notify()
+
+    def _log_times(self, shard: _Shard, message: AbstractIncomingMessage, inbound: Inbound, taken: float) -> None:
+        """How long the update waited in its shard and how long its handling took."""
+        published = (message.headers or {}).get(PUBLISHED_AT_HEADER)
+        in_queue = shard.arrived_at - published / 1000 if isinstance(published, int) else float("nan")
+        in_process = taken - shard.arrived_at
+        handled = time.time() - taken
+        level = logging.WARNING if in_queue + in_process > SLOW_WAIT_S else logging.INFO
+        logger.log(
+            level,
+            "inbound queue (%s): update %s of shard %d waited %.1f s in RabbitMQ and %.1f s here, handled in %.1f s",
+            self.channel,
+            inbound.id,
+            shard.index,
+            in_queue,
+            in_process,
+            handled,
+        )
 
     async def _drop(self, shard: _Shard, message: AbstractIncomingMessage) -> None:
         await self._settle(shard, functools.partial(message.reject, requeue=False))
@@ -579,13 +685,13 @@ class InboundQueue:
         finally:
             await self._own(None, 0)
             try:
-                await asyncio.wait_for(members.leave(self.node), CLOSE_TIMEOUT_S)
+                await asyncio.wait_for(self._at_home(members.leave(self.node)), CLOSE_TIMEOUT_S)
             except (RedisError, OSError, asyncio.TimeoutError) as exc:
                 logger.warning("inbound queue (%s): could not leave the shard owners (%s)", self.channel, describe(exc))
 
     async def _beat(self, members: Membership) -> None:
         try:
-            live = await asyncio.wait_for(members.beat(self.node), members.ttl_s)
+            live = await asyncio.wait_for(self._at_home(members.beat(self.node)), members.ttl_s)
         except (RedisError, OSError, asyncio.TimeoutError) as exc:
             if not self._members_failing:  # once per outage
                 logger.warning(
@@ -618,14 +724,14 @@ class InboundQueue:
         """Checked on every delivery, not only on redeliveries: a publish whose confirm timed out may
         have reached the queue after all, and its retry is a second copy of the same update."""
         try:
-            return await self.answered.answered(inbound.id)
+            return await self._at_home(self.answered.answered(inbound.id))
         except (RedisError, OSError) as exc:
             logger.warning("inbound queue (%s): could not check update %s (%s)", self.channel, inbound.id, exc)
             return False
 
     async def _mark_answered(self, inbound: Inbound) -> None:
         try:
-            await self.answered.mark(inbound.id)
+            await self._at_home(self.answered.mark(inbound.id))
         except (RedisError, OSError) as exc:
             logger.warning("inbound queue (%s): could not mark update %s (%s)", self.channel, inbound.id, exc)
 

@@ -19,6 +19,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -428,6 +429,48 @@ async def test_a_slow_turn_holds_only_its_own_shard(whatsapp, twilio, amqp_url):
         release.set()
         await until(channel.inbound, lambda stats: stats.handled == 3, "the three handled")
     assert bodies(twilio, MARIA) == ["eco: lento", "eco: depois"]
+
+
+async def test_a_busy_event_loop_still_takes_every_shard_at_once(inbound_env):
+    """Rasa runs NLU and the policies on its event loop: under load each of its turns blocks it for tens of
+    milliseconds. The consumer's AMQP side does not wait for those turns: with the loop blocked 50 ms at
+    every turn, the messages of different shards are in hand together, not one after the other (on Rasa's
+    loop, aio-pika read the deliveries so slowly that one message at a time was handled, bench-cluster
+    2026-11-30 21:47 UTC)."""
+    queue = inbound_queue("whatsapp", channel_state({}))
+    assert queue is not None
+    config = queue.config
+    senders = {config.shard("whatsapp", s): s for s in (f"whatsapp:+55799982{n:05d}" for n in range(60))}
+    assert len(senders) == SHARDS
+    in_hand: set[str] = set()
+    most = 0
+    handled: list[str] = []
+
+    async def turn(inbound: Inbound) -> None:
+        nonlocal most
+        in_hand.add(inbound.sender)
+        most = max(most, len(in_hand))
+        await asyncio.sleep(1.0)  # the turn's own duration
+        in_hand.discard(inbound.sender)
+        handled.append(inbound.sender)
+
+    async def busy_loop() -> None:
+        while True:
+            time.sleep(0.05)  # noqa: ASYNC251 - blocking on purpose, as NLU and the policies are
+            await asyncio.sleep(0)
+
+    queue.start(turn)
+    busy = asyncio.create_task(busy_loop())
+    try:
+        await until(queue, lambda stats: stats.connections == 1, "consuming")
+        for sender in senders.values():
+            await queue.publish(sender, f"SM{secrets.token_hex(8)}", {"Body": "oi"})
+        await until(queue, lambda stats: stats.handled == SHARDS, "every shard's message handled")
+    finally:
+        busy.cancel()
+        await queue.stop()
+    assert sorted(handled) == sorted(senders.values())
+    assert most == SHARDS  # all in hand at once
 
 
 # --- several instances sharing the shards (CHANNEL_REDIS_URL) ------------------------------------------
