@@ -144,9 +144,21 @@ def likely_requests(tracker: Tracker, count: int = 2) -> list[dict[str, str]]:
     return buttons
 
 
+PROTOCOL_LOOKUPS = frozenset({"consultar_protocolo", "empresa_protocolos"})
+
+
+def protocol_number_lookup(message: dict) -> bool:
+    """A protocol number asked about with NLU torn between the lookup by number and the company's protocols
+    ("acompanhar o protocolo N da empresa"): both are the lookup of that number, so it is not a miss."""
+    ranking = [c.get("name") for c in message.get("intent_ranking") or [] if c.get("name") != "nlu_fallback"]
+    numbered = any(entity.get("entity") == "protocolo" for entity in message.get("entities") or [])
+    return numbered and set(ranking[:2]) == PROTOCOL_LOOKUPS
+
+
 class ActionFallback(Action):
     """First miss: "Você quis dizer…?" with the two most likely requests. Second miss in a row:
-    offer a human and the call-centre phone."""
+    offer a human and the call-centre phone. A protocol number that NLU could not place between the
+    lookup by number and the company's protocols is the lookup by number (its rules tell whose)."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -158,6 +170,10 @@ class ActionFallback(Action):
             # say so and forget the message, so the conversation is back where it was.
             dispatcher.utter_message(text=LOST_TEXT)
             return [UserUtteranceReverted()]
+        message = tracker.latest_message or {}
+        if protocol_number_lookup(message):
+            lookup = {"intent": {"name": "consultar_protocolo", "confidence": 1.0}, "entities": message.get("entities")}
+            return handed_back(tracker, {**lookup, "text": message.get("text")})
         if consecutive_misses(tracker) < 2:
             buttons = likely_requests(tracker)
             if buttons:

@@ -54,3 +54,41 @@ def test_an_understood_message_the_dialogue_cannot_place_is_forgotten():
     events = asyncio.run(ActionFallback().run(dispatcher, tracker, {}))
     assert events == [{"event": "rewind", "timestamp": None}]
     assert "repetir" in dispatcher.messages[0]["text"]
+
+
+def _protocol_message(ranking: list[tuple[str, float]], entities: list[dict]) -> dict:
+    return {
+        "intent": {"name": "nlu_fallback"},
+        "text": "acompanhar o protocolo 41901020261130000001 da empresa",
+        "entities": entities,
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.55}]
+        + [{"name": name, "confidence": c} for name, c in ranking],
+    }
+
+
+NUMBER = [{"entity": "protocolo", "value": "41901020261130000001", "start": 23, "end": 43}]
+
+
+def test_a_protocol_number_torn_between_the_two_lookups_is_the_lookup_by_number():
+    # NLU split between the public lookup and the company's protocols (0.47 / 0.45): not a miss
+    latest = _protocol_message([("empresa_protocolos", 0.47), ("consultar_protocolo", 0.45)], NUMBER)
+    tracker = Tracker("u", {}, latest, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionFallback().run(dispatcher, tracker, {}))
+    assert dispatcher.messages == []  # no "Você quis dizer…?"
+    assert events[0]["event"] == "action" and events[0]["name"] == "action_listen"
+    user = events[1]
+    assert user["event"] == "user" and user["text"] == latest["text"]
+    assert user["parse_data"]["intent"]["name"] == "consultar_protocolo"
+    assert user["parse_data"]["entities"] == NUMBER  # the number goes on to the lookup (whose: its rules)
+
+
+def test_without_a_number_or_with_another_request_in_the_running_it_is_a_miss():
+    for ranking, entities in (
+        ([("empresa_protocolos", 0.47), ("consultar_protocolo", 0.45)], []),
+        ([("consultar_protocolo", 0.47), ("status_reembolso", 0.45)], NUMBER),
+    ):
+        tracker = Tracker("u", {}, _protocol_message(ranking, entities), [], False, None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        asyncio.run(ActionFallback().run(dispatcher, tracker, {}))
+        assert "Você quis dizer" in dispatcher.messages[0]["text"]
