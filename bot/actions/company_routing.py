@@ -22,7 +22,7 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.company_identity import company_verified
-from bot.actions.conversation import handed_back
+from bot.actions.conversation import handed_back_as
 from bot.actions.services import ActionRegistrarServico
 from common.text import fold
 
@@ -39,17 +39,6 @@ def company_invoice_intent(text: str) -> str | None:
     return "empresa_segunda_via_fatura" if any(word in folded for word in COPY_WORDS) else "empresa_faturas"
 
 
-def as_company_request(tracker: Tracker, intent: str) -> list[dict[str, Any]]:
-    """The latest message handed back to the dialogue as the company's `intent`, with its entities."""
-    message = tracker.latest_message or {}
-    parse_data = {
-        "intent": {"name": intent, "confidence": 1.0},
-        "entities": message.get("entities") or [],
-        "text": message.get("text"),
-    }
-    return handed_back(tracker, parse_data)
-
-
 class ActionFaturaQuem(Action):
     def name(self) -> str:
         return "action_fatura_quem"
@@ -60,7 +49,7 @@ class ActionFaturaQuem(Action):
         if intent is None:  # the beneficiary's request, as the plan services' rule serves it
             events = await ActionRegistrarServico().run(dispatcher, tracker, domain)
             return [*events, FollowupAction("identidade_form")]
-        return as_company_request(tracker, intent)
+        return handed_back_as(tracker, intent)
 
 
 PROTOCOL_COMPANY_WORDS = ("empresa", "rh", "movimentacao", "movimentacoes", "fatura")
@@ -81,4 +70,4 @@ class ActionProtocoloQuem(Action):
         intent = company_protocol_intent(message.get("text") or "") if company_verified(tracker) else None
         if intent is None:  # the public lookup by number, as its own rule serves it
             return [FollowupAction("protocolo_form")]
-        return as_company_request(tracker, intent)
+        return handed_back_as(tracker, intent)

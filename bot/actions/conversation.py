@@ -85,6 +85,17 @@ class ActionTrocarPedido(Action):
         return events + handed_back(tracker, parse_data)
 
 
+def handed_back_as(tracker: Tracker, intent: str) -> list[dict[str, Any]]:
+    """The latest message handed back to the dialogue as `intent` (sure of it), with its entities."""
+    message = tracker.latest_message or {}
+    parse_data = {
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": message.get("entities") or [],
+        "text": message.get("text"),
+    }
+    return handed_back(tracker, parse_data)
+
+
 def handed_back(tracker: Tracker, parse_data: dict[str, Any]) -> list[dict[str, Any]]:
     """The latest message given back to the dialogue as if just received, read as `parse_data` says; marked
     REINJECTED, so that what reads the user's messages (the handoff's transcript) counts it once."""
@@ -170,10 +181,8 @@ class ActionFallback(Action):
             # say so and forget the message, so the conversation is back where it was.
             dispatcher.utter_message(text=LOST_TEXT)
             return [UserUtteranceReverted()]
-        message = tracker.latest_message or {}
-        if protocol_number_lookup(message):
-            lookup = {"intent": {"name": "consultar_protocolo", "confidence": 1.0}, "entities": message.get("entities")}
-            return handed_back(tracker, {**lookup, "text": message.get("text")})
+        if protocol_number_lookup(tracker.latest_message or {}):
+            return handed_back_as(tracker, "consultar_protocolo")
         if consecutive_misses(tracker) < 2:
             buttons = likely_requests(tracker)
             if buttons:
