@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth import AccountLocked, InvalidCredentials, hash_token, locked, login_agent
 from backend.billing.charges import OPEN as FEE_OPEN
 from backend.billing.charges import OVERDUE, effective_status
-from backend.clock import iso_utc, local_today, utcnow
+from backend.clock import iso_utc, local_date, local_today, utcnow
 from backend.family import holder_id_of
 from backend.handoff import (
     CLOSED,
@@ -304,7 +304,7 @@ async def customer_context(session: AsyncSession, beneficiary_id: int | None) ->
                 "protocol": p.number,
                 "kind_label": kind_label(p.kind),
                 "status_label": status_label(p.status),
-                "created_on": date_text(p.created_at),
+                "created_on": date_text(local_date(p.created_at)),
             }
             for p in protocols
         ],

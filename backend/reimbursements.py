@@ -10,13 +10,13 @@ the same conversation. It gets a protocol and an answer deadline. Submitting the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.clock import OPERATOR_TZ, iso_utc, local_today
+from backend.clock import iso_utc, local_date, local_today
 from backend.family import NotInFamily, member, visible_members
 from backend.inbound_files import claim as claim_inbound_file
 from backend.inbound_files import waiting_file
@@ -252,10 +252,6 @@ async def documents_of(session: AsyncSession, reimbursement_ids: list[int]) -> d
     for row in rows:
         found.setdefault(row.reimbursement_id, []).append(row)
     return found
-
-
-def local_date(instant: datetime) -> date:
-    return instant.replace(tzinfo=timezone.utc).astimezone(OPERATOR_TZ).date()
 
 
 def show_provider_document(document: str | None) -> str | None:

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from backend.api.context import SESSIONS
 from backend.api.responses import json_response
-from backend.clock import iso_utc
+from backend.clock import iso_utc, local_date
 from backend.protocols import kind_label, protocol_of, status_label
 from common.labels import date_text
 
@@ -25,6 +25,6 @@ async def get_protocol(request: web.Request) -> web.Response:
             "status": protocol.status,
             "status_label": status_label(protocol.status),
             "created_at": iso_utc(protocol.created_at),
-            "created_on_text": date_text(protocol.created_at),
+            "created_on_text": date_text(local_date(protocol.created_at)),
         }
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.clock import iso_utc
+from backend.clock import iso_utc, local_date
 from backend.company.auth import CompanyCaller
 from backend.company.movement_batch import batch_of_protocol
 from backend.company.movements import movement_of_protocol
@@ -27,7 +27,7 @@ def protocol_json(protocol: Protocol) -> dict:
         "status": protocol.status,
         "status_label": status_label(protocol.status),
         "created_at": iso_utc(protocol.created_at),
-        "created_on_text": date_text(protocol.created_at),
+        "created_on_text": date_text(local_date(protocol.created_at)),
     }
 
 
