@@ -28,7 +28,7 @@ from typing import TextIO
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.clock import utcnow
+from backend.clock import local_date, utcnow
 from backend.db import create_engine, session_factory
 from backend.models import Agent, AgentState, ApiSession
 from backend.passwords import PasswordPolicy, hash_password
@@ -146,7 +146,7 @@ def main(
             print(f"Atendente {username} criado.", file=stdout)
         elif args.command == "list":
             for agent in asyncio.run(list_agents(settings)):
-                state = f"desativado em {date_text(agent.disabled_at)}" if agent.disabled_at else "ativo"
+                state = f"desativado em {date_text(local_date(agent.disabled_at))}" if agent.disabled_at else "ativo"
                 print(f"{agent.username}\t{agent.name}\t{state}", file=stdout)
         else:
             asyncio.run(disable_agent(settings, args.username.strip().lower()))

@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -51,7 +52,7 @@ def test_operator_installation_gets_no_demo_agent_nor_personas(tmp_path):
     assert agents_ == 1 and people >= 6
 
 
-async def test_add_list_disable(client, settings):
+async def test_add_list_disable(client, settings, monkeypatch):
     out, err = io.StringIO(), io.StringIO()
 
     def run(*argv, stdin=""):
@@ -72,11 +73,15 @@ async def test_add_list_disable(client, settings):
 
     assert await asyncio.to_thread(run, "list") == 0
     assert "carla.souza\tCarla Souza\tativo" in out.getvalue() and "atendente\t" in out.getvalue()
+    # disabled at 01:30 UTC on 10/03, still 09/03 in Brasília: the list shows the operator's date
+    monkeypatch.setattr(agents, "utcnow", lambda: datetime(2026, 3, 10, 1, 30))
     assert await asyncio.to_thread(run, "disable", "carla.souza") == 0
     assert (await client.get("/api/agent/me", headers={"Authorization": f"Bearer {token}"})).status == 401
     response = await client.post("/api/agent/login", json={"username": "carla.souza", "password": GOOD})
     assert response.status == 401
     assert await asyncio.to_thread(run, "disable", "ninguem") == 1
+    assert await asyncio.to_thread(run, "list") == 0
+    assert "carla.souza\tCarla Souza\tdesativado em 09/03/2026" in out.getvalue()
 
     engine = create_engine(settings)
     async with session_factory(engine)() as session:
