@@ -17,7 +17,7 @@ training and `rasa data validate` read it like any file under bot/data.
   with a fixed form (cpf, carteirinha, email, protocolo, data, and valor and ano) are never touched.
   The characters on either side of an entity are kept, so its token boundaries do not move.
 - Never a duplicate: a variant that equals a written example (compared without case, accents and
-  punctuation), another variant, or an example of the held-out set tests/nlu/test.yml or a
+  punctuation), another variant, or an example of the held-out sets tests/nlu/*.yml or a
   near-duplicate of one (difflib ratio >= NEAR_DUPLICATE) is dropped, so the held-out figure stays
   honest.
 
@@ -46,7 +46,7 @@ from common.text import fold
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "bot" / "data" / "nlu"
 OUTPUT = NLU_DIR / "generated" / "ruido.yml"
-HELD_OUT = ROOT / "tests" / "nlu" / "test.yml"
+HELD_OUT = ROOT / "tests" / "nlu"  # every held-out file: test.yml (gated) and ungated.yml
 SEED = 2025
 SHARE = 0.2  # at most this share of an intent's written examples is added as variants
 NEAR_DUPLICATE = 0.9  # difflib ratio (folded text) from which a variant counts as a held-out example
@@ -356,7 +356,9 @@ def generate(
 ) -> list[Variant]:
     """The variants to write, grouped by intent in the order intents first appear."""
     written = written_examples() if written is None else written
-    held = _HeldOut([e for _, e in intent_examples(HELD_OUT)] if held_out is None else held_out)
+    held = _HeldOut(
+        [e for path in sorted(HELD_OUT.glob("*.yml")) for _, e in intent_examples(path)] if held_out is None else held_out
+    )
     taken = {fold(plain_text(example)) for _, example in written}
     by_intent: dict[str, list[str]] = {}
     for intent, example in written:
