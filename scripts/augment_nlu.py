@@ -356,9 +356,9 @@ def generate(
 ) -> list[Variant]:
     """The variants to write, grouped by intent in the order intents first appear."""
     written = written_examples() if written is None else written
-    held = _HeldOut(
-        [e for path in sorted(HELD_OUT.glob("*.yml")) for _, e in intent_examples(path)] if held_out is None else held_out
-    )
+    if held_out is None:
+        held_out = [e for path in sorted(HELD_OUT.glob("*.yml")) for _, e in intent_examples(path)]
+    held = _HeldOut(held_out)
     taken = {fold(plain_text(example)) for _, example in written}
     by_intent: dict[str, list[str]] = {}
     for intent, example in written:
