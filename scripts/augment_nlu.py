@@ -348,6 +348,11 @@ class Variant:
     text: str
 
 
+def held_out_examples() -> list[str]:
+    """Every held-out example: tests/nlu/test.yml (under the gate's floors) and ungated.yml."""
+    return [example for path in sorted(HELD_OUT.glob("*.yml")) for _, example in intent_examples(path)]
+
+
 def generate(
     written: list[tuple[str, str]] | None = None,
     held_out: list[str] | None = None,
@@ -356,9 +361,7 @@ def generate(
 ) -> list[Variant]:
     """The variants to write, grouped by intent in the order intents first appear."""
     written = written_examples() if written is None else written
-    if held_out is None:
-        held_out = [e for path in sorted(HELD_OUT.glob("*.yml")) for _, e in intent_examples(path)]
-    held = _HeldOut(held_out)
+    held = _HeldOut(held_out_examples() if held_out is None else held_out)
     taken = {fold(plain_text(example)) for _, example in written}
     by_intent: dict[str, list[str]] = {}
     for intent, example in written:
