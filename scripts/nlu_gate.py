@@ -27,12 +27,16 @@ HELD_OUT = "tests/nlu/test.yml"
 UNGATED = "tests/nlu/ungated.yml"
 
 
+def worst_intents(result: dict) -> str:
+    return ", ".join(f"{name} {f1:.3f} ({support} examples)" for name, f1, support in result["worst"])
+
+
 def verdict(result: dict) -> list[str]:
     """The reasons the gate fails (empty when it passes)."""
     problems = []
     macro = result["macro_f1"]
     if macro is None or macro < MIN_INTENT_MACRO_F1:
-        worst = ", ".join(f"{name} {f1:.3f} ({support} examples)" for name, f1, support in result["worst"])
+        worst = worst_intents(result)
         confusions = ", ".join(f"{a} → {b} ({n})" for (a, b), n in result["pairs"]) or "none"
         problems.append(
             f"intent macro-F1 {macro if macro is None else f'{macro:.3f}'} < {MIN_INTENT_MACRO_F1}; "
@@ -74,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         both = summarize(union)
         print(
             f"held-out with {UNGATED} ({both['examples']} examples), reported, not gated: intent macro-F1 "
-            f"{both['macro_f1']:.3f}; worst intents: "
-            + ", ".join(f"{name} {f1:.3f} ({support})" for name, f1, support in both["worst"])
+            f"{both['macro_f1']:.3f}; worst intents: {worst_intents(both)}"
         )
     problems = verdict(result)
     for problem in problems:
