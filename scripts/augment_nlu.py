@@ -46,7 +46,7 @@ from common.text import fold
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "bot" / "data" / "nlu"
 OUTPUT = NLU_DIR / "generated" / "ruido.yml"
-HELD_OUT = ROOT / "tests" / "nlu"  # every held-out file: test.yml (gated) and ungated.yml
+HELD_OUT = ROOT / "tests" / "nlu"  # every held-out file (test.yml, gated by scripts/nlu_gate.py)
 SEED = 2025
 SHARE = 0.2  # at most this share of an intent's written examples is added as variants
 NEAR_DUPLICATE = 0.9  # difflib ratio (folded text) from which a variant counts as a held-out example
@@ -349,7 +349,7 @@ class Variant:
 
 
 def held_out_examples() -> list[str]:
-    """Every held-out example: tests/nlu/test.yml (under the gate's floors) and ungated.yml."""
+    """Every held-out example: each file under tests/nlu (test.yml, under the gate's floors)."""
     return [example for path in sorted(HELD_OUT.glob("*.yml")) for _, example in intent_examples(path)]
 
 
