@@ -5,8 +5,8 @@ must keep the intent macro-F1 and the F1 of each fixed-form entity at their floo
 
 Fails naming the worst intents and the most frequent confusions, so whoever changed the training
 data sees what broke. It also lists, without failing, the wrong intents predicted with a confidence
-above OVERCONFIDENT (0.90): the errors the fallback threshold cannot catch. The full benchmark (with
-cross-validation) is `make bench`.
+above OVERCONFIDENT (0.90): the errors the fallback threshold cannot catch. The full benchmark
+(with cross-validation) is `make bench`.
 """
 
 from __future__ import annotations
@@ -24,16 +24,12 @@ MIN_FIXED_FORM_ENTITY_F1 = 0.98
 HELD_OUT = "tests/nlu/test.yml"
 
 
-def worst_intents(result: dict) -> str:
-    return ", ".join(f"{name} {f1:.3f} ({support} examples)" for name, f1, support in result["worst"])
-
-
 def verdict(result: dict) -> list[str]:
     """The reasons the gate fails (empty when it passes)."""
     problems = []
     macro = result["macro_f1"]
     if macro is None or macro < MIN_INTENT_MACRO_F1:
-        worst = worst_intents(result)
+        worst = ", ".join(f"{name} {f1:.3f} ({support} examples)" for name, f1, support in result["worst"])
         confusions = ", ".join(f"{a} → {b} ({n})" for (a, b), n in result["pairs"]) or "none"
         problems.append(
             f"intent macro-F1 {macro if macro is None else f'{macro:.3f}'} < {MIN_INTENT_MACRO_F1}; "
