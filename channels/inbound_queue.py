@@ -10,49 +10,52 @@ The publish runs in a thread with an event loop of its own (channels.inbound_pub
 Queues: for each channel, INBOUND_SHARDS (default 32) quorum queues "<INBOUND_QUEUE_PREFIX>.<channel>.<n>"
 (prefix default "assistente.inbound"), each declared with `x-single-active-consumer`. A conversation always
 goes to the same shard (`InboundConfig.shard`: SHA-256 of channel and sender, stable across processes and
-versions of Python), RabbitMQ gives a shard to one consumer at a time (the others wait as standbys), and
-that consumer takes one message of the shard at a time (prefetch 1 per consumer), so a conversation's
-messages are processed one after the other, in order, whichever Rasa instance published them. Quorum
-queues: durable by design (replicated on a RabbitMQ cluster, confirmed once written on a majority), and
-they count deliveries (`x-delivery-count`), which bounds a message that never gets through
-(INBOUND_MAX_DELIVERIES, default 5).
+versions of Python), and RabbitMQ gives a shard to one consumer at a time (the others wait as standbys).
+That consumer holds up to INBOUND_PREFETCH (default 8) of the shard's messages and puts each in its
+conversation's lane: the shard's conversations run side by side, and a conversation's messages one after
+the other, in the queue's order, whichever Rasa instance published them (with a prefetch of 1, as before
+2026-12-01, a slow turn held every other conversation of its shard). A failed handling is tried again in
+hand, not given back to the queue, where it would come after the conversation's next messages, which the
+consumer may hold already. Quorum queues: durable by design (replicated on a RabbitMQ cluster, confirmed
+once written on a majority), and they count deliveries (`x-delivery-count`), which with the attempts in
+hand bounds a message that never gets through (INBOUND_MAX_DELIVERIES, default 5).
 
 Sharing the shards between Rasa instances (with CHANNEL_REDIS_URL): RabbitMQ activates on each shard the
 consumer that subscribed first and never moves it, so the oldest instance would process every shard. So
 each consumer is a node in Redis (random id per start, heartbeat every 2 s) and each shard has one owner
 among the live nodes, by rendezvous hashing (channels.shard_owners). Every node still subscribes to every
-shard (a dead node's shards go to a standby at once). A node given a message of a shard it does not own,
-once that message is finished and before acknowledging it, cancels its subscription, acknowledges and
-subscribes again, at the back of the shard's consumers: RabbitMQ activates the next one, the owner if
-subscribed (with 3+ nodes, maybe after one more non-owner did the same). Only then is it safe: RabbitMQ
-3.10 activates the next consumer as soon as the active one cancels, even while it holds a message, so
-cancelling with a message in hand, or an idle consumer (a delivery may be on its way), could run two
-messages of a conversation at once; the finished, unacknowledged message fills the prefetch of 1, so no
-other is on its way. Not after a message given back to the queue (it must be retried before the next).
-A standby gets nothing and does nothing; a shard is handed back at most once per HAND_BACK_COOLDOWN_S
-(5 s), so a shard whose owner is not subscribed (starting, reconnecting) costs a cancel per 5 s, not per
-message. Without CHANNEL_REDIS_URL, or while Redis does not answer, nothing is handed back (as above).
+shard (a dead node's shards go to a standby at once), each shard on an AMQP channel of its own. A node
+given a message of a shard it does not own starts nothing more of that shard, waits for the messages of
+the shard it is handling to be settled, then closes the shard's channel and subscribes again, at the back
+of the shard's consumers: what it held and did not start goes back to the head of the queue, in order,
+and RabbitMQ activates the next consumer, the owner if subscribed (with 3+ nodes, maybe after one more
+non-owner did the same). Settling first matters: RabbitMQ 3.10 activates the next consumer as soon as the
+active one cancels, even while it holds a message, so a message still running could overlap the next
+message of its conversation elsewhere. A standby gets nothing and does nothing; a shard is handed back at
+most once per HAND_BACK_COOLDOWN_S (5 s), so a shard whose owner is not subscribed (starting,
+reconnecting) costs a channel per 5 s, not per message. Without CHANNEL_REDIS_URL, or while Redis does not
+answer, nothing is handed back (as above).
 
-Why 32 shards by default (it was 8): at most one turn per shard runs at a time, cluster-wide, and the
-shards are what the instances share. With 8, two instances had at most 8 turns of a channel at once, and
-rendezvous split them 6/2 or worse in 3 starts out of 10; with 32, 11/21 or worse in 1 out of 9. A quorum
-queue is a Raft group of its own (a process and files on each RabbitMQ node; an empty one about 25 KB on
-RabbitMQ 3.10): 2 channels x 32 queues cost little, and beyond that Rasa's event loop, not the shards,
-bounds the turns.
+Why 32 shards by default (it was 8): the shards are what the instances share. With 8, rendezvous split
+them between two instances 6/2 or worse in 3 starts out of 10; with 32, 11/21 or worse in 1 out of 9. A
+quorum queue is a Raft group of its own (a process and files on each RabbitMQ node; an empty one about
+25 KB on RabbitMQ 3.10): 2 channels x 32 queues cost little, and beyond that Rasa's event loop, not the
+shards, bounds the turns.
 
 Worker (`InboundQueue.start`, run by the blueprint's after_server_start listener once Rasa has a model): the
 AMQP side in a thread with an event loop of its own, the handler and the Redis calls on Rasa's loop (`start`
 says why):
-    delivery -> already answered? ack | handler (the channel's own process(): Rasa's turn and the channel's
-    sends) -> mark answered (Redis with CHANNEL_REDIS_URL) -> [shard not owned: cancel] -> ack [-> subscribe]
+    delivery -> [shard not owned: hand it back] -> the conversation's lane -> already answered? ack |
+    handler (the channel's own process(): Rasa's turn and the channel's sends) -> mark answered (Redis with
+    CHANNEL_REDIS_URL) -> ack
 A message whose handling was cut (process killed, connection lost: the handling is cancelled with it) is
 delivered again and handled again; one whose reply went out and was marked is skipped. The windows left
 (docs/channels.md, "Responder uma vez"): the reply sent and the process gone before the mark is stored (one
 Redis round trip), or gone mid-turn after part of the reply went out -> that part twice; a network split
 this instance notices later than RabbitMQ -> two instances on one message for that while. On server stop
-the messages in hand are finished (INBOUND_STOP_TIMEOUT_S) and acknowledged, no new one is taken, and the
-channel is closed: what was delivered and not acknowledged goes back to the head of its queue for the next
-consumer.
+the messages being handled are finished (INBOUND_STOP_TIMEOUT_S) and acknowledged, no new one is started,
+and the connection is closed: what was delivered and not acknowledged goes back to the head of its queue
+for the next consumer.
 
 The message body is the update as the provider sent it and the signature check accepted it (WhatsApp's
 form fields, Telegram's update JSON), in an envelope with the channel, the sender and the provider's id
@@ -62,6 +65,7 @@ form fields, Telegram's update JSON), in an envelope with the channel, the sende
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import functools
 import hashlib
@@ -71,13 +75,13 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import aio_pika
 import redis.asyncio as aioredis  # type: ignore[import-untyped]
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from redis.exceptions import RedisError  # type: ignore[import-untyped]
 
 from channels.inbound_publisher import ThreadedPublisher
@@ -89,12 +93,17 @@ logger = logging.getLogger(__name__)
 
 URL_ENV = "INBOUND_AMQP_URL"
 SHARDS_ENV = "INBOUND_SHARDS"
+PREFETCH_ENV = "INBOUND_PREFETCH"
 QUEUE_PREFIX_ENV = "INBOUND_QUEUE_PREFIX"
 PUBLISH_TIMEOUT_ENV = "INBOUND_PUBLISH_TIMEOUT_S"
 MAX_DELIVERIES_ENV = "INBOUND_MAX_DELIVERIES"
 STOP_TIMEOUT_ENV = "INBOUND_STOP_TIMEOUT_S"
 
 DEFAULT_SHARDS = 32
+# messages of a shard a consumer holds at once: the shard's conversations (up to this many) run side by
+# side, each conversation's messages one after the other
+DEFAULT_PREFETCH = 8
+MAX_PREFETCH = 256
 MAX_SHARDS = 1024
 DEFAULT_QUEUE_PREFIX = "assistente.inbound"
 # connect (if needed) + publish + confirm. Twilio waits 15 s for the webhook and does not send an inbound
@@ -132,6 +141,7 @@ class PublishFailed(Exception):
 class InboundConfig:
     url: str
     shards: int = DEFAULT_SHARDS
+    prefetch: int = DEFAULT_PREFETCH
     queue_prefix: str = DEFAULT_QUEUE_PREFIX
     publish_timeout_s: float = PUBLISH_TIMEOUT_S
     max_deliveries: int = MAX_DELIVERIES
@@ -146,6 +156,8 @@ class InboundConfig:
             raise InboundSettingsError(f"{URL_ENV} must be an amqp:// or amqps:// URL")
         if not 1 <= self.shards <= MAX_SHARDS:
             raise InboundSettingsError(f"{SHARDS_ENV} must be between 1 and {MAX_SHARDS}")
+        if not 1 <= self.prefetch <= MAX_PREFETCH:
+            raise InboundSettingsError(f"{PREFETCH_ENV} must be between 1 and {MAX_PREFETCH}")
         if not self.queue_prefix:
             raise InboundSettingsError(f"{QUEUE_PREFIX_ENV} must not be empty")
         if self.publish_timeout_s <= 0 or self.stop_timeout_s < 0 or self.max_deliveries < 1:
@@ -154,7 +166,10 @@ class InboundConfig:
             raise InboundSettingsError("the heartbeat must be positive and the hand-back cool-down not negative")
 
     def __repr__(self) -> str:
-        return f"InboundConfig(url={redacted(self.url)!r}, shards={self.shards}, queue_prefix={self.queue_prefix!r})"
+        return (
+            f"InboundConfig(url={redacted(self.url)!r}, shards={self.shards}, prefetch={self.prefetch}, "
+            f"queue_prefix={self.queue_prefix!r})"
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> InboundConfig | None:
@@ -174,6 +189,7 @@ class InboundConfig:
         return cls(
             url=url,
             shards=number(SHARDS_ENV, DEFAULT_SHARDS, int),
+            prefetch=number(PREFETCH_ENV, DEFAULT_PREFETCH, int),
             queue_prefix=(environ.get(QUEUE_PREFIX_ENV) or "").strip() or DEFAULT_QUEUE_PREFIX,
             publish_timeout_s=number(PUBLISH_TIMEOUT_ENV, PUBLISH_TIMEOUT_S),
             max_deliveries=number(MAX_DELIVERIES_ENV, MAX_DELIVERIES, int),
@@ -278,7 +294,7 @@ class InboundStats:
     published: int = 0
     refused: int = 0  # publishes that failed: the webhook answered 503
     connections: int = 0  # consumer connections that got as far as consuming
-    delivered: int = 0  # deliveries, redeliveries included
+    delivered: int = 0  # handlings started (redeliveries included; not what was held and given back)
     handled: int = 0  # handled, marked and acknowledged
     skipped: int = 0  # answered already: acknowledged without handling
     retried: int = 0  # the handler raised: given back to the queue
@@ -302,23 +318,32 @@ def random_node_id() -> str:
 
 
 @dataclass
+class _Held:
+    """A message RabbitMQ gave to this consumer and that is not settled yet."""
+
+    message: AbstractIncomingMessage
+    inbound: Inbound | None  # None: unreadable
+    arrived_at: float  # time.time() when RabbitMQ's delivery reached this process
+
+
+@dataclass
 class _Shard:
-    """One shard's queue as this consumer holds it: its subscription (`tag`) and the messages RabbitMQ
-    gave to it (`inbox`, at most one: prefetch 1)."""
+    """One shard's queue as this consumer holds it: an AMQP channel of its own (closing it gives back what
+    it holds), its subscription, and the messages in hand, one lane per conversation."""
 
     index: int
-    queue: AbstractQueue
-    inbox: asyncio.Queue[AbstractIncomingMessage]
-    tag: str = ""
+    name: str
+    channel: AbstractChannel | None = None
+    lanes: dict[str, collections.deque[_Held]] = field(default_factory=dict)
+    running: int = 0  # messages being handled (started and not settled)
+    idle: asyncio.Event = field(default_factory=asyncio.Event)  # set while running == 0
+    draining: bool = False  # being handed back: nothing new starts
+    reopening: bool = False  # the channel is closed on purpose (its close is no lost connection)
+    generation: int = 0  # one more at each subscription: a lane of an earlier one starts nothing
     handed_back_at: float = float("-inf")  # time.monotonic()
-    arrived_at: float = 0.0  # time.time() when RabbitMQ's delivery of the message in hand reached this process
 
-    async def subscribe(self) -> None:
-        self.tag = await self.queue.consume(self._arrive)
-
-    async def _arrive(self, message: AbstractIncomingMessage) -> None:
-        self.arrived_at = time.time()
-        await self.inbox.put(message)
+    def __post_init__(self) -> None:
+        self.idle.set()
 
 
 def _deliveries_before(message: AbstractIncomingMessage) -> int:
@@ -327,6 +352,35 @@ def _deliveries_before(message: AbstractIncomingMessage) -> int:
     if isinstance(count, int):
         return count
     return 1 if message.redelivered else 0
+
+
+class _Session:
+    """One consumer connection: the handler, the tasks it runs (lanes, hand-backs) and how it ended."""
+
+    def __init__(self, connection: AbstractConnection, handler: Handler) -> None:
+        self.connection, self.handler = connection, handler
+        self.ended: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+        self.tasks: set[asyncio.Task] = set()
+
+    def end(self, exc: BaseException) -> None:
+        if not self.ended.done():
+            self.ended.set_result(exc)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.end(task.exception())  # type: ignore[arg-type]
+
+    async def cancel_all(self) -> None:
+        tasks = list(self.tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class InboundQueue:
@@ -521,27 +575,17 @@ class InboundQueue:
 
     async def _consume(self, handler: Handler) -> None:
         """One connection: every shard of the channel consumed until stop (returns) or a failure (raises)."""
-        loop = asyncio.get_running_loop()
         connection = await aio_pika.connect(self.config.url, timeout=CONNECT_TIMEOUT_S)
-        lost: asyncio.Future[Any] = loop.create_future()
-
-        def on_close(_sender: Any, exc: BaseException | None = None) -> None:
-            if not lost.done():
-                lost.set_result(exc)
-
-        connection.close_callbacks.add(on_close)
+        session = _Session(connection, handler)
+        connection.close_callbacks.add(
+            lambda _sender, exc=None: session.end(ConnectionLost(str(exc or "connection closed")))
+        )
         stop_wait = asyncio.ensure_future(self._stop_signal.wait())
-        workers: list[asyncio.Task] = []
         membership: asyncio.Task | None = None
+        shards = [_Shard(index, name) for index, name in enumerate(self.config.queues(self.channel))]
         try:
-            channel = await connection.channel(publisher_confirms=False)
-            channel.close_callbacks.add(on_close)
-            await channel.set_qos(prefetch_count=1)  # per consumer: one message of each shard at a time
-            for index, name in enumerate(self.config.queues(self.channel)):
-                queue = await channel.declare_queue(name, durable=True, arguments=QUEUE_ARGUMENTS)
-                shard = _Shard(index, queue, asyncio.Queue())
-                await shard.subscribe()
-                workers.append(asyncio.create_task(self._work(shard, handler)))
+            for shard in shards:
+                await self._open_shard(session, shard)
             if self.members is not None:  # subscribed everywhere first: a node that joins can take over
                 membership = asyncio.create_task(self._keep_membership(self.members))
             self._consuming = True
@@ -549,23 +593,27 @@ class InboundQueue:
             logger.info(
                 "inbound queue (%s): consuming %d shard(s) on %s",
                 self.channel,
-                len(workers),
+                len(shards),
                 redacted(self.config.url),
             )
             await self._notify()
-            tasks = workers if membership is None else [*workers, membership]
-            await asyncio.wait({lost, stop_wait, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+            waits: set[asyncio.Future[Any]] = {session.ended, stop_wait}
+            if membership is not None:
+                waits.add(membership)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             if self._stopping.is_set():
-                # each worker finishes the message in hand and takes no other
-                if workers:
-                    await asyncio.wait(workers, timeout=self.config.stop_timeout_s)
+                # the messages being handled are finished (none starts now); the others go back to their
+                # queues when the connection closes
+                idle = [asyncio.ensure_future(shard.idle.wait()) for shard in shards]
+                try:
+                    await asyncio.wait(idle, timeout=self.config.stop_timeout_s)
+                finally:
+                    for wait in idle:
+                        wait.cancel()
                 return
-            if lost.done():
-                raise ConnectionLost(str(lost.result() or "connection closed"))
-            for task in tasks:
-                if task.done():
-                    task.result()  # raises what stopped it
-            raise ConnectionLost("a shard's worker stopped")
+            if membership is not None and membership.done():
+                membership.result()  # raises what stopped it
+            raise session.ended.result() if session.ended.done() else ConnectionLost("the membership stopped")
         finally:
             stop_wait.cancel()
             if membership is not None:
@@ -573,66 +621,111 @@ class InboundQueue:
                 await asyncio.gather(membership, return_exceptions=True)
             # a handling cut here (connection lost, stop timeout) is not acknowledged: RabbitMQ delivers
             # the message again, to whichever consumer has the shard next
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await session.cancel_all()
             await close_quietly(connection, f"inbound queue ({self.channel})")
 
-    async def _work(self, shard: _Shard, handler: Handler) -> None:
-        stop_wait = asyncio.ensure_future(self._stop_signal.wait())
-        try:
-            while True:
-                getter = asyncio.ensure_future(shard.inbox.get())
-                await asyncio.wait({getter, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-                if self._stopping.is_set():
-                    getter.cancel()  # a message already delivered goes back when the channel closes
-                    return
-                await self._handle(shard, getter.result(), handler)
-        finally:
-            stop_wait.cancel()
+    async def _open_shard(self, session: _Session, shard: _Shard) -> None:
+        """A channel for the shard, its prefetch, and the subscription (at the back of the shard's consumers)."""
+        channel = await session.connection.channel(publisher_confirms=False)
 
-    async def _handle(self, shard: _Shard, message: AbstractIncomingMessage, handler: Handler) -> None:
-        self.stats.delivered += 1
+        def closed(_sender: Any, exc: BaseException | None = None) -> None:
+            if not shard.reopening:
+                session.end(ConnectionLost(f"shard {shard.index}'s channel closed ({exc or 'no reason given'})"))
+
+        channel.close_callbacks.add(closed)
+        # per consumer: at most `prefetch` messages of the shard in hand, one conversation's one at a time
+        await channel.set_qos(prefetch_count=self.config.prefetch)
+        queue = await channel.declare_queue(shard.name, durable=True, arguments=QUEUE_ARGUMENTS)
+        shard.channel = channel
+        shard.generation += 1
+        await queue.consume(functools.partial(self._arrive, session, shard, shard.generation))
+
+    async def _arrive(
+        self, session: _Session, shard: _Shard, generation: int, message: AbstractIncomingMessage
+    ) -> None:
+        """A delivery: into its conversation's lane (started at once when the lane is free). Left in hand,
+        not started, while stopping or handing the shard back: it goes back to the queue with the channel."""
+        arrived_at = time.time()
+        if self._stopping.is_set() or shard.draining or generation != shard.generation:
+            return
+        if self._hand_back_due(shard):
+            shard.draining = True
+            session.spawn(self._hand_back(session, shard))
+            return
         try:
-            inbound = Inbound.decode(message.body)
+            inbound: Inbound | None = Inbound.decode(message.body)
         except ValueError as exc:
             logger.error("inbound queue (%s): unreadable message dropped (%s)", self.channel, exc)
-            await self._drop(shard, message)
+            inbound = None
+        key = inbound.sender if inbound is not None else f"\0unreadable {message.delivery_tag}"
+        lane = shard.lanes.get(key)
+        if lane is None:
+            lane = shard.lanes[key] = collections.deque()
+            session.spawn(self._run_lane(session, shard, key, lane))
+        lane.append(_Held(message, inbound, arrived_at))
+
+    async def _run_lane(self, session: _Session, shard: _Shard, key: str, lane: collections.deque[_Held]) -> None:
+        """One conversation's messages in hand, one after the other, in the order RabbitMQ gave them."""
+        generation = shard.generation
+        try:
+            while lane and not shard.draining and generation == shard.generation and not self._stopping.is_set():
+                held = lane.popleft()
+                shard.running += 1
+                shard.idle.clear()
+                try:
+                    await self._handle(held, session.handler)
+                finally:
+                    shard.running -= 1
+                    if shard.running == 0:
+                        shard.idle.set()
+        finally:
+            if shard.lanes.get(key) is lane:
+                del shard.lanes[key]
+
+    async def _handle(self, held: _Held, handler: Handler) -> None:
+        message, inbound = held.message, held.inbound
+        self.stats.delivered += 1
+        if inbound is None:
+            await self._drop(message)
             return
         if await self._already_answered(inbound):
             logger.info("inbound queue (%s): update %s was answered already", self.channel, inbound.id)
-            await self._settle(shard, message.ack)
+            await message.ack()
             self.stats.skipped += 1
             await self._notify()
             return
-        before = _deliveries_before(message)
-        if before >= self.config.max_deliveries:
-            logger.error("inbound queue (%s): update %s dropped after %d deliveries", self.channel, inbound.id, before)
-            await self._drop(shard, message)
-            return
-        taken = time.time()
-        try:
-            await handler(inbound)
-        except Exception:
-            logger.exception(
-                "inbound queue (%s): handling update %s failed; back to the queue", self.channel, inbound.id
-            )
-            # no hand-back here: the message goes back to the head of the shard and must come before the next
-            await message.nack(requeue=True)
-            self.stats.retried += 1
-            await self._notify()
-            return
+        # tried again here, in hand: given back to the queue it would come after the conversation's next
+        # messages, which this consumer may hold already
+        deliveries = _deliveries_before(message)
+        while True:
+            if deliveries >= self.config.max_deliveries:
+                logger.error(
+                    "inbound queue (%s): update %s dropped after %d attempts", self.channel, inbound.id, deliveries
+                )
+                await self._drop(message)
+                return
+            taken = time.time()
+            try:
+                await handler(inbound)
+                break
+            except Exception:
+                logger.exception(
+                    "inbound queue (%s): handling update %s failed; trying again", self.channel, inbound.id
+                )
+                deliveries += 1
+                self.stats.retried += 1
+                await self._notify()
         await self._mark_answered(inbound)
-        await self._settle(shard, message.ack)
+        await message.ack()
         self.stats.handled += 1
-        self._log_times(shard, message, inbound, taken)
+        self._log_times(held, inbound, taken)
         await self._notify()
 
-    def _log_times(self, shard: _Shard, message: AbstractIncomingMessage, inbound: Inbound, taken: float) -> None:
+    def _log_times(self, held: _Held, inbound: Inbound, taken: float) -> None:
         """How long the update waited in its shard and how long its handling took."""
-        published = (message.headers or {}).get(PUBLISHED_AT_HEADER)
-        in_queue = shard.arrived_at - published / 1000 if isinstance(published, int) else float("nan")
-        in_process = taken - shard.arrived_at
+        published = (held.message.headers or {}).get(PUBLISHED_AT_HEADER)
+        in_queue = held.arrived_at - published / 1000 if isinstance(published, int) else float("nan")
+        in_process = taken - held.arrived_at
         handled = time.time() - taken
         level = logging.WARNING if in_queue + in_process > SLOW_WAIT_S else logging.INFO
         logger.log(
@@ -640,34 +733,37 @@ class InboundQueue:
             "inbound queue (%s): update %s of shard %d waited %.1f s in RabbitMQ and %.1f s here, handled in %.1f s",
             self.channel,
             inbound.id,
-            shard.index,
+            self.config.shard(inbound.channel, inbound.sender),
             in_queue,
             in_process,
             handled,
         )
 
-    async def _drop(self, shard: _Shard, message: AbstractIncomingMessage) -> None:
-        await self._settle(shard, functools.partial(message.reject, requeue=False))
+    async def _drop(self, message: AbstractIncomingMessage) -> None:
+        await message.reject(requeue=False)
         self.stats.dropped += 1
         await self._notify()
 
     # --- sharing the shards (see the module's docstring) -----------------------------------------
 
-    async def _settle(self, shard: _Shard, settle: Callable[[], Awaitable[Any]]) -> None:
-        """Acknowledges (or drops) the message just finished; first, when this node does not own the
-        shard, cancels the subscription, so that RabbitMQ activates the shard's next consumer, and
-        subscribes again (at the back) once the message is settled."""
-        if not self._hand_back_due(shard):
-            await settle()
-            return
-        # the finished, unacknowledged message takes the consumer's only prefetch slot: nothing else is on
-        # its way to it, and the consumer RabbitMQ activates now gets the shard's next message
-        await shard.queue.cancel(shard.tag)
-        await settle()
-        shard.handed_back_at = time.monotonic()
-        await shard.subscribe()
+    async def _hand_back(self, session: _Session, shard: _Shard) -> None:
+        """Gives a shard this node does not own back to RabbitMQ: once the messages being handled are
+        settled, closes the shard's channel (what it holds and did not start goes back to the head of the
+        queue, in order, and RabbitMQ activates the shard's next consumer) and subscribes again, at the back."""
+        await shard.idle.wait()
+        shard.reopening = True
+        try:
+            if shard.channel is not None:
+                await shard.channel.close()
+            shard.lanes.clear()
+            shard.handed_back_at = time.monotonic()
+            shard.draining = False
+            await self._open_shard(session, shard)
+        finally:
+            shard.reopening = False
         self.stats.handed_back += 1
         logger.debug("inbound queue (%s): shard %d handed back to its owner", self.channel, shard.index)
+        await self._notify()
 
     def _hand_back_due(self, shard: _Shard) -> bool:
         if self._owned is None or shard.index in self._owned or self._stopping.is_set():

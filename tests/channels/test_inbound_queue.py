@@ -140,16 +140,24 @@ def test_the_settings_come_from_the_environment():
     config = InboundConfig.from_env({"INBOUND_AMQP_URL": "amqp://guest:segredo@rabbit:5672/"})
     assert config is not None
     assert (config.shards, config.queue_prefix) == (DEFAULT_SHARDS, DEFAULT_QUEUE_PREFIX) == (32, "assistente.inbound")
+    assert config.prefetch == 8
     assert config.queues("whatsapp")[:2] == ["assistente.inbound.whatsapp.0", "assistente.inbound.whatsapp.1"]
     assert "segredo" not in repr(config)
     custom = InboundConfig.from_env(
-        {"INBOUND_AMQP_URL": "amqps://r/", "INBOUND_SHARDS": "32", "INBOUND_QUEUE_PREFIX": "op2.entrada"}
+        {
+            "INBOUND_AMQP_URL": "amqps://r/",
+            "INBOUND_SHARDS": "32",
+            "INBOUND_PREFETCH": "1",
+            "INBOUND_QUEUE_PREFIX": "op2.entrada",
+        }
     )
     assert custom is not None and custom.shards == 32 and custom.queue("telegram", 31) == "op2.entrada.telegram.31"
+    assert custom.prefetch == 1
     for wrong in (
         {"INBOUND_AMQP_URL": "redis://r/"},
         {"INBOUND_AMQP_URL": "amqp://r/", "INBOUND_SHARDS": "0"},
         {"INBOUND_AMQP_URL": "amqp://r/", "INBOUND_SHARDS": "oito"},
+        {"INBOUND_AMQP_URL": "amqp://r/", "INBOUND_PREFETCH": "0"},
         {"INBOUND_AMQP_URL": "amqp://r/", "INBOUND_PUBLISH_TIMEOUT_S": "0"},
     ):
         with pytest.raises(InboundSettingsError):
@@ -423,12 +431,77 @@ async def test_a_slow_turn_holds_only_its_own_shard(whatsapp, twilio, amqp_url):
         assert await say(server, form(JOSE, "outra pessoa")) == 200
         # José is answered while Maria's first turn is still in hand (the two shards are consumed apart)
         await wait_until(lambda: twilio.to(JOSE) and "lento" in received, WAIT_S, what="José's reply")
-        # Maria's second message waits in RabbitMQ, not delivered while her first is in hand
+        # Maria's second message is in hand too (prefetch), and waits for her first to finish
         assert sorted(received) == ["lento", "outra pessoa"]
-        assert await ready_messages(amqp_url, shard_queue(channel, MARIA)) == 1
+        assert await ready_messages(amqp_url, shard_queue(channel, MARIA)) == 0
         release.set()
         await until(channel.inbound, lambda stats: stats.handled == 3, "the three handled")
     assert bodies(twilio, MARIA) == ["eco: lento", "eco: depois"]
+
+
+def same_shard_senders(config: InboundConfig, count: int) -> list[str]:
+    """`count` WhatsApp senders whose conversations share one shard."""
+    numbers = [f"whatsapp:+55799983{n:05d}" for n in range(400)]
+    shard = config.shard("whatsapp", numbers[0])
+    return [s for s in numbers if config.shard("whatsapp", s) == shard][:count]
+
+
+async def test_a_slow_turn_holds_only_its_own_conversation_not_the_others_of_its_shard(inbound_env):
+    """The conversations of one shard run side by side (up to INBOUND_PREFETCH); one conversation's
+    messages wait for each other."""
+    queue = inbound_queue("whatsapp", channel_state({}))
+    assert queue is not None
+    slow, *others = same_shard_senders(queue.config, 4)
+    release = asyncio.Event()
+    started: list[tuple[str, str]] = []
+    finished: list[tuple[str, str]] = []
+
+    async def turn(inbound: Inbound) -> None:
+        started.append((inbound.sender, inbound.payload["text"]))
+        if inbound.payload["text"] == "lento":
+            await release.wait()
+        finished.append((inbound.sender, inbound.payload["text"]))
+
+    queue.start(turn)
+    try:
+        await until(queue, lambda stats: stats.connections == 1, "consuming")
+        await queue.publish(slow, f"SM{secrets.token_hex(8)}", {"text": "lento"})
+        await queue.publish(slow, f"SM{secrets.token_hex(8)}", {"text": "depois"})
+        for sender in others:
+            await queue.publish(sender, f"SM{secrets.token_hex(8)}", {"text": "oi"})
+        # the three other conversations of the shard are answered while the slow turn is still running
+        await until(queue, lambda stats: stats.handled == len(others), "the other conversations handled")
+        assert sorted(finished) == sorted((sender, "oi") for sender in others)
+        assert (slow, "depois") not in started  # behind the slow turn of its own conversation
+        release.set()
+        await until(queue, lambda stats: stats.handled == len(others) + 2, "the slow conversation handled")
+    finally:
+        release.set()
+        await queue.stop()
+    assert [text for sender, text in finished if sender == slow] == ["lento", "depois"]
+    assert queue.stats.delivered == len(others) + 2  # nothing given back and delivered again
+
+
+async def test_a_failed_turn_is_tried_again_before_the_conversations_next_message(inbound_env):
+    queue = inbound_queue("whatsapp", channel_state({}))
+    assert queue is not None
+    calls: list[str] = []
+
+    async def turn(inbound: Inbound) -> None:
+        calls.append(inbound.payload["text"])
+        if calls.count("primeira") == 1 and inbound.payload["text"] == "primeira":
+            raise RuntimeError("a passing failure (a timeout of the action server)")
+
+    queue.start(turn)
+    try:
+        await until(queue, lambda stats: stats.connections == 1, "consuming")
+        for text in ("primeira", "segunda", "terceira"):
+            await queue.publish(MARIA, f"SM{secrets.token_hex(8)}", {"text": text})
+        await until(queue, lambda stats: stats.handled == 3, "the three handled")
+    finally:
+        await queue.stop()
+    assert calls == ["primeira", "primeira", "segunda", "terceira"]
+    assert queue.stats.retried == 1 and queue.stats.dropped == 0
 
 
 async def test_a_busy_event_loop_still_takes_every_shard_at_once(inbound_env):
@@ -507,25 +580,30 @@ async def close_state(*queues: InboundQueue) -> None:
 
 
 class Turns:
-    """The handler of each instance: records (node, shard, sender, text) in the order the turns end, and
-    any two messages of one shard handled at once."""
+    """The handler of each instance: records (node, shard, sender, text) in the order the turns end, any
+    two messages of one conversation handled at once, and the most conversations of a shard at once."""
 
     def __init__(self, config: InboundConfig) -> None:
         self.config = config
         self.done: list[tuple[str, int, str, str]] = []
-        self.busy: set[int] = set()
-        self.overlaps: list[int] = []
+        self.busy: set[str] = set()
+        self.overlaps: list[str] = []
+        self.side_by_side = 0
 
     def of(self, node: str):
         async def handle(inbound: Inbound) -> None:
             shard = self.config.shard(inbound.channel, inbound.sender)
-            if shard in self.busy:
-                self.overlaps.append(shard)
-            self.busy.add(shard)
+            if inbound.sender in self.busy:
+                self.overlaps.append(inbound.sender)
+            self.busy.add(inbound.sender)
+            same_shard = sum(self.config.shard(inbound.channel, s) == shard for s in self.busy)
+            self.side_by_side = max(self.side_by_side, same_shard)
             try:
-                await asyncio.sleep(0.01)  # the turn's own duration: another message of the shard could overlap it
+                await asyncio.sleep(
+                    0.01
+                )  # the turn's own duration: another message of the conversation could overlap it
             finally:
-                self.busy.discard(shard)
+                self.busy.discard(inbound.sender)
             self.done.append((node, shard, inbound.sender, inbound.payload["text"]))
 
         return handle
@@ -567,13 +645,14 @@ async def test_two_instances_share_the_shards_and_each_conversation_keeps_its_or
         await publish(1, 4)
         total = 4 * len(conversations)
         await until_any([a, b], lambda: a.stats.handled + b.stats.handled == total, "the first messages handled")
-        # A had every shard: it handed each of B's back after one message; B never had one of A's
+        # A had every shard: it handed each of B's back at its first message, without handling it; B
+        # never had one of A's
         by_node = {node: Counter(shard for who, shard, _, _ in turns.done if who == node) for node in "AB"}
         per_shard = 4 * 3  # 4 messages of each of the shard's 3 conversations
-        assert set(by_node["B"]) == b_owns and sum(by_node["B"].values()) == (per_shard - 1) * len(b_owns)
-        assert {shard: by_node["A"][shard] for shard in b_owns} == dict.fromkeys(b_owns, 1)
-        assert {shard for shard in by_node["A"] if by_node["A"][shard] > 1} == a_owns
+        assert set(by_node["B"]) == b_owns and sum(by_node["B"].values()) == per_shard * len(b_owns)
+        assert set(by_node["A"]) == a_owns and sum(by_node["A"].values()) == per_shard * len(a_owns)
         assert (a.stats.handed_back, b.stats.handed_back) == (len(b_owns), 0)
+        assert turns.side_by_side > 1  # a shard's conversations ran side by side
         await b.stop()  # B stops: RabbitMQ hands its shards to A, and A owns them all from its next beat
         await until(a, lambda stats: stats.nodes == 1 and stats.owned == SHARDS, "A owning every shard")
         await publish(5, 6)
@@ -588,7 +667,7 @@ async def test_two_instances_share_the_shards_and_each_conversation_keeps_its_or
     for sender, texts in sent.items():
         assert turns.texts(sender) == texts  # each once, in order
     assert len(turns.done) == total and turns.overlaps == []
-    assert a.stats.delivered + b.stats.delivered == total  # nothing redelivered
+    assert a.stats.delivered + b.stats.delivered == total  # each handling started once
 
 
 async def test_a_shard_whose_owner_does_not_consume_is_handed_back_once_per_cool_down(shared_state, amqp_url):
