@@ -58,6 +58,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
+import engineio  # type: ignore[import-untyped]
 from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
@@ -219,6 +220,33 @@ LIMIT_REFUSALS = {
 # the channel
 
 
+class _EngineIOServer(engineio.AsyncServer):
+    """engine.io's server with one change for Sanic 21.12: after a WebSocket upgrade, the request gets no
+    HTTP answer. engine.io returns one when the socket ends, and Sanic, writing it on the connection the
+    WebSocket already closed, logged "Exception occurred while handling uri: ...transport=websocket..."
+    (AttributeError: 'NoneType' object has no attribute 'is_closing') at ERROR for widget users who left:
+    99 lines in one 90 s phase of bench-cluster (2026-12-01). Sanic takes a None answer from handlers
+    marked as WebSocket ones; every other request is answered as before."""
+
+    async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
+        answer = await super().handle_request(*args, **kwargs)
+        return None if args and _upgraded(args[0]) else answer
+
+    handle_request.is_websocket = True  # type: ignore[attr-defined]
+
+
+def _upgraded(request: Any) -> bool:
+    """True once Sanic's connection for `request` became a WebSocket (its handshake went through)."""
+    transport = getattr(request, "transport", None)
+    protocol = transport.get_protocol() if transport is not None else None
+    return getattr(protocol, "websocket", None) is not None
+
+
+class _SocketIOServer(AsyncServer):
+    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
+        return _EngineIOServer
+
+
 class WebSocketIOOutput(SocketIOOutput):
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """{"data": {...}} (Rasa's documented shape) and a bare {...} both reach the widget as {...}."""
@@ -266,7 +294,7 @@ class WebSocketIOInput(SocketIOInput):
         manager = self.state.socketio_manager()
         options = {"client_manager": manager} if manager is not None else {}
         # cors_allowed_origins=[]: CORS is Sanic-CORS's (rasa run --cors), as in Rasa's channel
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], **options)
+        sio = _SocketIOServer(async_mode="sanic", cors_allowed_origins=[], **options)
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 

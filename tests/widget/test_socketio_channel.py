@@ -183,3 +183,43 @@ def test_signed_ids_expire_and_belong_to_their_secret():
     assert signer.issue(session.token.split(".")[0]).sender_id == session.sender_id  # sender: from the random part
     with pytest.raises(ValueError, match="at least"):
         SessionSigner("curto")
+
+
+class _Transport:
+    def __init__(self, protocol) -> None:
+        self.protocol = protocol
+
+    def get_protocol(self):
+        return self.protocol
+
+
+class _Protocol:
+    def __init__(self, websocket) -> None:
+        self.websocket = websocket
+
+
+class _Request:
+    def __init__(self, upgraded: bool) -> None:
+        self.transport = _Transport(_Protocol(object() if upgraded else None))
+
+
+async def test_an_upgraded_request_gets_no_http_answer_after_its_websocket_ends(monkeypatch):
+    """engine.io answers the request it upgraded once the WebSocket ends; Sanic 21.12 wrote that answer on
+    the closed connection and logged an ERROR per widget user who left under load (bench-cluster,
+    "Exception occurred while handling uri: ...transport=websocket..."). The channel's server returns
+    nothing for an upgraded request, marked so that Sanic accepts it, and answers every other request."""
+    import engineio
+
+    from channels.web.socketio_channel import _EngineIOServer, _SocketIOServer
+
+    answer = object()
+
+    async def engineio_answer(self, request):
+        return answer
+
+    monkeypatch.setattr(engineio.AsyncServer, "handle_request", engineio_answer)
+    server = _SocketIOServer(async_mode="sanic", cors_allowed_origins=[])
+    assert isinstance(server.eio, _EngineIOServer)
+    assert hasattr(server.eio.handle_request, "is_websocket")  # Sanic's mark for a handler that may return None
+    assert await server.eio.handle_request(_Request(upgraded=True)) is None
+    assert await server.eio.handle_request(_Request(upgraded=False)) is answer  # polling, handshakes, errors
