@@ -229,17 +229,18 @@ class _EngineIOServer(engineio.AsyncServer):
     marked as WebSocket ones; every other request is answered as before."""
 
     async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
+        protocol = _protocol(args[0]) if args else None  # now: a closed transport no longer knows it
         answer = await super().handle_request(*args, **kwargs)
-        return None if args and _upgraded(args[0]) else answer
+        return None if getattr(protocol, "websocket", None) is not None else answer
 
     handle_request.is_websocket = True  # type: ignore[attr-defined]
 
 
-def _upgraded(request: Any) -> bool:
-    """True once Sanic's connection for `request` became a WebSocket (its handshake went through)."""
+def _protocol(request: Any) -> Any:
+    """Sanic's protocol object of the connection `request` came on; its `websocket` is set once the
+    connection became a WebSocket (the handshake went through)."""
     transport = getattr(request, "transport", None)
-    protocol = transport.get_protocol() if transport is not None else None
-    return getattr(protocol, "websocket", None) is not None
+    return transport.get_protocol() if transport is not None else None
 
 
 class _SocketIOServer(AsyncServer):

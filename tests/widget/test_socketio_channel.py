@@ -186,6 +186,8 @@ def test_signed_ids_expire_and_belong_to_their_secret():
 
 
 class _Transport:
+    """An asyncio transport: once closed (the WebSocket ended), it no longer knows its protocol."""
+
     def __init__(self, protocol) -> None:
         self.protocol = protocol
 
@@ -194,13 +196,12 @@ class _Transport:
 
 
 class _Protocol:
-    def __init__(self, websocket) -> None:
-        self.websocket = websocket
+    websocket = None
 
 
 class _Request:
-    def __init__(self, upgraded: bool) -> None:
-        self.transport = _Transport(_Protocol(object() if upgraded else None))
+    def __init__(self) -> None:
+        self.transport = _Transport(_Protocol())
 
 
 async def test_an_upgraded_request_gets_no_http_answer_after_its_websocket_ends(monkeypatch):
@@ -215,11 +216,17 @@ async def test_an_upgraded_request_gets_no_http_answer_after_its_websocket_ends(
     answer = object()
 
     async def engineio_answer(self, request):
+        """engine.io's handling: for an upgrade, the handshake, the WebSocket's life, then its close."""
+        if request.upgrade:
+            request.transport.protocol.websocket = object()
+            request.transport.protocol = None
         return answer
 
     monkeypatch.setattr(engineio.AsyncServer, "handle_request", engineio_answer)
     server = _SocketIOServer(async_mode="sanic", cors_allowed_origins=[])
     assert isinstance(server.eio, _EngineIOServer)
     assert hasattr(server.eio.handle_request, "is_websocket")  # Sanic's mark for a handler that may return None
-    assert await server.eio.handle_request(_Request(upgraded=True)) is None
-    assert await server.eio.handle_request(_Request(upgraded=False)) is answer  # polling, handshakes, errors
+    upgrade, poll = _Request(), _Request()
+    upgrade.upgrade, poll.upgrade = True, False
+    assert await server.eio.handle_request(upgrade) is None
+    assert await server.eio.handle_request(poll) is answer  # polling, refused upgrades, errors
