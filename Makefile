@@ -89,7 +89,7 @@ test-stories: $(INSTALLED) $(MODEL)
 		--out $(RASA_TEST_OUT) --fail-on-prediction-errors
 
 # Everything, fastest first; trains the model (make model) meanwhile; one summary of all failures.
-test: $(INSTALLED) $(CHROMIUM)
+test: $(INSTALLED) $(CHROMIUM) $(HAPROXY)
 	$(PY) -m scripts.check
 
 bench: $(INSTALLED) $(MODEL)

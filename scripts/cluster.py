@@ -136,11 +136,19 @@ class Cluster:
                 for index, stack in enumerate(self.stacks)
             )
 
+        def last_resort(kind: str, port_of) -> str:
+            """The same servers again as unchecked backups: used only while every checked one is DOWN."""
+            return "\n".join(
+                f"    server {kind}{index + 1}-last 127.0.0.1:{port_of(stack)} backup"
+                for index, stack in enumerate(self.stacks)
+            )
+
         return Template(TEMPLATE.read_text()).substitute(
             PUBLIC_BIND=f"127.0.0.1:{self.public_port}",
             INTERNAL_BIND=f"127.0.0.1:{self.internal_port}",
             ADMIN_SOCKET=str(self.var_dir / "haproxy.sock"),
             RASA_SERVERS=servers("rasa", lambda stack: stack.rasa_port),
+            RASA_LAST_RESORT=last_resort("rasa", lambda stack: stack.rasa_port),
             BACKEND_SERVERS=servers("backend", lambda stack: stack.backend_port),
         )
 
