@@ -22,6 +22,16 @@ from scripts.stack import free_port
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
 
 
+def two_free_ports() -> int:
+    """A port such that it and the next one are free (the cluster numbers its nodes' ports in a row)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
+                return port
+    raise RuntimeError("no two free ports in a row")
+
+
 def runtime(socket_path: Path, command: str) -> str:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(5)
@@ -54,7 +64,7 @@ async def busy_rasa(port: int) -> web.AppRunner:
 async def test_with_every_rasa_marked_down_a_live_one_still_answers(tmp_path):
     if HAPROXY is None:
         pytest.skip("haproxy is not installed (make test installs Debian's package)")
-    ports = {"backend": free_port(), "actions": free_port(), "rasa": free_port()}
+    ports = {"backend": free_port(), "actions": free_port(), "rasa": two_free_ports()}
     cluster = Cluster(
         var_dir=tmp_path, public_port=free_port(), internal_port=free_port(), env={}, model=tmp_path / "m.tar.gz"
     )
