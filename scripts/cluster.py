@@ -130,16 +130,9 @@ class Cluster:
         ]
 
     def haproxy_config(self) -> str:
-        def servers(kind: str, port_of) -> str:
+        def servers(kind: str, port_of, suffix: str = "", options: str = "check") -> str:
             return "\n".join(
-                f"    server {kind}{index + 1} 127.0.0.1:{port_of(stack)} check"
-                for index, stack in enumerate(self.stacks)
-            )
-
-        def last_resort(kind: str, port_of) -> str:
-            """The same servers again as unchecked backups: used only while every checked one is DOWN."""
-            return "\n".join(
-                f"    server {kind}{index + 1}-last 127.0.0.1:{port_of(stack)} backup"
+                f"    server {kind}{index + 1}{suffix} 127.0.0.1:{port_of(stack)} {options}"
                 for index, stack in enumerate(self.stacks)
             )
 
@@ -148,7 +141,8 @@ class Cluster:
             INTERNAL_BIND=f"127.0.0.1:{self.internal_port}",
             ADMIN_SOCKET=str(self.var_dir / "haproxy.sock"),
             RASA_SERVERS=servers("rasa", lambda stack: stack.rasa_port),
-            RASA_LAST_RESORT=last_resort("rasa", lambda stack: stack.rasa_port),
+            # the same servers again, unchecked: used only while every checked one is DOWN (the template says why)
+            RASA_LAST_RESORT=servers("rasa", lambda stack: stack.rasa_port, "-last", "backup"),
             BACKEND_SERVERS=servers("backend", lambda stack: stack.backend_port),
         )
 
