@@ -44,7 +44,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import sys
 import time
 import urllib.error
@@ -63,7 +62,7 @@ from twilio.request_validator import RequestValidator
 from bench.fake_twilio import FakeTwilio
 from bench.load import percentile
 from bench.run import machine, write_section
-from scripts.cluster import Cluster
+from scripts.cluster import Cluster, haproxy_command
 from scripts.stack import ROOT, _pg_admin, _pg_database, free_port
 
 MODEL = ROOT / "models" / "assistente.tar.gz"
@@ -347,18 +346,6 @@ def clear_rate_limits(database_url: str) -> None:
             cursor.execute("DELETE FROM rate_limits")
     finally:
         connection.close()
-
-
-def haproxy_command(socket_path: Path, command: str, timeout_s: float = 5) -> str:
-    """One command on HAProxy's runtime API (its admin unix socket)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout_s)
-        sock.connect(str(socket_path))
-        sock.sendall(command.encode() + b"\n")
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks).decode(errors="replace")
 
 
 def set_rasa_instances(cluster: Cluster, count: int) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -192,6 +193,18 @@ class Cluster:
             process.stop()
         for stack in reversed(self.stacks):
             stack.stop()
+
+
+def haproxy_command(socket_path: Path, command: str, timeout_s: float = 5) -> str:
+    """One command on HAProxy's runtime API (its admin unix socket)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout_s)
+        sock.connect(str(socket_path))
+        sock.sendall(command.encode() + b"\n")
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
 
 
 def ensure_haproxy() -> str:

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from scripts.cluster import Cluster
+from scripts.cluster import Cluster, haproxy_command
 from scripts.stack import free_port
 
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
@@ -30,17 +30,6 @@ def two_free_ports() -> int:
             if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
                 return port
     raise RuntimeError("no two free ports in a row")
-
-
-def runtime(socket_path: Path, command: str) -> str:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(5)
-        sock.connect(str(socket_path))
-        sock.sendall(command.encode() + b"\n")
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks).decode()
 
 
 async def busy_rasa(port: int) -> web.AppRunner:
@@ -94,10 +83,10 @@ async def test_with_every_rasa_marked_down_a_live_one_still_answers(tmp_path):
             admin = cluster.var_dir / "haproxy.sock"
             for pool in ("rasa_webhooks", "rasa_socketio", "rasa_api"):
                 for server in ("rasa1", "rasa2"):  # as the checks leave them: DOWN (refused; answered too late)
-                    assert runtime(admin, f"set server {pool}/{server} health down").strip() == ""
+                    assert haproxy_command(admin, f"set server {pool}/{server} health down").strip() == ""
             status = {
                 line.split(",")[1]: line.split(",")[17]
-                for line in runtime(admin, "show stat").splitlines()
+                for line in haproxy_command(admin, "show stat").splitlines()
                 if line.startswith("rasa_webhooks,rasa")
             }
             assert (status["rasa1"], status["rasa2"]) == ("DOWN", "DOWN")
