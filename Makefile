@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/assistente.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null)
+TRAINING_INPUTS := config.yml domain.yml bot/blended_intent_classifier.py $(shell find bot/data -name '*.yml' 2>/dev/null)
 RASA_TEST_OUT := var/rasa-test
 
 export RASA_TELEMETRY_ENABLED := false

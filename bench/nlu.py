@@ -31,7 +31,9 @@ from scripts.stack import BIN, ROOT
 MODEL = ROOT / "models" / "assistente.tar.gz"
 OUT_DIR = ROOT / "var" / "bench" / "nlu"
 MARKERS = ("<!-- bench:nlu:start -->", "<!-- bench:nlu:end -->")
-TARGET_INTENT_F1 = 0.95
+# The targets: intent macro-F1 on the held-out set and on the 5-fold cross-validation.
+TARGET_HELD_OUT_F1 = 0.96
+TARGET_CV_F1 = 0.92
 TARGET_ENTITY_F1 = 0.98
 # The pipeline reads the fixed-form entities by form (bot/fixed_form_extractor.py) and DIET
 # tags the others; each entity is scored from the report of the extractor that owns it.
@@ -121,11 +123,11 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def block(title: str, result: dict) -> list[str]:
+def block(title: str, result: dict, target: float) -> list[str]:
     met = (
         ""
         if result["macro_f1"] is None
-        else (" (meta ≥ 0.95: atingida)" if result["macro_f1"] >= TARGET_INTENT_F1 else " (meta ≥ 0.95: não atingida)")
+        else f" (target ≥ {target:.2f}: " + ("met)" if result["macro_f1"] >= target else "not met)")
     )
     lines = [
         f"### {title}",
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         "- Held-out set: `tests/nlu/test.yml` (written apart from the training data, never trained on).",
         "",
     ]
-    sections += block("Held-out test set", summarize(OUT_DIR / "held-out"))
+    sections += block("Held-out test set", summarize(OUT_DIR / "held-out"), TARGET_HELD_OUT_F1)
     if not args.skip_cv:
         if not args.reuse_cv:
             prepare_cv_data()
@@ -178,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         sections += block(
             f"{args.folds}-fold cross-validation on the written training data (without the generated variants)",
             summarize(OUT_DIR / "cross-validation"),
+            TARGET_CV_F1,
         )
     sections.append(MARKERS[1])
     text = "\n".join(sections)

@@ -10,8 +10,9 @@ config.yml, domain.yml and the stories and rules, and a hash of the NLU examples
 - Only NLU examples changed (added, removed or edited examples of existing intents and entities):
   `rasa train --finetune` continues from the previous model for a fraction of the epochs
   (FINETUNE_EPOCH_FRACTION), which takes about a minute instead of a full training.
-- The config, the domain (a new intent, entity, slot, response or action), the stories or the rules
-  changed, there is no previous model, or `--full` was given: a full training from scratch.
+- The config, the domain (a new intent, entity, slot, response or action), the stories, the rules
+  or the code of a trained component of the bot's own (TRAINED_COMPONENTS) changed, there is no
+  previous model, or `--full` was given: a full training from scratch.
 
 Fine-tuning drifts a little from what a full training would give; after MAX_FINETUNES fine-tunes in
 a row the next change trains from scratch again, and CI always trains from scratch (clean clone).
@@ -38,6 +39,8 @@ from scripts.stack import BIN, ROOT
 MODEL = ROOT / "models" / "assistente.tar.gz"
 RECORD = MODEL.with_name("assistente.json")
 DATA = ROOT / "bot" / "data"
+# Trained NLU components of the bot's own: a change to their code is a change to the model.
+TRAINED_COMPONENTS = [ROOT / "bot" / "blended_intent_classifier.py"]
 FINETUNE_EPOCH_FRACTION = 0.3
 MAX_FINETUNES = 5
 
@@ -60,7 +63,10 @@ def digest(paths: list[Path]) -> str:
 
 def fingerprints() -> dict[str, str]:
     nlu, dialogue = training_files()
-    return {"structure": digest([ROOT / "config.yml", ROOT / "domain.yml", *dialogue]), "nlu": digest(nlu)}
+    return {
+        "structure": digest([ROOT / "config.yml", ROOT / "domain.yml", *TRAINED_COMPONENTS, *dialogue]),
+        "nlu": digest(nlu),
+    }
 
 
 def previous() -> dict:
