@@ -40,7 +40,7 @@ MODEL = ROOT / "models" / "assistente.tar.gz"
 RECORD = MODEL.with_name("assistente.json")
 DATA = ROOT / "bot" / "data"
 # Trained NLU components of the bot's own: a change to their code is a change to the model.
-TRAINED_COMPONENTS = [ROOT / "bot" / "blended_intent_classifier.py"]
+TRAINED_COMPONENTS = ("bot/blended_intent_classifier.py",)
 FINETUNE_EPOCH_FRACTION = 0.3
 MAX_FINETUNES = 5
 
@@ -64,7 +64,9 @@ def digest(paths: list[Path]) -> str:
 def fingerprints() -> dict[str, str]:
     nlu, dialogue = training_files()
     return {
-        "structure": digest([ROOT / "config.yml", ROOT / "domain.yml", *TRAINED_COMPONENTS, *dialogue]),
+        "structure": digest(
+            [ROOT / "config.yml", ROOT / "domain.yml", *(ROOT / p for p in TRAINED_COMPONENTS), *dialogue]
+        ),
         "nlu": digest(nlu),
     }
 

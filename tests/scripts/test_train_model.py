@@ -46,6 +46,8 @@ def test_an_nlu_edit_changes_only_the_nlu_fingerprint(tmp_path, monkeypatch):
     (root / "domain.yml").write_text("intents: [oi]\n")
     (data / "nlu.yml").write_text("nlu:\n- intent: oi\n  examples: |\n    - oi\n")
     (data / "rules.yml").write_text("rules: []\n")
+    for component in train_model.TRAINED_COMPONENTS:
+        (root / component).write_text("# a trained component\n")
     monkeypatch.setattr(train_model, "ROOT", root)
     monkeypatch.setattr(train_model, "DATA", data)
     before = train_model.fingerprints()
@@ -54,3 +56,18 @@ def test_an_nlu_edit_changes_only_the_nlu_fingerprint(tmp_path, monkeypatch):
     assert after["structure"] == before["structure"] and after["nlu"] != before["nlu"]
     (root / "domain.yml").write_text("intents: [oi, tchau]\n")
     assert train_model.fingerprints()["structure"] != after["structure"]
+
+
+def test_a_trained_components_code_changes_the_structure_fingerprint(tmp_path, monkeypatch):
+    """Its code is part of the model: a change to it trains from scratch, not a fine-tune."""
+    root = tmp_path
+    (root / "bot" / "data").mkdir(parents=True)
+    (root / "config.yml").write_text("pipeline: []\n")
+    (root / "domain.yml").write_text("intents: [oi]\n")
+    component = root / train_model.TRAINED_COMPONENTS[0]
+    component.write_text("C = 1.0\n")
+    monkeypatch.setattr(train_model, "ROOT", root)
+    monkeypatch.setattr(train_model, "DATA", root / "bot" / "data")
+    before = train_model.fingerprints()
+    component.write_text("C = 0.5\n")
+    assert train_model.fingerprints()["structure"] != before["structure"]
