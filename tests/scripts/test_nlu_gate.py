@@ -24,7 +24,12 @@ def test_a_good_model_passes():
 
 def test_a_low_intent_score_fails_naming_the_worst_intents_and_confusions():
     [problem] = verdict(result(0.93))
-    assert "0.930 < 0.95" in problem and "negar 0.700" in problem and "negar → cancelar (3)" in problem
+    assert "0.930 < 0.96" in problem and "negar 0.700" in problem and "negar → cancelar (3)" in problem
+
+
+def test_the_floor_is_the_issues_target_for_the_held_out_set():
+    assert verdict(result(0.96)) == []
+    assert verdict(result(0.955)) != []
 
 
 def test_a_fixed_form_entity_below_its_floor_fails():
